@@ -1,0 +1,56 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>
+/// A counter-based random generator: every number is a hash of (key, index), so each element is drawn
+/// independently of launch shape, thread count and accelerator — the same seed gives the same ε on the
+/// CPU accelerator and on a GPU. The hash is SplitMix64's finalizer applied twice, which passes the usual
+/// statistical batteries for this use (one draw per counter, no stream to carry between launches).
+/// Keys combine the run's seed, a stream id (ε, prior samples, binarization, initialization) and the step.
+/// </summary>
+public static class CounterRng
+{
+    /// <summary>SplitMix64's output function.</summary>
+    public static ulong Mix(ulong x)
+    {
+        x += 0x9E3779B97F4A7C15UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+
+    /// <summary>A key for one (seed, stream, step) triple; each of the three changes every draw.</summary>
+    public static ulong Key(ulong seed, ulong stream, ulong step) => Mix(Mix(Mix(seed) ^ stream) ^ step);
+
+    /// <summary>A uniform in the open interval (0, 1): 24 random bits, centred, so never 0 or 1.</summary>
+    public static float Uniform(ulong key, long counter)
+    {
+        ulong bits = Mix(key ^ Mix((ulong)counter)) >> 40;
+        return (bits + 0.5f) * (1f / 16777216f);
+    }
+
+    /// <summary>A standard normal by Box–Muller from two uniforms; u₁ &gt; 0 so the log is finite.</summary>
+    public static float Normal(ulong key, long counter)
+    {
+        float u1 = Uniform(key, 2 * counter);
+        float u2 = Uniform(key, 2 * counter + 1);
+        return XMath.Sqrt(-2f * XMath.Log(u1)) * XMath.Cos(2f * 3.14159265358979f * u2);
+    }
+
+    /// <summary>out[i] = N(0, 1) draw number i of <paramref name="key"/>; grid-stride.</summary>
+    public static void FillNormal(Index1D thread, int length, int threads, ulong key, ArrayView<float> output)
+    {
+        for (int i = thread; i < length; i += threads)
+            output[i] = Normal(key, i);
+    }
+
+    /// <summary>out[i] = U(low, high) draw number i of <paramref name="key"/>; grid-stride.</summary>
+    public static void FillUniform(Index1D thread, int length, int threads, ulong key, float low, float high,
+        ArrayView<float> output)
+    {
+        for (int i = thread; i < length; i += threads)
+            output[i] = low + (high - low) * Uniform(key, i);
+    }
+}

@@ -1,0 +1,95 @@
+using ILGPU;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>
+/// A fully connected layer y = act(x·Wᵀ + b) for a batch, in PyTorch's layout, and its backward.
+/// Shapes: x [B, in], W [out, in], b [out], y [B, out].
+/// The backward takes dPre = ∂L/∂(x·Wᵀ + b) [B, out] and writes (overwriting, not adding):
+///   dW = dPreᵀ·x [out, in], db = Σ_batch dPre [out], and
+///   dPrevPre = (dPre·W) ⊙ act_prev'(x) [B, in], the gradient for the previous layer's pre-activation,
+/// so the activation's backward rides in the input-gradient product and needs no pass of its own.
+/// Each kernel takes the thread index first, then the problem, inputs, outputs.
+/// </summary>
+public static class Dense
+{
+    // ---- forward: y = act(x·Wᵀ + b) ----------------------------------------------------------------
+
+    /// <summary>The product for <see cref="Forward"/>: M = B, N = out, K = in, B(k, n) = W[n, k].</summary>
+    public static GemmProblem ForwardProblem(int batch, int inputs, int outputs, Activation activation) => new()
+    {
+        M = batch, N = outputs, K = inputs,
+        ARow = inputs, ACol = 1,
+        BRow = 1, BCol = inputs,
+        Activation = (int)activation,
+    };
+
+    /// <summary>y = act(x·Wᵀ + b), the bias and activation fused into the store.</summary>
+    public static void Forward(Index1D thread, GemmProblem p,
+        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
+        Gemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
+
+    // ---- backward ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The product for <see cref="BackwardInput"/>: M = B, N = in, K = out, A = dPre [B, out], B = W [out, in];
+    /// <paramref name="previousActivation"/> is the activation that produced x (Identity for the input).
+    /// </summary>
+    public static GemmProblem BackwardInputProblem(int batch, int inputs, int outputs, Activation previousActivation) => new()
+    {
+        M = batch, N = inputs, K = outputs,
+        ARow = outputs, ACol = 1,
+        BRow = inputs, BCol = 1,
+        Activation = (int)previousActivation,
+    };
+
+    /// <summary>dPrevPre = (dPre·W) ⊙ act_prev'(x), with the derivative taken from x, the previous output.</summary>
+    public static void BackwardInput(Index1D thread, GemmProblem p,
+        ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
+        Gemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
+
+    /// <summary>The product for <see cref="BackwardWeight"/>: M = out, N = in, K = B, A(m, k) = dPre[k, m].</summary>
+    public static GemmProblem BackwardWeightProblem(int batch, int inputs, int outputs) => new()
+    {
+        M = outputs, N = inputs, K = batch,
+        ARow = 1, ACol = outputs,
+        BRow = inputs, BCol = 1,
+    };
+
+    /// <summary>dW = dPreᵀ·x.</summary>
+    public static void BackwardWeight(Index1D thread, GemmProblem p,
+        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight) =>
+        Gemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
+
+    /// <summary>db[n] = Σ_b dPre[b, n]; one thread per output column, grid-stride over <paramref name="threads"/>.</summary>
+    public static void BackwardBias(Index1D thread, int batch, int outputs, int threads,
+        ArrayView<float> dPre, ArrayView<float> dBias)
+    {
+        for (int n = thread; n < outputs; n += threads)
+        {
+            float sum = 0f;
+            for (int b = 0; b < batch; b++)
+                sum += dPre[b * outputs + n];
+            dBias[n] = sum;
+        }
+    }
+
+    // ---- epilogues -----------------------------------------------------------------------------------
+
+    struct BiasThenActivation : IGemmEpilogue
+    {
+        public readonly float Apply(float acc, int m, int n, in GemmProblem p, ArrayView<float> bias) =>
+            Activations.Forward(acc + bias[n], p.Activation);
+    }
+
+    struct TimesActivationDerivative : IGemmEpilogue
+    {
+        public readonly float Apply(float acc, int m, int n, in GemmProblem p, ArrayView<float> x) =>
+            p.Activation == (int)Activation.Identity ? acc : acc * Activations.Derivative(x[m * p.N + n], p.Activation);
+    }
+
+    struct Plain : IGemmEpilogue
+    {
+        public readonly float Apply(float acc, int m, int n, in GemmProblem p, ArrayView<float> unused) => acc;
+    }
+}

@@ -1,0 +1,136 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>Which positive-definite kernel the MMD uses.</summary>
+public enum MmdKernel
+{
+    /// <summary>k(a, b) = exp(−‖a − b‖² / (2h²)), h = bandwidth.</summary>
+    Rbf = 0,
+    /// <summary>k(a, b) = c / (c + ‖a − b‖²), the inverse multiquadric.</summary>
+    Imq = 1,
+}
+
+/// <summary>Everything the MMD kernel needs besides its buffers.</summary>
+public struct MmdProblem
+{
+    /// <summary>Codes z [B, k] and prior draws [M, k]; M may differ from B.</summary>
+    public int B, M, Latent;
+    public int Kernel;
+    /// <summary>h for RBF, c for IMQ.</summary>
+    public float KernelParameter;
+    /// <summary>1: the U-statistic (i = j left out of the within-set sums); 0: the biased V-statistic.</summary>
+    public int Unbiased;
+    /// <summary>The weight of MMD² in the loss; ∂(weight·MMD²)/∂z is added into dz. 0 writes no gradient.</summary>
+    public float GradScale;
+}
+
+/// <summary>
+/// The divergences between the codes and the prior N(0, I).
+///
+/// KL(N(μ, σ²) ‖ N(0, 1)) = ½(μ² + σ² − 1 − log σ²) per dimension, ∂/∂μ = μ, ∂/∂log σ² = ½(σ² − 1).
+///
+/// MMD²(q, p) between codes z [B, k] and prior draws p [M, k]:
+///   unbiased: Σ_{i≠j} k(zᵢ, zⱼ)/(B(B−1)) + Σ_{i≠j} k(pᵢ, pⱼ)/(M(M−1)) − 2 Σ_{i,j} k(zᵢ, pⱼ)/(BM),
+///   biased:   the same with the diagonals kept and B², M² as divisors.
+/// ∂MMD²/∂zᵢ = 2/(B(B−1)) Σ_{j≠i} ∇ₐk(zᵢ, zⱼ) − 2/(BM) Σⱼ ∇ₐk(zᵢ, pⱼ), with
+///   ∇ₐk = −k·(a − b)/h² (RBF) and −2k²·(a − b)/c (IMQ).
+/// MMD² is a small difference of sums of O(1) values, so kernel values and sums are kept in double.
+/// </summary>
+public static class Divergences
+{
+    public static float GaussianKl(float mu, float logVar) => 0.5f * (mu * mu + XMath.Exp(logVar) - 1f - logVar);
+
+    public static float GaussianKlGradMu(float mu) => mu;
+
+    public static float GaussianKlGradLogVar(float logVar) => 0.5f * (XMath.Exp(logVar) - 1f);
+
+    /// <summary>
+    /// One thread per row r of the stacked set [z; p] (B + M rows). Row r writes its share of MMD² to
+    /// <paramref name="rowTerms"/>[r], so MMD² is their sum, and for a code row adds its gradient into dz.
+    /// </summary>
+    public static void MmdRows(Index1D r, MmdProblem p,
+        ArrayView<float> z, ArrayView<float> prior, ArrayView<double> rowTerms, ArrayView<float> dz)
+    {
+        if (r < p.B)
+            rowTerms[r] = CodeRow(r, p, z, prior, dz);
+        else
+            rowTerms[r] = PriorRow(r - p.B, p, prior);
+    }
+
+    static double CodeRow(int i, in MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)
+    {
+        double within = WithinSetDivisor(p.B, p.Unbiased), cross = (double)p.B * p.M;
+        double sumWithin = 0, sumCross = 0;
+        bool grad = p.GradScale != 0f;
+        // Every pair (i, j) of the within-set sum appears twice (as i,j and j,i): hence the 2.
+        float gWithin = (float)(2.0 * p.GradScale / within), gCross = (float)(-2.0 * p.GradScale / cross);
+        for (int j = 0; j < p.B; j++)
+        {
+            if (j == i)
+            {
+                if (p.Unbiased == 0) sumWithin += 1.0; // k(a, a) = 1 for both kernels; its gradient is 0.
+                continue;
+            }
+            double k = KernelAndSlope(z, i * p.Latent, z, j * p.Latent, p, out double slope);
+            sumWithin += k;
+            if (grad) AddGradient(dz, z, i * p.Latent, z, j * p.Latent, p.Latent, (float)(gWithin * slope));
+        }
+        for (int j = 0; j < p.M; j++)
+        {
+            double k = KernelAndSlope(z, i * p.Latent, prior, j * p.Latent, p, out double slope);
+            sumCross += k;
+            if (grad) AddGradient(dz, z, i * p.Latent, prior, j * p.Latent, p.Latent, (float)(gCross * slope));
+        }
+        return sumWithin / within - 2.0 * sumCross / cross;
+    }
+
+    static double PriorRow(int i, in MmdProblem p, ArrayView<float> prior)
+    {
+        double sum = 0;
+        for (int j = 0; j < p.M; j++)
+        {
+            if (j == i)
+            {
+                if (p.Unbiased == 0) sum += 1.0;
+                continue;
+            }
+            sum += KernelAndSlope(prior, i * p.Latent, prior, j * p.Latent, p, out _);
+        }
+        return sum / WithinSetDivisor(p.M, p.Unbiased);
+    }
+
+    static double WithinSetDivisor(int n, int unbiased) => unbiased != 0 ? (double)n * (n - 1) : (double)n * n;
+
+    /// <summary>k(a, b) and s with ∇ₐk(a, b) = s·(a − b).</summary>
+    static double KernelAndSlope(ArrayView<float> av, int a, ArrayView<float> bv, int b, in MmdProblem p, out double slope)
+    {
+        double d2 = 0;
+        for (int t = 0; t < p.Latent; t++)
+        {
+            double d = (double)av[a + t] - bv[b + t];
+            d2 += d * d;
+        }
+        if (p.Kernel == (int)MmdKernel.Rbf)
+        {
+            double h2 = (double)p.KernelParameter * p.KernelParameter;
+            double k = XMath.Exp(-d2 / (2.0 * h2));
+            slope = -k / h2;
+            return k;
+        }
+        else
+        {
+            double c = p.KernelParameter;
+            double k = c / (c + d2);
+            slope = -2.0 * k * k / c;
+            return k;
+        }
+    }
+
+    static void AddGradient(ArrayView<float> dz, ArrayView<float> av, int a, ArrayView<float> bv, int b, int latent, float scale)
+    {
+        for (int t = 0; t < latent; t++)
+            dz[a + t] += scale * (av[a + t] - bv[b + t]);
+    }
+}

@@ -1,0 +1,61 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>The scalars of one Adam/AdamW step; the bias corrections are computed on the host.</summary>
+public struct AdamStep
+{
+    public float LearningRate, Beta1, Beta2, Epsilon;
+    /// <summary>1 − β₁ᵗ and 1 − β₂ᵗ for step t (1-based).</summary>
+    public float BiasCorrection1, BiasCorrection2;
+    /// <summary>Adam: L2 added to the gradient (PyTorch's Adam weight_decay). AdamW: decoupled decay.</summary>
+    public float WeightDecay;
+    /// <summary>1 for AdamW's decoupled decay, 0 for Adam's coupled L2.</summary>
+    public int Decoupled;
+    public int Length, Threads;
+}
+
+/// <summary>The scalars of one SGD-with-momentum step (PyTorch's formulation, dampening 0).</summary>
+public struct SgdStep
+{
+    public float LearningRate, Momentum, WeightDecay;
+    public int Length, Threads;
+}
+
+/// <summary>
+/// Optimizer updates, each one launch over the whole flat parameter buffer (grid-stride), as in PyTorch:
+///   Adam:  g ← g + λθ;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − lr·(m/c₁)/(√(v/c₂) + ε)
+///   AdamW: θ ← θ(1 − lr·λ) first, then the Adam step without λ in g.
+///   SGD:   g ← g + λθ;  b ← μb + g;  θ ← θ − lr·b.
+/// </summary>
+public static class Optimizers
+{
+    public static void Adam(Index1D thread, AdamStep s,
+        ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v)
+    {
+        for (int i = thread; i < s.Length; i += s.Threads)
+        {
+            float theta = parameters[i], g = gradients[i];
+            if (s.Decoupled != 0) theta *= 1f - s.LearningRate * s.WeightDecay;
+            else g += s.WeightDecay * theta;
+            float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g;
+            float vi = s.Beta2 * v[i] + (1f - s.Beta2) * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
+        }
+    }
+
+    public static void SgdMomentum(Index1D thread, SgdStep s,
+        ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity)
+    {
+        for (int i = thread; i < s.Length; i += s.Threads)
+        {
+            float g = gradients[i] + s.WeightDecay * parameters[i];
+            float b = s.Momentum * velocity[i] + g;
+            velocity[i] = b;
+            parameters[i] -= s.LearningRate * b;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Compute;
+
+/// <summary>
+/// Every kernel of <c>IlgpuVae.Kernels</c>, loaded once on one accelerator, behind host methods that check
+/// their arguments (a kernel cannot throw) and choose the launch size. Parameter order follows the kernels:
+/// sizes and scalars, inputs, outputs.
+/// </summary>
+public sealed class KernelSet
+{
+    readonly ComputeDevice device;
+    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseForward;
+    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardInput;
+    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardWeight;
+    readonly Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>> denseBackwardBias;
+    readonly Action<Index1D, int, int, ulong, ArrayView<float>> fillNormal;
+    readonly Action<Index1D, int, int, ulong, float, float, ArrayView<float>> fillUniform;
+    readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
+    readonly Action<Index1D, int, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
+    readonly Action<Index1D, int, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> bernoulli;
+    readonly Action<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> gaussian;
+    readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> mmdRows;
+    readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> adam;
+    readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>> sgd;
+    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
+
+    internal KernelSet(ComputeDevice device)
+    {
+        this.device = device;
+        var a = device.Accelerator;
+        denseForward = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.Forward);
+        denseBackwardInput = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInput);
+        denseBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardWeight);
+        denseBackwardBias = a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(Dense.BackwardBias);
+        fillNormal = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ulong, ArrayView<float>>(CounterRng.FillNormal);
+        fillUniform = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform);
+        reparameterize = a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(IlgpuVae.Kernels.Reparameterize.Forward);
+        reparameterizeBackward = a.LoadAutoGroupedStreamKernel<Index1D, int, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(IlgpuVae.Kernels.Reparameterize.Backward);
+        bernoulli = a.LoadAutoGroupedStreamKernel<Index1D, int, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Bernoulli);
+        gaussian = a.LoadAutoGroupedStreamKernel<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Gaussian);
+        mmdRows = a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Divergences.MmdRows);
+        lossTerms = a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms);
+        adam = a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Optimizers.Adam);
+        sgd = a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Optimizers.SgdMomentum);
+        gather = a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather);
+    }
+
+    // ---- dense layers -----------------------------------------------------------------------------------
+
+    /// <summary>y[B, out] = act(x[B, in]·W[out, in]ᵀ + b[out]).</summary>
+    public void DenseForward(int batch, int inputs, int outputs, Activation activation,
+        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y)
+    {
+        Require(x, (long)batch * inputs, nameof(x)); Require(weight, (long)outputs * inputs, nameof(weight));
+        Require(bias, outputs, nameof(bias)); Require(y, (long)batch * outputs, nameof(y));
+        var p = WithThreads(Dense.ForwardProblem(batch, inputs, outputs, activation));
+        denseForward(p.Threads, p, x, weight, bias, y);
+    }
+
+    /// <summary>dPrevPre[B, in] = (dPre[B, out]·W) ⊙ act_prev'(x[B, in]).</summary>
+    public void DenseBackwardInput(int batch, int inputs, int outputs, Activation previousActivation,
+        ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre)
+    {
+        Require(dPre, (long)batch * outputs, nameof(dPre)); Require(weight, (long)outputs * inputs, nameof(weight));
+        if (previousActivation != Activation.Identity) Require(x, (long)batch * inputs, nameof(x));
+        Require(dPrevPre, (long)batch * inputs, nameof(dPrevPre));
+        var p = WithThreads(Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation));
+        denseBackwardInput(p.Threads, p, dPre, weight, x, dPrevPre);
+    }
+
+    /// <summary>dW[out, in] = dPreᵀ·x and db[out] = Σ_b dPre.</summary>
+    public void DenseBackwardParameters(int batch, int inputs, int outputs,
+        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight, ArrayView<float> dBias)
+    {
+        Require(dPre, (long)batch * outputs, nameof(dPre)); Require(x, (long)batch * inputs, nameof(x));
+        Require(dWeight, (long)outputs * inputs, nameof(dWeight)); Require(dBias, outputs, nameof(dBias));
+        var p = WithThreads(Dense.BackwardWeightProblem(batch, inputs, outputs));
+        denseBackwardWeight(p.Threads, p, dPre, x, dWeight);
+        int threads = device.LaunchThreads(outputs);
+        denseBackwardBias(threads, batch, outputs, threads, dPre, dBias);
+    }
+
+    GemmProblem WithThreads(GemmProblem p)
+    {
+        p.Threads = device.LaunchThreads(p.Tiles);
+        return p;
+    }
+
+    // ---- random numbers ------------------------------------------------------------------------------------
+
+    /// <summary>output[i] = draw i of N(0, 1) under <paramref name="key"/>.</summary>
+    public void FillNormal(ulong key, ArrayView<float> output, int length)
+    {
+        Require(output, length, nameof(output));
+        if (length == 0) return;
+        int threads = device.LaunchThreads(length);
+        fillNormal(threads, length, threads, key, output);
+    }
+
+    /// <summary>output[i] = draw i of U(low, high) under <paramref name="key"/>.</summary>
+    public void FillUniform(ulong key, float low, float high, ArrayView<float> output, int length)
+    {
+        Require(output, length, nameof(output));
+        if (length == 0) return;
+        int threads = device.LaunchThreads(length);
+        fillUniform(threads, length, threads, key, low, high, output);
+    }
+
+    // ---- reparameterization, likelihood, divergences ---------------------------------------------------
+
+    /// <summary>z = μ + exp(½ log σ²)·ε and per-row KL, from heads [B, 2k].</summary>
+    public void Reparameterize(int batch, int latent,
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klRows)
+    {
+        Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
+        Require(z, (long)batch * latent, nameof(z)); Require(klRows, batch, nameof(klRows));
+        reparameterize(batch, latent, heads, eps, z, klRows);
+    }
+
+    /// <summary>dHeads [B, 2k] from dz and the KL term's gradient weight (1 − α)/B.</summary>
+    public void ReparameterizeBackward(int batch, int latent, float klGradScale,
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
+    {
+        Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
+        Require(dz, (long)batch * latent, nameof(dz)); Require(dHeads, 2L * batch * latent, nameof(dHeads));
+        int length = batch * latent, threads = device.LaunchThreads(length);
+        reparameterizeBackward(threads, length, latent, klGradScale, threads, heads, eps, dz, dHeads);
+    }
+
+    /// <summary>Per-row −log p(x|z) and, unless gradScale is 0, its gradient for the decoder output.</summary>
+    public void Likelihood(Likelihood kind, float obsLogVar, int batch, int dim, float gradScale,
+        ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
+    {
+        Require(output, (long)batch * dim, nameof(output)); Require(x, (long)batch * dim, nameof(x));
+        Require(nllRows, batch, nameof(nllRows));
+        if (gradScale != 0f) Require(dOutput, (long)batch * dim, nameof(dOutput));
+        if (kind == IlgpuVae.Likelihood.Bernoulli)
+            bernoulli(batch, dim, gradScale, output, x, nllRows, dOutput);
+        else
+            gaussian(batch, dim, obsLogVar, gradScale, output, x, nllRows, dOutput);
+    }
+
+    /// <summary>Row shares of MMD²(z, prior) (B + M of them) and, unless p.GradScale is 0, dz += ∂(w·MMD²)/∂z.</summary>
+    public void Mmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<double> rowTerms, ArrayView<float> dz)
+    {
+        Require(z, (long)p.B * p.Latent, nameof(z)); Require(prior, (long)p.M * p.Latent, nameof(prior));
+        Require(rowTerms, p.B + p.M, nameof(rowTerms));
+        if (p.GradScale != 0f) Require(dz, (long)p.B * p.Latent, nameof(dz));
+        if (p.B < 2 && p.Unbiased != 0 || p.M < 2 && p.Unbiased != 0)
+            throw new ArgumentException($"The unbiased MMD estimator needs at least 2 codes and 2 prior samples (got {p.B} and {p.M}).");
+        mmdRows(p.B + p.M, p, z, prior, rowTerms, dz);
+    }
+
+    /// <summary>The four loss terms from the row partials into terms[0..4), also added into totals.</summary>
+    public void LossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klRows, ArrayView<double> mmdRows,
+        ArrayView<double> terms, ArrayView<double> totals)
+    {
+        Require(terms, Term.Count, nameof(terms)); Require(totals, Term.Count, nameof(totals));
+        lossTerms(1, w, nllRows, klRows, mmdRows, terms, totals);
+    }
+
+    // ---- optimizers and batches ---------------------------------------------------------------------
+
+    public void Adam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v)
+    {
+        s.Length = (int)parameters.Length;
+        Require(gradients, s.Length, nameof(gradients)); Require(m, s.Length, nameof(m)); Require(v, s.Length, nameof(v));
+        s.Threads = device.LaunchThreads(s.Length);
+        adam(s.Threads, s, parameters, gradients, m, v);
+    }
+
+    public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity)
+    {
+        s.Length = (int)parameters.Length;
+        Require(gradients, s.Length, nameof(gradients)); Require(velocity, s.Length, nameof(velocity));
+        s.Threads = device.LaunchThreads(s.Length);
+        sgd(s.Threads, s, parameters, gradients, velocity);
+    }
+
+    /// <summary>batch[r] = data[order[start + r]] (optionally binarized), for <c>g.Rows</c> rows.</summary>
+    public void Gather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
+    {
+        Require(order, g.Start + g.Rows, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
+        g.Threads = device.LaunchThreads((long)g.Rows * g.Dim);
+        gather(g.Threads, g, data, order, batch);
+    }
+
+    static void Require<T>(ArrayView<T> view, long length, string name) where T : unmanaged
+    {
+        if (view.Length < length)
+            throw new ArgumentException($"Buffer '{name}' holds {view.Length} elements; the launch needs {length}.", name);
+    }
+}

@@ -1,0 +1,54 @@
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae;
+
+/// <summary>The decoder's output distribution p(x|z).</summary>
+public enum Likelihood
+{
+    /// <summary>Independent Bernoulli pixels; the decoder outputs logits.</summary>
+    Bernoulli,
+    /// <summary>Independent Gaussians with a fixed scalar log-variance; the decoder outputs means.</summary>
+    Gaussian,
+}
+
+/// <summary>
+/// An MLP VAE: x [d] → encoder hidden layers → two heads μ, log σ² [k] → z → decoder hidden layers → [d].
+/// Either hidden list may be empty and they need not mirror each other. <see cref="Activation"/> follows
+/// every hidden layer, never the heads or the output layer.
+/// </summary>
+public sealed record ModelSpec(
+    int InputDim,
+    IReadOnlyList<int> EncoderHidden,
+    int LatentDim,
+    IReadOnlyList<int> DecoderHidden,
+    Activation Activation = Activation.Relu,
+    Likelihood Likelihood = Likelihood.Bernoulli,
+    float ObsLogVar = 0f)
+{
+    /// <summary>The pytorch/examples VAE: 784-400-20-400-784, ReLU, Bernoulli.</summary>
+    public static ModelSpec PyTorchExample(int inputDim = 784) => new(inputDim, [400], 20, [400]);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid value and what is allowed.</summary>
+    public ModelSpec Validate()
+    {
+        if (InputDim <= 0) throw new ArgumentException($"The input dimension must be positive; got {InputDim}.");
+        if (LatentDim <= 0) throw new ArgumentException($"The latent dimension must be positive; got {LatentDim}. Try --latent 20.");
+        foreach (var (name, list) in new[] { ("encoder", EncoderHidden), ("decoder", DecoderHidden) })
+            foreach (int h in list)
+                if (h <= 0) throw new ArgumentException($"Every {name} hidden size must be positive; got {h}.");
+        if (!Enum.IsDefined(Activation)) throw new ArgumentException($"Unknown activation {(int)Activation}.");
+        if (!float.IsFinite(ObsLogVar)) throw new ArgumentException($"The observation log-variance must be finite; got {ObsLogVar}.");
+        return this;
+    }
+
+    /// <summary>"784-400-20-400-784".</summary>
+    public override string ToString() =>
+        string.Join("-", new[] { InputDim }.Concat(EncoderHidden).Append(LatentDim).Concat(DecoderHidden).Append(InputDim));
+
+    public bool Equals(ModelSpec? other) => other is not null &&
+        InputDim == other.InputDim && LatentDim == other.LatentDim &&
+        EncoderHidden.SequenceEqual(other.EncoderHidden) && DecoderHidden.SequenceEqual(other.DecoderHidden) &&
+        Activation == other.Activation && Likelihood == other.Likelihood && ObsLogVar.Equals(other.ObsLogVar);
+
+    public override int GetHashCode() => HashCode.Combine(ToString(), Activation, Likelihood, ObsLogVar);
+}

@@ -1,0 +1,58 @@
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae;
+
+/// <summary>Which MMD² estimator: the U-statistic (diagonals left out) or the V-statistic (all pairs).</summary>
+public enum MmdEstimator { Unbiased, Biased }
+
+/// <summary>
+/// The InfoVAE objective: loss = recon + (1 − α)·KL(q(z|x) ‖ p(z)) + (α + λ − 1)·MMD²(q(z), p(z)).
+/// Valid weights: α ≤ 1, λ ≥ 0, α + λ − 1 ≥ 0. <see cref="PriorSamples"/> = M, the number of N(0, I) draws the
+/// MMD compares the batch's codes with (0: as many as the batch).
+/// </summary>
+public sealed record ObjectiveSpec(
+    double Alpha,
+    double Lambda,
+    MmdKernel Kernel,
+    double KernelParameter,
+    MmdEstimator Estimator = MmdEstimator.Unbiased,
+    int PriorSamples = 0)
+{
+    public static readonly string[] PresetNames = ["vae", "beta-vae", "infovae", "mmd-vae"];
+
+    public double KlWeight => 1 - Alpha;
+    public double MmdWeight => Alpha + Lambda - 1;
+
+    /// <summary>
+    /// A named preset: vae (α = 0, λ = 1), beta-vae (α = 1 − β, λ = β), mmd-vae (α = 1, λ = 1000),
+    /// infovae (α = 0, λ = 1000); kernel IMQ with c = 2·latent (as in the WAE paper), unbiased.
+    /// </summary>
+    public static ObjectiveSpec Preset(string name, int latentDim, double beta = 4) => name.ToLowerInvariant() switch
+    {
+        "vae" => new(0, 1, MmdKernel.Imq, 2.0 * latentDim),
+        "beta-vae" => new(1 - beta, beta, MmdKernel.Imq, 2.0 * latentDim),
+        "mmd-vae" => new(1, 1000, MmdKernel.Imq, 2.0 * latentDim),
+        "infovae" => new(0, 1000, MmdKernel.Imq, 2.0 * latentDim),
+        _ => throw new ArgumentException($"Unknown model preset '{name}'. Use one of: {string.Join(", ", PresetNames)}."),
+    };
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid value and what is allowed.</summary>
+    public ObjectiveSpec Validate()
+    {
+        if (!double.IsFinite(Alpha) || Alpha > 1)
+            throw new ArgumentException($"alpha must be at most 1 (the KL weight 1 − α must not be negative); got {Alpha}.");
+        if (!double.IsFinite(Lambda) || Lambda < 0)
+            throw new ArgumentException($"lambda must be 0 or more; got {Lambda}.");
+        if (MmdWeight < -1e-12)
+            throw new ArgumentException($"alpha + lambda − 1 (the MMD weight) must not be negative; got {Alpha} + {Lambda} − 1 = {MmdWeight}.");
+        if (!double.IsFinite(KernelParameter) || KernelParameter <= 0)
+            throw new ArgumentException(
+                $"The {(Kernel == MmdKernel.Rbf ? "RBF bandwidth" : "IMQ constant c")} must be positive; got {KernelParameter}.");
+        if (PriorSamples < 0)
+            throw new ArgumentException($"The number of prior samples must be 0 (as many as the batch) or more; got {PriorSamples}.");
+        return this;
+    }
+
+    /// <summary>M for a batch of <paramref name="batch"/> codes.</summary>
+    public int PriorCount(int batch) => PriorSamples > 0 ? PriorSamples : batch;
+}

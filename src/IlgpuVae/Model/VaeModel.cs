@@ -1,0 +1,259 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae;
+
+/// <summary>
+/// A VAE living on one accelerator: the flat parameter and gradient buffers, and the activations of one
+/// batch of up to <see cref="MaxBatch"/> rows, all allocated once. <see cref="Run"/> computes the objective's
+/// terms and, when asked, every parameter's gradient — forward, loss, backward — without allocating.
+/// The caller fills <see cref="Input"/>, <see cref="Epsilon"/> and <see cref="Prior"/> first (on the device, or
+/// from the host for tests and fixtures).
+/// </summary>
+public sealed class VaeModel : IDisposable
+{
+    readonly ComputeDevice device;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, input, eps, prior, z, dz;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klRows, mmdRows, terms, totals;
+    // One output and one output-gradient buffer per layer, [MaxBatch, outputs].
+    readonly MemoryBuffer1D<float, Stride1D.Dense>[] encoderOut, encoderGrad, decoderOut, decoderGrad;
+    readonly double[] hostTerms = new double[Term.Count];
+
+    public ModelSpec Spec { get; }
+    public ParameterLayout Layout { get; }
+    public int MaxBatch { get; }
+    public int MaxPrior { get; }
+    public ComputeDevice Device => device;
+
+    public VaeModel(ComputeDevice device, ModelSpec spec, int maxBatch, int maxPrior = 0)
+    {
+        Spec = spec.Validate();
+        if (maxBatch <= 0) throw new ArgumentException($"The batch size must be positive; got {maxBatch}.");
+        this.device = device;
+        Layout = new ParameterLayout(spec);
+        MaxBatch = maxBatch;
+        MaxPrior = maxPrior > 0 ? maxPrior : maxBatch;
+        var a = device.Accelerator;
+        int k = spec.LatentDim;
+        parameters = a.Allocate1D<float>(Layout.Count);
+        gradients = a.Allocate1D<float>(Layout.Count);
+        input = a.Allocate1D<float>((long)maxBatch * spec.InputDim);
+        eps = a.Allocate1D<float>((long)maxBatch * k);
+        prior = a.Allocate1D<float>((long)MaxPrior * k);
+        z = a.Allocate1D<float>((long)maxBatch * k);
+        dz = a.Allocate1D<float>((long)maxBatch * k);
+        nllRows = a.Allocate1D<double>(maxBatch);
+        klRows = a.Allocate1D<double>(maxBatch);
+        mmdRows = a.Allocate1D<double>(maxBatch + MaxPrior);
+        terms = a.Allocate1D<double>(Term.Count);
+        totals = a.Allocate1D<double>(Term.Count);
+        totals.MemSetToZero();
+        encoderOut = Layout.Encoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
+        encoderGrad = Layout.Encoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
+        decoderOut = Layout.Decoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
+        decoderGrad = Layout.Decoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
+    }
+
+    KernelSet K => device.Kernels;
+
+    public ArrayView<float> Parameters => parameters.View;
+    public ArrayView<float> Gradients => gradients.View;
+    /// <summary>x [MaxBatch, d].</summary>
+    public ArrayView<float> Input => input.View;
+    /// <summary>ε [MaxBatch, k].</summary>
+    public ArrayView<float> Epsilon => eps.View;
+    /// <summary>Prior draws [MaxPrior, k] for the MMD.</summary>
+    public ArrayView<float> Prior => prior.View;
+    /// <summary>z [MaxBatch, k] after <see cref="Encode"/>.</summary>
+    public ArrayView<float> Z => z.View;
+    /// <summary>[μ | log σ²] per row, [MaxBatch, 2k], after <see cref="Encode"/>.</summary>
+    public ArrayView<float> Heads => encoderOut[^1].View;
+    /// <summary>Logits (Bernoulli) or means (Gaussian), [MaxBatch, d], after <see cref="Decode"/>.</summary>
+    public ArrayView<float> DecoderOutput => decoderOut[^1].View;
+    /// <summary>Running sums of batch-size-weighted terms since the last <see cref="TakeTotals"/>.</summary>
+    public ArrayView<double> Totals => totals.View;
+
+    /// <summary>
+    /// PyTorch's nn.Linear initialization: weights and biases uniform in ±1/√fan_in, drawn on the device from
+    /// the counter-based generator (one key per tensor).
+    /// </summary>
+    public void Initialize(ulong seed)
+    {
+        var layers = Layout.Encoder.Concat(Layout.Decoder).ToList();
+        ulong tensor = 0;
+        foreach (var l in layers)
+        {
+            float bound = 1f / MathF.Sqrt(l.Inputs);
+            K.FillUniform(CounterRng.Key(seed, RandomStreams.Initialization, tensor++), -bound, bound,
+                Parameters.SubView(l.WeightOffset, l.Inputs * l.Outputs), l.Inputs * l.Outputs);
+            K.FillUniform(CounterRng.Key(seed, RandomStreams.Initialization, tensor++), -bound, bound,
+                Parameters.SubView(l.BiasOffset, l.Outputs), l.Outputs);
+        }
+    }
+
+    /// <summary>Draws ε for <paramref name="batch"/> rows and <paramref name="priorCount"/> prior samples.</summary>
+    public void DrawNoise(ulong seed, ulong step, int batch, int priorCount)
+    {
+        CheckBatch(batch, priorCount);
+        int k = Spec.LatentDim;
+        K.FillNormal(CounterRng.Key(seed, RandomStreams.Epsilon, step), Epsilon, batch * k);
+        K.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, step), Prior, priorCount * k);
+    }
+
+    /// <summary>heads = encoder(x) and z = μ + σ·ε for the first <paramref name="batch"/> rows.</summary>
+    public void Encode(int batch)
+    {
+        CheckBatch(batch, 0);
+        var view = Input;
+        for (int i = 0; i < Layout.Encoder.Count; i++)
+        {
+            var l = Layout.Encoder[i];
+            K.DenseForward(batch, l.Inputs, l.Outputs, l.Activation, view, Weight(Parameters, l), Bias(Parameters, l), encoderOut[i].View);
+            view = encoderOut[i].View;
+        }
+        K.Reparameterize(batch, Spec.LatentDim, Heads, Epsilon, Z, klRows.View);
+    }
+
+    /// <summary>The decoder's output for the codes in <see cref="Z"/>.</summary>
+    public void Decode(int batch)
+    {
+        CheckBatch(batch, 0);
+        var view = Z;
+        for (int i = 0; i < Layout.Decoder.Count; i++)
+        {
+            var l = Layout.Decoder[i];
+            K.DenseForward(batch, l.Inputs, l.Outputs, l.Activation, view, Weight(Parameters, l), Bias(Parameters, l), decoderOut[i].View);
+            view = decoderOut[i].View;
+        }
+    }
+
+    /// <summary>
+    /// The objective on the first <paramref name="batch"/> rows of <see cref="Input"/>, with the current
+    /// <see cref="Epsilon"/> and <see cref="Prior"/>; with <paramref name="backward"/>, ∂loss/∂θ in <see cref="Gradients"/>.
+    /// </summary>
+    public LossTerms Run(ObjectiveSpec objective, int batch, bool backward)
+    {
+        int m = objective.PriorCount(batch);
+        CheckBatch(batch, m);
+        Encode(batch);
+        Decode(batch);
+        K.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, backward ? 1f / batch : 0f,
+            DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
+        if (backward) DecoderBackward(batch);
+
+        // The MMD is computed for the metrics even when its weight is 0; it needs two of each for the U-statistic.
+        bool unbiased = objective.Estimator == MmdEstimator.Unbiased;
+        bool mmd = !unbiased || batch >= 2 && m >= 2;
+        if (mmd)
+        {
+            float mmdGrad = backward ? (float)objective.MmdWeight : 0f;
+            K.Mmd(new MmdProblem
+            {
+                B = batch, M = m, Latent = Spec.LatentDim, Kernel = (int)objective.Kernel,
+                KernelParameter = (float)objective.KernelParameter, Unbiased = unbiased ? 1 : 0, GradScale = mmdGrad,
+            }, Z, Prior, mmdRows.View, dz.View);
+        }
+        else if (objective.MmdWeight != 0)
+            throw new ArgumentException($"The unbiased MMD needs at least 2 codes and 2 prior samples; got {batch} and {m}.");
+
+        var weights = new LossWeights { B = batch, MmdRows = mmd ? batch + m : 0, Kl = (float)objective.KlWeight, Mmd = (float)objective.MmdWeight };
+        K.LossTerms(weights, nllRows.View, klRows.View, mmdRows.View, terms.View, totals.View);
+        if (backward)
+        {
+            K.ReparameterizeBackward(batch, Spec.LatentDim, (float)(objective.KlWeight / batch), Heads, Epsilon, dz.View, encoderGrad[^1].View);
+            EncoderBackward(batch);
+        }
+        terms.View.CopyToCPU(hostTerms);
+        return new LossTerms(hostTerms[Term.Recon], hostTerms[Term.Kl], hostTerms[Term.Mmd], hostTerms[Term.Loss]);
+    }
+
+    /// <summary>Reads and clears the running totals: Σ batch·term for recon, KL, MMD, loss.</summary>
+    public double[] TakeTotals()
+    {
+        var sums = totals.GetAsArray1D();
+        totals.MemSetToZero();
+        return sums;
+    }
+
+    // From the output's gradient (written by the likelihood) back to dz = ∂loss/∂z (before the MMD adds in).
+    void DecoderBackward(int batch)
+    {
+        for (int i = Layout.Decoder.Count - 1; i >= 0; i--)
+        {
+            var l = Layout.Decoder[i];
+            var inputs = i > 0 ? (ArrayView<float>)decoderOut[i - 1].View : Z;
+            var dPre = decoderGrad[i].View;
+            K.DenseBackwardParameters(batch, l.Inputs, l.Outputs, dPre, inputs, Weight(Gradients, l), Bias(Gradients, l));
+            var previous = i > 0 ? Layout.Decoder[i - 1].Activation : Activation.Identity;
+            K.DenseBackwardInput(batch, l.Inputs, l.Outputs, previous, dPre, Weight(Parameters, l), inputs,
+                i > 0 ? (ArrayView<float>)decoderGrad[i - 1].View : dz.View);
+        }
+    }
+
+    // From ∂loss/∂heads back to every encoder parameter; the input x needs no gradient.
+    void EncoderBackward(int batch)
+    {
+        for (int i = Layout.Encoder.Count - 1; i >= 0; i--)
+        {
+            var l = Layout.Encoder[i];
+            var inputs = i > 0 ? (ArrayView<float>)encoderOut[i - 1].View : Input;
+            var dPre = encoderGrad[i].View;
+            K.DenseBackwardParameters(batch, l.Inputs, l.Outputs, dPre, inputs, Weight(Gradients, l), Bias(Gradients, l));
+            if (i > 0)
+                K.DenseBackwardInput(batch, l.Inputs, l.Outputs, Layout.Encoder[i - 1].Activation, dPre,
+                    Weight(Parameters, l), inputs, encoderGrad[i - 1].View);
+        }
+    }
+
+    static ArrayView<float> Weight(ArrayView<float> flat, DenseLayer l) => flat.SubView(l.WeightOffset, (long)l.Outputs * l.Inputs);
+    static ArrayView<float> Bias(ArrayView<float> flat, DenseLayer l) => flat.SubView(l.BiasOffset, l.Outputs);
+
+    void CheckBatch(int batch, int priorCount)
+    {
+        if (batch <= 0 || batch > MaxBatch)
+            throw new ArgumentOutOfRangeException(nameof(batch), $"The batch has {batch} rows; this model was allocated for 1 to {MaxBatch}.");
+        if (priorCount < 0 || priorCount > MaxPrior)
+            throw new ArgumentOutOfRangeException(nameof(priorCount), $"{priorCount} prior samples asked for; this model holds up to {MaxPrior}.");
+    }
+
+    // ---- host access by PyTorch name ------------------------------------------------------------------------
+
+    /// <summary>Every parameter (or gradient) as a named host tensor in PyTorch's [out, in] layout.</summary>
+    public IReadOnlyList<(ParameterTensor Tensor, float[] Data)> ReadTensors(bool gradientsInstead = false)
+    {
+        var flat = (gradientsInstead ? gradients : parameters).GetAsArray1D();
+        return Layout.Tensors.Select(t => (t, flat.AsSpan(t.Offset, t.Length).ToArray())).ToList();
+    }
+
+    /// <summary>
+    /// Loads parameters by name. Every parameter of the model must be given, with its exact shape; anything
+    /// missing, extra or misshapen is refused before the device is touched.
+    /// </summary>
+    public void LoadTensors(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> named, string source)
+    {
+        var flat = new float[Layout.Count];
+        foreach (var t in Layout.Tensors)
+        {
+            if (!named.TryGetValue(t.Name, out var given))
+                throw new ArgumentException($"{source} has no tensor '{t.Name}', which a {Spec} model needs: it was saved for another architecture.");
+            if (!given.Shape.SequenceEqual(t.Shape) || given.Data.Length != t.Length)
+                throw new ArgumentException(
+                    $"{source}: tensor '{t.Name}' has shape [{string.Join(", ", given.Shape)}]; a {Spec} model needs [{string.Join(", ", t.Shape)}].");
+            given.Data.CopyTo(flat, t.Offset);
+        }
+        var extra = named.Keys.Except(Layout.Tensors.Select(t => t.Name)).ToList();
+        if (extra.Count > 0)
+            throw new ArgumentException($"{source} holds tensors this model does not have ({string.Join(", ", extra)}): it was saved for another architecture.");
+        parameters.View.CopyFromCPU(flat);
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in new[] { parameters, gradients, input, eps, prior, z, dz }.Concat(encoderOut).Concat(encoderGrad).Concat(decoderOut).Concat(decoderGrad))
+            b.Dispose();
+        foreach (var b in new[] { nllRows, klRows, mmdRows, terms, totals })
+            b.Dispose();
+    }
+}
