@@ -78,18 +78,18 @@ public static class Dense
 
     struct BiasThenActivation : IGemmEpilogue
     {
-        public readonly float Apply(float acc, int m, int n, in GemmProblem p, ArrayView<float> bias) =>
+        public readonly float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> bias) =>
             Activations.Forward(acc + bias[n], p.Activation);
     }
 
     struct TimesActivationDerivative : IGemmEpilogue
     {
-        public readonly float Apply(float acc, int m, int n, in GemmProblem p, ArrayView<float> x) =>
+        public readonly float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> x) =>
             p.Activation == (int)Activation.Identity ? acc : acc * Activations.Derivative(x[m * p.N + n], p.Activation);
     }
 
     struct Plain : IGemmEpilogue
     {
-        public readonly float Apply(float acc, int m, int n, in GemmProblem p, ArrayView<float> unused) => acc;
+        public readonly float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> unused) => acc;
     }
 }

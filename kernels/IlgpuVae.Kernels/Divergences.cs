@@ -59,7 +59,7 @@ public static class Divergences
             rowTerms[r] = PriorRow(r - p.B, p, prior);
     }
 
-    static double CodeRow(int i, in MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)
+    static double CodeRow(int i, MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)
     {
         double within = WithinSetDivisor(p.B, p.Unbiased), cross = (double)p.B * p.M;
         double sumWithin = 0, sumCross = 0;
@@ -86,7 +86,7 @@ public static class Divergences
         return sumWithin / within - 2.0 * sumCross / cross;
     }
 
-    static double PriorRow(int i, in MmdProblem p, ArrayView<float> prior)
+    static double PriorRow(int i, MmdProblem p, ArrayView<float> prior)
     {
         double sum = 0;
         for (int j = 0; j < p.M; j++)
@@ -104,7 +104,7 @@ public static class Divergences
     static double WithinSetDivisor(int n, int unbiased) => unbiased != 0 ? (double)n * (n - 1) : (double)n * n;
 
     /// <summary>k(a, b) and s with ∇ₐk(a, b) = s·(a − b).</summary>
-    static double KernelAndSlope(ArrayView<float> av, int a, ArrayView<float> bv, int b, in MmdProblem p, out double slope)
+    static double KernelAndSlope(ArrayView<float> av, int a, ArrayView<float> bv, int b, MmdProblem p, out double slope)
     {
         double d2 = 0;
         for (int t = 0; t < p.Latent; t++)

@@ -26,7 +26,7 @@ public struct GemmProblem
 /// <summary>What happens to an accumulated dot product before it is stored in C[m, n].</summary>
 public interface IGemmEpilogue
 {
-    float Apply(float acc, int m, int n, in GemmProblem p, ArrayView<float> aux);
+    float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> aux);
 }
 
 /// <summary>
@@ -40,7 +40,7 @@ public static class Gemm
     public const int TileCols = 8;
 
     /// <summary>Runs this thread's share of the tiles of <paramref name="p"/>.</summary>
-    public static void Run<TEpilogue>(int thread, in GemmProblem p,
+    public static void Run<TEpilogue>(int thread, GemmProblem p,
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
         where TEpilogue : struct, IGemmEpilogue
     {
@@ -57,7 +57,7 @@ public static class Gemm
         }
     }
 
-    static void FullTile<TEpilogue>(int m0, int n0, in GemmProblem p,
+    static void FullTile<TEpilogue>(int m0, int n0, GemmProblem p,
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
         where TEpilogue : struct, IGemmEpilogue
     {
@@ -88,7 +88,7 @@ public static class Gemm
         Store<TEpilogue>(c7, m0 + 7, n0, p, c, aux);
     }
 
-    static void Store<TEpilogue>(Row8 r, int m, int n0, in GemmProblem p, ArrayView<float> c, ArrayView<float> aux)
+    static void Store<TEpilogue>(Row8 r, int m, int n0, GemmProblem p, ArrayView<float> c, ArrayView<float> aux)
         where TEpilogue : struct, IGemmEpilogue
     {
         TEpilogue e = default;
@@ -103,7 +103,7 @@ public static class Gemm
         c[row + 7] = e.Apply(r.V7, m, n0 + 7, p, aux);
     }
 
-    static void EdgeTile<TEpilogue>(int m0, int n0, in GemmProblem p,
+    static void EdgeTile<TEpilogue>(int m0, int n0, GemmProblem p,
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
         where TEpilogue : struct, IGemmEpilogue
     {

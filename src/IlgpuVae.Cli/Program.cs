@@ -1,1 +1,32 @@
-return 0;
+using System.CommandLine;
+using IlgpuVae.Cli.Commands;
+
+namespace IlgpuVae.Cli;
+
+/// <summary>The ilgpu-vae command line: train, eval, sample, devices.</summary>
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Parses and runs one command; tests call this with their own writers.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken stop = default)
+    {
+        var root = new RootCommand("Train and evaluate VAEs, β-VAEs, InfoVAEs and MMD-VAEs with ILGPU kernels (CUDA, OpenCL or CPU).")
+        {
+            TrainCommand.Create(output, stop),
+            EvalCommand.Create(output),
+            SampleCommand.Create(output),
+            DevicesCommand.Create(output),
+        };
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (Exception e) when (Errors.IsUserError(e))
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using IlgpuVae.Runs;
+
+namespace IlgpuVae.Cli.Commands;
+
+/// <summary><c>sample RUN</c>: PNG grids from a checkpoint — prior samples, reconstructions, interpolations, traversals.</summary>
+static class SampleCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var run = new Argument<string>("run") { Description = "A run folder, or a .safetensors checkpoint (with --config)" };
+        var config = new Option<string?>("--config") { Description = "The config.json describing a bare checkpoint" };
+        var device = new Option<string?>("--device") { Description = "auto, cpu, cuda, opencl (default: the run's)" };
+        var outDir = new Option<string?>("--out") { Description = "Folder for the PNGs (default: the run folder)" };
+        var count = new Option<int>("--count") { Description = "Prior samples to draw", DefaultValueFactory = _ => 64 };
+        var seed = new Option<long?>("--seed") { Description = "Seed of the prior draws (default: the run's)" };
+        var command = new Command("sample", "Write samples.png, reconstructions.png, interpolation.png and traversals.png.")
+        {
+            run, config, device, outDir, count, seed,
+        };
+        command.SetAction(parse =>
+        {
+            int n = parse.GetValue(count);
+            if (n <= 0) throw new ArgumentException($"--count must be positive; got {n}.");
+            using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 128);
+            var c = trained.Config;
+            string folder = parse.GetValue(outDir) ?? trained.Folder?.Path ?? ".";
+            Directory.CreateDirectory(folder);
+            var test = EvalCommand.LoadTest(c, null, 64);
+            ulong s = (ulong)(parse.GetValue(seed) ?? c.Seed);
+            RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), trained.Model, c.ImageHeight, c.ImageWidth, s, n);
+            RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), trained.Model, test);
+            RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), trained.Model, test);
+            RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), trained.Model, c.ImageHeight, c.ImageWidth);
+            foreach (var name in new[] { RunPictures.Samples, RunPictures.Reconstructions, RunPictures.Interpolation, RunPictures.Traversals })
+                output.WriteLine($"Wrote {Path.GetFullPath(Path.Combine(folder, name))}");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using IlgpuVae.Runs;
+
+namespace IlgpuVae.Cli.Commands;
+
+/// <summary><c>train</c>: the main job. With no options: procedural sprites, the InfoVAE preset, the best accelerator.</summary>
+static class TrainCommand
+{
+    public static Command Create(TextWriter output, CancellationToken stop)
+    {
+        var defaults = new RunConfig();
+        var data = new Option<string>("--data") { Description = "sprites, fashion-mnist, mnist, or a folder / IDX file (gzipped or not)", DefaultValueFactory = _ => defaults.Data };
+        var model = new Option<string>("--model") { Description = "Objective preset: vae, beta-vae, infovae, mmd-vae", DefaultValueFactory = _ => defaults.Model };
+        var alpha = new Option<double?>("--alpha") { Description = "α: the KL weight is 1 − α (overrides the preset)" };
+        var lambda = new Option<double?>("--lambda") { Description = "λ: the MMD weight is α + λ − 1 (overrides the preset)" };
+        var beta = new Option<double>("--beta") { Description = "β of the beta-vae preset", DefaultValueFactory = _ => defaults.Beta };
+        var kernel = new Option<string>("--kernel") { Description = "MMD kernel: imq or rbf", DefaultValueFactory = _ => defaults.Kernel };
+        var bandwidth = new Option<double?>("--bandwidth") { Description = "RBF bandwidth h (default 1)" };
+        var imqC = new Option<double?>("--imq-c") { Description = "IMQ constant c (default 2·latent)" };
+        var estimator = new Option<string>("--estimator") { Description = "MMD estimator: unbiased or biased", DefaultValueFactory = _ => defaults.Estimator };
+        var priorSamples = new Option<int>("--prior-samples") { Description = "Prior draws per batch for the MMD (0: the batch size)" };
+        var hidden = new Option<string>("--hidden") { Description = "Encoder hidden sizes, e.g. 512,256 (empty for none)", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
+        var decoderHidden = new Option<string?>("--decoder-hidden") { Description = "Decoder hidden sizes (default: the encoder's, reversed)" };
+        var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => defaults.Latent };
+        var activation = new Option<string>("--activation") { Description = "relu, leaky_relu, tanh or softplus", DefaultValueFactory = _ => defaults.Activation };
+        var likelihood = new Option<string>("--likelihood") { Description = "bernoulli or gaussian", DefaultValueFactory = _ => defaults.Likelihood };
+        var epochs = new Option<int?>("--epochs") { Description = $"Epochs in total (default {defaults.Epochs}; with --resume, the saved value)" };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => defaults.Lr };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd", DefaultValueFactory = _ => defaults.Optimizer };
+        var seed = new Option<long>("--seed") { Description = "Seed of every random draw", DefaultValueFactory = _ => defaults.Seed };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl (or cuda:N, opencl:N)", DefaultValueFactory = _ => defaults.Device };
+        var outDir = new Option<string?>("--out") { Description = "Run folder (default: a new folder under runs/)" };
+        var binarize = new Option<string>("--binarize") { Description = "none, or dynamic: a fresh Bernoulli draw of each pixel every epoch", DefaultValueFactory = _ => defaults.Binarize };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder to --epochs in total" };
+        var trainLimit = new Option<int>("--train-limit") { Description = "Use only the first N training images (sprites: generate N; 0: all)" };
+        var testLimit = new Option<int>("--test-limit") { Description = "Use only the first N test images (0: all)" };
+
+        var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).")
+        {
+            data, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator, priorSamples, hidden, decoderHidden,
+            latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed, device, outDir, binarize, resume,
+            trainLimit, testLimit,
+        };
+        command.SetAction(parse =>
+        {
+            var config = new RunConfig
+            {
+                Data = parse.GetValue(data)!, Model = parse.GetValue(model)!, Alpha = parse.GetValue(alpha),
+                Lambda = parse.GetValue(lambda), Beta = parse.GetValue(beta), Kernel = parse.GetValue(kernel)!,
+                Bandwidth = parse.GetValue(bandwidth), ImqC = parse.GetValue(imqC), Estimator = parse.GetValue(estimator)!,
+                PriorSamples = parse.GetValue(priorSamples),
+                Hidden = ParseSizes(parse.GetValue(hidden)!, "--hidden"),
+                DecoderHidden = parse.GetValue(decoderHidden) is string dh ? ParseSizes(dh, "--decoder-hidden") : null,
+                Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
+                Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
+                Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
+                Binarize = parse.GetValue(binarize)!, TrainLimit = parse.GetValue(trainLimit), TestLimit = parse.GetValue(testLimit),
+            };
+            using var interrupt = new InterruptHandler(stop, output);
+            var observer = ConsoleObserver.For(output);
+            observer.Run(() => TrainingSession.Run(config, parse.GetValue(outDir), parse.GetValue(resume),
+                parse.GetValue(epochs), observer, interrupt.Token));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>"512,256" → [512, 256]; "" → [].</summary>
+    internal static int[] ParseSizes(string text, string option)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts.Select(p => int.TryParse(p, out int v) && v > 0 ? v
+            : throw new ArgumentException($"{option} takes positive layer sizes separated by commas (e.g. 512,256); '{p}' is not one.")).ToArray();
+    }
+}

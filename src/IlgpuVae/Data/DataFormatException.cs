@@ -1,0 +1,13 @@
+namespace IlgpuVae.Data;
+
+/// <summary>
+/// The one error type for data that cannot be used: a missing, truncated or malformed file, or values out of
+/// range. Its message says what is wrong, names the file or data set and the offending value, and says what to
+/// do about it, so the command line can print it as it is.
+/// </summary>
+public class DataFormatException : Exception
+{
+    public DataFormatException(string message) : base(message) { }
+
+    public DataFormatException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Runs;
+
+/// <summary>
+/// Everything that reproduces a training run, as written to the run folder's config.json. The names are
+/// the command line's (snake_case); <see cref="Resolve"/> turns them into the model, objective and optimizer.
+/// </summary>
+public sealed record RunConfig
+{
+    public string Data { get; init; } = "sprites";
+    /// <summary>vae, beta-vae, infovae or mmd-vae: the starting point for α and λ.</summary>
+    public string Model { get; init; } = "infovae";
+    public double? Alpha { get; init; }
+    public double? Lambda { get; init; }
+    public double Beta { get; init; } = 4;
+    public string Kernel { get; init; } = "imq";
+    public double? Bandwidth { get; init; }
+    public double? ImqC { get; init; }
+    public string Estimator { get; init; } = "unbiased";
+    /// <summary>Prior draws per batch for the MMD; 0: as many as the batch.</summary>
+    public int PriorSamples { get; init; }
+    public int[] Hidden { get; init; } = [400];
+    /// <summary>Decoder hidden sizes; null mirrors <see cref="Hidden"/>.</summary>
+    public int[]? DecoderHidden { get; init; }
+    public int Latent { get; init; } = 20;
+    public string Activation { get; init; } = "relu";
+    public string Likelihood { get; init; } = "bernoulli";
+    public float ObsLogVar { get; init; }
+    public int Epochs { get; init; } = 5;
+    public int BatchSize { get; init; } = 128;
+    public double Lr { get; init; } = 1e-3;
+    public string Optimizer { get; init; } = "adam";
+    public double? WeightDecay { get; init; }
+    public long Seed { get; init; } = 1;
+    public string Device { get; init; } = "auto";
+    /// <summary>none, or dynamic: a fresh Bernoulli draw of every pixel each epoch.</summary>
+    public string Binarize { get; init; } = "none";
+    /// <summary>Use only the first N training images (0: all); for sprites, generate N.</summary>
+    public int TrainLimit { get; init; }
+    /// <summary>Use only the first N test images (0: all).</summary>
+    public int TestLimit { get; init; }
+    /// <summary>The image size the data had, so pictures can be drawn without the data.</summary>
+    public int ImageHeight { get; init; }
+    public int ImageWidth { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public ModelSpec ModelSpec(int inputDim) => new ModelSpec(
+        inputDim, Hidden, Latent, DecoderHidden ?? Hidden.Reverse().ToArray(),
+        ParseActivation(Activation), ParseLikelihood(Likelihood), ObsLogVar).Validate();
+
+    /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
+    public ObjectiveSpec Objective()
+    {
+        var preset = ObjectiveSpec.Preset(Model, Latent, Beta);
+        var kernel = Kernel.ToLowerInvariant() switch
+        {
+            "imq" => MmdKernel.Imq,
+            "rbf" => MmdKernel.Rbf,
+            _ => throw new ArgumentException($"Unknown MMD kernel '{Kernel}'. Use imq or rbf."),
+        };
+        var estimator = Estimator.ToLowerInvariant() switch
+        {
+            "unbiased" => MmdEstimator.Unbiased,
+            "biased" => MmdEstimator.Biased,
+            _ => throw new ArgumentException($"Unknown MMD estimator '{Estimator}'. Use unbiased or biased."),
+        };
+        double parameter = kernel == MmdKernel.Imq ? ImqC ?? 2.0 * Latent : Bandwidth ?? 1.0;
+        return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples).Validate();
+    }
+
+    public OptimizerSpec OptimizerSpec() =>
+        new OptimizerSpec(IlgpuVae.OptimizerSpec.ParseKind(Optimizer), Lr, WeightDecay: WeightDecay).Validate();
+
+    [JsonIgnore]
+    public bool DynamicBinarization => Binarize.ToLowerInvariant() switch
+    {
+        "dynamic" => true,
+        "none" => false,
+        _ => throw new ArgumentException($"Unknown binarization '{Binarize}'. Use none or dynamic."),
+    };
+
+    /// <summary>Checks every setting that does not need the data; throws <see cref="ArgumentException"/> on the first bad one.</summary>
+    public RunConfig Validate()
+    {
+        if (Epochs <= 0) throw new ArgumentException($"--epochs must be positive; got {Epochs}.");
+        if (BatchSize <= 0) throw new ArgumentException($"--batch-size must be positive; got {BatchSize}.");
+        if (Seed < 0) throw new ArgumentException($"--seed must be 0 or more; got {Seed}.");
+        if (Bandwidth is <= 0) throw new ArgumentException($"--bandwidth must be positive; got {Bandwidth}.");
+        if (ImqC is <= 0) throw new ArgumentException($"--imq-c must be positive; got {ImqC}.");
+        if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"--train-limit and --test-limit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
+        if (Beta < 0) throw new ArgumentException($"--beta must be 0 or more; got {Beta}.");
+        ModelSpec(1);
+        Objective();
+        OptimizerSpec();
+        _ = DynamicBinarization;
+        return this;
+    }
+
+    public static Activation ParseActivation(string name) => name.ToLowerInvariant().Replace('-', '_') switch
+    {
+        "relu" => IlgpuVae.Kernels.Activation.Relu,
+        "leaky_relu" => IlgpuVae.Kernels.Activation.LeakyRelu,
+        "tanh" => IlgpuVae.Kernels.Activation.Tanh,
+        "softplus" => IlgpuVae.Kernels.Activation.Softplus,
+        _ => throw new ArgumentException($"Unknown activation '{name}'. Use relu, leaky_relu, tanh or softplus."),
+    };
+
+    public static Likelihood ParseLikelihood(string name) => name.ToLowerInvariant() switch
+    {
+        "bernoulli" => IlgpuVae.Likelihood.Bernoulli,
+        "gaussian" => IlgpuVae.Likelihood.Gaussian,
+        _ => throw new ArgumentException($"Unknown likelihood '{name}'. Use bernoulli or gaussian."),
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static RunConfig FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"{source} is not a valid run configuration: {e.Message}", e);
+        }
+    }
+}

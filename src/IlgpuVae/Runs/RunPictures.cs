@@ -1,0 +1,96 @@
+using IlgpuVae.Data;
+using IlgpuVae.Images;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Runs;
+
+/// <summary>
+/// The pictures of a run: samples from the prior, reconstructions, interpolations between test images,
+/// latent traversals, the loss curves and a latent scatter coloured by label. Deterministic from the seed.
+/// </summary>
+public static class RunPictures
+{
+    public const string Samples = "samples.png", Reconstructions = "reconstructions.png",
+        Interpolation = "interpolation.png", Traversals = "traversals.png", LossCurve = "loss_curve.png",
+        LatentScatter = "latent_scatter.png";
+
+    const int Columns = 8;
+
+    /// <summary>64 images decoded from z ~ N(0, I).</summary>
+    public static void WriteSamples(string path, VaeModel model, int height, int width, ulong seed, int count = 64)
+    {
+        var z = HostNormal(seed, count * model.Spec.LatentDim);
+        PngGrid.Write(path, VaeInference.Decode(model, z, count), count, height, width, Columns, scale: 2);
+    }
+
+    /// <summary>Rows of test images, each followed by a row of their reconstructions from z = μ.</summary>
+    public static void WriteReconstructions(string path, VaeModel model, ImageSet test, int pairsOfRows = 4)
+    {
+        int n = Math.Min(pairsOfRows * Columns, test.Count), d = test.Dim;
+        var (mu, _) = VaeInference.Encode(model, test.Pixels, n);
+        var recon = VaeInference.Decode(model, mu, n);
+        int cells = 2 * Columns * ((n + Columns - 1) / Columns); // a short last row stays black
+        var grid = new float[cells * d];
+        for (int i = 0; i < n; i++)
+        {
+            int row = i / Columns, col = i % Columns;
+            Array.Copy(test.Pixels, i * d, grid, ((2 * row) * Columns + col) * d, d);
+            Array.Copy(recon, i * d, grid, ((2 * row + 1) * Columns + col) * d, d);
+        }
+        PngGrid.Write(path, grid, cells, test.Height, test.Width, Columns, scale: 2);
+    }
+
+    /// <summary>Each row walks in a straight line between the posterior means of two test images.</summary>
+    public static void WriteInterpolation(string path, VaeModel model, ImageSet test, int rows = 8, int steps = 10)
+    {
+        int k = model.Spec.LatentDim;
+        rows = Math.Min(rows, test.Count / 2);
+        if (rows == 0) return;
+        var (mu, _) = VaeInference.Encode(model, test.Pixels, 2 * rows);
+        var z = new float[rows * steps * k];
+        for (int r = 0; r < rows; r++)
+            for (int s = 0; s < steps; s++)
+            {
+                float t = s / (float)(steps - 1);
+                for (int j = 0; j < k; j++)
+                    z[(r * steps + s) * k + j] = (1 - t) * mu[2 * r * k + j] + t * mu[(2 * r + 1) * k + j];
+            }
+        PngGrid.Write(path, VaeInference.Decode(model, z, rows * steps), rows * steps, test.Height, test.Width, steps, scale: 2);
+    }
+
+    /// <summary>One row per latent dimension: that coordinate swept from −3 to 3, the others at 0.</summary>
+    public static void WriteTraversals(string path, VaeModel model, int height, int width, int steps = 11, int maxDims = 32)
+    {
+        int k = model.Spec.LatentDim, dims = Math.Min(k, maxDims);
+        var z = new float[dims * steps * k];
+        for (int j = 0; j < dims; j++)
+            for (int s = 0; s < steps; s++)
+                z[(j * steps + s) * k + j] = -3f + 6f * s / (steps - 1);
+        PngGrid.Write(path, VaeInference.Decode(model, z, dims * steps), dims * steps, height, width, steps, scale: 2);
+    }
+
+    /// <summary>Train and test loss, and the test terms, per epoch.</summary>
+    public static void WriteLossCurve(string path, IReadOnlyList<IReadOnlyDictionary<string, double>> epochs)
+    {
+        var x = epochs.Select(e => e["epoch"]).ToArray();
+        (string, double[], double[]) Series(string key) => (key, x, epochs.Select(e => e.TryGetValue(key, out var v) ? v : double.NaN).ToArray());
+        Plots.LossCurves(path, [Series("train_loss"), Series("test_loss"), Series("test_neg_elbo")],
+            "Loss per epoch", "epoch", "nats per image");
+    }
+
+    /// <summary>The first two coordinates of the posterior means of up to 2,000 test images, coloured by label.</summary>
+    public static void WriteLatentScatter(string path, VaeModel model, ImageSet test, int maxPoints = 2000)
+    {
+        int n = Math.Min(maxPoints, test.Count);
+        var (mu, _) = VaeInference.Encode(model, test.Pixels, n);
+        Plots.LatentScatter(path, mu, n, model.Spec.LatentDim, test.Labels.Take(n).ToArray(), test.LabelNames);
+    }
+
+    static float[] HostNormal(ulong seed, int count)
+    {
+        ulong key = CounterRng.Key(seed, RandomStreams.Evaluation, 1);
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = CounterRng.Normal(key, i);
+        return values;
+    }
+}

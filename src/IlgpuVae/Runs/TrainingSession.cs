@@ -1,0 +1,136 @@
+using IlgpuVae.Compute;
+using IlgpuVae.Data;
+
+namespace IlgpuVae.Runs;
+
+/// <summary>One epoch's numbers as they go into metrics.jsonl.</summary>
+public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTerms Test, double Seconds, double ImagesPerSecond)
+{
+    /// <summary>The metrics.jsonl object: the contract's keys (DESIGN.md), then extras.</summary>
+    public Dictionary<string, object> ToMetrics(long step) => new()
+    {
+        ["epoch"] = Epoch,
+        ["train_loss"] = Train.Loss, ["train_recon"] = Train.Recon, ["train_kl"] = Train.Kl, ["train_mmd"] = Train.Mmd,
+        ["test_loss"] = Test.Loss, ["test_recon"] = Test.Recon, ["test_kl"] = Test.Kl, ["test_mmd"] = Test.Mmd,
+        ["test_neg_elbo"] = Test.NegativeElbo,
+        ["seconds"] = Math.Round(Seconds, 3), ["images_per_second"] = Math.Round(ImagesPerSecond, 1),
+        ["train_neg_elbo"] = Train.NegativeElbo, ["step"] = step,
+    };
+}
+
+/// <summary>What a training session tells its user as it goes; the CLI draws it, tests record it.</summary>
+public interface ITrainingObserver
+{
+    void Info(string message);
+    void EpochStarted(int epoch, int epochs, int batches, int batchSize);
+    void StepCompleted(int batch, int batches, LossTerms terms);
+    void EpochCompleted(EpochReport report);
+}
+
+/// <summary>
+/// A whole training run into a run folder: data, device, model, the epochs (each followed by a test-set
+/// evaluation, a checkpoint and a metrics line, in that order), then the pictures. A stop request is honoured
+/// after the step in progress; the last complete epoch's checkpoint stays, and <c>--resume</c> continues from it.
+/// </summary>
+public static class TrainingSession
+{
+    /// <summary>Trains a new run (<paramref name="resumeFolder"/> null) or continues one to <paramref name="epochs"/> in total.</summary>
+    public static RunFolder Run(RunConfig requested, string? outFolder, string? resumeFolder, int? epochs,
+        ITrainingObserver observer, CancellationToken stop)
+    {
+        var existing = resumeFolder is null ? null : RunFolder.OpenExisting(resumeFolder);
+        if (existing is null) RunFolder.CheckAvailable(outFolder);
+        var config = existing?.ReadConfig() ?? requested;
+        config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
+
+        var (train, test) = RunData.Load(config, log: new ObserverWriter(observer));
+        if (config.BatchSize > train.Count)
+            throw new ArgumentException($"--batch-size {config.BatchSize} is larger than the training set ({train.Count} images). Use a smaller batch.");
+        config = config with { ImageHeight = train.Height, ImageWidth = train.Width };
+        var spec = config.ModelSpec(train.Dim);
+        var objective = config.Objective();
+        var optimizerSpec = config.OptimizerSpec();
+        // Record the resolved weights and kernel parameter, so config.json states the objective in full.
+        config = config with
+        {
+            Alpha = objective.Alpha, Lambda = objective.Lambda,
+            ImqC = objective.Kernel == Kernels.MmdKernel.Imq ? objective.KernelParameter : config.ImqC,
+            Bandwidth = objective.Kernel == Kernels.MmdKernel.Rbf ? objective.KernelParameter : config.Bandwidth,
+            DecoderHidden = spec.DecoderHidden.ToArray(),
+        };
+
+        using var device = ComputeDevice.Open(config.Device);
+        observer.Info($"Device: {device.Name} ({device.Kind}); data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
+        using var model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
+        using var optimizer = new Optimizer(device, optimizerSpec, model.Layout.Count);
+        int done = 0;
+        RunFolder folder;
+        if (existing is not null)
+        {
+            folder = existing;
+            Checkpoint.LoadWeights(folder.File(RunFolder.ModelFile), model);
+            done = Checkpoint.LoadState(folder.File(RunFolder.StateFile), optimizer);
+            folder.ReadMetrics(upToEpoch: done);
+            folder.WriteConfig(config);
+            observer.Info($"Resuming {folder.Path} after epoch {done} of {config.Epochs}.");
+        }
+        else
+        {
+            folder = RunFolder.CreateNew(outFolder);
+            folder.WriteConfig(config);
+            model.Initialize((ulong)config.Seed);
+            observer.Info($"Run folder: {folder.Path}");
+        }
+
+        using var trainData = new DeviceDataSet(device, train.Pixels, train.Count, train.Dim);
+        using var testData = new DeviceDataSet(device, test.Pixels, test.Count, test.Dim);
+        var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization) { Epoch = done };
+        int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
+        bool stopped = false;
+        for (int epoch = done + 1; epoch <= config.Epochs && !stopped; epoch++)
+        {
+            observer.EpochStarted(epoch, config.Epochs, batches, config.BatchSize);
+            var summary = trainer.TrainEpoch(trainData, (b, n, terms) =>
+            {
+                observer.StepCompleted(b, n, terms);
+                return !stop.IsCancellationRequested;
+            });
+            if (summary is null)
+            {
+                stopped = true;
+                observer.Info($"Stopped during epoch {epoch}; the checkpoint of epoch {epoch - 1} is kept. Continue with: train --resume {folder.Path}");
+                break;
+            }
+            var testTerms = trainer.Evaluate(testData);
+            var report = new EpochReport(epoch, config.Epochs, summary.Terms, testTerms, summary.Seconds, summary.ImagesPerSecond);
+            Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model);
+            Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch);
+            folder.AppendMetrics(report.ToMetrics(optimizer.Steps));
+            observer.EpochCompleted(report);
+        }
+
+        WritePictures(folder, model, test, (ulong)config.Seed);
+        observer.Info($"Wrote {folder.Path}: {RunFolder.ConfigFile}, {RunFolder.MetricsFile}, {RunFolder.ModelFile}, " +
+                      $"{RunFolder.StateFile} and the pictures.");
+        return folder;
+    }
+
+    /// <summary>Every picture of the run folder, from the model as it is now.</summary>
+    public static void WritePictures(RunFolder folder, VaeModel model, ImageSet test, ulong seed)
+    {
+        RunPictures.WriteSamples(folder.File(RunPictures.Samples), model, test.Height, test.Width, seed);
+        RunPictures.WriteReconstructions(folder.File(RunPictures.Reconstructions), model, test);
+        RunPictures.WriteInterpolation(folder.File(RunPictures.Interpolation), model, test);
+        RunPictures.WriteLatentScatter(folder.File(RunPictures.LatentScatter), model, test);
+        var metrics = folder.ReadMetrics().Select(r => (IReadOnlyDictionary<string, double>)r
+            .Where(kv => kv.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
+            .ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble())).ToList();
+        RunPictures.WriteLossCurve(folder.File(RunPictures.LossCurve), metrics);
+    }
+
+    /// <summary>Passes the data loader's log lines to the observer.</summary>
+    sealed class ObserverWriter(ITrainingObserver observer) : StringWriter
+    {
+        public override void WriteLine(string? value) => observer.Info(value ?? "");
+    }
+}

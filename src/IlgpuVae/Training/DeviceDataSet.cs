@@ -1,0 +1,59 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Compute;
+
+namespace IlgpuVae;
+
+/// <summary>
+/// A data set uploaded to the device once ([Count, Dim] floats in [0, 1]) with an order list that says which
+/// row each batch position takes: shuffled each epoch for training, identity for evaluation.
+/// </summary>
+public sealed class DeviceDataSet : IDisposable
+{
+    readonly MemoryBuffer1D<float, Stride1D.Dense> pixels;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> order;
+    readonly int[] hostOrder;
+
+    public int Count { get; }
+    public int Dim { get; }
+
+    public DeviceDataSet(ComputeDevice device, float[] data, int count, int dim)
+    {
+        if (count <= 0 || dim <= 0 || data.Length != (long)count * dim)
+            throw new ArgumentException($"The data holds {data.Length} values; {count} rows of {dim} need {(long)count * dim}.");
+        Count = count;
+        Dim = dim;
+        pixels = device.Accelerator.Allocate1D(data);
+        hostOrder = Enumerable.Range(0, count).ToArray();
+        order = device.Accelerator.Allocate1D(hostOrder);
+    }
+
+    public ArrayView<float> Pixels => pixels.View;
+    public ArrayView<int> Order => order.View;
+
+    /// <summary>A Fisher–Yates shuffle of the order keyed by (seed, epoch), uploaded in one copy.</summary>
+    public void Shuffle(ulong seed, long epoch)
+    {
+        for (int i = 0; i < Count; i++) hostOrder[i] = i;
+        ulong key = Kernels.CounterRng.Key(seed, RandomStreams.Shuffle, (ulong)epoch);
+        for (int i = Count - 1; i > 0; i--)
+        {
+            int j = (int)(Kernels.CounterRng.Mix(key ^ (ulong)i) % (ulong)(i + 1));
+            (hostOrder[i], hostOrder[j]) = (hostOrder[j], hostOrder[i]);
+        }
+        order.View.CopyFromCPU(hostOrder);
+    }
+
+    /// <summary>Rows [start, start + rows) of the order into the model's input, binarized with <paramref name="key"/> if asked.</summary>
+    public void GatherInto(VaeModel model, int start, int rows, bool binarize, ulong key) =>
+        model.Device.Kernels.Gather(new Kernels.GatherProblem
+        {
+            Rows = rows, Dim = Dim, Start = start, Binarize = binarize ? 1 : 0, Key = key,
+        }, Pixels, Order, model.Input);
+
+    public void Dispose()
+    {
+        pixels.Dispose();
+        order.Dispose();
+    }
+}

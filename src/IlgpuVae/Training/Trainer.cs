@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae;
+
+/// <summary>Mean loss terms over an epoch (weighted by batch size), its wall time and throughput.</summary>
+public sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond);
+
+/// <summary>A loss or gradient became NaN or infinite; the message names the epoch, step and term.</summary>
+public sealed class NumericalFaultException(string message) : Exception(message);
+
+/// <summary>
+/// The training loop: per batch, gather (and binarize) on the device, draw ε and the prior samples on the
+/// device, forward and backward, one optimizer launch. The randomness is a function of (seed, epoch, step),
+/// so a run repeats exactly on the same accelerator.
+/// </summary>
+public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize)
+{
+    public VaeModel Model => model;
+    public Optimizer Optimizer => optimizer;
+    public ObjectiveSpec Objective => objective;
+    public int BatchSize => batchSize;
+    /// <summary>Completed epochs.</summary>
+    public int Epoch { get; set; }
+
+    /// <summary>One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order.</summary>
+    public LossTerms Step(DeviceDataSet data, int start, int rows)
+    {
+        data.GatherInto(model, start, rows, binarize, CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch));
+        model.DrawNoise(seed, (ulong)optimizer.Steps, rows, objective.PriorCount(rows));
+        var terms = model.Run(objective, rows, backward: true);
+        if (!terms.IsFinite)
+            throw new NumericalFaultException(
+                $"Training diverged at epoch {Epoch + 1}, step {optimizer.Steps + 1}: {FirstBadTerm(terms)} is not finite " +
+                $"(recon {terms.Recon}, kl {terms.Kl}, mmd {terms.Mmd}). Try a smaller --lr.");
+        optimizer.Update(model.Parameters, model.Gradients);
+        return terms;
+    }
+
+    /// <summary>
+    /// One pass over <paramref name="data"/> in a fresh shuffled order. After each step <paramref name="progress"/>
+    /// gets (batch, batches, terms) and answers whether to go on; on false the epoch is abandoned and null returned.
+    /// </summary>
+    public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null)
+    {
+        data.Shuffle(seed, Epoch);
+        model.TakeTotals();
+        var clock = Stopwatch.StartNew();
+        int batches = Batches(data.Count), seen = 0;
+        for (int b = 0; b < batches; b++)
+        {
+            int start = b * batchSize, rows = Math.Min(batchSize, data.Count - start);
+            if (rows < MinimumRows) continue;
+            var terms = Step(data, start, rows);
+            seen += rows;
+            if (progress is not null && !progress(b + 1, batches, terms))
+                return null;
+        }
+        model.Device.Synchronize();
+        double seconds = clock.Elapsed.TotalSeconds;
+        Epoch++;
+        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds);
+    }
+
+    /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="Evaluation.MeanTerms"/>).</summary>
+    public LossTerms Evaluate(DeviceDataSet data) => Evaluation.MeanTerms(model, data, objective, seed, binarize);
+
+    // The unbiased MMD needs two codes; a last batch of one row is skipped.
+    int MinimumRows => Evaluation.MinimumRows(objective);
+
+    int Batches(int count) => (count + batchSize - 1) / batchSize;
+
+    static LossTerms Mean(double[] sums, int count) => Evaluation.Mean(sums, count);
+
+    static string FirstBadTerm(LossTerms t) =>
+        !double.IsFinite(t.Recon) ? "recon" : !double.IsFinite(t.Kl) ? "kl" : !double.IsFinite(t.Mmd) ? "mmd" : "loss";
+}

@@ -1,0 +1,57 @@
+using IlgpuVae.Tests.Data;
+
+namespace IlgpuVae.Tests.Cli;
+
+/// <summary>Bad input gets one clear message on stderr, a non-zero exit, and leaves nothing behind.</summary>
+public sealed class CliErrorTests
+{
+    [Theory]
+    [InlineData("unknown model preset 'nope'", "--model", "nope")]
+    [InlineData("learning rate must be positive", "--lr", "0")]
+    [InlineData("latent dimension must be positive", "--latent", "0")]
+    [InlineData("Unknown activation 'swish'", "--activation", "swish")]
+    [InlineData("Unknown optimizer 'lbfgs'", "--optimizer", "lbfgs")]
+    [InlineData("Unknown MMD kernel 'cosine'", "--kernel", "cosine")]
+    [InlineData("bandwidth must be positive", "--kernel", "rbf", "--bandwidth", "-1")]
+    [InlineData("alpha must be at most 1", "--alpha", "2")]
+    [InlineData("is larger than the training set", "--batch-size", "100000")]
+    [InlineData("Unknown device 'tpu'", "--device", "tpu")]
+    [InlineData("Unknown data set", "--data", "imagenet")]
+    [InlineData("positive layer sizes", "--hidden", "10,x")]
+    [InlineData("Unknown binarization 'always'", "--binarize", "always")]
+    public void TrainRejectsBadInputWithoutCreatingTheRunFolder(string message, params string[] options)
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        var (exit, output, error) = CliRunner.Train(run, options);
+        Assert.True(exit != 0, output);
+        Assert.Contains(message, error, StringComparison.OrdinalIgnoreCase);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(run), "a refused run must not leave a folder");
+    }
+
+    [Fact]
+    public void EvalOfAMissingRunSaysSo()
+    {
+        var (exit, _, error) = CliRunner.Run("eval", "/nonexistent/run");
+        Assert.Equal(1, exit);
+        Assert.Contains("No run folder at '/nonexistent/run'", error);
+    }
+
+    [Fact]
+    public void DevicesListsTheCpuAccelerator()
+    {
+        var (exit, output, _) = CliRunner.Run("devices");
+        Assert.Equal(0, exit);
+        Assert.Contains("cpu", output);
+        Assert.Contains("usable", output);
+    }
+
+    [Fact]
+    public void UnknownCommandIsAUsageError()
+    {
+        var (exit, _, error) = CliRunner.Run("fly");
+        Assert.NotEqual(0, exit);
+        Assert.NotEmpty(error);
+    }
+}
