@@ -55,8 +55,15 @@ public static class Activations
         }
     }
 
-    /// <summary>softplus(x) = max(x, 0) + log(1 + e^(−|x|)): no overflow for |x| in the thousands.</summary>
-    public static float Softplus(float x) => XMath.Max(x, 0f) + XMath.Log(1f + XMath.Exp(-XMath.Abs(x)));
+    /// <summary>
+    /// softplus(x) = max(x, 0) + log(1 + e^(−|x|)): no overflow for |x| in the thousands. For tiny e = e^(−|x|),
+    /// 1 + e rounds to 1 in float, so log1p is taken from its series e − e²/2 instead.
+    /// </summary>
+    public static float Softplus(float x)
+    {
+        float e = XMath.Exp(-XMath.Abs(x));
+        return XMath.Max(x, 0f) + (e < 1e-4f ? e * (1f - 0.5f * e) : XMath.Log(1f + e));
+    }
 
     /// <summary>σ(x) = 1 / (1 + e^(−x)), evaluated on the side where the exponent cannot overflow.</summary>
     public static float Sigmoid(float x)

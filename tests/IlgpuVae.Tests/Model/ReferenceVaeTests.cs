@@ -42,7 +42,7 @@ public sealed class ReferenceVaeTests
     [InlineData("mmd-vae", 3)]
     public void GradientMatchesCentralDifferences(string preset, int seed)
     {
-        var spec = new ModelSpec(6, [5], 2, [], Kernels.Activation.Tanh, seed % 2 == 0 ? Likelihood.Bernoulli : Likelihood.Gaussian);
+        var spec = new ModelSpec(6, [5], 2, [], IlgpuVae.Kernels.Activation.Tanh, seed % 2 == 0 ? Likelihood.Bernoulli : Likelihood.Gaussian);
         var c = ModelCase.Random(spec, ObjectiveSpec.Preset(preset, 2), batch: 4, priorCount: 5, seed);
         var p = c.Parameters.ToDictionary(kv => kv.Key, kv => TestData.ToDouble(kv.Value));
         var reference = new ReferenceVae(c.Spec, c.Objective);

@@ -1,0 +1,130 @@
+using MathNet.Numerics.LinearAlgebra;
+using IlgpuVae.Kernels;
+using IlgpuVae.Tests.Infrastructure;
+
+namespace IlgpuVae.Tests.Kernels;
+
+/// <summary>
+/// The dense kernels against MathNet.Numerics in double, on shapes below, above and across the 8×8 tile
+/// (so both the full-tile and the edge path run), and the backward kernels against finite differences of the
+/// forward kernel.
+/// </summary>
+public sealed class DenseTests
+{
+    static readonly (int B, int In, int Out)[] Shapes = [(1, 1, 1), (5, 7, 3), (8, 8, 8), (19, 13, 21), (17, 33, 9), (3, 40, 16)];
+
+    public static TheoryData<string, int, Activation> Cases()
+    {
+        var data = new TheoryData<string, int, Activation>();
+        foreach (var device in TestDevices.Names)
+            for (int s = 0; s < Shapes.Length; s++)
+                foreach (var a in Enum.GetValues<Activation>())
+                    data.Add(device, s, a);
+        return data;
+    }
+
+    static Matrix<double> M(float[] v, int rows, int cols) => Matrix<double>.Build.Dense(rows, cols, (r, c) => v[r * cols + c]);
+
+    static double[] RowMajor(Matrix<double> m) => Enumerable.Range(0, m.RowCount * m.ColumnCount).Select(i => m[i / m.ColumnCount, i % m.ColumnCount]).ToArray();
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardMatchesReference(string device, int shape, Activation activation)
+    {
+        var (b, n, o) = Shapes[shape];
+        var random = new Random(shape * 10 + (int)activation);
+        float[] x = TestData.Uniform(random, b * n), w = TestData.Uniform(random, o * n), bias = TestData.Uniform(random, o);
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        var y = d.Floats(b * o);
+        d.Device.Kernels.DenseForward(b, n, o, activation, d.Upload(x), d.Upload(w), d.Upload(bias), y);
+
+        var pre = M(x, b, n) * M(w, o, n).Transpose() + Matrix<double>.Build.Dense(b, o, (_, c) => bias[c]);
+        var want = RowMajor(pre).Select(v => Reference.Act(v, activation)).ToArray();
+        Tolerance.AssertClose(DeviceArrays.Download(y), want, 1e-6, $"{activation} {b}×{n}→{o}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BackwardMatchesReference(string device, int shape, Activation previous)
+    {
+        var (b, n, o) = Shapes[shape];
+        var random = new Random(shape * 10 + (int)previous + 100);
+        float[] dPre = TestData.Uniform(random, b * o), w = TestData.Uniform(random, o * n);
+        // x is the previous layer's output, so it lies in that activation's range.
+        float[] x = TestData.Uniform(random, b * n).Select(v => (float)Reference.Act(2 * v, previous)).ToArray();
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        ArrayViewTriple(d, b, n, o, out var dx, out var dw, out var db);
+        var k = d.Device.Kernels;
+        var dPreView = d.Upload(dPre);
+        var xView = d.Upload(x);
+        k.DenseBackwardInput(b, n, o, previous, dPreView, d.Upload(w), xView, dx);
+        k.DenseBackwardParameters(b, n, o, dPreView, xView, dw, db);
+
+        var wantDx = RowMajor(M(dPre, b, o) * M(w, o, n)).Select((v, i) => v * DerivativeFromOutput(x[i], previous)).ToArray();
+        Tolerance.AssertClose(DeviceArrays.Download(dx), wantDx, 1e-6, "dx");
+        Tolerance.AssertClose(DeviceArrays.Download(dw), RowMajor(M(dPre, b, o).Transpose() * M(x, b, n)), 1e-6, "dW");
+        Tolerance.AssertClose(DeviceArrays.Download(db), RowMajor(M(dPre, b, o).Transpose() * Matrix<double>.Build.Dense(b, 1, 1.0)), 1e-6, "db");
+    }
+
+    static void ArrayViewTriple(DeviceArrays d, int b, int n, int o, out ILGPU.ArrayView<float> dx, out ILGPU.ArrayView<float> dw, out ILGPU.ArrayView<float> db)
+    {
+        dx = d.Floats(b * n);
+        dw = d.Floats(o * n);
+        db = d.Floats(o);
+    }
+
+    /// <summary>act'(pre) written through the output y = act(pre), in double.</summary>
+    static double DerivativeFromOutput(double y, Activation a) => a switch
+    {
+        Activation.Relu => y > 0 ? 1 : 0,
+        Activation.LeakyRelu => y > 0 ? 1 : 0.01,
+        Activation.Tanh => 1 - y * y,
+        Activation.Softplus => 1 - Math.Exp(-y),
+        _ => 1,
+    };
+
+    /// <summary>
+    /// Two layers, tanh then identity, L = Σ r ⊙ y₂: the backward kernels' gradients for W₁, b₁ and x, dotted with
+    /// a random direction, against central differences of L computed by the forward kernels in float.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DevicesOnly))]
+    public void BackwardMatchesFiniteDifferencesOfForward(string device)
+    {
+        const int b = 6, n = 11, h = 9, o = 5;
+        var random = new Random(42);
+        float[] x = TestData.Uniform(random, b * n), w1 = TestData.Uniform(random, h * n), b1 = TestData.Uniform(random, h);
+        float[] w2 = TestData.Uniform(random, o * h), b2 = TestData.Uniform(random, o), r = TestData.Uniform(random, b * o);
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        var k = d.Device.Kernels;
+        var (y1, y2) = (d.Floats(b * h), d.Floats(b * o));
+        var (w2v, b2v) = (d.Upload(w2), d.Upload(b2));
+
+        double Loss(float[] xs, float[] w1s, float[] b1s)
+        {
+            k.DenseForward(b, n, h, Activation.Tanh, d.Upload(xs), d.Upload(w1s), d.Upload(b1s), y1);
+            k.DenseForward(b, h, o, Activation.Identity, y1, w2v, b2v, y2);
+            return DeviceArrays.Download(y2).Zip(r, (a, c) => (double)a * c).Sum();
+        }
+
+        Loss(x, w1, b1);
+        var (dPre1, dx, dw1, db1, dh, dw2, db2) = (d.Floats(b * h), d.Floats(b * n), d.Floats(h * n), d.Floats(h), d.Floats(b * h), d.Floats(o * h), d.Floats(o));
+        var rView = d.Upload(r);
+        k.DenseBackwardParameters(b, h, o, rView, y1, dw2, db2);
+        k.DenseBackwardInput(b, h, o, Activation.Tanh, rView, w2v, y1, dPre1);
+        k.DenseBackwardParameters(b, n, h, dPre1, d.Upload(x), dw1, db1);
+        k.DenseBackwardInput(b, n, h, Activation.Identity, dPre1, d.Upload(w1), d.Upload(x), dx);
+
+        var (vx, vw, vb) = (TestData.Normal(random, x.Length), TestData.Normal(random, w1.Length), TestData.Normal(random, b1.Length));
+        double analytic = Dot(DeviceArrays.Download(dx), vx) + Dot(DeviceArrays.Download(dw1), vw) + Dot(DeviceArrays.Download(db1), vb);
+        const float step = 1e-2f;
+        float[] Shift(float[] a, float[] v, float s) => a.Select((t, i) => t + s * v[i]).ToArray();
+        double numeric = (Loss(Shift(x, vx, step), Shift(w1, vw, step), Shift(b1, vb, step)) -
+                          Loss(Shift(x, vx, -step), Shift(w1, vw, -step), Shift(b1, vb, -step))) / (2 * step);
+        Tolerance.AssertNear(numeric, analytic, 1e-2, 1e-3, "directional derivative");
+    }
+
+    static double Dot(float[] a, float[] b) => a.Zip(b, (p, q) => (double)p * q).Sum();
+
+    public static TheoryData<string> DevicesOnly => TestDevices.All;
+}

@@ -1,0 +1,63 @@
+using IlgpuVae.Tests.Infrastructure;
+
+namespace IlgpuVae.Tests.Kernels;
+
+/// <summary>Three steps of Adam, AdamW and SGD with momentum against PyTorch's update rules in double.</summary>
+public sealed class OptimizerTests
+{
+    public static TheoryData<string, OptimizerKind> Cases()
+    {
+        var data = new TheoryData<string, OptimizerKind>();
+        foreach (var device in TestDevices.Names)
+            foreach (var kind in Enum.GetValues<OptimizerKind>())
+                data.Add(device, kind);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ThreeStepsMatchPyTorchsRules(string device, OptimizerKind kind)
+    {
+        const int n = 37;
+        var random = new Random((int)kind + 1);
+        var spec = new OptimizerSpec(kind, LearningRate: 0.05, WeightDecay: 0.1);
+        var theta = TestData.Uniform(random, n);
+        var grads = Enumerable.Range(0, 3).Select(_ => TestData.Uniform(random, n)).ToArray();
+
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        using var optimizer = new Optimizer(d.Device, spec, n);
+        var parameters = d.Upload(theta);
+        foreach (var g in grads) optimizer.Update(parameters, d.Upload(g));
+
+        var want = TestData.ToDouble(theta);
+        var (m, v) = (new double[n], new double[n]);
+        for (int t = 1; t <= 3; t++)
+            for (int i = 0; i < n; i++)
+            {
+                double g = grads[t - 1][i], wd = spec.EffectiveWeightDecay, lr = spec.LearningRate;
+                if (kind == OptimizerKind.Sgd)
+                {
+                    g += wd * want[i];
+                    m[i] = spec.Momentum * m[i] + g;
+                    want[i] -= lr * m[i];
+                    continue;
+                }
+                if (kind == OptimizerKind.AdamW) want[i] *= 1 - lr * wd;
+                else g += wd * want[i];
+                m[i] = spec.Beta1 * m[i] + (1 - spec.Beta1) * g;
+                v[i] = spec.Beta2 * v[i] + (1 - spec.Beta2) * g * g;
+                double mHat = m[i] / (1 - Math.Pow(spec.Beta1, t)), vHat = v[i] / (1 - Math.Pow(spec.Beta2, t));
+                want[i] -= lr * mHat / (Math.Sqrt(vHat) + spec.Epsilon);
+            }
+        Tolerance.AssertClose(DeviceArrays.Download(parameters), want, 1e-5, $"{kind}");
+        Assert.Equal(3, optimizer.Steps);
+    }
+
+    [Fact]
+    public void InvalidSettingsAreRefused()
+    {
+        Assert.Contains("learning rate must be positive", Assert.Throws<ArgumentException>(() => new OptimizerSpec(LearningRate: 0).Validate()).Message);
+        Assert.Contains("betas", Assert.Throws<ArgumentException>(() => new OptimizerSpec(Beta1: 1).Validate()).Message);
+        Assert.Throws<ArgumentException>(() => OptimizerSpec.ParseKind("lbfgs"));
+    }
+}
