@@ -106,13 +106,7 @@ public sealed class VaeModel : IDisposable
     public void Encode(int batch)
     {
         CheckBatch(batch, 0);
-        var view = Input;
-        for (int i = 0; i < Layout.Encoder.Count; i++)
-        {
-            var l = Layout.Encoder[i];
-            K.DenseForward(batch, l.Inputs, l.Outputs, l.Activation, view, Weight(Parameters, l), Bias(Parameters, l), encoderOut[i].View);
-            view = encoderOut[i].View;
-        }
+        Forward(Layout.Encoder, encoderOut, Input, batch);
         K.Reparameterize(batch, Spec.LatentDim, Heads, Epsilon, Z, klRows.View);
     }
 
@@ -120,12 +114,17 @@ public sealed class VaeModel : IDisposable
     public void Decode(int batch)
     {
         CheckBatch(batch, 0);
-        var view = Z;
-        for (int i = 0; i < Layout.Decoder.Count; i++)
+        Forward(Layout.Decoder, decoderOut, Z, batch);
+    }
+
+    // Each layer's output feeds the next.
+    void Forward(IReadOnlyList<DenseLayer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs, ArrayView<float> input, int batch)
+    {
+        for (int i = 0; i < layers.Count; i++)
         {
-            var l = Layout.Decoder[i];
-            K.DenseForward(batch, l.Inputs, l.Outputs, l.Activation, view, Weight(Parameters, l), Bias(Parameters, l), decoderOut[i].View);
-            view = decoderOut[i].View;
+            var l = layers[i];
+            K.DenseForward(batch, l.Inputs, l.Outputs, l.Activation, input, Weight(Parameters, l), Bias(Parameters, l), outputs[i].View);
+            input = outputs[i].View;
         }
     }
 

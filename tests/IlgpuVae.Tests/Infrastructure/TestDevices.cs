@@ -33,5 +33,15 @@ public static class TestDevices
         }
     }
 
+    /// <summary>Theory data: every case on every available accelerator.</summary>
+    public static TheoryData<T, string> Cross<T>(IEnumerable<T> cases)
+    {
+        var data = new TheoryData<T, string>();
+        foreach (var device in Names)
+            foreach (var c in cases)
+                data.Add(c, device);
+        return data;
+    }
+
     public static ComputeDevice Get(string name) => Open.GetOrAdd(name, n => ComputeDevice.Open(n));
 }

@@ -10,14 +10,7 @@ namespace IlgpuVae.Tests.Model;
 /// </summary>
 public sealed class DeviceModelTests
 {
-    public static TheoryData<string, string> Cases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var device in TestDevices.Names)
-            foreach (var name in Specs.Keys)
-                data.Add(name, device);
-        return data;
-    }
+    public static TheoryData<string, string> Cases() => TestDevices.Cross(Specs.Keys);
 
     static readonly Dictionary<string, Func<ModelCase>> Specs = new()
     {

@@ -11,14 +11,7 @@ namespace IlgpuVae.Tests.Model;
 /// </summary>
 public sealed class GradientCheckTests
 {
-    public static TheoryData<string, string> Cases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var device in TestDevices.Names)
-            foreach (var preset in ObjectiveSpec.PresetNames)
-                data.Add(preset, device);
-        return data;
-    }
+    public static TheoryData<string, string> Cases() => TestDevices.Cross(ObjectiveSpec.PresetNames);
 
     [Theory]
     [MemberData(nameof(Cases))]

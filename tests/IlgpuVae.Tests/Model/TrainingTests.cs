@@ -11,14 +11,7 @@ public sealed class TrainingTests
 {
     const int Dim = 64, Rows = 480, Batch = 48;
 
-    public static TheoryData<string, string> Cases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var device in TestDevices.Names)
-            foreach (var preset in ObjectiveSpec.PresetNames)
-                data.Add(preset, device);
-        return data;
-    }
+    public static TheoryData<string, string> Cases() => TestDevices.Cross(ObjectiveSpec.PresetNames);
 
     /// <summary>Noisy copies of four binary prototype patterns: easy to compress into a small code.</summary>
     static float[] Patterns()
