@@ -17,8 +17,11 @@ public class DenseBenchmarks
 {
     sealed class Config : ManualConfig
     {
-        public Config() => AddColumn(new ThroughputColumn("GFLOP/s",
-            c => 2.0 * ThroughputColumn.Param(c, nameof(Batch)) * ThroughputColumn.Param(c, nameof(Inputs)) * ThroughputColumn.Param(c, nameof(Outputs)), 1e9));
+        public Config() => AddColumn(new ThroughputColumn("GFLOP/s", c =>
+        {
+            var (inputs, outputs) = ((int, int))c.Parameters[nameof(Shape)]!;
+            return 2.0 * ThroughputColumn.Param(c, nameof(Batch)) * inputs * outputs;
+        }, 1e9));
     }
 
     ComputeDevice device = null!;

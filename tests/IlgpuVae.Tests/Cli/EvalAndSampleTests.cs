@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IlgpuVae.Images;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
 
@@ -39,9 +40,9 @@ public sealed class EvalAndSampleTests(TrainedRunFixture run) : IClassFixture<Tr
         using var temp = new TempFolder();
         var (exit, output, error) = CliRunner.Run("sample", run.Run, "--out", temp.Path, "--count", "16", "--device", "cpu");
         Assert.True(exit == 0, error + output);
-        Assert.Equal(Images.PngGrid.GridSize(16, 28, 28, 8, 2, 2), Png.Size(temp.File(RunPictures.Samples)));
+        Assert.Equal(PngGrid.GridSize(16, 28, 28, 8, 2, 2), Png.Size(temp.File(RunPictures.Samples)));
         // One row per latent dimension (3), eleven steps each.
-        Assert.Equal(Images.PngGrid.GridSize(3 * 11, 28, 28, 11, 2, 2), Png.Size(temp.File(RunPictures.Traversals)));
+        Assert.Equal(PngGrid.GridSize(3 * 11, 28, 28, 11, 2, 2), Png.Size(temp.File(RunPictures.Traversals)));
         Png.Size(temp.File(RunPictures.Reconstructions));
         Png.Size(temp.File(RunPictures.Interpolation));
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IlgpuVae.Images;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
@@ -72,7 +73,7 @@ public sealed class TrainCommandTests(TrainedRunFixture run) : IClassFixture<Tra
             var (w, h) = Png.Size(Path.Combine(run.Run, name));
             Assert.True(w > 28 && h > 28, $"{name} is {w}×{h}");
         }
-        Assert.Equal(Images.PngGrid.GridSize(64, 28, 28, 8, 2, 2), Png.Size(Path.Combine(run.Run, RunPictures.Samples)));
+        Assert.Equal(PngGrid.GridSize(64, 28, 28, 8, 2, 2), Png.Size(Path.Combine(run.Run, RunPictures.Samples)));
     }
 
     [Fact]
