@@ -14,25 +14,35 @@ static class EvalCommand
         var device = new Option<string?>("--device") { Description = "auto, cpu, cuda, opencl (default: the run's)" };
         var data = new Option<string?>("--data") { Description = "Evaluate on this data set's test split (default: the run's)" };
         var limit = new Option<int>("--limit") { Description = "Evaluate only the first N test images (0: all)" };
-        var samples = new Option<int>("--elbo-samples") { Description = "Draws of z per image for the −ELBO", DefaultValueFactory = _ => 4 };
+        var defaults = new EvalOptions();
+        var samples = new Option<int>("--elbo-samples") { Description = "Draws of z per image for the −ELBO", DefaultValueFactory = _ => defaults.ElboSamples };
+        var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per image for the IWAE NLL (0: skip)", DefaultValueFactory = _ => defaults.ImportanceSamples };
+        var threshold = new Option<double>("--active-threshold") { Description = "Variance of E[zⱼ|x] above which a unit is active", DefaultValueFactory = _ => defaults.ActiveUnitThreshold };
+        var mmdSamples = new Option<int>("--mmd-samples") { Description = "Codes in the aggregate-posterior MMD", DefaultValueFactory = _ => defaults.MmdSamples };
         var outFile = new Option<string?>("--out") { Description = "Where to write eval.json (default: the run folder)" };
         var command = new Command("eval", "Evaluate a trained model on the whole test set and write eval.json.")
         {
-            run, config, device, data, limit, samples, outFile,
+            run, config, device, data, limit, samples, iwaeK, threshold, mmdSamples, outFile,
         };
         command.SetAction(parse =>
         {
-            if (parse.GetValue(samples) <= 0) throw new ArgumentException($"--elbo-samples must be positive; got {parse.GetValue(samples)}.");
             if (parse.GetValue(limit) < 0) throw new ArgumentException($"--limit must be 0 or more; got {parse.GetValue(limit)}.");
-            using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 256);
+            var options = new EvalOptions
+            {
+                ElboSamples = parse.GetValue(samples), ImportanceSamples = parse.GetValue(iwaeK),
+                ActiveUnitThreshold = parse.GetValue(threshold), MmdSamples = parse.GetValue(mmdSamples),
+            }.Validate();
+            // Room for 1,000 importance samples per decoder pass.
+            using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000);
             var test = LoadTest(trained.Config, parse.GetValue(data), parse.GetValue(limit));
-            var values = EvalReport.Run(trained, test, parse.GetValue(samples));
+            output.WriteLine($"Evaluating {test.Count} test images on {trained.Device.Name}…");
+            var result = EvalReport.Run(trained, test, options);
             string path = parse.GetValue(outFile) ?? (trained.Folder?.File(RunFolder.EvalFile) ?? RunFolder.EvalFile);
-            EvalReport.Write(path, values);
-            output.WriteLine($"{"metric",-16} {"value",14}");
-            foreach (var (key, value) in values)
-                output.WriteLine($"{key,-16} {value,14:G7}");
-            output.WriteLine($"Wrote {Path.GetFullPath(path)}");
+            EvalReport.Write(path, result);
+            string chart = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, EvalReport.KlChart);
+            EvalReport.WriteKlChart(chart, result);
+            foreach (var line in EvalReport.Table(result)) output.WriteLine(line);
+            output.WriteLine($"Wrote {Path.GetFullPath(path)} and {chart}");
             return 0;
         });
         return command;

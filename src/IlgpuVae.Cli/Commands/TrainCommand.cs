@@ -35,12 +35,14 @@ static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder to --epochs in total" };
         var trainLimit = new Option<int>("--train-limit") { Description = "Use only the first N training images (sprites: generate N; 0: all)" };
         var testLimit = new Option<int>("--test-limit") { Description = "Use only the first N test images (0: all)" };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Every N epochs add IWAE NLL, MI, active units and aggregate MMD to the metrics (0: never)" };
+        var evalIwaeK = new Option<int>("--eval-iwae-k") { Description = "Importance samples per image for --eval-every", DefaultValueFactory = _ => defaults.EvalIwaeK };
 
         var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).")
         {
             data, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator, priorSamples, hidden, decoderHidden,
             latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed, device, outDir, binarize, resume,
-            trainLimit, testLimit,
+            trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
         {
@@ -56,6 +58,7 @@ static class TrainCommand
                 Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
                 Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
                 Binarize = parse.GetValue(binarize)!, TrainLimit = parse.GetValue(trainLimit), TestLimit = parse.GetValue(testLimit),
+                EvalEvery = parse.GetValue(evalEvery), EvalIwaeK = parse.GetValue(evalIwaeK),
             };
             using var interrupt = new InterruptHandler(stop, output);
             var observer = ConsoleObserver.For(output);

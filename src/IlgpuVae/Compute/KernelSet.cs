@@ -27,6 +27,11 @@ public sealed class KernelSet
     readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> adam;
     readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>> sgd;
     readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
+    readonly Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> importanceSamples;
+    readonly Action<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>> importanceWeights;
+    readonly Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
+    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
+    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
 
     internal KernelSet(ComputeDevice device)
     {
@@ -47,6 +52,11 @@ public sealed class KernelSet
         adam = a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Optimizers.Adam);
         sgd = a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Optimizers.SgdMomentum);
         gather = a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather);
+        importanceSamples = a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples);
+        importanceWeights = a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights);
+        logMeanExp = a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp);
+        mutualInformation = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationShares);
+        dimensionStatistics = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatistics);
     }
 
     // ---- dense layers -----------------------------------------------------------------------------------
@@ -187,6 +197,55 @@ public sealed class KernelSet
         Require(order, g.Start + g.Rows, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
         g.Threads = device.LaunchThreads((long)g.Rows * g.Dim);
         gather(g.Threads, g, data, order, batch);
+    }
+
+    // ---- evaluation estimators ----------------------------------------------------------------------------
+
+    /// <summary>z [Images·Samples, k] drawn from the posteriors in heads, and log p(z) − log q(z|x) per row.</summary>
+    public void ImportanceSamples(ImportanceProblem p, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
+    {
+        int rows = CheckRows(p);
+        Require(heads, 2L * p.Images * p.Latent, nameof(heads)); Require(z, (long)rows * p.Latent, nameof(z));
+        Require(logRatio, rows, nameof(logRatio));
+        importanceSamples(rows, p, heads, z, logRatio);
+    }
+
+    /// <summary>logW[b, FirstSample + s] = −nll + log p(z) − log q(z|x) for the chunk's rows.</summary>
+    public void ImportanceWeights(ImportanceProblem p, ArrayView<double> nllRows, ArrayView<double> logRatio, ArrayView<double> logWeights)
+    {
+        int rows = CheckRows(p);
+        Require(nllRows, rows, nameof(nllRows)); Require(logRatio, rows, nameof(logRatio));
+        Require(logWeights, (long)p.Images * p.TotalSamples, nameof(logWeights));
+        importanceWeights(rows, p, nllRows, logRatio, logWeights);
+    }
+
+    static int CheckRows(ImportanceProblem p)
+    {
+        if (p.Samples <= 0 || p.RowStride < p.Samples || p.FirstSample + p.Samples > p.TotalSamples)
+            throw new ArgumentException($"A chunk of {p.Samples} draws from {p.FirstSample} of {p.TotalSamples}, {p.RowStride} rows per image, does not fit.");
+        return p.Images * p.RowStride;
+    }
+
+    /// <summary>Per image: log-mean-exp of its K log-weights (the IWAE bound) and their mean (the ELBO).</summary>
+    public void LogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
+    {
+        Require(logWeights, (long)images * samples, nameof(logWeights)); Require(iwae, images, nameof(iwae)); Require(elbo, images, nameof(elbo));
+        logMeanExp(images, samples, logWeights, iwae, elbo);
+    }
+
+    /// <summary>Each code's share of the mutual information against the mixture of all <paramref name="count"/> posteriors.</summary>
+    public void MutualInformationShares(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> shares)
+    {
+        Require(heads, 2L * count * latent, nameof(heads)); Require(z, (long)count * latent, nameof(z)); Require(shares, count, nameof(shares));
+        mutualInformation(count, count, latent, heads, z, shares);
+    }
+
+    /// <summary>Per latent dimension: the variance of μ over the posteriors and the mean KL.</summary>
+    public void DimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean)
+    {
+        Require(heads, 2L * count * latent, nameof(heads)); Require(muVariance, latent, nameof(muVariance)); Require(klMean, latent, nameof(klMean));
+        if (count == 0) throw new ArgumentException("Posterior statistics need at least one posterior.");
+        dimensionStatistics(latent, count, latent, heads, muVariance, klMean);
     }
 
     static void Require<T>(ArrayView<T> view, long length, string name) where T : unmanaged

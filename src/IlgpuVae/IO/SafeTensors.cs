@@ -1,164 +1,153 @@
+using System.Buffers;
 using System.Buffers.Binary;
-using System.Text;
+using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
 using System.Text.Json;
-using IlgpuVae.Runs;
 
 namespace IlgpuVae.IO;
 
 /// <summary>
-/// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
-/// ({name: {"dtype", "shape", "data_offsets": [begin, end]}, optional "__metadata__": {string: string}},
-/// padded with spaces to a multiple of 8), then the data, offsets relative to its start. Writes F32 only;
-/// reads F32, F64, F16 and BF16 as float. The reader trusts nothing: every length and offset is checked
-/// against the file before anything is allocated, and the tensors must tile the data section exactly.
+/// Hugging Face's safetensors format: an 8-byte little-endian u64 header length N; N bytes of UTF-8 JSON,
+/// an object mapping each tensor name to <c>{"dtype", "shape", "data_offsets": [begin, end]}</c> (offsets into
+/// the data section, which the tensors cover exactly, without gaps or overlaps) plus an optional
+/// <c>"__metadata__": {string: string}</c>; then the data, little-endian and row-major.
+/// <para>
+/// Writes F32 only. Reads F32, and converts F64, F16 and BF16 to float. The readers check every length, offset
+/// and shape against the file before allocating for it, and report any flaw — and any failure to open or read
+/// the file — as a <see cref="SafeTensorsFormatException"/>.
+/// </para>
 /// </summary>
 public static class SafeTensors
 {
-    const long MaxHeader = 100L << 20;
+    internal const string MetadataKey = "__metadata__";
 
-    /// <summary>Writes the tensors in order, atomically; the same tensors give the same bytes.</summary>
+    /// <summary>
+    /// Writes <paramref name="tensors"/> as F32, in the given order, atomically (see <see cref="AtomicWrite"/>).
+    /// The bytes depend on the arguments alone (metadata sorted by key, no timestamps or paths), so the same
+    /// tensors always give the same file. The header is padded with spaces to a multiple of 8, which aligns the data.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is repeated or is "__metadata__", or a tensor's data does not
+    /// fit its shape; thrown before any file is touched.</exception>
     public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var header = new Dictionary<string, object>();
-        if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
-        long offset = 0;
-        foreach (var t in tensors)
+        byte[] header = Header(tensors, metadata);
+        AtomicWrite.Replace(path, stream =>
         {
-            if (!header.TryAdd(t.Name, new { dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + 4L * t.Data.Length } }))
-                throw new ArgumentException($"Tensor name '{t.Name}' appears twice.");
-            offset += 4L * t.Data.Length;
-        }
-        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-        int padded = (json.Length + 7) / 8 * 8;
-        AtomicFile.Write(path, tmp =>
-        {
-            using var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write);
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            var length = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
             stream.Write(length);
-            stream.Write(json);
-            for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
-            foreach (var t in tensors)
-            {
-                var bytes = new byte[4 * t.Data.Length];
-                for (int i = 0; i < t.Data.Length; i++)
-                    BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), t.Data[i]);
-                stream.Write(bytes);
-            }
+            stream.Write(header);
+            foreach (var t in tensors) WriteF32(stream, t.Data);
         });
     }
 
-    public static IReadOnlyList<NamedTensor> Read(string path) => Parse(path).Tensors;
+    /// <summary>Reads every tensor of the file, in data-offset order.</summary>
+    public static IReadOnlyList<NamedTensor> Read(string path) => FromFile(path, stream => Read(stream, path));
 
-    public static IReadOnlyDictionary<string, string> ReadMetadata(string path) => Parse(path).Metadata;
-
-    /// <summary>Reads from a stream; <paramref name="name"/> names it in messages.</summary>
-    public static IReadOnlyList<NamedTensor> Read(Stream stream, string name)
+    /// <summary>Reads every tensor from <paramref name="stream"/>'s position to its end, in data-offset order;
+    /// <paramref name="nameForMessages"/> names the source in exception messages.</summary>
+    public static IReadOnlyList<NamedTensor> Read(Stream stream, string nameForMessages) => Guarded(nameForMessages, () =>
     {
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return Parse(copy.ToArray(), name).Tensors;
-    }
+        if (!stream.CanSeek)
+        {
+            // The checks need the length; copying costs no more memory than the tensors will.
+            var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            copy.Position = 0;
+            stream = copy;
+        }
+        var header = SafeTensorsHeader.Read(stream, nameForMessages);
+        // The tensors tile the data section in this order, so each starts where the last one ended.
+        return header.Tensors.Select(t => t.ReadData(stream)).ToList();
+    });
 
-    static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Parse(string path)
-    {
-        if (!File.Exists(path)) throw new SafeTensorsFormatException($"No checkpoint file at '{path}'.");
-        return Parse(File.ReadAllBytes(path), path);
-    }
+    /// <summary>The file's "__metadata__" (empty when it has none), after checking the whole header.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path) =>
+        FromFile(path, stream => Guarded(path, () => SafeTensorsHeader.Read(stream, path).Metadata));
 
-    static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Parse(byte[] file, string name)
+    static T FromFile<T>(string path, Func<Stream, T> read)
     {
-        SafeTensorsFormatException Bad(string what) =>
-            new($"{name} is not a valid safetensors checkpoint: {what}. Save it again, or point at the right file.");
-        if (file.Length < 8) throw Bad($"it has {file.Length} bytes, fewer than the 8-byte header length");
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLength > MaxHeader || 8 + (long)headerLength > file.Length)
-            throw Bad($"the header claims {headerLength} bytes but the file has {file.Length}");
-        JsonDocument doc;
+        FileStream stream;
         try
         {
-            doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(file, 8, (int)headerLength));
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or DecoderFallbackException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw Bad("the header is not valid JSON");
+            throw new SafeTensorsFormatException($"There is no checkpoint file at '{path}'; check the path.", e);
         }
-        using (doc)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad("the header is not a JSON object");
-            long dataStart = 8 + (long)headerLength, dataLength = file.Length - dataStart;
-            var metadata = new Dictionary<string, string>();
-            var entries = new List<(string Name, string Dtype, int[] Shape, long Begin, long End)>();
-            foreach (var property in doc.RootElement.EnumerateObject())
-            {
-                if (property.Name == "__metadata__")
-                {
-                    if (property.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ is not an object");
-                    foreach (var m in property.Value.EnumerateObject())
-                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : throw Bad($"metadata '{m.Name}' is not a string");
-                    continue;
-                }
-                if (entries.Any(e => e.Name == property.Name)) throw Bad($"tensor '{property.Name}' appears twice");
-                entries.Add(Entry(property, Bad));
-            }
-            // The tensors must tile [0, dataLength) without gaps or overlaps.
-            long expected = 0;
-            foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
-            {
-                if (e.Begin != expected) throw Bad($"tensor '{e.Name}' starts at byte {e.Begin}, expected {expected} (a gap or an overlap)");
-                expected = e.End;
-            }
-            if (expected != dataLength) throw Bad($"the tensors cover {expected} bytes of a {dataLength}-byte data section");
-            var tensors = entries.OrderBy(e => e.Begin)
-                .Select(e => new NamedTensor(e.Name, e.Shape, Decode(file.AsSpan((int)(dataStart + e.Begin), (int)(e.End - e.Begin)), e.Dtype)))
-                .ToList();
-            return (tensors, metadata);
+            throw new SafeTensorsFormatException($"The checkpoint file '{path}' cannot be opened ({e.Message}); check the path and its permissions.", e);
+        }
+        using (stream) return read(stream);
+    }
+
+    static T Guarded<T>(string name, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            // EndOfStreamException included: the file shrank while being read.
+            throw new SafeTensorsFormatException($"{name} could not be read ({e.Message}); check that nothing else is writing it, then try again.", e);
         }
     }
 
-    static (string, string, int[], long, long) Entry(JsonProperty p, Func<string, SafeTensorsFormatException> bad)
+    static byte[] Header(IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
-        var v = p.Value;
-        if (v.ValueKind != JsonValueKind.Object || !v.TryGetProperty("dtype", out var dtypeJson) || dtypeJson.ValueKind != JsonValueKind.String ||
-            !v.TryGetProperty("shape", out var shapeJson) || shapeJson.ValueKind != JsonValueKind.Array ||
-            !v.TryGetProperty("data_offsets", out var offsetsJson) || offsetsJson.ValueKind != JsonValueKind.Array || offsetsJson.GetArrayLength() != 2)
-            throw bad($"tensor '{p.Name}' lacks a dtype, shape or data_offsets");
-        string dtype = dtypeJson.GetString()!;
-        int size = ElementSize(dtype) ?? throw bad($"tensor '{p.Name}' has dtype {dtype}; only F32, F64, F16 and BF16 can be read");
-        var shape = new List<int>();
-        long count = 1;
-        foreach (var d in shapeJson.EnumerateArray())
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
-                throw bad($"tensor '{p.Name}' has a dimension that is not a whole number from 0 to 2³¹");
-            shape.Add(dim);
-            count *= dim;
-            if (count > int.MaxValue) throw bad($"tensor '{p.Name}' is too large");
+            json.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                json.WriteStartObject(MetadataKey);
+                foreach (var (key, value) in metadata.OrderBy(m => m.Key, StringComparer.Ordinal)) json.WriteString(key, value);
+                json.WriteEndObject();
+            }
+            var names = new HashSet<string>();
+            long offset = 0;
+            foreach (var t in tensors)
+            {
+                if (t.Name == MetadataKey || !names.Add(t.Name))
+                    throw new ArgumentException($"Tensor name '{t.Name}' is reserved or used twice.", nameof(tensors));
+                // Checked again here: `with` expressions and writes into Shape bypass the constructor's check.
+                if (NamedTensor.ElementCount(t.Shape) != t.Data.Length)
+                    throw new ArgumentException($"Tensor '{t.Name}': shape [{string.Join(", ", t.Shape)}] does not hold {t.Data.Length} values.", nameof(tensors));
+                json.WriteStartObject(t.Name);
+                json.WriteString("dtype", "F32");
+                json.WriteStartArray("shape");
+                foreach (int d in t.Shape) json.WriteNumberValue(d);
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset += 4L * t.Data.Length);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
         }
-        if (!offsetsJson[0].TryGetInt64(out long begin) || !offsetsJson[1].TryGetInt64(out long end) || begin < 0 || end < begin)
-            throw bad($"tensor '{p.Name}' has invalid data_offsets");
-        if (end - begin != count * size)
-            throw bad($"tensor '{p.Name}' has {end - begin} bytes; shape [{string.Join(", ", shape)}] of {dtype} needs {count * size}");
-        return (p.Name, dtype, shape.ToArray(), begin, end);
+        var header = new byte[(buffer.WrittenCount + 7) / 8 * 8];
+        Array.Fill(header, (byte)' ');
+        buffer.WrittenSpan.CopyTo(header);
+        return header;
     }
 
-    static int? ElementSize(string dtype) => dtype switch { "F32" => 4, "F64" => 8, "F16" or "BF16" => 2, _ => null };
-
-    static float[] Decode(ReadOnlySpan<byte> bytes, string dtype)
+    static void WriteF32(Stream stream, float[] values)
     {
-        int size = ElementSize(dtype)!.Value;
-        var values = new float[bytes.Length / size];
-        for (int i = 0; i < values.Length; i++)
+        if (BitConverter.IsLittleEndian)
         {
-            var b = bytes.Slice(i * size, size);
-            values[i] = dtype switch
-            {
-                "F32" => BinaryPrimitives.ReadSingleLittleEndian(b),
-                "F64" => (float)BinaryPrimitives.ReadDoubleLittleEndian(b),
-                "F16" => (float)BinaryPrimitives.ReadHalfLittleEndian(b),
-                _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16),
-            };
+            stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+            return;
         }
-        return values;
+        var bytes = new byte[4];
+        foreach (float v in values)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(bytes, v);
+            stream.Write(bytes);
+        }
     }
 }

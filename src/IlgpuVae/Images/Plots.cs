@@ -1,67 +1,86 @@
-using IlgpuVae.Runs;
+using IlgpuVae.IO;
 using ScottPlot;
 
 namespace IlgpuVae.Images;
 
-/// <summary>The run's charts, drawn with ScottPlot and written atomically as PNG. Non-finite values are left out.</summary>
+/// <summary>
+/// The run's charts, drawn with ScottPlot 5 and written atomically as PNG (a temporary file, then a rename).
+/// Points with a NaN or infinite coordinate are left out; a chart with nothing left to draw says "no data"
+/// instead of failing, so a diverged run still gets its pictures.
+/// </summary>
 public static class Plots
 {
-    /// <summary>One line per series, with a legend.</summary>
+    /// <summary>One line per series (x against y, paired by index), with a legend of the series' names.</summary>
     public static void LossCurves(string path, IReadOnlyList<(string Name, double[] X, double[] Y)> series,
         string title, string xLabel, string yLabel, int width = 800, int height = 500)
     {
-        var plot = new Plot();
+        using var plot = new Plot();
         foreach (var (name, x, y) in series)
         {
-            var points = x.Zip(y).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToArray();
-            if (points.Length == 0) continue;
-            var line = plot.Add.Scatter(points.Select(p => p.First).ToArray(), points.Select(p => p.Second).ToArray());
-            line.LegendText = name;
+            var (xs, ys) = Finite(x.Zip(y));
+            if (xs.Length > 0) plot.Add.Scatter(xs, ys).LegendText = name;
         }
-        Finish(plot, path, title, xLabel, yLabel, width, height);
+        Save(plot, path, title, xLabel, yLabel, width, height);
     }
 
-    /// <summary>Latent dimensions 0 and 1 of <paramref name="count"/> codes (dimension 0 against 0 when there is one), one colour per label.</summary>
+    /// <summary>
+    /// Latent dimension 1 against dimension 0 of <paramref name="count"/> codes (row-major in <paramref name="z"/>,
+    /// <paramref name="dim"/> per code; against 0 when dim is 1), one colour per label, the legend naming each
+    /// label from <paramref name="labelNames"/> (its number when it has no name). Negative labels are one light grey
+    /// series, "unlabelled".
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="z"/> or <paramref name="labels"/> is shorter than count needs.</exception>
     public static void LatentScatter(string path, float[] z, int count, int dim, int[] labels, string[] labelNames,
         int width = 700, int height = 600)
     {
-        var plot = new Plot();
-        foreach (var group in Enumerable.Range(0, count).GroupBy(i => labels[i]).OrderBy(g => g.Key))
+        if (count > 0 && dim > 0 && (z.Length < (long)count * dim || labels.Length < count))
+            throw new ArgumentException($"{count} codes of {dim} dimensions need {(long)count * dim} values and {count} labels; {z.Length} and {labels.Length} given.");
+        using var plot = new Plot();
+        int drawn = dim > 0 ? Math.Max(count, 0) : 0;
+        foreach (var group in Enumerable.Range(0, drawn).GroupBy(i => Math.Max(labels[i], -1)).OrderBy(g => g.Key))
         {
-            var points = group.Select(i => (X: (double)z[i * dim], Y: dim > 1 ? (double)z[i * dim + 1] : 0.0))
-                .Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToArray();
-            if (points.Length == 0) continue;
-            var scatter = plot.Add.ScatterPoints(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
-            scatter.MarkerSize = 4;
-            scatter.LegendText = group.Key < 0 ? "unlabelled" : group.Key < labelNames.Length ? labelNames[group.Key] : $"{group.Key}";
-            if (group.Key < 0) scatter.Color = Colors.Gray;
+            var (xs, ys) = Finite(group.Select(i => ((double)z[i * dim], dim > 1 ? z[i * dim + 1] : 0.0)));
+            if (xs.Length == 0) continue;
+            // Colour by label value, not by order, so a label keeps its colour whichever labels are present.
+            var points = plot.Add.ScatterPoints(xs, ys, group.Key < 0 ? Colors.LightGray : plot.Add.Palette.GetColor(group.Key));
+            points.MarkerSize = 4;
+            points.LegendText = group.Key < 0 ? "unlabelled" : group.Key < labelNames.Length ? labelNames[group.Key] : $"{group.Key}";
         }
-        Finish(plot, path, "Posterior means", "z[0]", dim > 1 ? "z[1]" : "", width, height);
+        Save(plot, path, "Latent space", "z[0]", dim > 1 ? "z[1]" : "", width, height);
     }
 
-    /// <summary>A bar per value, named underneath.</summary>
+    /// <summary>One bar per value at positions 0, 1, …, labelled by <paramref name="names"/> (or the index); non-finite values get no bar.</summary>
     public static void Bars(string path, string[] names, double[] values, string title, string yLabel, int width = 800, int height = 450)
     {
-        var plot = new Plot();
-        var finite = values.Select(v => double.IsFinite(v) ? v : 0).ToArray();
-        if (finite.Length > 0)
+        using var plot = new Plot();
+        var (positions, heights) = Finite(values.Select((v, i) => ((double)i, v)));
+        if (positions.Length > 0)
         {
-            plot.Add.Bars(finite);
-            plot.Axes.Bottom.SetTicks(Enumerable.Range(0, names.Length).Select(i => (double)i).ToArray(), names);
+            plot.Add.Bars(positions, heights);
+            plot.Axes.Bottom.SetTicks(
+                values.Select((_, i) => (double)i).ToArray(),
+                values.Select((_, i) => i < names.Length ? names[i] : $"{i}").ToArray());
         }
-        Finish(plot, path, title, "", yLabel, width, height);
+        Save(plot, path, title, "", yLabel, width, height);
     }
 
-    static void Finish(Plot plot, string path, string title, string xLabel, string yLabel, int width, int height)
+    static (double[] X, double[] Y) Finite(IEnumerable<(double X, double Y)> points)
     {
-        if (plot.GetPlottables().Count() == 0)
-            plot.Add.Annotation("no data");
-        else if (plot.GetPlottables().Any(p => !string.IsNullOrEmpty((p as IHasLegendText)?.LegendText)))
-            plot.ShowLegend();
+        var kept = points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToArray();
+        return (kept.Select(p => p.X).ToArray(), kept.Select(p => p.Y).ToArray());
+    }
+
+    static void Save(Plot plot, string path, string title, string xLabel, string yLabel, int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (!plot.GetPlottables().Any()) plot.Add.Annotation("no data", Alignment.MiddleCenter);
+        else if (plot.GetPlottables().OfType<IHasLegendText>().Any(p => !string.IsNullOrEmpty(p.LegendText))) plot.ShowLegend();
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        AtomicFile.Write(path, tmp => plot.SavePng(tmp, width, height));
-        // ScottPlot keeps no handle on the file; nothing to dispose.
+        // GetImageBytes defaults to BMP in ScottPlot 5.1, so the format is named.
+        byte[] png = plot.GetImageBytes(width, height, ImageFormat.Png);
+        AtomicWrite.Replace(path, stream => stream.Write(png));
     }
 }

@@ -1,54 +1,60 @@
-using IlgpuVae.Runs;
+using IlgpuVae.IO;
 using SkiaSharp;
 
 namespace IlgpuVae.Images;
 
 /// <summary>
-/// Grayscale images laid out in a grid and written as an 8-bit PNG: <c>columns</c> images per row, a
-/// mid-gray border of <c>padding</c> pixels around and between them, each pixel upscaled <c>scale</c> times.
-/// Values are clamped to [0, 1]; NaN draws black.
+/// Grayscale images laid out in a grid and written as an 8-bit grayscale PNG. Image i sits in row i / columns,
+/// column i % columns; <c>padding</c> pixels of <see cref="Border"/> gray surround and separate the cells;
+/// each source pixel becomes a <c>scale</c> × <c>scale</c> block. Pixels are row-major floats, one image after
+/// another; values are clamped to [0, 1] (0 black, 1 white) and NaN draws black.
 /// </summary>
 public static class PngGrid
 {
-    const byte Border = 128;
+    /// <summary>The padding's gray level: mid-gray, distinct from both a black background and white strokes.</summary>
+    public const byte Border = 128;
 
-    /// <summary>The PNG's size: columns·(W·scale + padding) + padding wide, and likewise tall for the rows.</summary>
+    /// <summary>
+    /// The PNG's size: min(count, columns)·(width·scale + padding) + padding wide and
+    /// ⌈count / columns⌉·(height·scale + padding) + padding tall, counting one cell when count is 0.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is not positive, padding or count is negative, or the image would be too large.</exception>
     public static (int Width, int Height) GridSize(int count, int height, int width, int columns, int padding, int scale)
     {
-        int cols = Math.Max(1, Math.Min(columns, count)), rows = Math.Max(1, (count + columns - 1) / columns);
-        return (cols * (width * scale + padding) + padding, rows * (height * scale + padding) + padding);
+        if (count < 0 || height <= 0 || width <= 0 || columns <= 0 || padding < 0 || scale <= 0)
+            throw new ArgumentException($"Cannot lay out {count} images of {height}×{width} in {columns} columns with padding {padding} and scale {scale}.");
+        long cols = Math.Clamp(count, 1, columns), rows = Math.Max(1, (count + (long)columns - 1) / columns);
+        long w = cols * ((long)width * scale + padding) + padding, h = rows * ((long)height * scale + padding) + padding;
+        if (w * h > Array.MaxLength) throw new ArgumentException($"A {w}×{h} grid is too large for one image.");
+        return ((int)w, (int)h);
     }
 
+    /// <summary>Writes the grid to <paramref name="path"/> atomically (a temporary file, then a rename).</summary>
+    /// <exception cref="ArgumentException">The layout is invalid (see <see cref="GridSize"/>) or
+    /// <paramref name="pixels"/> holds fewer than count·height·width values.</exception>
     public static void Write(string path, float[] pixels, int count, int height, int width, int columns, int padding = 2, int scale = 1)
     {
-        if (count < 0 || height <= 0 || width <= 0 || columns <= 0 || padding < 0 || scale <= 0 || pixels.Length < (long)count * height * width)
-            throw new ArgumentException($"Cannot lay out {count} images of {height}×{width} from {pixels.Length} values in {columns} columns.");
         var (w, h) = GridSize(count, height, width, columns, padding, scale);
+        if (pixels.Length < (long)count * height * width)
+            throw new ArgumentException($"{count} images of {height}×{width} need {(long)count * height * width} pixels; {pixels.Length} given.", nameof(pixels));
         using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Gray8, SKAlphaType.Opaque));
-        var span = bitmap.GetPixelSpan();
-        var bytes = new byte[span.Length];
-        Array.Fill(bytes, Border);
-        int stride = bitmap.RowBytes;
+        var canvas = bitmap.GetPixelSpan();
+        canvas.Fill(Border);
         for (int i = 0; i < count; i++)
         {
-            int x0 = padding + i % columns * (width * scale + padding), y0 = padding + i / columns * (height * scale + padding);
+            var source = pixels.AsSpan(i * height * width, height * width);
+            int left = padding + i % columns * (width * scale + padding), top = padding + i / columns * (height * scale + padding);
             for (int y = 0; y < height * scale; y++)
-                for (int x = 0; x < width * scale; x++)
-                    bytes[(y0 + y) * stride + x0 + x] = ToByte(pixels[(long)i * height * width + y / scale * width + x / scale]);
+            {
+                var row = canvas.Slice((top + y) * bitmap.RowBytes + left, width * scale);
+                for (int x = 0; x < row.Length; x++) row[x] = Gray(source[y / scale * width + x / scale]);
+            }
         }
-        unsafe
-        {
-            fixed (byte* source = bytes)
-                Buffer.MemoryCopy(source, (void*)bitmap.GetPixels(), bytes.Length, bytes.Length);
-        }
-        AtomicFile.Write(path, tmp =>
-        {
-            using var image = SKImage.FromBitmap(bitmap);
-            using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-            using var stream = File.Create(tmp);
-            data.SaveTo(stream);
-        });
+        using var image = SKImage.FromBitmap(bitmap);
+        using var encoded = image.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new InvalidOperationException($"SkiaSharp could not encode a {w}×{h} PNG.");
+        AtomicWrite.Replace(path, encoded.SaveTo);
     }
 
-    static byte ToByte(float v) => float.IsNaN(v) ? (byte)0 : (byte)MathF.Round(Math.Clamp(v, 0f, 1f) * 255f);
+    static byte Gray(float v) => float.IsNaN(v) ? (byte)0 : (byte)(Math.Clamp(v, 0f, 1f) * 255f + 0.5f);
 }

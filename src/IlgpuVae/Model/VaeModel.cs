@@ -72,6 +72,8 @@ public sealed class VaeModel : IDisposable
     public ArrayView<float> Heads => encoderOut[^1].View;
     /// <summary>Logits (Bernoulli) or means (Gaussian), [MaxBatch, d], after <see cref="Decode"/>.</summary>
     public ArrayView<float> DecoderOutput => decoderOut[^1].View;
+    /// <summary>−log p(x|z) per row after <see cref="Run"/> or <see cref="ReconstructionNll"/>.</summary>
+    public ArrayView<double> NllRows => nllRows.View;
     /// <summary>Running sums of batch-size-weighted terms since the last <see cref="TakeTotals"/>.</summary>
     public ArrayView<double> Totals => totals.View;
 
@@ -126,6 +128,13 @@ public sealed class VaeModel : IDisposable
             K.DenseForward(batch, l.Inputs, l.Outputs, l.Activation, input, Weight(Parameters, l), Bias(Parameters, l), outputs[i].View);
             input = outputs[i].View;
         }
+    }
+
+    /// <summary>−log p(x|z) per row into <see cref="NllRows"/>, for the decoder output already in place and x in <see cref="Input"/>.</summary>
+    public void ReconstructionNll(int batch)
+    {
+        CheckBatch(batch, 0);
+        K.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 0f, DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
     }
 
     /// <summary>

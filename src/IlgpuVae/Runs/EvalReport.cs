@@ -1,40 +1,48 @@
+using System.Globalization;
 using System.Text.Json;
 using IlgpuVae.Data;
+using IlgpuVae.Images;
+using IlgpuVae.IO;
 
 namespace IlgpuVae.Runs;
 
-/// <summary>
-/// Test-set numbers of a trained model, as written to eval.json (flat keys): the loss terms of the run's
-/// objective and the negative ELBO averaged over several draws of z per image.
-/// </summary>
+/// <summary>eval.json, the per-dimension KL chart and the printed table of an <see cref="EvalResult"/>.</summary>
 public static class EvalReport
 {
-    public static Dictionary<string, object> Run(TrainedModel trained, ImageSet test, int elboSamples = 4)
+    public const string KlChart = "kl_per_dim.png";
+
+    /// <summary>Evaluates a trained model on <paramref name="test"/> with the run's objective, seed and binarization.</summary>
+    public static EvalResult Run(TrainedModel trained, ImageSet test, EvalOptions options)
     {
-        var config = trained.Config;
-        var objective = config.Objective();
         using var data = new DeviceDataSet(trained.Device, test.Pixels, test.Count, test.Dim);
-        var sums = new double[4];
-        for (int s = 0; s < elboSamples; s++)
-        {
-            // A different seed per pass gives a different ε for every image.
-            var t = Evaluation.MeanTerms(trained.Model, data, objective, (ulong)config.Seed + (ulong)s, config.DynamicBinarization);
-            sums[0] += t.Recon; sums[1] += t.Kl; sums[2] += t.Mmd; sums[3] += t.Loss;
-        }
-        double recon = sums[0] / elboSamples, kl = sums[1] / elboSamples;
-        return new Dictionary<string, object>
-        {
-            ["test_neg_elbo"] = recon + kl,
-            ["test_recon"] = recon,
-            ["kl"] = kl,
-            ["test_mmd"] = sums[2] / elboSamples,
-            ["test_loss"] = sums[3] / elboSamples,
-            ["bits_per_dim"] = (recon + kl) / (test.Dim * Math.Log(2)),
-            ["elbo_samples"] = elboSamples,
-            ["images"] = test.Count,
-        };
+        return Evaluator.Run(trained.Model, trained.Config.Objective(), data,
+            options with { Seed = (ulong)trained.Config.Seed }, trained.Config.DynamicBinarization);
     }
 
-    public static void Write(string path, IReadOnlyDictionary<string, object> values) =>
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(values, new JsonSerializerOptions { WriteIndented = true }));
+    public static void Write(string path, EvalResult result) =>
+        AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(result.ToJson(), new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        }));
+
+    /// <summary>A bar per latent dimension: its mean KL(q(zⱼ|x) ‖ N(0, 1)) over the evaluated images.</summary>
+    public static void WriteKlChart(string path, EvalResult result) =>
+        Plots.Bars(path, result.KlPerDimension.Select((_, j) => $"z{j}").ToArray(), result.KlPerDimension,
+            $"KL per latent dimension ({result.ActiveUnits} of {result.KlPerDimension.Length} active)", "nats");
+
+    /// <summary>The table <c>eval</c> prints.</summary>
+    public static IEnumerable<string> Table(EvalResult r)
+    {
+        string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+        yield return $"{"images",-26} {r.Images}";
+        yield return $"{"test −ELBO (nats)",-26} {F(r.NegativeElbo)}";
+        yield return r.IwaeK > 0 ? $"{$"IWAE NLL, K = {r.IwaeK} (nats)",-26} {F(r.IwaeNll)}" : $"{"IWAE NLL",-26} skipped (--iwae-k 0)";
+        yield return $"{"bits per dimension",-26} {F(r.BitsPerDim)}";
+        yield return $"{"KL (nats)",-26} {F(r.Kl)}";
+        yield return $"{"mutual information (nats)",-26} {F(r.MutualInformation)}  (at most log N = {F(Math.Log(r.Images))})";
+        yield return $"{"active units",-26} {r.ActiveUnits} of {r.KlPerDimension.Length}";
+        yield return $"{"MMD² aggregate vs prior",-26} {r.MmdAggregate.ToString("G4", CultureInfo.InvariantCulture)}";
+        yield return $"{"test recon / loss",-26} {F(r.Terms.Recon)} / {F(r.Terms.Loss)}";
+    }
 }

@@ -42,6 +42,10 @@ public sealed record RunConfig
     public int TrainLimit { get; init; }
     /// <summary>Use only the first N test images (0: all).</summary>
     public int TestLimit { get; init; }
+    /// <summary>Every N epochs (0: never), add the evaluation's numbers (IWAE NLL, MI, active units, aggregate MMD) to the metrics.</summary>
+    public int EvalEvery { get; init; }
+    /// <summary>Importance samples per image for that per-epoch IWAE estimate.</summary>
+    public int EvalIwaeK { get; init; } = 100;
     /// <summary>The image size the data had, so pictures can be drawn without the data.</summary>
     public int ImageHeight { get; init; }
     public int ImageWidth { get; init; }
@@ -97,6 +101,7 @@ public sealed record RunConfig
         if (Bandwidth is <= 0) throw new ArgumentException($"--bandwidth must be positive; got {Bandwidth}.");
         if (ImqC is <= 0) throw new ArgumentException($"--imq-c must be positive; got {ImqC}.");
         if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"--train-limit and --test-limit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
+        if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"--eval-every and --eval-iwae-k must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
         if (Beta < 0) throw new ArgumentException($"--beta must be 0 or more; got {Beta}.");
         ModelSpec(1);
         Objective();

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IlgpuVae.IO;
 
 namespace IlgpuVae.Runs;
 
@@ -62,7 +63,7 @@ public sealed class RunFolder
         return path;
     }
 
-    public void WriteConfig(RunConfig config) => AtomicFile.WriteAllText(File(ConfigFile), config.ToJson());
+    public void WriteConfig(RunConfig config) => AtomicWrite.ReplaceText(File(ConfigFile), config.ToJson());
 
     public RunConfig ReadConfig() => RunConfig.FromJson(System.IO.File.ReadAllText(File(ConfigFile)), File(ConfigFile));
 
@@ -80,7 +81,7 @@ public sealed class RunFolder
         if (upToEpoch is int last && rows.Any(r => r["epoch"].GetInt32() > last))
         {
             rows = rows.Where(r => r["epoch"].GetInt32() <= last).ToList();
-            AtomicFile.WriteAllText(path, string.Concat(rows.Select(r => JsonSerializer.Serialize(r) + "\n")));
+            AtomicWrite.ReplaceText(path, string.Concat(rows.Select(r => JsonSerializer.Serialize(r) + "\n")));
         }
         return rows;
     }

@@ -103,9 +103,12 @@ public static class TrainingSession
             }
             var testTerms = trainer.Evaluate(testData);
             var report = new EpochReport(epoch, config.Epochs, summary.Terms, testTerms, summary.Seconds, summary.ImagesPerSecond);
+            var metrics = report.ToMetrics(optimizer.Steps);
+            if (config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs))
+                AddEvaluation(metrics, folder, model, objective, testData, config);
             Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model);
             Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch);
-            folder.AppendMetrics(report.ToMetrics(optimizer.Steps));
+            folder.AppendMetrics(metrics);
             observer.EpochCompleted(report);
         }
 
@@ -113,6 +116,19 @@ public static class TrainingSession
         observer.Info($"Wrote {folder.Path}: {RunFolder.ConfigFile}, {RunFolder.MetricsFile}, {RunFolder.ModelFile}, " +
                       $"{RunFolder.StateFile} and the pictures.");
         return folder;
+    }
+
+    /// <summary>The evaluation's numbers on the test set, added to an epoch's metrics; the KL chart is redrawn.</summary>
+    static void AddEvaluation(Dictionary<string, object> metrics, RunFolder folder, VaeModel model, ObjectiveSpec objective,
+        DeviceDataSet test, RunConfig config)
+    {
+        var r = Evaluator.Run(model, objective, test, new EvalOptions
+        {
+            ImportanceSamples = config.EvalIwaeK, ElboSamples = 1, Seed = (ulong)config.Seed,
+        }, config.DynamicBinarization);
+        foreach (var key in new[] { "iwae_nll", "iwae_k", "mi", "active_units", "mmd_aggregate", "kl" })
+            metrics[key] = r.ToJson()[key];
+        EvalReport.WriteKlChart(folder.File(EvalReport.KlChart), r);
     }
 
     /// <summary>Every picture of the run folder, from the model as it is now.</summary>

@@ -29,6 +29,8 @@ public sealed class DeviceDataSet : IDisposable
     }
 
     public ArrayView<float> Pixels => pixels.View;
+    /// <summary>The data row at a position of the current order.</summary>
+    public int OrderAt(int position) => hostOrder[position];
     public ArrayView<int> Order => order.View;
 
     /// <summary>A Fisher–Yates shuffle of the order keyed by (seed, epoch), uploaded in one copy.</summary>

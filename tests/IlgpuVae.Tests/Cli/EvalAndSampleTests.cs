@@ -9,15 +9,21 @@ namespace IlgpuVae.Tests.Cli;
 public sealed class EvalAndSampleTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
     [Fact]
-    public void EvalWritesEvalJsonAndPrintsATable()
+    public void EvalWritesEvalJsonWithTheContractKeysAndPrintsATable()
     {
         Assert.Equal(0, run.Exit);
-        var (exit, output, error) = CliRunner.Run("eval", run.Run, "--device", "cpu");
+        var (exit, output, error) = CliRunner.Run("eval", run.Run, "--device", "cpu", "--iwae-k", "20");
         Assert.True(exit == 0, error + output);
-        Assert.Contains("test_neg_elbo", output);
+        Assert.Contains("IWAE NLL, K = 20", output);
+        Assert.Contains("active units", output);
         var values = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(run.Run, RunFolder.EvalFile)))!;
-        foreach (var key in new[] { "test_neg_elbo", "bits_per_dim", "kl" })
+        foreach (var key in new[] { "test_neg_elbo", "iwae_nll", "bits_per_dim", "mi", "mmd_aggregate", "kl" })
             Assert.True(double.IsFinite(values[key].GetDouble()), key);
+        Assert.Equal(20, values["iwae_k"].GetInt32());
+        Assert.InRange(values["active_units"].GetInt32(), 0, 3);
+        Assert.InRange(values["mi"].GetDouble(), -0.05, Math.Log(48));
+        Assert.True(values["iwae_nll"].GetDouble() <= values["test_neg_elbo"].GetDouble() + 1);
+        Png.Size(Path.Combine(run.Run, EvalReport.KlChart));
         // The −ELBO of the last epoch and of eval are the same quantity on the same images (eval averages more draws).
         var last = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadLines(Path.Combine(run.Run, RunFolder.MetricsFile)).Last())!;
         double trainTime = last["test_neg_elbo"].GetDouble(), evalTime = values["test_neg_elbo"].GetDouble();
@@ -29,7 +35,7 @@ public sealed class EvalAndSampleTests(TrainedRunFixture run) : IClassFixture<Tr
     {
         using var temp = new TempFolder();
         var (exit, output, error) = CliRunner.Run("eval", Path.Combine(run.Run, RunFolder.ModelFile),
-            "--config", Path.Combine(run.Run, RunFolder.ConfigFile), "--device", "cpu", "--limit", "16", "--out", temp.File("eval.json"));
+            "--config", Path.Combine(run.Run, RunFolder.ConfigFile), "--device", "cpu", "--limit", "16", "--iwae-k", "5", "--out", temp.File("eval.json"));
         Assert.True(exit == 0, error + output);
         Assert.True(File.Exists(temp.File("eval.json")));
     }

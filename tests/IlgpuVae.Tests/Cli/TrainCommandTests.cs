@@ -106,6 +106,18 @@ public sealed class TrainCommandTests(TrainedRunFixture run) : IClassFixture<Tra
     }
 
     [Fact]
+    public void EvalEveryAddsTheEvaluationToTheMetrics()
+    {
+        using var temp = new TempFolder();
+        var (exit, output, error) = CliRunner.Train(temp.File("run"), "--epochs", "1", "--eval-every", "1", "--eval-iwae-k", "4", "--model", "vae");
+        Assert.True(exit == 0, error + output);
+        var row = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllLines(temp.File("run/metrics.jsonl")).Single())!;
+        foreach (var key in new[] { "iwae_nll", "mi", "active_units", "mmd_aggregate" })
+            Assert.True(row.ContainsKey(key), key);
+        Png.Size(temp.File("run/" + EvalReport.KlChart));
+    }
+
+    [Fact]
     public void TrainsOnIdxFilesInAFolder()
     {
         using var temp = new TempFolder();

@@ -4,40 +4,77 @@ using SkiaSharp;
 
 namespace IlgpuVae.Tests.Images;
 
-/// <summary>Grids and plots decode as PNGs of the promised size, with the pixels where they belong.</summary>
-public sealed class PngGridTests
+public sealed class PngGridTests : IDisposable
 {
+    readonly TempFolder temp = new();
+
+    public void Dispose() => temp.Dispose();
+
     [Fact]
-    public void GridHasTheDocumentedSizeAndPixels()
+    public void SkiaSharpNativeLibraryLoads() => Assert.True(SkiaSharpVersion.CheckNativeLibraryCompatible());
+
+    [Theory]
+    [InlineData(64, 28, 28, 8, 2, 2, 466, 466)]
+    [InlineData(16, 28, 28, 8, 2, 2, 466, 118)]
+    [InlineData(3, 4, 5, 8, 1, 1, 19, 6)]      // fewer images than columns: the grid narrows
+    [InlineData(0, 4, 5, 8, 1, 3, 17, 14)]     // no images: one empty cell
+    [InlineData(7, 2, 3, 3, 0, 1, 9, 6)]
+    public void GridSizeFollowsTheDocumentedFormula(int count, int h, int w, int columns, int padding, int scale, int width, int height) =>
+        Assert.Equal((width, height), PngGrid.GridSize(count, h, w, columns, padding, scale));
+
+    [Theory]
+    [InlineData(64, 28, 28, 8, 2, 2)]
+    [InlineData(5, 3, 7, 2, 0, 1)]
+    [InlineData(1, 1, 1, 1, 5, 4)]
+    [InlineData(0, 8, 8, 4, 2, 1)]
+    public void WritesAPngOfTheComputedSize(int count, int h, int w, int columns, int padding, int scale)
     {
-        using var temp = new TempFolder();
-        const int count = 5, h = 3, w = 4;
-        var pixels = new float[count * h * w];
-        Array.Fill(pixels, 1f, 0, h * w);                 // image 0 white
-        Array.Fill(pixels, float.NaN, h * w, h * w);      // image 1 NaN → black
-        string path = temp.File("g.png");
-        PngGrid.Write(path, pixels, count, h, w, columns: 3, padding: 1, scale: 2);
-        var (width, height) = PngGrid.GridSize(count, h, w, 3, 1, 2);
-        Assert.Equal((3 * (w * 2 + 1) + 1, 2 * (h * 2 + 1) + 1), (width, height));
-        using var bitmap = SKBitmap.Decode(path);
-        Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
-        Assert.Equal(255, bitmap.GetPixel(1, 1).Red);          // inside image 0
-        Assert.Equal(0, bitmap.GetPixel(1 + 9, 1).Red);        // inside image 1
-        Assert.Equal(128, bitmap.GetPixel(0, 0).Red);          // the border
+        string path = temp.File("grid.png");
+        var pixels = Enumerable.Range(0, count * h * w).Select(i => i % 17 / 16f).ToArray();
+        PngGrid.Write(path, pixels, count, h, w, columns, padding, scale);
+        Assert.Equal(PngGrid.GridSize(count, h, w, columns, padding, scale), PngFile.Size(path));
+        Assert.Equal(["grid.png"], Directory.GetFiles(temp.Path).Select(Path.GetFileName));
     }
 
     [Fact]
-    public void PlotsDecodeAtTheRequestedSizeEvenWithNaNsOrNoData()
+    public void PlacesScalesAndClampsPixels()
     {
-        using var temp = new TempFolder();
-        Plots.LossCurves(temp.File("l.png"), [("a", [1, 2, 3], [3, double.NaN, 1]), ("b", [], [])], "t", "x", "y", 640, 480);
-        Plots.LatentScatter(temp.File("s.png"), [0.1f, 0.2f, float.NaN, 1f, -1f, 0.5f], 3, 2, [0, -1, 1], ["zero", "one"], 500, 400);
-        Plots.Bars(temp.File("b.png"), ["z0", "z1"], [0.5, double.PositiveInfinity], "KL", "nats");
-        Plots.LossCurves(temp.File("e.png"), [], "t", "x", "y", 300, 200);
-        foreach (var (name, w, h) in new[] { ("l.png", 640, 480), ("s.png", 500, 400), ("b.png", 800, 450), ("e.png", 300, 200) })
+        // Three 2×3 images in two columns, padding 1, scale 2: cells are 6×4 at x = 1 and 8, y = 1 and 6.
+        float[] ones = [1, 1, 1, 1, 1, 1], zeros = [0, 0, 0, 0, 0, 0], odd = [float.NaN, -5, 7, 0.5f, float.PositiveInfinity, 0.2f];
+        string path = temp.File("grid.png");
+        PngGrid.Write(path, [.. ones, .. zeros, .. odd], 3, 2, 3, 2, padding: 1, scale: 2);
+        using var bitmap = PngFile.Decode(path);
+        Assert.Equal((15, 11), (bitmap.Width, bitmap.Height));
+        byte Gray(int x, int y)
         {
-            using var bitmap = SKBitmap.Decode(temp.File(name));
-            Assert.Equal((w, h), (bitmap.Width, bitmap.Height));
+            var c = bitmap.GetPixel(x, y);
+            Assert.True(c.Red == c.Green && c.Green == c.Blue, $"({x}, {y}) is not gray");
+            return c.Red;
         }
+
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 6; x++)
+            {
+                Assert.Equal(255, Gray(1 + x, 1 + y));
+                Assert.Equal(0, Gray(8 + x, 1 + y));
+            }
+        byte[] expected = [0, 0, 255, 128, 255, 51]; // NaN → 0, clamped, 0.5 → 128, 0.2 → 51
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 6; x++)
+                Assert.Equal(expected[y / 2 * 3 + x / 2], Gray(1 + x, 6 + y));
+        foreach (var (x, y) in new[] { (0, 0), (7, 3), (14, 10), (5, 5), (3, 0) })
+            Assert.Equal(PngGrid.Border, Gray(x, y));
+        Assert.Equal(PngGrid.Border, Gray(10, 8)); // the unused fourth cell
+    }
+
+    [Fact]
+    public void RefusesBadArgumentsAndWritesNothing()
+    {
+        string path = temp.File("grid.png");
+        Assert.Throws<ArgumentException>(() => PngGrid.Write(path, new float[10], 2, 2, 3, 2));
+        Assert.Throws<ArgumentException>(() => PngGrid.Write(path, new float[12], 2, 2, 3, 0));
+        Assert.Throws<ArgumentException>(() => PngGrid.Write(path, new float[12], 2, 2, 3, 2, scale: 0));
+        Assert.Throws<ArgumentException>(() => PngGrid.GridSize(1, 100_000, 100_000, 1, 0, 1));
+        Assert.Empty(Directory.GetFiles(temp.Path));
     }
 }

@@ -48,6 +48,12 @@ public sealed class DeviceArrays(ComputeDevice device) : IDisposable
     }
 }
 
+public static class ViewExtensions
+{
+    /// <summary>Copies host doubles into the start of a device view.</summary>
+    public static void Fill(this ArrayView<double> view, double[] values) => view.SubView(0, values.Length).CopyFromCPU(values);
+}
+
 /// <summary>Seeded random test inputs.</summary>
 public static class TestData
 {
