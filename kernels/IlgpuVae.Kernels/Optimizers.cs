@@ -28,15 +28,19 @@ public struct SgdStep
 ///   Adam:  g ← g + λθ;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − lr·(m/c₁)/(√(v/c₂) + ε)
 ///   AdamW: θ ← θ(1 − lr·λ) first, then the Adam step without λ in g.
 ///   SGD:   g ← g + λθ;  b ← μb + g;  θ ← θ − lr·b.
+/// Each thread also counts the non-finite gradients in its share into faults[thread], so a NaN or infinity
+/// is noticed in the same launch, without a separate pass or atomics.
 /// </summary>
 public static class Optimizers
 {
     public static void Adam(Index1D thread, AdamStep s,
-        ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v)
+        ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
+        int bad = 0;
         for (int i = thread; i < s.Length; i += s.Threads)
         {
             float theta = parameters[i], g = gradients[i];
+            if (!XMath.IsFinite(g)) bad++;
             if (s.Decoupled != 0) theta *= 1f - s.LearningRate * s.WeightDecay;
             else g += s.WeightDecay * theta;
             float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g;
@@ -45,17 +49,21 @@ public static class Optimizers
             v[i] = vi;
             parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
         }
+        faults[thread] = bad;
     }
 
     public static void SgdMomentum(Index1D thread, SgdStep s,
-        ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity)
+        ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
     {
+        int bad = 0;
         for (int i = thread; i < s.Length; i += s.Threads)
         {
+            if (!XMath.IsFinite(gradients[i])) bad++;
             float g = gradients[i] + s.WeightDecay * parameters[i];
             float b = s.Momentum * velocity[i] + g;
             velocity[i] = b;
             parameters[i] -= s.LearningRate * b;
         }
+        faults[thread] = bad;
     }
 }

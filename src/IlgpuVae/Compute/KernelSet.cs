@@ -24,8 +24,8 @@ public sealed class KernelSet
     readonly Action<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> gaussian;
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> mmdRows;
     readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> lossTerms;
-    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> adam;
-    readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>> sgd;
+    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
+    readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> sgd;
     readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
     readonly Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> importanceSamples;
     readonly Action<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>> importanceWeights;
@@ -49,8 +49,8 @@ public sealed class KernelSet
         gaussian = a.LoadAutoGroupedStreamKernel<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Gaussian);
         mmdRows = a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Divergences.MmdRows);
         lossTerms = a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms);
-        adam = a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Optimizers.Adam);
-        sgd = a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Optimizers.SgdMomentum);
+        adam = a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam);
+        sgd = a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum);
         gather = a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather);
         importanceSamples = a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples);
         importanceWeights = a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights);
@@ -175,20 +175,27 @@ public sealed class KernelSet
 
     // ---- optimizers and batches ---------------------------------------------------------------------
 
-    public void Adam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v)
+    /// <summary>The threads an optimizer launch over <paramref name="length"/> parameters uses: the size its faults view needs.</summary>
+    public int OptimizerThreads(int length) => device.LaunchThreads(length);
+
+    /// <summary>One Adam/AdamW step; faults[t] counts the non-finite gradients thread t saw.</summary>
+    public void Adam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         s.Length = (int)parameters.Length;
         Require(gradients, s.Length, nameof(gradients)); Require(m, s.Length, nameof(m)); Require(v, s.Length, nameof(v));
-        s.Threads = device.LaunchThreads(s.Length);
-        adam(s.Threads, s, parameters, gradients, m, v);
+        s.Threads = OptimizerThreads(s.Length);
+        Require(faults, s.Threads, nameof(faults));
+        adam(s.Threads, s, parameters, gradients, m, v, faults);
     }
 
-    public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity)
+    /// <summary>One SGD-with-momentum step; faults[t] counts the non-finite gradients thread t saw.</summary>
+    public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
     {
         s.Length = (int)parameters.Length;
         Require(gradients, s.Length, nameof(gradients)); Require(velocity, s.Length, nameof(velocity));
-        s.Threads = device.LaunchThreads(s.Length);
-        sgd(s.Threads, s, parameters, gradients, velocity);
+        s.Threads = OptimizerThreads(s.Length);
+        Require(faults, s.Threads, nameof(faults));
+        sgd(s.Threads, s, parameters, gradients, velocity, faults);
     }
 
     /// <summary>batch[r] = data[order[start + r]] (optionally binarized), for <c>g.Rows</c> rows.</summary>

@@ -13,6 +13,8 @@ public sealed class Optimizer : IDisposable
 {
     readonly ComputeDevice device;
     readonly MemoryBuffer1D<float, Stride1D.Dense> first, second;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
+    readonly int[] hostFaults;
 
     public OptimizerSpec Spec { get; }
     /// <summary>Updates taken so far (Adam's t).</summary>
@@ -26,10 +28,15 @@ public sealed class Optimizer : IDisposable
         second = device.Accelerator.Allocate1D<float>(spec.Kind == OptimizerKind.Sgd ? 1 : parameterCount);
         first.MemSetToZero();
         second.MemSetToZero();
+        hostFaults = new int[device.Kernels.OptimizerThreads(parameterCount)];
+        faults = device.Accelerator.Allocate1D<int>(hostFaults.Length);
     }
 
-    /// <summary>θ ← update(θ, ∂loss/∂θ).</summary>
-    public void Update(ArrayView<float> parameters, ArrayView<float> gradients)
+    /// <summary>
+    /// θ ← update(θ, ∂loss/∂θ). Returns how many gradients were NaN or infinite (0 on a healthy step); the
+    /// update has then spread them into θ, so the caller stops and keeps its last checkpoint.
+    /// </summary>
+    public int Update(ArrayView<float> parameters, ArrayView<float> gradients)
     {
         Steps++;
         float decay = (float)Spec.EffectiveWeightDecay;
@@ -38,8 +45,8 @@ public sealed class Optimizer : IDisposable
             device.Kernels.SgdMomentum(new SgdStep
             {
                 LearningRate = (float)Spec.LearningRate, Momentum = (float)Spec.Momentum, WeightDecay = decay,
-            }, parameters, gradients, first.View);
-            return;
+            }, parameters, gradients, first.View, faults.View);
+            return CountFaults();
         }
         device.Kernels.Adam(new AdamStep
         {
@@ -48,7 +55,16 @@ public sealed class Optimizer : IDisposable
             BiasCorrection1 = (float)(1 - Math.Pow(Spec.Beta1, Steps)),
             BiasCorrection2 = (float)(1 - Math.Pow(Spec.Beta2, Steps)),
             WeightDecay = decay, Decoupled = Spec.Kind == OptimizerKind.AdamW ? 1 : 0,
-        }, parameters, gradients, first.View, second.View);
+        }, parameters, gradients, first.View, second.View, faults.View);
+        return CountFaults();
+    }
+
+    int CountFaults()
+    {
+        faults.View.CopyToCPU(hostFaults);
+        int sum = 0;
+        foreach (int f in hostFaults) sum += f;
+        return sum;
     }
 
     /// <summary>The state for a checkpoint: the step count and the moment buffers.</summary>
@@ -68,5 +84,6 @@ public sealed class Optimizer : IDisposable
     {
         first.Dispose();
         second.Dispose();
+        faults.Dispose();
     }
 }

@@ -33,7 +33,10 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
             throw new NumericalFaultException(
                 $"Training diverged at epoch {Epoch + 1}, step {optimizer.Steps + 1}: {FirstBadTerm(terms)} is not finite " +
                 $"(recon {terms.Recon}, kl {terms.Kl}, mmd {terms.Mmd}). Try a smaller --lr.");
-        optimizer.Update(model.Parameters, model.Gradients);
+        if (optimizer.Update(model.Parameters, model.Gradients) is int bad and > 0)
+            throw new NumericalFaultException(
+                $"Training diverged at epoch {Epoch + 1}, step {optimizer.Steps}: {bad} gradient value(s) are not finite, " +
+                $"first in {FirstBadGradient()} (loss {terms.Loss}). The last complete epoch's checkpoint is kept. Try a smaller --lr.");
         return terms;
     }
 
@@ -71,6 +74,13 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
     int Batches(int count) => (count + batchSize - 1) / batchSize;
 
     static LossTerms Mean(double[] sums, int count) => Evaluation.Mean(sums, count);
+
+    string FirstBadGradient()
+    {
+        foreach (var (tensor, data) in model.ReadTensors(gradientsInstead: true))
+            if (data.Any(v => !float.IsFinite(v))) return tensor.Name;
+        return "an unknown tensor";
+    }
 
     static string FirstBadTerm(LossTerms t) =>
         !double.IsFinite(t.Recon) ? "recon" : !double.IsFinite(t.Kl) ? "kl" : !double.IsFinite(t.Mmd) ? "mmd" : "loss";

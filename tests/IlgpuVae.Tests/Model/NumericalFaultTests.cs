@@ -1,0 +1,60 @@
+using ILGPU.Runtime;
+using IlgpuVae.Tests.Infrastructure;
+
+namespace IlgpuVae.Tests.Model;
+
+/// <summary>Extreme values stay finite; real numerical faults stop training with a message naming where.</summary>
+public sealed class NumericalFaultTests
+{
+    public static TheoryData<string> Devices => TestDevices.All;
+
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void ExtremeLogitsAndLogVariancesGiveFiniteLossAndGradients(string device)
+    {
+        var c = ModelCase.Random(new ModelSpec(6, [], 2, []), ObjectiveSpec.Preset("infovae", 2), 4, 4, seed: 3);
+        // Heads of ±30 log-variance and decoder logits in the hundreds to thousands.
+        c.Parameters["encoder.logvar.bias"] = [30f, -30f];
+        c.Parameters["decoder.out.weight"] = c.Parameters["decoder.out.weight"].Select(w => w * 1e3f).ToArray();
+        using var model = c.Load(device);
+        var terms = model.Run(c.Objective, c.Batch, backward: true);
+        Assert.True(terms.IsFinite, terms.ToString());
+        Assert.All(DeviceArrays.Download(model.Gradients), g => Assert.True(float.IsFinite(g)));
+        Assert.All(DeviceArrays.Download(model.DecoderOutput, c.Batch * 6), l => Assert.True(float.IsFinite(l)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void OptimizerCountsNonFiniteGradients(string device)
+    {
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        foreach (var kind in Enum.GetValues<OptimizerKind>())
+        {
+            using var optimizer = new Optimizer(d.Device, new OptimizerSpec(kind), 50);
+            var gradients = new float[50];
+            Assert.Equal(0, optimizer.Update(d.Upload(new float[50]), d.Upload(gradients)));
+            gradients[3] = float.NaN;
+            gradients[41] = float.NegativeInfinity;
+            Assert.Equal(2, optimizer.Update(d.Upload(new float[50]), d.Upload(gradients)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void ANonFiniteLossStopsTrainingNamingEpochStepAndTerm(string device)
+    {
+        var dev = TestDevices.Get(device);
+        using var model = new VaeModel(dev, new ModelSpec(8, [4], 2, [4]), 8);
+        model.Initialize(1);
+        var theta = DeviceArrays.Download(model.Parameters);
+        theta[model.Layout["decoder.out.bias"].Offset] = float.NaN;
+        model.Parameters.CopyFromCPU(theta);
+        using var optimizer = new Optimizer(dev, new OptimizerSpec(), model.Layout.Count);
+        using var data = new DeviceDataSet(dev, Enumerable.Repeat(0.5f, 32 * 8).ToArray(), 32, 8);
+        var trainer = new Trainer(model, optimizer, ObjectiveSpec.Preset("vae", 2), 8, seed: 1, binarize: false);
+        var e = Assert.Throws<NumericalFaultException>(() => trainer.TrainEpoch(data));
+        Assert.Contains("epoch 1, step 1", e.Message);
+        Assert.Contains("recon is not finite", e.Message);
+        Assert.Equal(0, optimizer.Steps); // the faulty step changed nothing
+    }
+}
