@@ -186,32 +186,26 @@ public sealed class VaeModel : IDisposable
     }
 
     // From the output's gradient (written by the likelihood) back to dz = ∂loss/∂z (before the MMD adds in).
-    void DecoderBackward(int batch)
-    {
-        for (int i = Layout.Decoder.Count - 1; i >= 0; i--)
-        {
-            var l = Layout.Decoder[i];
-            var inputs = i > 0 ? (ArrayView<float>)decoderOut[i - 1].View : Z;
-            var dPre = decoderGrad[i].View;
-            K.DenseBackwardParameters(batch, l.Inputs, l.Outputs, dPre, inputs, Weight(Gradients, l), Bias(Gradients, l));
-            var previous = i > 0 ? Layout.Decoder[i - 1].Activation : Activation.Identity;
-            K.DenseBackwardInput(batch, l.Inputs, l.Outputs, previous, dPre, Weight(Parameters, l), inputs,
-                i > 0 ? (ArrayView<float>)decoderGrad[i - 1].View : dz.View);
-        }
-    }
+    void DecoderBackward(int batch) => Backward(Layout.Decoder, decoderOut, decoderGrad, Z, dz.View, batch);
 
     // From ∂loss/∂heads back to every encoder parameter; the input x needs no gradient.
-    void EncoderBackward(int batch)
+    void EncoderBackward(int batch) => Backward(Layout.Encoder, encoderOut, encoderGrad, Input, null, batch);
+
+    // Each layer's output gradient (already in grads[i]) gives its parameters' gradients and, through the
+    // previous activation, the previous layer's output gradient — or inputGrad for the first layer, if asked.
+    void Backward(IReadOnlyList<DenseLayer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs,
+        MemoryBuffer1D<float, Stride1D.Dense>[] grads, ArrayView<float> input, ArrayView<float>? inputGrad, int batch)
     {
-        for (int i = Layout.Encoder.Count - 1; i >= 0; i--)
+        for (int i = layers.Count - 1; i >= 0; i--)
         {
-            var l = Layout.Encoder[i];
-            var inputs = i > 0 ? (ArrayView<float>)encoderOut[i - 1].View : Input;
-            var dPre = encoderGrad[i].View;
+            var l = layers[i];
+            var inputs = i > 0 ? (ArrayView<float>)outputs[i - 1].View : input;
+            var dPre = grads[i].View;
             K.DenseBackwardParameters(batch, l.Inputs, l.Outputs, dPre, inputs, Weight(Gradients, l), Bias(Gradients, l));
             if (i > 0)
-                K.DenseBackwardInput(batch, l.Inputs, l.Outputs, Layout.Encoder[i - 1].Activation, dPre,
-                    Weight(Parameters, l), inputs, encoderGrad[i - 1].View);
+                K.DenseBackwardInput(batch, l.Inputs, l.Outputs, layers[i - 1].Activation, dPre, Weight(Parameters, l), inputs, grads[i - 1].View);
+            else if (inputGrad is { } target)
+                K.DenseBackwardInput(batch, l.Inputs, l.Outputs, Activation.Identity, dPre, Weight(Parameters, l), inputs, target);
         }
     }
 

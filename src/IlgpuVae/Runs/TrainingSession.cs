@@ -15,6 +15,9 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
         ["test_neg_elbo"] = Test.NegativeElbo,
         ["seconds"] = Math.Round(Seconds, 3), ["images_per_second"] = Math.Round(ImagesPerSecond, 1),
         ["train_neg_elbo"] = Train.NegativeElbo, ["step"] = step,
+        // Host memory after the epoch: flat over a long run, since a step allocates nothing that lives on.
+        ["rss_mb"] = Math.Round(Environment.WorkingSet / 1048576.0, 1),
+        ["managed_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),
     };
 }
 
