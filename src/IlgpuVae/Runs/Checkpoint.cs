@@ -7,12 +7,14 @@ namespace IlgpuVae.Runs;
 /// Saving and loading a run's state. model.safetensors holds the weights alone, with PyTorch's names and
 /// [out, in] float32 layout (Python's safetensors.torch.load_file reads it); training_state.safetensors holds
 /// the optimizer's moment buffers and, as metadata, the completed epoch and step — the generator is
-/// counter-based, so (seed, epoch, step) is its whole state.
+/// counter-based, so (seed, epoch, step) is its whole state — and, for a run stopped inside an epoch, where it
+/// stopped. Both files carry the step, so a pair written by different saves is detected.
 /// </summary>
 public static class Checkpoint
 {
-    public static void SaveWeights(string path, VaeModel model) =>
-        SafeTensors.Write(path, model.ReadTensors().Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList());
+    public static void SaveWeights(string path, VaeModel model, long step) =>
+        SafeTensors.Write(path, model.ReadTensors().Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(),
+            new Dictionary<string, string> { ["step"] = Text(step) });
 
     /// <summary>Loads weights into <paramref name="model"/>; a file of another architecture is refused by name and shape.</summary>
     public static void LoadWeights(string path, VaeModel model)
@@ -23,21 +25,29 @@ public static class Checkpoint
         model.LoadTensors(named, path);
     }
 
-    public static void SaveState(string path, Optimizer optimizer, int epoch)
+    public static void SaveState(string path, Optimizer optimizer, int epoch, EpochProgress? partial)
     {
         var (steps, first, second) = optimizer.SaveState();
+        var meta = new Dictionary<string, string>
+        {
+            ["epoch"] = Text(epoch), ["step"] = Text(steps), ["optimizer"] = optimizer.Spec.Kind.ToString(),
+        };
+        if (partial is not null)
+        {
+            meta["epoch_batch"] = Text(partial.Batch);
+            meta["epoch_seen"] = Text(partial.Seen);
+            meta["epoch_sums"] = string.Join(",", partial.Sums.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            meta["epoch_seconds"] = partial.Seconds.ToString("R", CultureInfo.InvariantCulture);
+        }
         SafeTensors.Write(path,
-            [new NamedTensor("optimizer.first", [first.Length], first), new NamedTensor("optimizer.second", [second.Length], second)],
-            new Dictionary<string, string>
-            {
-                ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-                ["step"] = steps.ToString(CultureInfo.InvariantCulture),
-                ["optimizer"] = optimizer.Spec.Kind.ToString(),
-            });
+            [new NamedTensor("optimizer.first", [first.Length], first), new NamedTensor("optimizer.second", [second.Length], second)], meta);
     }
 
-    /// <summary>Restores the optimizer and returns the completed epoch.</summary>
-    public static int LoadState(string path, Optimizer optimizer)
+    /// <summary>
+    /// Restores the optimizer; returns the completed epoch and, for a run stopped inside an epoch, where. The
+    /// weights file must come from the same save (the same step).
+    /// </summary>
+    public static (int Epoch, EpochProgress? Partial) LoadState(string path, string weightsPath, Optimizer optimizer)
     {
         var meta = SafeTensors.ReadMetadata(path);
         var tensors = SafeTensors.Read(path).ToDictionary(t => t.Name, t => t.Data);
@@ -46,7 +56,17 @@ public static class Checkpoint
             throw new SafeTensorsFormatException($"{path} is not a training state: it lacks the epoch, step or optimizer moments.");
         if (meta.TryGetValue("optimizer", out var kind) && kind != optimizer.Spec.Kind.ToString())
             throw new SafeTensorsFormatException($"{path} holds {kind} state, but the run's optimizer is {optimizer.Spec.Kind}.");
+        if (SafeTensors.ReadMetadata(weightsPath).TryGetValue("step", out var weightsStep) && weightsStep != step)
+            throw new SafeTensorsFormatException(
+                $"{weightsPath} was saved at step {weightsStep} but {path} at step {step}: the pair is inconsistent. Start a new run.");
         optimizer.LoadState(long.Parse(step, CultureInfo.InvariantCulture), first, second);
-        return int.Parse(epoch, CultureInfo.InvariantCulture);
+        EpochProgress? partial = null;
+        if (meta.TryGetValue("epoch_batch", out var batch))
+            partial = new EpochProgress(int.Parse(batch, CultureInfo.InvariantCulture), int.Parse(meta["epoch_seen"], CultureInfo.InvariantCulture),
+                meta["epoch_sums"].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray(),
+                double.Parse(meta["epoch_seconds"], CultureInfo.InvariantCulture));
+        return (int.Parse(epoch, CultureInfo.InvariantCulture), partial);
     }
+
+    static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

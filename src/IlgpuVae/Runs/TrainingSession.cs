@@ -33,7 +33,8 @@ public interface ITrainingObserver
 /// <summary>
 /// A whole training run into a run folder: data, device, model, the epochs (each followed by a test-set
 /// evaluation, a checkpoint and a metrics line, in that order), then the pictures. A stop request is honoured
-/// after the step in progress; the last complete epoch's checkpoint stays, and <c>--resume</c> continues from it.
+/// after the step in progress: the weights and the training state are saved there, and <c>--resume</c>
+/// continues from that very step.
 /// </summary>
 public static class TrainingSession
 {
@@ -67,15 +68,18 @@ public static class TrainingSession
         using var model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
         using var optimizer = new Optimizer(device, optimizerSpec, model.Layout.Count);
         int done = 0;
+        EpochProgress? partial = null;
         RunFolder folder;
         if (existing is not null)
         {
             folder = existing;
             Checkpoint.LoadWeights(folder.File(RunFolder.ModelFile), model);
-            done = Checkpoint.LoadState(folder.File(RunFolder.StateFile), optimizer);
+            (done, partial) = Checkpoint.LoadState(folder.File(RunFolder.StateFile), folder.File(RunFolder.ModelFile), optimizer);
             folder.ReadMetrics(upToEpoch: done);
             folder.WriteConfig(config);
-            observer.Info($"Resuming {folder.Path} after epoch {done} of {config.Epochs}.");
+            observer.Info(partial is null
+                ? $"Resuming {folder.Path} after epoch {done} of {config.Epochs}."
+                : $"Resuming {folder.Path} in epoch {done + 1} of {config.Epochs}, after step {partial.Batch}.");
         }
         else
         {
@@ -97,11 +101,14 @@ public static class TrainingSession
             {
                 observer.StepCompleted(b, n, terms);
                 return !stop.IsCancellationRequested;
-            });
+            }, epoch == done + 1 ? partial : null);
             if (summary is null)
             {
                 stopped = true;
-                observer.Info($"Stopped during epoch {epoch}; the checkpoint of epoch {epoch - 1} is kept. Continue with: train --resume {folder.Path}");
+                Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
+                Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch - 1, trainer.Interrupted);
+                observer.Info($"Stopped in epoch {epoch} after step {trainer.Interrupted!.Batch} of {batches}; saved. " +
+                              $"Continue with: train --resume {folder.Path}");
                 break;
             }
             var testTerms = trainer.Evaluate(testData);
@@ -109,8 +116,8 @@ public static class TrainingSession
             var metrics = report.ToMetrics(optimizer.Steps);
             if (config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs))
                 AddEvaluation(metrics, folder, model, objective, testData, config);
-            Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model);
-            Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch);
+            Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
+            Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch, null);
             folder.AppendMetrics(metrics);
             observer.EpochCompleted(report);
         }

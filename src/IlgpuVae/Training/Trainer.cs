@@ -6,6 +6,12 @@ namespace IlgpuVae;
 /// <summary>Mean loss terms over an epoch (weighted by batch size), its wall time and throughput.</summary>
 public sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond);
 
+/// <summary>
+/// Where an interrupted epoch stopped: batches done, images seen, the batch-weighted term sums so far and the
+/// seconds spent — all a resumed epoch needs to end with the same numbers as an uninterrupted one.
+/// </summary>
+public sealed record EpochProgress(int Batch, int Seen, double[] Sums, double Seconds);
+
 /// <summary>A loss or gradient became NaN or infinite; the message names the epoch, step and term.</summary>
 public sealed class NumericalFaultException(string message) : Exception(message);
 
@@ -40,29 +46,40 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
         return terms;
     }
 
+    /// <summary>Where the last <see cref="TrainEpoch"/> stopped when it was asked to; null after a complete epoch.</summary>
+    public EpochProgress? Interrupted { get; private set; }
+
     /// <summary>
-    /// One pass over <paramref name="data"/> in a fresh shuffled order. After each step <paramref name="progress"/>
-    /// gets (batch, batches, terms) and answers whether to go on; on false the epoch is abandoned and null returned.
+    /// One pass over <paramref name="data"/> in the epoch's shuffled order, from the start or from where
+    /// <paramref name="from"/> says an earlier pass stopped. After each step <paramref name="progress"/> gets
+    /// (batch, batches, terms) and answers whether to go on; on false the pass stops, <see cref="Interrupted"/>
+    /// records where, and null is returned.
     /// </summary>
-    public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null)
+    public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
     {
         data.Shuffle(seed, Epoch);
         model.TakeTotals();
+        Interrupted = null;
         var clock = Stopwatch.StartNew();
-        int batches = Batches(data.Count), seen = 0;
-        for (int b = 0; b < batches; b++)
+        int batches = Batches(data.Count), seen = from?.Seen ?? 0;
+        double[] Sums() => model.TakeTotals().Zip(from?.Sums ?? new double[Term.Count], (a, b) => a + b).ToArray();
+        double Seconds() => clock.Elapsed.TotalSeconds + (from?.Seconds ?? 0);
+        for (int b = from?.Batch ?? 0; b < batches; b++)
         {
             int start = b * batchSize, rows = Math.Min(batchSize, data.Count - start);
             if (rows < MinimumRows) continue;
             var terms = Step(data, start, rows);
             seen += rows;
-            if (progress is not null && !progress(b + 1, batches, terms))
+            if (progress is not null && !progress(b + 1, batches, terms) && b + 1 < batches)
+            {
+                Interrupted = new EpochProgress(b + 1, seen, Sums(), Seconds());
                 return null;
+            }
         }
         model.Device.Synchronize();
-        double seconds = clock.Elapsed.TotalSeconds;
+        double seconds = Seconds();
         Epoch++;
-        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds);
+        return new EpochSummary(Epoch, Mean(Sums(), seen), seconds, seen / seconds);
     }
 
     /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="Evaluation.MeanTerms"/>).</summary>

@@ -5,8 +5,9 @@ using IlgpuVae.Tests.Data;
 namespace IlgpuVae.Tests.Cli;
 
 /// <summary>
-/// A stop request in the middle of an epoch (what Ctrl+C sends) ends the run cleanly after the step in progress,
-/// keeps the last complete epoch's checkpoint, and `--resume` then ends bit-identical to an uninterrupted run.
+/// A stop request in the middle of an epoch (what Ctrl+C sends) ends the run cleanly after the step in progress
+/// and saves there; `--resume` continues from that step and ends bit-identical to an uninterrupted run, with the
+/// same metrics for the interrupted epoch.
 /// </summary>
 public sealed class InterruptTests
 {
@@ -37,7 +38,8 @@ public sealed class InterruptTests
         var observer = new StopAfter(epoch: 2, step: 3, stop);
         TrainingSession.Run(Tiny, interrupted, null, null, observer, stop.Token);
 
-        Assert.Contains(observer.Messages, m => m.Contains("Stopped during epoch 2") && m.Contains("--resume"));
+        Assert.Contains(observer.Messages, m => m.Contains("Stopped in epoch 2 after step 3 of 5; saved") && m.Contains("--resume"));
+        Assert.Equal("3", SafeTensors.ReadMetadata(Path.Combine(interrupted, RunFolder.StateFile))["epoch_batch"]);
         Assert.Single(File.ReadAllLines(Path.Combine(interrupted, RunFolder.MetricsFile)));
         Assert.Empty(Directory.GetFiles(interrupted, "*.tmp-*"));
 
@@ -50,6 +52,23 @@ public sealed class InterruptTests
         for (int i = 0; i < a.Count; i++)
             Assert.True(a[i].Data.AsSpan().SequenceEqual(b[i].Data), $"{a[i].Name} differs after an interrupted and resumed run");
         Assert.Equal(File.ReadAllBytes(Path.Combine(straight, RunFolder.StateFile)), File.ReadAllBytes(Path.Combine(interrupted, RunFolder.StateFile)));
+        // The interrupted epoch's train loss adds up to the same number.
+        string TrainLoss(string run, int line) => System.Text.Json.JsonDocument.Parse(File.ReadAllLines(Path.Combine(run, RunFolder.MetricsFile))[line])
+            .RootElement.GetProperty("train_loss").GetRawText();
+        Assert.Equal(TrainLoss(straight, 1), TrainLoss(interrupted, 1));
+    }
+
+    [Fact]
+    public void WeightsAndStateFromDifferentSavesAreRefused()
+    {
+        using var temp = new TempFolder();
+        string a = temp.File("a"), b = temp.File("b");
+        TrainingSession.Run(Tiny with { Epochs = 1 }, a, null, null, new StopAfter(0, 0, new CancellationTokenSource()), CancellationToken.None);
+        TrainingSession.Run(Tiny with { Epochs = 2 }, b, null, null, new StopAfter(0, 0, new CancellationTokenSource()), CancellationToken.None);
+        File.Copy(Path.Combine(b, RunFolder.StateFile), Path.Combine(a, RunFolder.StateFile), overwrite: true);
+        var (exit, _, error) = CliRunner.Run("train", "--resume", a, "--epochs", "3");
+        Assert.Equal(1, exit);
+        Assert.Contains("inconsistent", error);
     }
 
     [Fact]
