@@ -144,7 +144,7 @@ public sealed class ComputeDevice : IDisposable
                 $"Run the 'devices' command to see what is available, or use --device cpu.");
         if (index >= devices.Count)
             throw new DeviceUnavailableException(
-                $"Device '{name}:{index}' does not exist: there are {devices.Count} {name} device(s), numbered from 0.");
+                $"Device '{name}:{index}' does not exist: there are {devices.Count} {name} device(s), numbered from 0. Use one of those, or --device cpu.");
         try
         {
             return new ComputeDevice(context, devices[index].CreateAccelerator(context), kind);

@@ -1,4 +1,5 @@
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 
@@ -28,6 +29,22 @@ public sealed class CliErrorTests
         Assert.Contains(message, error, StringComparison.OrdinalIgnoreCase);
         Assert.Single(error.Trim().Split('\n'));
         Assert.False(Directory.Exists(run), "a refused run must not leave a folder");
+    }
+
+    [Theory]
+    [InlineData("cuda", "No CUDA device was found")]
+    [InlineData("opencl", "OpenCL")]
+    [InlineData("cuda:7", "CUDA")]
+    public void AnUnavailableDeviceIsRefusedWithWhatToDo(string device, string message)
+    {
+        // Only meaningful where that device is absent: on a GPU machine the run would simply use it.
+        if (TestDevices.Names.Contains(device.Split(':')[0])) return;
+        using var temp = new TempFolder();
+        var (exit, _, error) = CliRunner.Train(temp.File("run"), "--device", device);
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error);
+        Assert.Contains("--device cpu", error);
+        Assert.False(Directory.Exists(temp.File("run")));
     }
 
     [Fact]
