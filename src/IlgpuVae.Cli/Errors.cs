@@ -10,5 +10,5 @@ static class Errors
 {
     public static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafeTensorsFormatException
         or RunFolderException or DeviceUnavailableException or NumericalFaultException or FileNotFoundException
-        or DirectoryNotFoundException or UnauthorizedAccessException;
+        or DirectoryNotFoundException or UnauthorizedAccessException or InvalidDataException;
 }

@@ -17,6 +17,8 @@ public static class Program
             EvalCommand.Create(output),
             SampleCommand.Create(output),
             DevicesCommand.Create(output),
+            BenchCommand.Create(output),
+            GoldenCommand.Create(output),
         };
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try

@@ -1,4 +1,5 @@
 using IlgpuVae.Tests.Golden;
+using IlgpuVae.Verification;
 using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Model;
@@ -12,7 +13,7 @@ public sealed class ReferenceVaeTests
     public static TheoryData<string> Fixtures()
     {
         var data = new TheoryData<string>();
-        var folder = GoldenFixture.Folder();
+        var folder = GoldenParityTests.Folder();
         if (Directory.Exists(folder))
             foreach (var f in Directory.GetFiles(folder, "*.json").Order()) data.Add(Path.GetFileName(f));
         return data;
@@ -22,7 +23,7 @@ public sealed class ReferenceVaeTests
     [MemberData(nameof(Fixtures))]
     public void MatchesTheGoldenFixtures(string fixture)
     {
-        var f = GoldenFixture.Load(Path.Combine(GoldenFixture.Folder(), fixture));
+        var f = GoldenFixture.Load(Path.Combine(GoldenParityTests.Folder(), fixture));
         var r = new ReferenceVae(f.Model, f.Objective).Evaluate(
             f.Parameters.ToDictionary(p => p.Key, p => p.Value.Data), f.X.Data, f.Eps, f.PriorZ.Data, f.X.Rows);
         foreach (var (name, got) in new[] { ("recon", r.Recon), ("kl", r.Kl), ("mmd", r.Mmd), ("loss", r.Loss) })

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae.Tests.Golden;
+namespace IlgpuVae.Verification;
 
 /// <summary>One PyTorch-parity fixture (see golden/README.md): a model, its parameters and inputs, and
 /// the float64 autograd results.</summary>
@@ -15,21 +15,6 @@ public sealed class GoldenFixture
     public required double[] Eps { get; init; }
     public required (int Rows, double[] Data) PriorZ { get; init; }
     public required JsonElement Expected { get; init; }
-
-    /// <summary>The folder of fixtures: $GOLDEN_DIR, else ../shared/golden beside the project's root.</summary>
-    public static string Folder()
-    {
-        var fromEnv = Environment.GetEnvironmentVariable("GOLDEN_DIR");
-        if (!string.IsNullOrWhiteSpace(fromEnv)) return Path.GetFullPath(fromEnv);
-        return Path.GetFullPath(Path.Combine(ProjectRoot(), "..", "shared", "golden"));
-    }
-
-    static string ProjectRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "IlgpuVae.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"No IlgpuVae.sln above {AppContext.BaseDirectory}.");
-    }
 
     public static GoldenFixture Load(string path)
     {

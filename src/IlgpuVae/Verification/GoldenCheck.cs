@@ -1,0 +1,85 @@
+using ILGPU.Runtime;
+using IlgpuVae.Compute;
+
+namespace IlgpuVae.Verification;
+
+/// <summary>One compared quantity: its norm-wise relative error ‖got − want‖ / max(‖want‖, 1e-6).</summary>
+public sealed record GoldenDifference(string Quantity, double RelativeError);
+
+/// <summary>
+/// Runs one PyTorch-parity fixture on a device — its parameters, x, ε and prior draws loaded, one forward and
+/// backward pass — and compares μ, log σ², z, the decoder output, the four loss terms and every gradient.
+/// The fixtures' rule: each within 1e-4.
+/// </summary>
+public static class GoldenCheck
+{
+    public const double Tolerance = 1e-4;
+
+    public static IReadOnlyList<GoldenDifference> Run(GoldenFixture f, ComputeDevice device)
+    {
+        int batch = f.X.Rows, k = f.Model.LatentDim;
+        using var model = new VaeModel(device, f.Model, batch, f.PriorZ.Rows);
+        model.LoadTensors(f.Parameters.ToDictionary(p => p.Key, p => (p.Value.Shape, ToFloat(p.Value.Data))), f.Name);
+        model.Input.SubView(0, f.X.Data.Length).CopyFromCPU(ToFloat(f.X.Data));
+        model.Epsilon.SubView(0, f.Eps.Length).CopyFromCPU(ToFloat(f.Eps));
+        model.Prior.SubView(0, f.PriorZ.Data.Length).CopyFromCPU(ToFloat(f.PriorZ.Data));
+        var terms = model.Run(f.Objective, batch, backward: true);
+
+        var e = f.Expected;
+        var heads = Read(model.Heads, batch * 2 * k);
+        var result = new List<GoldenDifference>
+        {
+            new("mu", Error(Columns(heads, batch, 2 * k, 0, k), Want(e, "mu"))),
+            new("logvar", Error(Columns(heads, batch, 2 * k, k, k), Want(e, "logvar"))),
+            new("z", Error(Read(model.Z, batch * k), Want(e, "z"))),
+            new("decoder_out", Error(Read(model.DecoderOutput, batch * f.Model.InputDim), Want(e, "decoder_out"))),
+        };
+        foreach (var (name, got) in new[] { ("recon", terms.Recon), ("kl", terms.Kl), ("mmd", terms.Mmd), ("loss", terms.Loss) })
+        {
+            double want = e.GetProperty(name).GetDouble();
+            result.Add(new(name, Math.Abs(got - want) / Math.Max(Math.Abs(want), 1e-6)));
+        }
+        var grads = e.GetProperty("grads");
+        foreach (var (tensor, data) in model.ReadTensors(gradientsInstead: true))
+        {
+            var (shape, want) = GoldenFixture.Tensor(grads.GetProperty(tensor.Name));
+            if (!shape.SequenceEqual(tensor.Shape))
+                throw new InvalidDataException($"{f.Name}: gradient '{tensor.Name}' has shape [{string.Join(", ", shape)}], the model [{string.Join(", ", tensor.Shape)}].");
+            result.Add(new($"grad {tensor.Name}", Error(data, want)));
+        }
+        return result;
+    }
+
+    /// <summary>‖got − want‖ / max(‖want‖, 1e-6).</summary>
+    public static double Error(ReadOnlySpan<float> got, ReadOnlySpan<double> want)
+    {
+        if (got.Length != want.Length) return double.PositiveInfinity;
+        double diff = 0, norm = 0;
+        for (int i = 0; i < want.Length; i++)
+        {
+            double d = got[i] - want[i];
+            diff += d * d;
+            norm += want[i] * want[i];
+        }
+        return Math.Sqrt(diff) / Math.Max(Math.Sqrt(norm), 1e-6);
+    }
+
+    static double[] Want(System.Text.Json.JsonElement e, string name) => GoldenFixture.Tensor(e.GetProperty(name)).Data;
+
+    static float[] Read(ILGPU.ArrayView<float> view, int n)
+    {
+        var host = new float[n];
+        view.SubView(0, n).CopyToCPU(host);
+        return host;
+    }
+
+    static float[] Columns(float[] m, int rows, int width, int start, int count)
+    {
+        var r = new float[rows * count];
+        for (int i = 0; i < rows; i++)
+            Array.Copy(m, i * width + start, r, i * count, count);
+        return r;
+    }
+
+    static float[] ToFloat(double[] d) => Array.ConvertAll(d, v => (float)v);
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Golden;
+
+namespace IlgpuVae.Tests.Cli;
+
+/// <summary>The commands meant for machines without the SDK: `bench` and `golden`.</summary>
+public sealed class BenchAndGoldenCommandTests
+{
+    [Fact]
+    public void BenchPrintsATableAndWritesJson()
+    {
+        using var temp = new TempFolder();
+        var (exit, output, error) = CliRunner.Run("bench", "--device", "cpu", "--batch-sizes", "8,16", "--steps", "2",
+            "--hidden", "16", "--latent", "2", "--out", temp.File("bench.json"));
+        Assert.True(exit == 0, error + output);
+        Assert.Contains("images/s", output);
+        var rows = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json"))).RootElement;
+        Assert.Equal(2, rows.GetArrayLength());
+        Assert.Equal(16, rows[1].GetProperty("batch_size").GetInt32());
+        Assert.True(rows[1].GetProperty("images_per_second").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void GoldenPassesTheFixturesOnTheCpu()
+    {
+        var (exit, output, error) = CliRunner.Run("golden", GoldenParityTests.Folder(), "--device", "cpu");
+        Assert.True(exit == 0, error + output);
+        Assert.Contains(" 0 failed", output);
+    }
+
+    [Fact]
+    public void GoldenOfAnEmptyFolderFails()
+    {
+        using var temp = new TempFolder();
+        var (exit, _, error) = CliRunner.Run("golden", temp.Path);
+        Assert.Equal(1, exit);
+        Assert.Contains("No *.json fixture", error);
+    }
+}
