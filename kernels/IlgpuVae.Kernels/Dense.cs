@@ -29,6 +29,11 @@ public static class Dense
         ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
         Gemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
 
+    /// <summary><see cref="Forward"/> with the operands read as quads (<see cref="QuadGemm"/>, CPU accelerator).</summary>
+    public static void ForwardQuads(Index1D thread, GemmProblem p,
+        ArrayView<Float4> x, ArrayView<Float4> weight, ArrayView<float> bias, ArrayView<float> y) =>
+        QuadGemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
+
     // ---- backward ----------------------------------------------------------------------------------
 
     /// <summary>
@@ -48,6 +53,11 @@ public static class Dense
         ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
         Gemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
 
+    /// <summary><see cref="BackwardInput"/> with the operands read as quads (<see cref="QuadGemm"/>).</summary>
+    public static void BackwardInputQuads(Index1D thread, GemmProblem p,
+        ArrayView<Float4> dPre, ArrayView<Float4> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
+        QuadGemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
+
     /// <summary>The product for <see cref="BackwardWeight"/>: M = out, N = in, K = B, A(m, k) = dPre[k, m].</summary>
     public static GemmProblem BackwardWeightProblem(int batch, int inputs, int outputs) => new()
     {
@@ -60,6 +70,11 @@ public static class Dense
     public static void BackwardWeight(Index1D thread, GemmProblem p,
         ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight) =>
         Gemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
+
+    /// <summary><see cref="BackwardWeight"/> with the operands read as quads (<see cref="QuadGemm"/>).</summary>
+    public static void BackwardWeightQuads(Index1D thread, GemmProblem p,
+        ArrayView<Float4> dPre, ArrayView<Float4> x, ArrayView<float> dWeight) =>
+        QuadGemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
 
     /// <summary>db[n] = Σ_b dPre[b, n]; one thread per output column, grid-stride over <paramref name="threads"/>.</summary>
     public static void BackwardBias(Index1D thread, int batch, int outputs, int threads,

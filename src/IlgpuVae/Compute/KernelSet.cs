@@ -16,6 +16,11 @@ public sealed class KernelSet
     readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardInput;
     readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardWeight;
     readonly Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>> denseBackwardBias;
+    // The quad kernels (QuadGemm) run the dense products on the CPU accelerator; null on GPUs, where the
+    // scalar tile stays.
+    readonly Action<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>? denseForwardQuads;
+    readonly Action<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>? denseBackwardInputQuads;
+    readonly Action<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>>? denseBackwardWeightQuads;
     readonly Action<Index1D, int, int, ulong, ArrayView<float>> fillNormal;
     readonly Action<Index1D, int, int, ulong, float, float, ArrayView<float>> fillUniform;
     readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
@@ -41,6 +46,12 @@ public sealed class KernelSet
         denseBackwardInput = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInput);
         denseBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardWeight);
         denseBackwardBias = a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(Dense.BackwardBias);
+        if (device.Kind == DeviceKind.Cpu)
+        {
+            denseForwardQuads = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>(Dense.ForwardQuads);
+            denseBackwardInputQuads = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInputQuads);
+            denseBackwardWeightQuads = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>>(Dense.BackwardWeightQuads);
+        }
         fillNormal = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ulong, ArrayView<float>>(CounterRng.FillNormal);
         fillUniform = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform);
         reparameterize = a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(IlgpuVae.Kernels.Reparameterize.Forward);
@@ -67,8 +78,14 @@ public sealed class KernelSet
     {
         Require(x, (long)batch * inputs, nameof(x)); Require(weight, (long)outputs * inputs, nameof(weight));
         Require(bias, outputs, nameof(bias)); Require(y, (long)batch * outputs, nameof(y));
-        var p = WithThreads(Dense.ForwardProblem(batch, inputs, outputs, activation));
-        denseForward(p.Threads, p, x, weight, bias, y);
+        var p = Dense.ForwardProblem(batch, inputs, outputs, activation);
+        if (denseForwardQuads is not null && AsQuads(ref p, x, weight, out var x4, out var w4))
+            denseForwardQuads(p.Threads, p, x4, w4, bias, y);
+        else
+        {
+            p = WithThreads(p);
+            denseForward(p.Threads, p, x, weight, bias, y);
+        }
     }
 
     /// <summary>dPrevPre[B, in] = (dPre[B, out]·W) ⊙ act_prev'(x[B, in]).</summary>
@@ -78,8 +95,14 @@ public sealed class KernelSet
         Require(dPre, (long)batch * outputs, nameof(dPre)); Require(weight, (long)outputs * inputs, nameof(weight));
         if (previousActivation != Activation.Identity) Require(x, (long)batch * inputs, nameof(x));
         Require(dPrevPre, (long)batch * inputs, nameof(dPrevPre));
-        var p = WithThreads(Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation));
-        denseBackwardInput(p.Threads, p, dPre, weight, x, dPrevPre);
+        var p = Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation);
+        if (denseBackwardInputQuads is not null && AsQuads(ref p, dPre, weight, out var dPre4, out var w4))
+            denseBackwardInputQuads(p.Threads, p, dPre4, w4, x, dPrevPre);
+        else
+        {
+            p = WithThreads(p);
+            denseBackwardInput(p.Threads, p, dPre, weight, x, dPrevPre);
+        }
     }
 
     /// <summary>dW[out, in] = dPreᵀ·x and db[out] = Σ_b dPre.</summary>
@@ -88,17 +111,39 @@ public sealed class KernelSet
     {
         Require(dPre, (long)batch * outputs, nameof(dPre)); Require(x, (long)batch * inputs, nameof(x));
         Require(dWeight, (long)outputs * inputs, nameof(dWeight)); Require(dBias, outputs, nameof(dBias));
-        var p = WithThreads(Dense.BackwardWeightProblem(batch, inputs, outputs));
-        denseBackwardWeight(p.Threads, p, dPre, x, dWeight);
+        var p = Dense.BackwardWeightProblem(batch, inputs, outputs);
+        if (denseBackwardWeightQuads is not null && AsQuads(ref p, dPre, x, out var dPre4, out var x4))
+            denseBackwardWeightQuads(p.Threads, p, dPre4, x4, dWeight);
+        else
+        {
+            p = WithThreads(p);
+            denseBackwardWeight(p.Threads, p, dPre, x, dWeight);
+        }
         int threads = device.LaunchThreads(outputs);
         denseBackwardBias(threads, batch, outputs, threads, dPre, dBias);
     }
 
+    /// <summary>The scalar 8×8-tile product with its launch size set.</summary>
     GemmProblem WithThreads(GemmProblem p)
     {
         p.Threads = device.LaunchThreads(p.Tiles);
         return p;
     }
+
+    /// <summary>
+    /// Whether the quad kernel takes <paramref name="p"/>: a shape and layout <see cref="QuadGemm"/> runs, and
+    /// both operands starting on a multiple of four floats in their buffers (a quad view counts from there).
+    /// </summary>
+    bool AsQuads(ref GemmProblem p, ArrayView<float> a, ArrayView<float> b, out ArrayView<Float4> a4, out ArrayView<Float4> b4)
+    {
+        bool fits = QuadGemm.Fits(p) && IndexOf(a) % 4 == 0 && IndexOf(b) % 4 == 0;
+        a4 = fits ? a.Cast<Float4>() : default;
+        b4 = fits ? b.Cast<Float4>() : default;
+        if (fits) p.Threads = device.LaunchThreads(QuadGemm.Tiles(p));
+        return fits;
+    }
+
+    static long IndexOf<TView>(TView view) where TView : IContiguousArrayView => view.Index;
 
     // ---- random numbers ------------------------------------------------------------------------------------
 

@@ -185,6 +185,16 @@ public sealed class VaeModel : IDisposable
         return sums;
     }
 
+    /// <summary>
+    /// Starts the running totals from <paramref name="sums"/> (an interrupted epoch's, so the resumed steps add
+    /// onto them in the same order as an uninterrupted run) or from zero.
+    /// </summary>
+    public void StartTotals(double[]? sums)
+    {
+        if (sums is null) totals.MemSetToZero();
+        else totals.View.CopyFromCPU(sums);
+    }
+
     // From the output's gradient (written by the likelihood) back to dz = ∂loss/∂z (before the MMD adds in).
     void DecoderBackward(int batch) => Backward(Layout.Decoder, decoderOut, decoderGrad, Z, dz.View, batch);
 

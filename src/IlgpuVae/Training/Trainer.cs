@@ -58,11 +58,10 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
     public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
     {
         data.Shuffle(seed, Epoch);
-        model.TakeTotals();
+        model.StartTotals(from?.Sums);
         Interrupted = null;
         var clock = Stopwatch.StartNew();
         int batches = Batches(data.Count), seen = from?.Seen ?? 0;
-        double[] Sums() => model.TakeTotals().Zip(from?.Sums ?? new double[Term.Count], (a, b) => a + b).ToArray();
         double Seconds() => clock.Elapsed.TotalSeconds + (from?.Seconds ?? 0);
         for (int b = from?.Batch ?? 0; b < batches; b++)
         {
@@ -72,14 +71,14 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
             seen += rows;
             if (progress is not null && !progress(b + 1, batches, terms) && b + 1 < batches)
             {
-                Interrupted = new EpochProgress(b + 1, seen, Sums(), Seconds());
+                Interrupted = new EpochProgress(b + 1, seen, model.TakeTotals(), Seconds());
                 return null;
             }
         }
         model.Device.Synchronize();
         double seconds = Seconds();
         Epoch++;
-        return new EpochSummary(Epoch, Mean(Sums(), seen), seconds, seen / seconds);
+        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds);
     }
 
     /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="Evaluation.MeanTerms"/>).</summary>

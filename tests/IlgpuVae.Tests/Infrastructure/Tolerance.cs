@@ -7,14 +7,7 @@ public static class Tolerance
     public static double RelativeNormError(ReadOnlySpan<float> got, ReadOnlySpan<double> want)
     {
         Assert.Equal(want.Length, got.Length);
-        double diff = 0, norm = 0;
-        for (int i = 0; i < want.Length; i++)
-        {
-            double d = got[i] - want[i];
-            diff += d * d;
-            norm += want[i] * want[i];
-        }
-        return Math.Sqrt(diff) / Math.Max(Math.Sqrt(norm), 1e-6);
+        return IlgpuVae.Verification.GoldenCheck.Error(got, want);
     }
 
     /// <summary>Asserts the norm-wise relative error is at most <paramref name="tolerance"/>.</summary>

@@ -6,12 +6,14 @@ namespace IlgpuVae.Tests.Kernels;
 
 /// <summary>
 /// The dense kernels against MathNet.Numerics in double, on shapes below, above and across the 8×8 tile
-/// (so both the full-tile and the edge path run), and the backward kernels against finite differences of the
-/// forward kernel.
+/// (so both the full-tile and the edge path run), on shapes in multiples of four (which the CPU accelerator
+/// runs on the quad kernel, several tiles and k-quads each) and on mixed ones (some products quads, some not),
+/// and the backward kernels against finite differences of the forward kernel.
 /// </summary>
 public sealed class DenseTests
 {
-    static readonly (int B, int In, int Out)[] Shapes = [(1, 1, 1), (5, 7, 3), (8, 8, 8), (19, 13, 21), (17, 33, 9), (3, 40, 16)];
+    static readonly (int B, int In, int Out)[] Shapes =
+        [(1, 1, 1), (5, 7, 3), (8, 8, 8), (19, 13, 21), (17, 33, 9), (3, 40, 16), (12, 20, 28), (4, 36, 8), (12, 18, 8)];
 
     public static TheoryData<string, int, Activation> Cases()
     {
@@ -88,10 +90,9 @@ public sealed class DenseTests
     /// a random direction, against central differences of L computed by the forward kernels in float.
     /// </summary>
     [Theory]
-    [MemberData(nameof(DevicesOnly))]
-    public void BackwardMatchesFiniteDifferencesOfForward(string device)
+    [MemberData(nameof(DevicesAndLayerSizes))]
+    public void BackwardMatchesFiniteDifferencesOfForward(string device, int b, int n, int h, int o)
     {
-        const int b = 6, n = 11, h = 9, o = 5;
         var random = new Random(42);
         float[] x = TestData.Uniform(random, b * n), w1 = TestData.Uniform(random, h * n), b1 = TestData.Uniform(random, h);
         float[] w2 = TestData.Uniform(random, o * h), b2 = TestData.Uniform(random, o), r = TestData.Uniform(random, b * o);
@@ -117,7 +118,7 @@ public sealed class DenseTests
 
         var (vx, vw, vb) = (TestData.Normal(random, x.Length), TestData.Normal(random, w1.Length), TestData.Normal(random, b1.Length));
         double analytic = Dot(DeviceArrays.Download(dx), vx) + Dot(DeviceArrays.Download(dw1), vw) + Dot(DeviceArrays.Download(db1), vb);
-        const float step = 1e-2f;
+        const float step = 2e-3f;
         float[] Shift(float[] a, float[] v, float s) => a.Select((t, i) => t + s * v[i]).ToArray();
         double numeric = (Loss(Shift(x, vx, step), Shift(w1, vw, step), Shift(b1, vb, step)) -
                           Loss(Shift(x, vx, -step), Shift(w1, vw, -step), Shift(b1, vb, -step))) / (2 * step);
@@ -126,5 +127,26 @@ public sealed class DenseTests
 
     static double Dot(float[] a, float[] b) => a.Zip(b, (p, q) => (double)p * q).Sum();
 
-    public static TheoryData<string> DevicesOnly => TestDevices.All;
+    /// <summary>Sizes for the scalar tiles, and sizes in multiples of four for the quad kernel.</summary>
+    public static TheoryData<string, int, int, int, int> DevicesAndLayerSizes()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var device in TestDevices.Names)
+        {
+            data.Add(device, 6, 11, 9, 5);
+            data.Add(device, 8, 12, 8, 4);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void QuadKernelTakesTheDenseLayoutsInMultiplesOfFour()
+    {
+        Assert.True(QuadGemm.Fits(Dense.ForwardProblem(12, 20, 28, Activation.Relu)));
+        Assert.True(QuadGemm.Fits(Dense.BackwardInputProblem(12, 20, 28, Activation.Relu)));
+        Assert.True(QuadGemm.Fits(Dense.BackwardWeightProblem(12, 20, 28)));
+        Assert.False(QuadGemm.Fits(Dense.ForwardProblem(12, 18, 8, Activation.Relu)));   // k = 18
+        Assert.False(QuadGemm.Fits(Dense.BackwardWeightProblem(3, 40, 16)));             // k = batch = 3
+        Assert.False(QuadGemm.Fits(Dense.BackwardInputProblem(12, 18, 8, Activation.Relu))); // n = 18
+    }
 }
