@@ -19,10 +19,7 @@ public class TrainingStepBenchmarks
     }
 
     ComputeDevice device = null!;
-    VaeModel model = null!;
-    Optimizer optimizer = null!;
-    DeviceDataSet data = null!;
-    Trainer trainer = null!;
+    StepRig rig = null!;
     int start;
 
     [Params("cpu")] public string Device { get; set; } = "cpu";
@@ -33,28 +30,21 @@ public class TrainingStepBenchmarks
     public void Setup()
     {
         device = ComputeDevice.Open(Device);
-        const int count = 4096, dim = 784;
-        var random = new Random(1);
-        var pixels = new float[count * dim];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)random.NextDouble();
-        model = new VaeModel(device, ModelSpec.PyTorchExample(), Batch);
-        model.Initialize(1);
-        optimizer = new Optimizer(device, new OptimizerSpec(), model.Layout.Count);
-        data = new DeviceDataSet(device, pixels, count, dim);
-        trainer = new Trainer(model, optimizer, ObjectiveSpec.Preset(Preset, 20), Batch, 1, binarize: false);
+        rig = new StepRig(device, ModelSpec.PyTorchExample(), Preset, Batch, rows: 4096);
     }
 
     [Benchmark]
     public LossTerms Step()
     {
-        var terms = trainer.Step(data, start, Batch);
-        start = (start + Batch) % (data.Count - Batch);
+        var terms = rig.Trainer.Step(rig.Data, start, Batch);
+        start = (start + Batch) % (rig.Data.Count - Batch);
         return terms;
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        data.Dispose(); optimizer.Dispose(); model.Dispose(); device.Dispose();
+        rig.Dispose();
+        device.Dispose();
     }
 }
