@@ -9,7 +9,8 @@ namespace IlgpuVae.Benchmarks;
 
 /// <summary>
 /// The dense layer's three products at the shapes of the 784-400-20 VAE, batch 128: forward (with bias and
-/// ReLU fused), the input gradient, and the parameter gradients. GFLOP/s counts 2·B·in·out per product.
+/// ReLU fused), the input gradient, and the parameter gradients, with the device's fastest kernels and with
+/// the portable ones. GFLOP/s counts 2·B·in·out per product.
 /// </summary>
 [Config(typeof(Config))]
 [MemoryDiagnoser]
@@ -28,6 +29,7 @@ public class DenseBenchmarks
     MemoryBuffer1D<float, Stride1D.Dense> x = null!, w = null!, b = null!, y = null!, dy = null!, dx = null!, dw = null!, db = null!;
 
     [Params("cpu")] public string Device { get; set; } = "cpu";
+    [Params(KernelChoice.Fastest, KernelChoice.Portable)] public KernelChoice Kernels { get; set; }
     [Params(128)] public int Batch { get; set; }
     [ParamsSource(nameof(Shapes))] public (int In, int Out) Shape { get; set; }
     public int Inputs => Shape.In;
@@ -38,7 +40,7 @@ public class DenseBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        device = ComputeDevice.Open(Device);
+        device = ComputeDevice.Open(Device, Kernels);
         var a = device.Accelerator;
         x = a.Allocate1D<float>(Batch * Inputs); w = a.Allocate1D<float>(Outputs * Inputs); b = a.Allocate1D<float>(Outputs);
         y = a.Allocate1D<float>(Batch * Outputs); dy = a.Allocate1D<float>(Batch * Outputs);

@@ -23,13 +23,14 @@ public class TrainingStepBenchmarks
     int start;
 
     [Params("cpu")] public string Device { get; set; } = "cpu";
+    [Params(KernelChoice.Fastest, KernelChoice.Portable)] public KernelChoice Kernels { get; set; }
     [Params(128)] public int Batch { get; set; }
     [Params("vae", "infovae")] public string Preset { get; set; } = "vae";
 
     [GlobalSetup]
     public void Setup()
     {
-        device = ComputeDevice.Open(Device);
+        device = ComputeDevice.Open(Device, Kernels);
         rig = new StepRig(device, ModelSpec.PyTorchExample(), Preset, Batch, rows: 4096);
     }
 

@@ -10,7 +10,8 @@ public struct GatherProblem
     /// <summary>1: draw x ~ Bernoulli(p) per pixel with <see cref="Key"/>; 0: copy p.</summary>
     public int Binarize;
     public ulong Key;
-    public int Threads;
+    /// <summary>The Rows·Dim batch elements among the launch's threads.</summary>
+    public Shares Elements;
 }
 
 /// <summary>
@@ -27,12 +28,14 @@ public static class Batches
     public static void Gather(Index1D thread, GatherProblem g,
         ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {
-        for (int e = thread; e < g.Rows * g.Dim; e += g.Threads)
-        {
-            int r = e / g.Dim, i = e - r * g.Dim;
-            long source = (long)order[g.Start + r] * g.Dim + i;
-            float p = data[source];
-            batch[e] = g.Binarize != 0 ? (CounterRng.Uniform(g.Key, source) < p ? 1f : 0f) : p;
-        }
+        var s = g.Elements;
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            for (int e = run; e < s.End(run); e++)
+            {
+                int r = e / g.Dim, i = e - r * g.Dim;
+                long source = (long)order[g.Start + r] * g.Dim + i;
+                float p = data[source];
+                batch[e] = g.Binarize != 0 ? (CounterRng.Uniform(g.Key, source) < p ? 1f : 0f) : p;
+            }
     }
 }

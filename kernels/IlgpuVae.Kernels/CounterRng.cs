@@ -39,18 +39,19 @@ public static class CounterRng
         return XMath.Sqrt(-2f * XMath.Log(u1)) * XMath.Cos(2f * 3.14159265358979f * u2);
     }
 
-    /// <summary>out[i] = N(0, 1) draw number i of <paramref name="key"/>; grid-stride.</summary>
-    public static void FillNormal(Index1D thread, int length, int threads, ulong key, ArrayView<float> output)
+    /// <summary>out[i] = N(0, 1) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
+    public static void FillNormal(Index1D thread, Shares s, ulong key, ArrayView<float> output)
     {
-        for (int i = thread; i < length; i += threads)
-            output[i] = Normal(key, i);
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            for (int i = run; i < s.End(run); i++)
+                output[i] = Normal(key, i);
     }
 
-    /// <summary>out[i] = U(low, high) draw number i of <paramref name="key"/>; grid-stride.</summary>
-    public static void FillUniform(Index1D thread, int length, int threads, ulong key, float low, float high,
-        ArrayView<float> output)
+    /// <summary>out[i] = U(low, high) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
+    public static void FillUniform(Index1D thread, Shares s, ulong key, float low, float high, ArrayView<float> output)
     {
-        for (int i = thread; i < length; i += threads)
-            output[i] = low + (high - low) * Uniform(key, i);
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            for (int i = run; i < s.End(run); i++)
+                output[i] = low + (high - low) * Uniform(key, i);
     }
 }

@@ -29,10 +29,10 @@ public static class Dense
         ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
         Gemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
 
-    /// <summary><see cref="Forward"/> with the operands read as quads (<see cref="QuadGemm"/>, CPU accelerator).</summary>
-    public static void ForwardQuads(Index1D thread, GemmProblem p,
-        ArrayView<Float4> x, ArrayView<Float4> weight, ArrayView<float> bias, ArrayView<float> y) =>
-        QuadGemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
+    /// <summary><see cref="Forward"/> on the CPU accelerator's vector units (<see cref="SimdGemm"/>).</summary>
+    public static void ForwardSimd(Index1D thread, GemmProblem p,
+        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
+        SimdGemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
 
     // ---- backward ----------------------------------------------------------------------------------
 
@@ -53,10 +53,10 @@ public static class Dense
         ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
         Gemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
 
-    /// <summary><see cref="BackwardInput"/> with the operands read as quads (<see cref="QuadGemm"/>).</summary>
-    public static void BackwardInputQuads(Index1D thread, GemmProblem p,
-        ArrayView<Float4> dPre, ArrayView<Float4> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
-        QuadGemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
+    /// <summary><see cref="BackwardInput"/> on the CPU accelerator's vector units (<see cref="SimdGemm"/>).</summary>
+    public static void BackwardInputSimd(Index1D thread, GemmProblem p,
+        ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
+        SimdGemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
 
     /// <summary>The product for <see cref="BackwardWeight"/>: M = out, N = in, K = B, A(m, k) = dPre[k, m].</summary>
     public static GemmProblem BackwardWeightProblem(int batch, int inputs, int outputs) => new()
@@ -71,22 +71,23 @@ public static class Dense
         ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight) =>
         Gemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
 
-    /// <summary><see cref="BackwardWeight"/> with the operands read as quads (<see cref="QuadGemm"/>).</summary>
-    public static void BackwardWeightQuads(Index1D thread, GemmProblem p,
-        ArrayView<Float4> dPre, ArrayView<Float4> x, ArrayView<float> dWeight) =>
-        QuadGemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
+    /// <summary><see cref="BackwardWeight"/> on the CPU accelerator's vector units (<see cref="SimdGemm"/>).</summary>
+    public static void BackwardWeightSimd(Index1D thread, GemmProblem p,
+        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight) =>
+        SimdGemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
 
-    /// <summary>db[n] = Σ_b dPre[b, n]; one thread per output column, grid-stride over <paramref name="threads"/>.</summary>
-    public static void BackwardBias(Index1D thread, int batch, int outputs, int threads,
+    /// <summary>db[n] = Σ_b dPre[b, n]; grid-stride over the s.Length = out columns.</summary>
+    public static void BackwardBias(Index1D thread, Shares s, int batch,
         ArrayView<float> dPre, ArrayView<float> dBias)
     {
-        for (int n = thread; n < outputs; n += threads)
-        {
-            float sum = 0f;
-            for (int b = 0; b < batch; b++)
-                sum += dPre[b * outputs + n];
-            dBias[n] = sum;
-        }
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            for (int n = run; n < s.End(run); n++)
+            {
+                float sum = 0f;
+                for (int b = 0; b < batch; b++)
+                    sum += dPre[b * s.Length + n];
+                dBias[n] = sum;
+            }
     }
 
     // ---- epilogues -----------------------------------------------------------------------------------
@@ -95,16 +96,22 @@ public static class Dense
     {
         public readonly float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> bias) =>
             Activations.Forward(acc + bias[n], p.Activation);
+
+        public readonly bool IsIdentity(GemmProblem p) => false;
     }
 
     struct TimesActivationDerivative : IGemmEpilogue
     {
         public readonly float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> x) =>
             p.Activation == (int)Activation.Identity ? acc : acc * Activations.Derivative(x[m * p.N + n], p.Activation);
+
+        public readonly bool IsIdentity(GemmProblem p) => p.Activation == (int)Activation.Identity;
     }
 
     struct Plain : IGemmEpilogue
     {
         public readonly float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> unused) => acc;
+
+        public readonly bool IsIdentity(GemmProblem p) => true;
     }
 }

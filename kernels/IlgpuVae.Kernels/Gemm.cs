@@ -27,6 +27,9 @@ public struct GemmProblem
 public interface IGemmEpilogue
 {
     float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> aux);
+
+    /// <summary>Whether <see cref="Apply"/> returns acc unchanged for <paramref name="p"/>, so a pass over C can be skipped.</summary>
+    bool IsIdentity(GemmProblem p);
 }
 
 /// <summary>

@@ -13,18 +13,20 @@ public struct AdamStep
     public float WeightDecay;
     /// <summary>1 for AdamW's decoupled decay, 0 for Adam's coupled L2.</summary>
     public int Decoupled;
-    public int Length, Threads;
+    /// <summary>The parameters among the launch's threads.</summary>
+    public Shares Parameters;
 }
 
 /// <summary>The scalars of one SGD-with-momentum step (PyTorch's formulation, dampening 0).</summary>
 public struct SgdStep
 {
     public float LearningRate, Momentum, WeightDecay;
-    public int Length, Threads;
+    /// <summary>The parameters among the launch's threads.</summary>
+    public Shares Parameters;
 }
 
 /// <summary>
-/// Optimizer updates, each one launch over the whole flat parameter buffer (grid-stride), as in PyTorch:
+/// Optimizer updates, each one launch over the whole flat parameter buffer (grid-stride, see <see cref="Shares"/>), as in PyTorch:
 ///   Adam:  g ← g + λθ;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − lr·(m/c₁)/(√(v/c₂) + ε)
 ///   AdamW: θ ← θ(1 − lr·λ) first, then the Adam step without λ in g.
 ///   SGD:   g ← g + λθ;  b ← μb + g;  θ ← θ − lr·b.
@@ -37,18 +39,20 @@ public static class Optimizers
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         int bad = 0;
-        for (int i = thread; i < s.Length; i += s.Threads)
-        {
-            float theta = parameters[i], g = gradients[i];
-            if (!XMath.IsFinite(g)) bad++;
-            if (s.Decoupled != 0) theta *= 1f - s.LearningRate * s.WeightDecay;
-            else g += s.WeightDecay * theta;
-            float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g;
-            float vi = s.Beta2 * v[i] + (1f - s.Beta2) * g * g;
-            m[i] = mi;
-            v[i] = vi;
-            parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
-        }
+        var share = s.Parameters;
+        for (int run = share.Start(thread); run < share.Length; run = share.Next(run))
+            for (int i = run; i < share.End(run); i++)
+            {
+                float theta = parameters[i], g = gradients[i];
+                if (!XMath.IsFinite(g)) bad++;
+                if (s.Decoupled != 0) theta *= 1f - s.LearningRate * s.WeightDecay;
+                else g += s.WeightDecay * theta;
+                float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g;
+                float vi = s.Beta2 * v[i] + (1f - s.Beta2) * g * g;
+                m[i] = mi;
+                v[i] = vi;
+                parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
+            }
         faults[thread] = bad;
     }
 
@@ -56,14 +60,16 @@ public static class Optimizers
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
     {
         int bad = 0;
-        for (int i = thread; i < s.Length; i += s.Threads)
-        {
-            if (!XMath.IsFinite(gradients[i])) bad++;
-            float g = gradients[i] + s.WeightDecay * parameters[i];
-            float b = s.Momentum * velocity[i] + g;
-            velocity[i] = b;
-            parameters[i] -= s.LearningRate * b;
-        }
+        var share = s.Parameters;
+        for (int run = share.Start(thread); run < share.Length; run = share.Next(run))
+            for (int i = run; i < share.End(run); i++)
+            {
+                if (!XMath.IsFinite(gradients[i])) bad++;
+                float g = gradients[i] + s.WeightDecay * parameters[i];
+                float b = s.Momentum * velocity[i] + g;
+                velocity[i] = b;
+                parameters[i] -= s.LearningRate * b;
+            }
         faults[thread] = bad;
     }
 }

@@ -32,17 +32,18 @@ public static class Reparameterize
     ///   ∂L/∂μ = dz + w·μ,   ∂L/∂log σ² = dz·ε·½σ + w·½(σ² − 1),
     /// where <paramref name="klGradScale"/> w = (1 − α)/B is the KL term's weight over the batch mean.
     /// </summary>
-    public static void Backward(Index1D thread, int length, int latent, float klGradScale, int threads,
+    public static void Backward(Index1D thread, Shares s, int latent, float klGradScale,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
     {
-        for (int i = thread; i < length; i += threads)
-        {
-            int b = i / latent, j = i - b * latent;
-            int mu = b * 2 * latent + j, logVar = mu + latent;
-            float halfSigma = 0.5f * XMath.Exp(0.5f * heads[logVar]);
-            float g = dz[i];
-            dHeads[mu] = g + klGradScale * Divergences.GaussianKlGradMu(heads[mu]);
-            dHeads[logVar] = g * eps[i] * halfSigma + klGradScale * Divergences.GaussianKlGradLogVar(heads[logVar]);
-        }
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            for (int i = run; i < s.End(run); i++)
+            {
+                int b = i / latent, j = i - b * latent;
+                int mu = b * 2 * latent + j, logVar = mu + latent;
+                float halfSigma = 0.5f * XMath.Exp(0.5f * heads[logVar]);
+                float g = dz[i];
+                dHeads[mu] = g + klGradScale * Divergences.GaussianKlGradMu(heads[mu]);
+                dHeads[logVar] = g * eps[i] * halfSigma + klGradScale * Divergences.GaussianKlGradLogVar(heads[logVar]);
+            }
     }
 }

@@ -11,6 +11,12 @@ namespace IlgpuVae.Compute;
 public enum DeviceKind { Cpu, Cuda, OpenCL }
 
 /// <summary>
+/// Which dense-product kernels a device runs: the fastest it has (on the CPU accelerator, <c>SimdGemm</c>'s
+/// vector code), or the portable register-tiled ones every accelerator runs (for comparison and tests).
+/// </summary>
+public enum KernelChoice { Fastest, Portable }
+
+/// <summary>
 /// One ILGPU accelerator with its context and the kernels loaded on it (compiled once, on first use of
 /// the device). Choose with <see cref="Open"/>: "auto" takes CUDA, then OpenCL, then the CPU accelerator.
 /// </summary>
@@ -21,7 +27,11 @@ public sealed class ComputeDevice : IDisposable
 
     public Accelerator Accelerator { get; }
     public DeviceKind Kind { get; }
+    public KernelChoice KernelChoice { get; private set; }
     public string Name => Accelerator.Name;
+
+    /// <summary>Whether the dense products run on the CPU's vector units (<c>SimdGemm</c>).</summary>
+    public bool UsesVectorProducts => Kind == DeviceKind.Cpu && KernelChoice == KernelChoice.Fastest;
 
     /// <summary>Kernels, loaded (and on a GPU, JIT-compiled) when first asked for.</summary>
     public KernelSet Kernels => kernels ??= new KernelSet(this);
@@ -33,11 +43,20 @@ public sealed class ComputeDevice : IDisposable
         Kind = kind;
     }
 
+
+
     /// <summary>
     /// Opens the accelerator named by <paramref name="spec"/>: auto, cpu, cuda, opencl, or cuda:N / opencl:N
     /// for the N-th device of that kind. Throws <see cref="DeviceUnavailableException"/> saying why not.
     /// </summary>
-    public static ComputeDevice Open(string spec = "auto")
+    public static ComputeDevice Open(string spec = "auto", KernelChoice kernels = KernelChoice.Fastest)
+    {
+        var device = OpenSpec(spec);
+        device.KernelChoice = kernels;
+        return device;
+    }
+
+    static ComputeDevice OpenSpec(string spec)
     {
         var (kindName, index) = ParseSpec(spec);
         var context = CreateContext();
@@ -67,6 +86,22 @@ public sealed class ComputeDevice : IDisposable
     {
         long cap = 4L * Accelerator.MaxNumThreads;
         return (int)Math.Max(1, Math.Min(work, cap));
+    }
+
+    /// <summary>
+    /// How a grid-stride launch deals out <paramref name="length"/> items (<see cref="Kernels.Shares"/>): on a
+    /// GPU, <see cref="LaunchThreads"/> threads taking one item in turn; on the CPU accelerator, one run of
+    /// whole cache lines per hardware thread — interleaved items had both cores writing into the same lines,
+    /// which made the optimizer step 1.7× slower — and fewer threads when there are few items.
+    /// </summary>
+    public Kernels.Shares Shares(int length)
+    {
+        if (Kind != DeviceKind.Cpu)
+            return new Kernels.Shares { Length = length, Threads = LaunchThreads(length), Chunk = 1 };
+        const int cacheLine = 16, fewestPerThread = 1024;
+        int threads = Math.Clamp((length + fewestPerThread - 1) / fewestPerThread, 1, Accelerator.MaxNumThreads);
+        int chunk = ((length + threads - 1) / threads + cacheLine - 1) / cacheLine * cacheLine;
+        return new Kernels.Shares { Length = length, Threads = threads, Chunk = Math.Max(chunk, cacheLine) };
     }
 
     /// <summary>Every accelerator ILGPU sees, which one "auto" would pick, and why any was refused.</summary>

@@ -15,16 +15,16 @@ public sealed class KernelSet
     readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseForward;
     readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardInput;
     readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardWeight;
-    readonly Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>> denseBackwardBias;
-    // The quad kernels (QuadGemm) run the dense products on the CPU accelerator; null on GPUs, where the
-    // scalar tile stays.
-    readonly Action<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>? denseForwardQuads;
-    readonly Action<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>? denseBackwardInputQuads;
-    readonly Action<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>>? denseBackwardWeightQuads;
-    readonly Action<Index1D, int, int, ulong, ArrayView<float>> fillNormal;
-    readonly Action<Index1D, int, int, ulong, float, float, ArrayView<float>> fillUniform;
+    readonly Action<Index1D, Shares, int, ArrayView<float>, ArrayView<float>> denseBackwardBias;
+    // The vector kernels (SimdGemm) run the dense products on the CPU accelerator; null on GPUs, where the
+    // portable tiles run (and on the CPU when the portable kernels are asked for).
+    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? denseForwardSimd;
+    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? denseBackwardInputSimd;
+    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>? denseBackwardWeightSimd;
+    readonly Action<Index1D, Shares, ulong, ArrayView<float>> fillNormal;
+    readonly Action<Index1D, Shares, ulong, float, float, ArrayView<float>> fillUniform;
     readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
-    readonly Action<Index1D, int, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
+    readonly Action<Index1D, Shares, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
     readonly Action<Index1D, int, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> bernoulli;
     readonly Action<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> gaussian;
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> mmdRows;
@@ -45,17 +45,17 @@ public sealed class KernelSet
         denseForward = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.Forward);
         denseBackwardInput = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInput);
         denseBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardWeight);
-        denseBackwardBias = a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>>(Dense.BackwardBias);
-        if (device.Kind == DeviceKind.Cpu)
+        denseBackwardBias = a.LoadAutoGroupedStreamKernel<Index1D, Shares, int, ArrayView<float>, ArrayView<float>>(Dense.BackwardBias);
+        if (device.UsesVectorProducts)
         {
-            denseForwardQuads = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>(Dense.ForwardQuads);
-            denseBackwardInputQuads = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInputQuads);
-            denseBackwardWeightQuads = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<Float4>, ArrayView<Float4>, ArrayView<float>>(Dense.BackwardWeightQuads);
+            denseForwardSimd = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardSimd);
+            denseBackwardInputSimd = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInputSimd);
+            denseBackwardWeightSimd = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardWeightSimd);
         }
-        fillNormal = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ulong, ArrayView<float>>(CounterRng.FillNormal);
-        fillUniform = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform);
+        fillNormal = a.LoadAutoGroupedStreamKernel<Index1D, Shares, ulong, ArrayView<float>>(CounterRng.FillNormal);
+        fillUniform = a.LoadAutoGroupedStreamKernel<Index1D, Shares, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform);
         reparameterize = a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(IlgpuVae.Kernels.Reparameterize.Forward);
-        reparameterizeBackward = a.LoadAutoGroupedStreamKernel<Index1D, int, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(IlgpuVae.Kernels.Reparameterize.Backward);
+        reparameterizeBackward = a.LoadAutoGroupedStreamKernel<Index1D, Shares, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(IlgpuVae.Kernels.Reparameterize.Backward);
         bernoulli = a.LoadAutoGroupedStreamKernel<Index1D, int, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Bernoulli);
         gaussian = a.LoadAutoGroupedStreamKernel<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Gaussian);
         mmdRows = a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Divergences.MmdRows);
@@ -78,14 +78,8 @@ public sealed class KernelSet
     {
         Require(x, (long)batch * inputs, nameof(x)); Require(weight, (long)outputs * inputs, nameof(weight));
         Require(bias, outputs, nameof(bias)); Require(y, (long)batch * outputs, nameof(y));
-        var p = Dense.ForwardProblem(batch, inputs, outputs, activation);
-        if (denseForwardQuads is not null && AsQuads(ref p, x, weight, out var x4, out var w4))
-            denseForwardQuads(p.Threads, p, x4, w4, bias, y);
-        else
-        {
-            p = WithThreads(p);
-            denseForward(p.Threads, p, x, weight, bias, y);
-        }
+        var p = WithThreads(Dense.ForwardProblem(batch, inputs, outputs, activation));
+        (denseForwardSimd ?? denseForward)(p.Threads, p, x, weight, bias, y);
     }
 
     /// <summary>dPrevPre[B, in] = (dPre[B, out]·W) ⊙ act_prev'(x[B, in]).</summary>
@@ -95,14 +89,8 @@ public sealed class KernelSet
         Require(dPre, (long)batch * outputs, nameof(dPre)); Require(weight, (long)outputs * inputs, nameof(weight));
         if (previousActivation != Activation.Identity) Require(x, (long)batch * inputs, nameof(x));
         Require(dPrevPre, (long)batch * inputs, nameof(dPrevPre));
-        var p = Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation);
-        if (denseBackwardInputQuads is not null && AsQuads(ref p, dPre, weight, out var dPre4, out var w4))
-            denseBackwardInputQuads(p.Threads, p, dPre4, w4, x, dPrevPre);
-        else
-        {
-            p = WithThreads(p);
-            denseBackwardInput(p.Threads, p, dPre, weight, x, dPrevPre);
-        }
+        var p = WithThreads(Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation));
+        (denseBackwardInputSimd ?? denseBackwardInput)(p.Threads, p, dPre, weight, x, dPrevPre);
     }
 
     /// <summary>dW[out, in] = dPreᵀ·x and db[out] = Σ_b dPre.</summary>
@@ -111,39 +99,21 @@ public sealed class KernelSet
     {
         Require(dPre, (long)batch * outputs, nameof(dPre)); Require(x, (long)batch * inputs, nameof(x));
         Require(dWeight, (long)outputs * inputs, nameof(dWeight)); Require(dBias, outputs, nameof(dBias));
-        var p = Dense.BackwardWeightProblem(batch, inputs, outputs);
-        if (denseBackwardWeightQuads is not null && AsQuads(ref p, dPre, x, out var dPre4, out var x4))
-            denseBackwardWeightQuads(p.Threads, p, dPre4, x4, dWeight);
-        else
-        {
-            p = WithThreads(p);
-            denseBackwardWeight(p.Threads, p, dPre, x, dWeight);
-        }
-        int threads = device.LaunchThreads(outputs);
-        denseBackwardBias(threads, batch, outputs, threads, dPre, dBias);
-    }
-
-    /// <summary>The scalar 8×8-tile product with its launch size set.</summary>
-    GemmProblem WithThreads(GemmProblem p)
-    {
-        p.Threads = device.LaunchThreads(p.Tiles);
-        return p;
+        var p = WithThreads(Dense.BackwardWeightProblem(batch, inputs, outputs));
+        (denseBackwardWeightSimd ?? denseBackwardWeight)(p.Threads, p, dPre, x, dWeight);
+        var columns = device.Shares(outputs);
+        denseBackwardBias(columns.Threads, columns, batch, dPre, dBias);
     }
 
     /// <summary>
-    /// Whether the quad kernel takes <paramref name="p"/>: a shape and layout <see cref="QuadGemm"/> runs, and
-    /// both operands starting on a multiple of four floats in their buffers (a quad view counts from there).
+    /// <paramref name="p"/> with its launch size: a band of rows per hardware thread for the vector kernels,
+    /// enough 8×8 tiles per thread for the portable ones.
     /// </summary>
-    bool AsQuads(ref GemmProblem p, ArrayView<float> a, ArrayView<float> b, out ArrayView<Float4> a4, out ArrayView<Float4> b4)
+    GemmProblem WithThreads(GemmProblem p)
     {
-        bool fits = QuadGemm.Fits(p) && IndexOf(a) % 4 == 0 && IndexOf(b) % 4 == 0;
-        a4 = fits ? a.Cast<Float4>() : default;
-        b4 = fits ? b.Cast<Float4>() : default;
-        if (fits) p.Threads = device.LaunchThreads(QuadGemm.Tiles(p));
-        return fits;
+        p.Threads = device.UsesVectorProducts ? SimdGemm.Threads(p, device.Accelerator.MaxNumThreads) : device.LaunchThreads(p.Tiles);
+        return p;
     }
-
-    static long IndexOf<TView>(TView view) where TView : IContiguousArrayView => view.Index;
 
     // ---- random numbers ------------------------------------------------------------------------------------
 
@@ -152,8 +122,8 @@ public sealed class KernelSet
     {
         Require(output, length, nameof(output));
         if (length == 0) return;
-        int threads = device.LaunchThreads(length);
-        fillNormal(threads, length, threads, key, output);
+        var s = device.Shares(length);
+        fillNormal(s.Threads, s, key, output);
     }
 
     /// <summary>output[i] = draw i of U(low, high) under <paramref name="key"/>.</summary>
@@ -161,8 +131,8 @@ public sealed class KernelSet
     {
         Require(output, length, nameof(output));
         if (length == 0) return;
-        int threads = device.LaunchThreads(length);
-        fillUniform(threads, length, threads, key, low, high, output);
+        var s = device.Shares(length);
+        fillUniform(s.Threads, s, key, low, high, output);
     }
 
     // ---- reparameterization, likelihood, divergences ---------------------------------------------------
@@ -182,8 +152,8 @@ public sealed class KernelSet
     {
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
         Require(dz, (long)batch * latent, nameof(dz)); Require(dHeads, 2L * batch * latent, nameof(dHeads));
-        int length = batch * latent, threads = device.LaunchThreads(length);
-        reparameterizeBackward(threads, length, latent, klGradScale, threads, heads, eps, dz, dHeads);
+        var s = device.Shares(batch * latent);
+        reparameterizeBackward(s.Threads, s, latent, klGradScale, heads, eps, dz, dHeads);
     }
 
     /// <summary>Per-row −log p(x|z) and, unless gradScale is 0, its gradient for the decoder output.</summary>
@@ -221,34 +191,34 @@ public sealed class KernelSet
     // ---- optimizers and batches ---------------------------------------------------------------------
 
     /// <summary>The threads an optimizer launch over <paramref name="length"/> parameters uses: the size its faults view needs.</summary>
-    public int OptimizerThreads(int length) => device.LaunchThreads(length);
+    public int OptimizerThreads(int length) => device.Shares(length).Threads;
 
     /// <summary>One Adam/AdamW step; faults[t] counts the non-finite gradients thread t saw.</summary>
     public void Adam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
-        s.Length = (int)parameters.Length;
-        Require(gradients, s.Length, nameof(gradients)); Require(m, s.Length, nameof(m)); Require(v, s.Length, nameof(v));
-        s.Threads = OptimizerThreads(s.Length);
-        Require(faults, s.Threads, nameof(faults));
-        adam(s.Threads, s, parameters, gradients, m, v, faults);
+        int length = (int)parameters.Length;
+        Require(gradients, length, nameof(gradients)); Require(m, length, nameof(m)); Require(v, length, nameof(v));
+        s.Parameters = device.Shares(length);
+        Require(faults, s.Parameters.Threads, nameof(faults));
+        adam(s.Parameters.Threads, s, parameters, gradients, m, v, faults);
     }
 
     /// <summary>One SGD-with-momentum step; faults[t] counts the non-finite gradients thread t saw.</summary>
     public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
     {
-        s.Length = (int)parameters.Length;
-        Require(gradients, s.Length, nameof(gradients)); Require(velocity, s.Length, nameof(velocity));
-        s.Threads = OptimizerThreads(s.Length);
-        Require(faults, s.Threads, nameof(faults));
-        sgd(s.Threads, s, parameters, gradients, velocity, faults);
+        int length = (int)parameters.Length;
+        Require(gradients, length, nameof(gradients)); Require(velocity, length, nameof(velocity));
+        s.Parameters = device.Shares(length);
+        Require(faults, s.Parameters.Threads, nameof(faults));
+        sgd(s.Parameters.Threads, s, parameters, gradients, velocity, faults);
     }
 
     /// <summary>batch[r] = data[order[start + r]] (optionally binarized), for <c>g.Rows</c> rows.</summary>
     public void Gather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {
         Require(order, g.Start + g.Rows, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
-        g.Threads = device.LaunchThreads((long)g.Rows * g.Dim);
-        gather(g.Threads, g, data, order, batch);
+        g.Elements = device.Shares(g.Rows * g.Dim);
+        gather(g.Elements.Threads, g, data, order, batch);
     }
 
     // ---- evaluation estimators ----------------------------------------------------------------------------

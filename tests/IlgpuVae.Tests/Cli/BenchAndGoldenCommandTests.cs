@@ -11,14 +11,27 @@ public sealed class BenchAndGoldenCommandTests
     public void BenchPrintsATableAndWritesJson()
     {
         using var temp = new TempFolder();
-        var (exit, output, error) = CliRunner.Run("bench", "--device", "cpu", "--batch-sizes", "8,16", "--steps", "2",
-            "--hidden", "16", "--latent", "2", "--out", temp.File("bench.json"));
+        var (exit, output, error) = CliRunner.Run("bench", "--device", "cpu", "--kernels", "fastest,portable", "--batch-sizes", "8,16",
+            "--steps", "2", "--hidden", "16", "--latent", "2", "--out", temp.File("bench.json"));
         Assert.True(exit == 0, error + output);
         Assert.Contains("images/s", output);
         var rows = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json"))).RootElement;
-        Assert.Equal(2, rows.GetArrayLength());
+        Assert.Equal(4, rows.GetArrayLength());
         Assert.Equal(16, rows[1].GetProperty("batch_size").GetInt32());
-        Assert.True(rows[1].GetProperty("images_per_second").GetDouble() > 0);
+        Assert.Equal("fastest", rows[1].GetProperty("kernels").GetString());
+        Assert.Equal("portable", rows[3].GetProperty("kernels").GetString());
+        Assert.All(Enumerable.Range(0, 4), i => Assert.True(rows[i].GetProperty("images_per_second").GetDouble() > 0));
+    }
+
+    [Fact]
+    public void BenchRefusesAnUnknownKernelChoice()
+    {
+        using var temp = new TempFolder();
+        var (exit, _, error) = CliRunner.Run("bench", "--device", "cpu", "--kernels", "turbo", "--out", temp.File("bench.json"));
+        Assert.Equal(1, exit);
+        Assert.Contains("--kernels takes fastest, portable", error);
+        Assert.Contains("'turbo'", error);
+        Assert.False(File.Exists(temp.File("bench.json")));
     }
 
     [Fact]

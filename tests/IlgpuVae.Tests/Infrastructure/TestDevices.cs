@@ -43,5 +43,14 @@ public static class TestDevices
         return data;
     }
 
-    public static ComputeDevice Get(string name) => Open.GetOrAdd(name, n => ComputeDevice.Open(n));
+    /// <summary>
+    /// <see cref="Names"/> plus "cpu-portable": the CPU accelerator running the portable dense kernels that
+    /// GPUs run, so the kernel tests check those here too.
+    /// </summary>
+    public static IReadOnlyList<string> NamesWithPortableCpu => [.. Names, PortableCpu];
+
+    const string PortableCpu = "cpu-portable";
+
+    public static ComputeDevice Get(string name) => Open.GetOrAdd(name, n =>
+        n == PortableCpu ? ComputeDevice.Open("cpu", KernelChoice.Portable) : ComputeDevice.Open(n));
 }

@@ -5,20 +5,20 @@ using IlgpuVae.Tests.Infrastructure;
 namespace IlgpuVae.Tests.Kernels;
 
 /// <summary>
-/// The dense kernels against MathNet.Numerics in double, on shapes below, above and across the 8×8 tile
-/// (so both the full-tile and the edge path run), on shapes in multiples of four (which the CPU accelerator
-/// runs on the quad kernel, several tiles and k-quads each) and on mixed ones (some products quads, some not),
-/// and the backward kernels against finite differences of the forward kernel.
+/// The dense kernels against MathNet.Numerics in double, and the backward kernels against finite differences
+/// of the forward kernel, on every accelerator and on the CPU accelerator's portable kernels too. The shapes
+/// fall below, above and across the portable 8×8 tile (full and edge tiles) and the vector kernels' 4-row
+/// tiles, 4-column and 2-vector widths, and whole and partial vectors along k.
 /// </summary>
 public sealed class DenseTests
 {
     static readonly (int B, int In, int Out)[] Shapes =
-        [(1, 1, 1), (5, 7, 3), (8, 8, 8), (19, 13, 21), (17, 33, 9), (3, 40, 16), (12, 20, 28), (4, 36, 8), (12, 18, 8)];
+        [(1, 1, 1), (5, 7, 3), (8, 8, 8), (19, 13, 21), (17, 33, 9), (3, 40, 16), (12, 20, 28), (4, 36, 8), (12, 18, 8), (9, 72, 40)];
 
     public static TheoryData<string, int, Activation> Cases()
     {
         var data = new TheoryData<string, int, Activation>();
-        foreach (var device in TestDevices.Names)
+        foreach (var device in TestDevices.NamesWithPortableCpu)
             for (int s = 0; s < Shapes.Length; s++)
                 foreach (var a in Enum.GetValues<Activation>())
                     data.Add(device, s, a);
@@ -127,26 +127,31 @@ public sealed class DenseTests
 
     static double Dot(float[] a, float[] b) => a.Zip(b, (p, q) => (double)p * q).Sum();
 
-    /// <summary>Sizes for the scalar tiles, and sizes in multiples of four for the quad kernel.</summary>
+    /// <summary>Sizes off every tile, and sizes with whole tiles and vectors.</summary>
     public static TheoryData<string, int, int, int, int> DevicesAndLayerSizes()
     {
         var data = new TheoryData<string, int, int, int, int>();
-        foreach (var device in TestDevices.Names)
+        foreach (var device in TestDevices.NamesWithPortableCpu)
         {
             data.Add(device, 6, 11, 9, 5);
-            data.Add(device, 8, 12, 8, 4);
+            data.Add(device, 8, 16, 32, 4);
         }
         return data;
     }
 
     [Fact]
-    public void QuadKernelTakesTheDenseLayoutsInMultiplesOfFour()
+    public void CpuAcceleratorRunsTheVectorProductsUnlessThePortableOnesAreAskedFor()
     {
-        Assert.True(QuadGemm.Fits(Dense.ForwardProblem(12, 20, 28, Activation.Relu)));
-        Assert.True(QuadGemm.Fits(Dense.BackwardInputProblem(12, 20, 28, Activation.Relu)));
-        Assert.True(QuadGemm.Fits(Dense.BackwardWeightProblem(12, 20, 28)));
-        Assert.False(QuadGemm.Fits(Dense.ForwardProblem(12, 18, 8, Activation.Relu)));   // k = 18
-        Assert.False(QuadGemm.Fits(Dense.BackwardWeightProblem(3, 40, 16)));             // k = batch = 3
-        Assert.False(QuadGemm.Fits(Dense.BackwardInputProblem(12, 18, 8, Activation.Relu))); // n = 18
+        Assert.True(TestDevices.Get("cpu").UsesVectorProducts);
+        Assert.False(TestDevices.Get("cpu-portable").UsesVectorProducts);
+    }
+
+    [Fact]
+    public void VectorProductSplitsRowsInBandsOfFourAmongAtMostTheHardwareThreads()
+    {
+        Assert.Equal(1, SimdGemm.Threads(Dense.ForwardProblem(3, 10, 10, Activation.Relu), 16));   // one band
+        Assert.Equal(2, SimdGemm.Threads(Dense.ForwardProblem(5, 10, 10, Activation.Relu), 16));   // 4 + 1 rows
+        Assert.Equal(16, SimdGemm.Threads(Dense.ForwardProblem(128, 10, 10, Activation.Relu), 16));
+        Assert.Equal(2, SimdGemm.Threads(Dense.BackwardWeightProblem(128, 784, 400), 2));          // M = 400 outputs
     }
 }

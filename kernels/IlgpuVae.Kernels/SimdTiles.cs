@@ -1,0 +1,165 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>
+/// The vector micro-kernels behind <see cref="SimdGemm.ProductRows"/>: plain .NET code, never seen by ILGPU's
+/// IR. A, B and C are refs to element 0 of their views; (m, k) of A is at AOffset + m·ARow + k·ACol, and so on.
+/// Each keeps a 4-row tile of accumulators in registers and reuses every loaded vector four times.
+/// </summary>
+static class SimdTiles
+{
+    static int W => Vector<float>.Count;
+
+    static Vector<float> Load(ref float r, int i) => Vector.LoadUnsafe(ref r, (nuint)i);
+
+    static Vector<float> Fma(Vector<float> x, Vector<float> y, Vector<float> acc) => Vector.FusedMultiplyAdd(x, y, acc);
+
+    static ref float At(ref float r, int i) => ref Unsafe.Add(ref r, i);
+
+    // ---- A rows and B columns along k (x·Wᵀ): vector dot products, summed across lanes at the end ------------
+
+    /// <summary>4×4 output tiles, each output a dot product of two k-contiguous runs.</summary>
+    public static void DotRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)
+    {
+        int m = m0;
+        for (; m + 4 <= m1; m += 4)
+        {
+            int a0 = p.AOffset + m * p.ARow, a1 = a0 + p.ARow, a2 = a1 + p.ARow, a3 = a2 + p.ARow;
+            int n = 0;
+            for (; n + 4 <= p.N; n += 4)
+            {
+                int b0 = p.BOffset + n * p.BCol, b1 = b0 + p.BCol, b2 = b1 + p.BCol, b3 = b2 + p.BCol;
+                Vector<float> c00 = default, c01 = default, c02 = default, c03 = default;
+                Vector<float> c10 = default, c11 = default, c12 = default, c13 = default;
+                Vector<float> c20 = default, c21 = default, c22 = default, c23 = default;
+                Vector<float> c30 = default, c31 = default, c32 = default, c33 = default;
+                int kv = p.K - p.K % W;
+                for (int k = 0; k < kv; k += W)
+                {
+                    var x0 = Load(ref a, a0 + k); var x1 = Load(ref a, a1 + k);
+                    var x2 = Load(ref a, a2 + k); var x3 = Load(ref a, a3 + k);
+                    var y = Load(ref b, b0 + k);
+                    c00 = Fma(x0, y, c00); c10 = Fma(x1, y, c10); c20 = Fma(x2, y, c20); c30 = Fma(x3, y, c30);
+                    y = Load(ref b, b1 + k);
+                    c01 = Fma(x0, y, c01); c11 = Fma(x1, y, c11); c21 = Fma(x2, y, c21); c31 = Fma(x3, y, c31);
+                    y = Load(ref b, b2 + k);
+                    c02 = Fma(x0, y, c02); c12 = Fma(x1, y, c12); c22 = Fma(x2, y, c22); c32 = Fma(x3, y, c32);
+                    y = Load(ref b, b3 + k);
+                    c03 = Fma(x0, y, c03); c13 = Fma(x1, y, c13); c23 = Fma(x2, y, c23); c33 = Fma(x3, y, c33);
+                }
+                int r = m * p.N + n;
+                StoreDots(p, ref c, r, c00, c01, c02, c03, ref a, a0, ref b, b0, kv);
+                StoreDots(p, ref c, r + p.N, c10, c11, c12, c13, ref a, a1, ref b, b0, kv);
+                StoreDots(p, ref c, r + 2 * p.N, c20, c21, c22, c23, ref a, a2, ref b, b0, kv);
+                StoreDots(p, ref c, r + 3 * p.N, c30, c31, c32, c33, ref a, a3, ref b, b0, kv);
+            }
+            for (int i = 0; i < 4; i++)
+                DotRow(p, m + i, n, ref a, ref b, ref c);
+        }
+        for (; m < m1; m++)
+            DotRow(p, m, 0, ref a, ref b, ref c);
+    }
+
+    /// <summary>Four outputs of one row: each lane-summed accumulator plus the k beyond the last whole vector.</summary>
+    static void StoreDots(GemmProblem p, ref float c, int r, Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3,
+        ref float a, int ai, ref float b, int b0, int kv)
+    {
+        At(ref c, r) = Vector.Sum(s0) + TailDot(ref a, ai, ref b, b0, kv, p.K);
+        At(ref c, r + 1) = Vector.Sum(s1) + TailDot(ref a, ai, ref b, b0 + p.BCol, kv, p.K);
+        At(ref c, r + 2) = Vector.Sum(s2) + TailDot(ref a, ai, ref b, b0 + 2 * p.BCol, kv, p.K);
+        At(ref c, r + 3) = Vector.Sum(s3) + TailDot(ref a, ai, ref b, b0 + 3 * p.BCol, kv, p.K);
+    }
+
+    /// <summary>Outputs n0.. of row m, one dot product each (the edges of <see cref="DotRows"/>).</summary>
+    static void DotRow(GemmProblem p, int m, int n0, ref float a, ref float b, ref float c)
+    {
+        int ai = p.AOffset + m * p.ARow, kv = p.K - p.K % W;
+        for (int n = n0; n < p.N; n++)
+        {
+            int bi = p.BOffset + n * p.BCol;
+            Vector<float> acc = default;
+            for (int k = 0; k < kv; k += W)
+                acc = Fma(Load(ref a, ai + k), Load(ref b, bi + k), acc);
+            At(ref c, m * p.N + n) = Vector.Sum(acc) + TailDot(ref a, ai, ref b, bi, kv, p.K);
+        }
+    }
+
+    static float TailDot(ref float a, int ai, ref float b, int bi, int from, int to)
+    {
+        float sum = 0f;
+        for (int k = from; k < to; k++)
+            sum += At(ref a, ai + k) * At(ref b, bi + k);
+        return sum;
+    }
+
+    // ---- B rows along n (dY·W, dYᵀ·x): A(m, k) broadcast, times a vector of B's row k ---------------------
+
+    /// <summary>4-row × 2-vector output tiles; A may have any strides.</summary>
+    public static void BroadcastRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)
+    {
+        int m = m0;
+        for (; m + 4 <= m1; m += 4)
+        {
+            int a0 = p.AOffset + m * p.ARow, a1 = a0 + p.ARow, a2 = a1 + p.ARow, a3 = a2 + p.ARow;
+            int n = 0;
+            for (; n + 2 * W <= p.N; n += 2 * W)
+            {
+                Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
+                Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
+                for (int k = 0; k < p.K; k++)
+                {
+                    int bk = p.BOffset + k * p.BRow + n, ak = k * p.ACol;
+                    var y0 = Load(ref b, bk); var y1 = Load(ref b, bk + W);
+                    var x = new Vector<float>(At(ref a, a0 + ak)); c00 = Fma(x, y0, c00); c01 = Fma(x, y1, c01);
+                    x = new Vector<float>(At(ref a, a1 + ak)); c10 = Fma(x, y0, c10); c11 = Fma(x, y1, c11);
+                    x = new Vector<float>(At(ref a, a2 + ak)); c20 = Fma(x, y0, c20); c21 = Fma(x, y1, c21);
+                    x = new Vector<float>(At(ref a, a3 + ak)); c30 = Fma(x, y0, c30); c31 = Fma(x, y1, c31);
+                }
+                int r = m * p.N + n;
+                c00.StoreUnsafe(ref c, (nuint)r); c01.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
+                c10.StoreUnsafe(ref c, (nuint)r); c11.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
+                c20.StoreUnsafe(ref c, (nuint)r); c21.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
+                c30.StoreUnsafe(ref c, (nuint)r); c31.StoreUnsafe(ref c, (nuint)(r + W));
+            }
+            for (int i = 0; i < 4; i++)
+                BroadcastRow(p, m + i, n, ref a, ref b, ref c);
+        }
+        for (; m < m1; m++)
+            BroadcastRow(p, m, 0, ref a, ref b, ref c);
+    }
+
+    /// <summary>Outputs n0.. of row m: a vector at a time, then one at a time (the edges of <see cref="BroadcastRows"/>).</summary>
+    static void BroadcastRow(GemmProblem p, int m, int n0, ref float a, ref float b, ref float c)
+    {
+        int am = p.AOffset + m * p.ARow, n = n0;
+        for (; n + W <= p.N; n += W)
+        {
+            Vector<float> acc = default;
+            for (int k = 0; k < p.K; k++)
+                acc = Fma(new Vector<float>(At(ref a, am + k * p.ACol)), Load(ref b, p.BOffset + k * p.BRow + n), acc);
+            acc.StoreUnsafe(ref c, (nuint)(m * p.N + n));
+        }
+        for (; n < p.N; n++)
+            At(ref c, m * p.N + n) = ScalarDot(p, m, n, ref a, ref b);
+    }
+
+    // ---- any other layout ---------------------------------------------------------------------------------
+
+    public static void ScalarRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)
+    {
+        for (int m = m0; m < m1; m++)
+            for (int n = 0; n < p.N; n++)
+                At(ref c, m * p.N + n) = ScalarDot(p, m, n, ref a, ref b);
+    }
+
+    static float ScalarDot(GemmProblem p, int m, int n, ref float a, ref float b)
+    {
+        int ai = p.AOffset + m * p.ARow, bi = p.BOffset + n * p.BCol;
+        float sum = 0f;
+        for (int k = 0; k < p.K; k++)
+            sum += At(ref a, ai + k * p.ACol) * At(ref b, bi + k * p.BRow);
+        return sum;
+    }
+}

@@ -1,0 +1,44 @@
+using IlgpuVae.Kernels;
+using IlgpuVae.Tests.Infrastructure;
+
+namespace IlgpuVae.Tests.Kernels;
+
+/// <summary>
+/// Every grid-stride kernel walks its items through <see cref="Shares"/>: whatever the threads and run length,
+/// each item must be visited exactly once, and the CPU accelerator's shares must be whole cache lines.
+/// </summary>
+public sealed class SharesTests
+{
+    [Theory]
+    [InlineData(0, 1, 1)]
+    [InlineData(1, 1, 16)]
+    [InlineData(17, 4, 1)]      // a GPU's shape: one item at a time, round-robin
+    [InlineData(1000, 3, 16)]
+    [InlineData(1000, 2, 500)]  // the CPU accelerator's: one run per thread
+    [InlineData(1001, 2, 512)]
+    [InlineData(33, 8, 16)]     // more threads than runs
+    public void VisitEveryItemExactlyOnce(int length, int threads, int chunk)
+    {
+        var s = new Shares { Length = length, Threads = threads, Chunk = chunk };
+        var visits = new int[length];
+        for (int thread = 0; thread < threads; thread++)
+            for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+                for (int i = run; i < s.End(run); i++)
+                    visits[i]++;
+        Assert.All(visits, v => Assert.Equal(1, v));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2560)]
+    [InlineData(652_824)]
+    public void CpuAcceleratorDealsOneRunOfWholeCacheLinesPerThread(int length)
+    {
+        var device = TestDevices.Get("cpu");
+        var s = device.Shares(length);
+        Assert.InRange(s.Threads, 1, device.Accelerator.MaxNumThreads);
+        Assert.Equal(0, s.Chunk % 16);
+        Assert.True((long)s.Threads * s.Chunk >= length, "the runs cover every item in one round");
+        Assert.True((long)(s.Threads - 1) * s.Chunk < length, "no thread is left without items");
+    }
+}
