@@ -76,16 +76,17 @@ public static class Dense
         ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight) =>
         SimdGemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
 
-    /// <summary>db[n] = Σ_b dPre[b, n]; grid-stride over the s.Length = out columns.</summary>
+    /// <summary>db[n] = Σ_b dPre[b, n]; grid-stride over the output columns, which <paramref name="s"/> deals out.</summary>
     public static void BackwardBias(Index1D thread, Shares s, int batch,
         ArrayView<float> dPre, ArrayView<float> dBias)
     {
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+        int outputs = s.Length;
+        for (int run = s.Start(thread); run < outputs; run = s.Next(run))
             for (int n = run; n < s.End(run); n++)
             {
                 float sum = 0f;
                 for (int b = 0; b < batch; b++)
-                    sum += dPre[b * s.Length + n];
+                    sum += dPre[b * outputs + n];
                 dBias[n] = sum;
             }
     }

@@ -43,8 +43,6 @@ public sealed class ComputeDevice : IDisposable
         Kind = kind;
     }
 
-
-
     /// <summary>
     /// Opens the accelerator named by <paramref name="spec"/>: auto, cpu, cuda, opencl, or cuda:N / opencl:N
     /// for the N-th device of that kind. Throws <see cref="DeviceUnavailableException"/> saying why not.
