@@ -47,7 +47,7 @@ public class MmdBenchmarks
         device.Kernels.Mmd(new MmdProblem
         {
             B = Batch, M = Batch, Latent = Latent, Kernel = (int)Kernel, KernelParameter = 2f * Latent, Unbiased = 1, GradScale = 1f,
-        }, z.View, prior.View, rows.View, dz.View);
+        }, z.View, prior.View, default, default, rows.View, dz.View, default);
         device.Synchronize();
     }
 

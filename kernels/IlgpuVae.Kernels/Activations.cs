@@ -1,5 +1,3 @@
-using ILGPU.Algorithms;
-
 namespace IlgpuVae.Kernels;
 
 /// <summary>The activation after every hidden layer. The numbers are passed to kernels as ints.</summary>
@@ -35,7 +33,7 @@ public static class Activations
         {
             case (int)Activation.Relu: return x > 0f ? x : 0f;
             case (int)Activation.LeakyRelu: return x > 0f ? x : LeakySlope * x;
-            case (int)Activation.Tanh: return XMath.Tanh(x);
+            case (int)Activation.Tanh: return DeviceMath.Tanh(x);
             case (int)Activation.Softplus: return Softplus(x);
             default: return x;
         }
@@ -50,26 +48,21 @@ public static class Activations
             case (int)Activation.LeakyRelu: return y > 0f ? 1f : LeakySlope;
             case (int)Activation.Tanh: return 1f - y * y;
             // σ(x) = 1 − e^(−softplus(x)); for large y the exponent underflows to 0 and σ → 1.
-            case (int)Activation.Softplus: return 1f - XMath.Exp(-y);
+            case (int)Activation.Softplus: return 1f - DeviceMath.Exp(-y);
             default: return 1f;
         }
     }
 
     /// <summary>
-    /// softplus(x) = max(x, 0) + log(1 + e^(−|x|)): no overflow for |x| in the thousands. For tiny e = e^(−|x|),
-    /// 1 + e rounds to 1 in float, so log1p is taken from its series e − e²/2 instead.
+    /// softplus(x) = max(x, 0) + log(1 + e^(−|x|)): no overflow for |x| in the thousands
+    /// (<see cref="DeviceMath.Log1p"/> keeps tiny e^(−|x|) from rounding away).
     /// </summary>
-    public static float Softplus(float x)
-    {
-        float e = XMath.Exp(-XMath.Abs(x));
-        return XMath.Max(x, 0f) + (e < 1e-4f ? e * (1f - 0.5f * e) : XMath.Log(1f + e));
-    }
+    public static float Softplus(float x) => (x > 0f ? x : 0f) + DeviceMath.Log1p(DeviceMath.Exp(x < 0f ? x : -x));
 
     /// <summary>σ(x) = 1 / (1 + e^(−x)), evaluated on the side where the exponent cannot overflow.</summary>
     public static float Sigmoid(float x)
     {
-        if (x >= 0f) return 1f / (1f + XMath.Exp(-x));
-        float e = XMath.Exp(x);
-        return e / (1f + e);
+        float e = DeviceMath.Exp(x < 0f ? x : -x);
+        return (x >= 0f ? 1f : e) / (1f + e);
     }
 }

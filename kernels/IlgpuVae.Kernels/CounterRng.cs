@@ -36,11 +36,11 @@ public static class CounterRng
     {
         float u1 = Uniform(key, 2 * counter);
         float u2 = Uniform(key, 2 * counter + 1);
-        return XMath.Sqrt(-2f * XMath.Log(u1)) * XMath.Cos(2f * 3.14159265358979f * u2);
+        return XMath.Sqrt(-2f * DeviceMath.Log(u1)) * (float)DeviceMath.CosTwoPi(u2);
     }
 
     /// <summary>out[i] = N(0, 1) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
-    public static void FillNormal(Index1D thread, Shares s, ulong key, ArrayView<float> output)
+    public static void FillNormal(Index1D thread, Partition s, ulong key, ArrayView<float> output)
     {
         for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
             for (int i = run; i < s.End(run); i++)
@@ -48,7 +48,7 @@ public static class CounterRng
     }
 
     /// <summary>out[i] = U(low, high) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
-    public static void FillUniform(Index1D thread, Shares s, ulong key, float low, float high, ArrayView<float> output)
+    public static void FillUniform(Index1D thread, Partition s, ulong key, float low, float high, ArrayView<float> output)
     {
         for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
             for (int i = run; i < s.End(run); i++)

@@ -9,13 +9,15 @@ namespace IlgpuVae.Kernels;
 ///   dW = dPreᵀ·x [out, in], db = Σ_batch dPre [out], and
 ///   dPrevPre = (dPre·W) ⊙ act_prev'(x) [B, in], the gradient for the previous layer's pre-activation,
 /// so the activation's backward rides in the input-gradient product and needs no pass of its own.
-/// Each kernel takes the thread index first, then the problem, inputs, outputs.
+/// Each kernel exists for both backends: <c>…Tiled</c> for GPUs (explicitly grouped, shared memory), and
+/// <c>…Simd</c> for the CPU accelerator (vector code); the epilogues are shared. Parameters: the thread
+/// index (CPU), the problems and sizes, inputs, outputs.
 /// </summary>
 public static class Dense
 {
-    // ---- forward: y = act(x·Wᵀ + b) ----------------------------------------------------------------
+    // ---- the products' shapes ------------------------------------------------------------------------------
 
-    /// <summary>The product for <see cref="Forward"/>: M = B, N = out, K = in, B(k, n) = W[n, k].</summary>
+    /// <summary>y = act(x·Wᵀ + b): M = B, N = out, K = in, B(k, n) = W[n, k].</summary>
     public static GemmProblem ForwardProblem(int batch, int inputs, int outputs, Activation activation) => new()
     {
         M = batch, N = outputs, K = inputs,
@@ -24,20 +26,8 @@ public static class Dense
         Activation = (int)activation,
     };
 
-    /// <summary>y = act(x·Wᵀ + b), the bias and activation fused into the store.</summary>
-    public static void Forward(Index1D thread, GemmProblem p,
-        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
-        Gemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
-
-    /// <summary><see cref="Forward"/> on the CPU accelerator's vector units (<see cref="SimdGemm"/>).</summary>
-    public static void ForwardSimd(Index1D thread, GemmProblem p,
-        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
-        SimdGemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
-
-    // ---- backward ----------------------------------------------------------------------------------
-
     /// <summary>
-    /// The product for <see cref="BackwardInput"/>: M = B, N = in, K = out, A = dPre [B, out], B = W [out, in];
+    /// dPrevPre = (dPre·W) ⊙ act_prev'(x): M = B, N = in, K = out, A = dPre [B, out], B = W [out, in];
     /// <paramref name="previousActivation"/> is the activation that produced x (Identity for the input).
     /// </summary>
     public static GemmProblem BackwardInputProblem(int batch, int inputs, int outputs, Activation previousActivation) => new()
@@ -48,17 +38,7 @@ public static class Dense
         Activation = (int)previousActivation,
     };
 
-    /// <summary>dPrevPre = (dPre·W) ⊙ act_prev'(x), with the derivative taken from x, the previous output.</summary>
-    public static void BackwardInput(Index1D thread, GemmProblem p,
-        ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
-        Gemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
-
-    /// <summary><see cref="BackwardInput"/> on the CPU accelerator's vector units (<see cref="SimdGemm"/>).</summary>
-    public static void BackwardInputSimd(Index1D thread, GemmProblem p,
-        ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre) =>
-        SimdGemm.Run<TimesActivationDerivative>(thread, p, dPre, weight, dPrevPre, x);
-
-    /// <summary>The product for <see cref="BackwardWeight"/>: M = out, N = in, K = B, A(m, k) = dPre[k, m].</summary>
+    /// <summary>dW = dPreᵀ·x: M = out, N = in, K = B, A(m, k) = dPre[k, m]; db = the row sums of that A.</summary>
     public static GemmProblem BackwardWeightProblem(int batch, int inputs, int outputs) => new()
     {
         M = outputs, N = inputs, K = batch,
@@ -66,32 +46,56 @@ public static class Dense
         BRow = inputs, BCol = 1,
     };
 
-    /// <summary>dW = dPreᵀ·x.</summary>
-    public static void BackwardWeight(Index1D thread, GemmProblem p,
-        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight) =>
-        Gemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
+    // ---- forward: y = act(x·Wᵀ + b) ----------------------------------------------------------------
 
-    /// <summary><see cref="BackwardWeight"/> on the CPU accelerator's vector units (<see cref="SimdGemm"/>).</summary>
-    public static void BackwardWeightSimd(Index1D thread, GemmProblem p,
-        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight) =>
-        SimdGemm.Run<Plain>(thread, p, dPre, x, dWeight, dWeight);
+    /// <summary>GPU: one block tile of y per group (<see cref="TiledGemm"/>), the bias and activation fused into the store.</summary>
+    public static void ForwardTiled(GemmProblem p, int side,
+        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
+        TiledGemm.Run<BiasThenActivation>(Grid.IdxX, side, p, x, weight, y, bias, default);
 
-    /// <summary>db[n] = Σ_b dPre[b, n]; grid-stride over the output columns, which <paramref name="s"/> deals out.</summary>
-    public static void BackwardBias(Index1D thread, Shares s, int batch,
-        ArrayView<float> dPre, ArrayView<float> dBias)
+    /// <summary>CPU accelerator: one band of y's rows per thread, on the vector units (<see cref="SimdGemm"/>).</summary>
+    public static void ForwardSimd(Index1D thread, GemmProblem p,
+        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
+        SimdGemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
+
+    // ---- backward: dW, db and dPrevPre of one layer in one launch ----------------------------------------
+
+    /// <summary>
+    /// GPU: the first <see cref="TiledGemm.Tiles"/>(weight) groups compute dW = dPreᵀ·x with db fused in (the row
+    /// sums of dPreᵀ), the rest dPrevPre = (dPre·W) ⊙ act_prev'(x) — none when <paramref name="input"/> has M = 0
+    /// (the first layer, whose input needs no gradient). Both read dPre, so one launch serves the layer.
+    /// </summary>
+    public static void BackwardTiled(GemmProblem weight, GemmProblem input, int side,
+        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> w,
+        ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
     {
-        int outputs = s.Length;
-        for (int run = s.Start(thread); run < outputs; run = s.Next(run))
-            for (int n = run; n < s.End(run); n++)
-            {
-                float sum = 0f;
-                for (int b = 0; b < batch; b++)
-                    sum += dPre[b * outputs + n];
-                dBias[n] = sum;
-            }
+        int tile = Grid.IdxX, weightTiles = TiledGemm.Tiles(weight, side);
+        if (tile < weightTiles)
+            TiledGemm.Run<Plain>(tile, side, weight, dPre, x, dWeight, dWeight, dBias);
+        else
+            TiledGemm.Run<TimesActivationDerivative>(tile - weightTiles, side, input, dPre, w, dPrevPre, x, default);
     }
 
-    // ---- epilogues -----------------------------------------------------------------------------------
+    /// <summary>
+    /// CPU accelerator: threads below weight.Threads each take a band of dW's rows (and of db, summed in the same
+    /// pass), the rest a band of dPrevPre's rows; input.Threads is 0 when no input gradient is wanted.
+    /// </summary>
+    public static void BackwardSimd(Index1D thread, GemmProblem weight, GemmProblem input,
+        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> w,
+        ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
+    {
+        if (thread < weight.Threads)
+        {
+            var (m0, m1) = SimdGemm.Band(thread, weight);
+            if (m0 >= m1) return;
+            SimdGemm.Run<Plain>(thread, weight, dPre, x, dWeight, dWeight);
+            SimdGemm.RowSums(weight, m0, m1, dPre, dBias);
+        }
+        else
+            SimdGemm.Run<TimesActivationDerivative>(thread - weight.Threads, input, dPre, w, dPrevPre, x);
+    }
+
+    // ---- epilogues, shared by both backends ------------------------------------------------------------
 
     struct BiasThenActivation : IGemmEpilogue
     {

@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace IlgpuVae.Kernels;
 
@@ -22,8 +21,14 @@ public struct MmdProblem
     public float KernelParameter;
     /// <summary>1: the U-statistic (i = j left out of the within-set sums); 0: the biased V-statistic.</summary>
     public int Unbiased;
-    /// <summary>The weight of MMD² in the loss; ∂(weight·MMD²)/∂z is added into dz. 0 writes no gradient.</summary>
+    /// <summary>The weight of MMD² in the loss; ∂(weight·MMD²)/∂z is added into dz. 0 computes no gradient.</summary>
     public float GradScale;
+    /// <summary>
+    /// 1: each code row, its dz complete, also runs the reparameterization's backward into dHeads
+    /// (<see cref="Reparameterize.BackwardElement"/>) with the KL weight <see cref="KlGradScale"/>; 0: dz only.
+    /// </summary>
+    public int Backward;
+    public float KlGradScale;
 }
 
 /// <summary>
@@ -37,26 +42,35 @@ public struct MmdProblem
 /// ∂MMD²/∂zᵢ = 2/(B(B−1)) Σ_{j≠i} ∇ₐk(zᵢ, zⱼ) − 2/(BM) Σⱼ ∇ₐk(zᵢ, pⱼ), with
 ///   ∇ₐk = −k·(a − b)/h² (RBF) and −2k²·(a − b)/c (IMQ).
 /// MMD² is a small difference of sums of O(1) values, so kernel values and sums are kept in double.
+/// The CPU accelerator runs <see cref="MmdRows"/>, a thread per row of [z; p]; GPUs run <see cref="MmdTiles"/>,
+/// pairwise tiles in shared memory. Both sum each row's kernel values in column order.
 /// </summary>
 public static class Divergences
 {
-    public static float GaussianKl(float mu, float logVar) => 0.5f * (mu * mu + XMath.Exp(logVar) - 1f - logVar);
+    public static float GaussianKl(float mu, float logVar) => 0.5f * (mu * mu + DeviceMath.Exp(logVar) - 1f - logVar);
 
     public static float GaussianKlGradMu(float mu) => mu;
 
-    public static float GaussianKlGradLogVar(float logVar) => 0.5f * (XMath.Exp(logVar) - 1f);
+    public static float GaussianKlGradLogVar(float logVar) => 0.5f * (DeviceMath.Exp(logVar) - 1f);
 
     /// <summary>
     /// One thread per row r of the stacked set [z; p] (B + M rows). Row r writes its share of MMD² to
-    /// <paramref name="rowTerms"/>[r], so MMD² is their sum, and for a code row adds its gradient into dz.
+    /// <paramref name="rowTerms"/>[r], so MMD² is their sum; a code row adds its gradient into dz and, with
+    /// p.Backward, turns its now complete dz into dHeads.
     /// </summary>
     public static void MmdRows(Index1D r, MmdProblem p,
-        ArrayView<float> z, ArrayView<float> prior, ArrayView<double> rowTerms, ArrayView<float> dz)
+        ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
+        ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
-        if (r < p.B)
-            rowTerms[r] = CodeRow(r, p, z, prior, dz);
-        else
+        if (r >= p.B)
+        {
             rowTerms[r] = PriorRow(r - p.B, p, prior);
+            return;
+        }
+        rowTerms[r] = CodeRow(r, p, z, prior, dz);
+        if (p.Backward != 0)
+            for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
+                Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, dz[i], heads, eps, dHeads);
     }
 
     static double CodeRow(int i, MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)
@@ -101,7 +115,8 @@ public static class Divergences
         return sum / WithinSetDivisor(p.M, p.Unbiased);
     }
 
-    static double WithinSetDivisor(int n, int unbiased) => unbiased != 0 ? (double)n * (n - 1) : (double)n * n;
+    /// <summary>B(B − 1) or M(M − 1) for the U-statistic, B² or M² for the V-statistic.</summary>
+    public static double WithinSetDivisor(int n, int unbiased) => unbiased != 0 ? (double)n * (n - 1) : (double)n * n;
 
     /// <summary>k(a, b) and s with ∇ₐk(a, b) = s·(a − b).</summary>
     static double KernelAndSlope(ArrayView<float> av, int a, ArrayView<float> bv, int b, MmdProblem p, out double slope)
@@ -112,10 +127,16 @@ public static class Divergences
             double d = (double)av[a + t] - bv[b + t];
             d2 += d * d;
         }
+        return KernelOfSquaredDistance(d2, p, out slope);
+    }
+
+    /// <summary>k and its slope s (∇ₐk = s·(a − b)) from ‖a − b‖².</summary>
+    public static double KernelOfSquaredDistance(double d2, MmdProblem p, out double slope)
+    {
         if (p.Kernel == (int)MmdKernel.Rbf)
         {
             double h2 = (double)p.KernelParameter * p.KernelParameter;
-            double k = XMath.Exp(-d2 / (2.0 * h2));
+            double k = DeviceMath.Exp(-d2 / (2.0 * h2));
             slope = -k / h2;
             return k;
         }

@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace IlgpuVae.Kernels;
 
@@ -20,9 +19,11 @@ public struct ImportanceProblem
 /// The estimators of the evaluation, each on the device:
 ///   importance-weighted log-likelihood (IWAE): log p(x) ≈ logsumexp_k[log p(x|z_k) + log p(z_k) − log q(z_k|x)] − log K;
 ///   the mutual information I_q(x; z) = E_x[KL(q(z|x) ‖ p(z))] − KL(q(z) ‖ p(z)), with q(z) the mixture of the
-///   evaluated set's posteriors (the estimator of He et al., "Lagging inference networks", 2019);
+///   evaluated set's posteriors (as in He et al., "Lagging inference networks", 2019);
 ///   per-dimension posterior statistics for the active units and the per-dimension KL.
-/// heads [n, 2k] holds μ and log σ² per row, as the encoder writes them.
+/// heads [n, 2k] holds μ and log σ² per row, as the encoder writes them. The reductions exist twice: a thread
+/// per image, code or dimension on the CPU accelerator, a group per image, code or dimension on GPUs
+/// (<c>…Grouped</c>, a strided share per thread and a fixed tree); both give the same estimates.
 /// </summary>
 public static class Estimators
 {
@@ -44,7 +45,7 @@ public static class Estimators
         {
             float mu = heads[b * 2 * k + j], logVar = heads[b * 2 * k + k + j];
             float eps = CounterRng.Normal(p.Key, counter + j);
-            float zj = mu + XMath.Exp(0.5f * logVar) * eps;
+            float zj = mu + DeviceMath.Exp(0.5f * logVar) * eps;
             z[r * k + j] = zj;
             ratio += 0.5 * ((double)eps * eps - (double)zj * zj + logVar);
         }
@@ -61,8 +62,8 @@ public static class Estimators
     }
 
     /// <summary>
-    /// Per image b: iwae[b] = logsumexp_k(logW[b, k]) − log K, computed as max + log Σ exp(w − max) so no term
-    /// overflows; elbo[b] = mean_k logW[b, k], the single-sample ELBO averaged over the same draws.
+    /// CPU: per image b, iwae[b] = logsumexp_k(logW[b, k]) − log K, computed as max + log Σ exp(w − max) so no
+    /// term overflows; elbo[b] = mean_k logW[b, k], the single-sample ELBO averaged over the same draws.
     /// </summary>
     public static void LogMeanExp(Index1D b, int samples,
         ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
@@ -72,54 +73,100 @@ public static class Estimators
         for (int s = 0; s < samples; s++)
         {
             double w = logWeights[row + s];
-            max = XMath.Max(max, w);
+            max = w > max ? w : max;
             mean += w;
         }
         double sum = 0;
         for (int s = 0; s < samples; s++)
-            sum += XMath.Exp(logWeights[row + s] - max);
-        iwae[b] = max + XMath.Log(sum) - XMath.Log((double)samples);
+            sum += DeviceMath.Exp(logWeights[row + s] - max);
+        iwae[b] = max + DeviceMath.Log(sum) - DeviceMath.Log((double)samples);
+        elbo[b] = mean / samples;
+    }
+
+    /// <summary>GPU: <see cref="LogMeanExp"/> with a group per image.</summary>
+    public static void LogMeanExpGrouped(int samples,
+        ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
+    {
+        int b = Grid.IdxX;
+        long row = (long)b * samples;
+        var scratch = SharedMemory.GetDynamic<double>();
+        double max = double.NegativeInfinity, mean = 0;
+        for (int s = Group.IdxX; s < samples; s += Group.DimX)
+        {
+            double w = logWeights[row + s];
+            max = w > max ? w : max;
+            mean += w;
+        }
+        max = GroupReductions.Max(max, scratch);
+        mean = GroupReductions.Sum(mean, scratch);
+        double sum = 0;
+        for (int s = Group.IdxX; s < samples; s += Group.DimX)
+            sum += DeviceMath.Exp(logWeights[row + s] - max);
+        sum = GroupReductions.Sum(sum, scratch);
+        if (Group.IdxX != 0) return;
+        iwae[b] = max + DeviceMath.Log(sum) - DeviceMath.Log((double)samples);
         elbo[b] = mean / samples;
     }
 
     /// <summary>
-    /// For code i (one draw of q(z|x_i)): its share of the mutual information,
-    /// E_q[log q(z|x_i)] − log q(z_i) with E_q[log q(z|x)] = −½ Σⱼ (log 2π + 1 + log σ²ⱼ) and
-    /// log q(z_i) = logsumexp_n log N(z_i; μ_n, σ_n²) − log N over all N posteriors, by a running log-sum-exp.
-    /// One thread per code.
+    /// CPU: for code i (one draw zᵢ of q(z|xᵢ)) its term of the mutual information,
+    /// log q(zᵢ|xᵢ) − log[(1/N) Σₙ q(zᵢ|xₙ)], the mixture's density by a running log-sum-exp. The first part is
+    /// one of the sum's N terms, so each term, and their mean, is at most log N: the Monte Carlo estimate of
+    /// E[KL(q(z|x) ‖ p)] − KL(q(z) ‖ p) whose two parts share the sample. One thread per code.
     /// </summary>
-    public static void MutualInformationShares(Index1D i, int count, int latent,
-        ArrayView<float> heads, ArrayView<float> z, ArrayView<double> shares)
+    public static void MutualInformationTerms(Index1D i, int count, int latent,
+        ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
     {
-        int k = latent;
-        double negEntropy = 0;
-        for (int j = 0; j < k; j++)
-            negEntropy -= HalfLog2Pi + 0.5 * (1.0 + heads[i * 2 * k + k + j]);
         double max = double.NegativeInfinity, sum = 0;
         for (int n = 0; n < count; n++)
+            AddToLogSumExp(LogPosterior(i, n, latent, heads, z), ref max, ref sum);
+        terms[i] = LogPosterior(i, i, latent, heads, z) - (max + DeviceMath.Log(sum) - DeviceMath.Log((double)count));
+    }
+
+    /// <summary>GPU: <see cref="MutualInformationTerms"/> with a group per code.</summary>
+    public static void MutualInformationTermsGrouped(int count, int latent,
+        ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
+    {
+        int i = Grid.IdxX;
+        var scratch = SharedMemory.GetDynamic<double>();
+        double max = double.NegativeInfinity, sum = 0;
+        for (int n = Group.IdxX; n < count; n += Group.DimX)
+            AddToLogSumExp(LogPosterior(i, n, latent, heads, z), ref max, ref sum);
+        // Each thread's sum is relative to its own maximum: bring them to the group's before adding.
+        double groupMax = GroupReductions.Max(max, scratch);
+        sum = GroupReductions.Sum(sum > 0 ? sum * DeviceMath.Exp(max - groupMax) : 0.0, scratch);
+        if (Group.IdxX == 0)
+            terms[i] = LogPosterior(i, i, latent, heads, z) - (groupMax + DeviceMath.Log(sum) - DeviceMath.Log((double)count));
+    }
+
+    /// <summary>log q(zᵢ | xₙ) = Σⱼ −½(log 2π + log σ²ₙⱼ + (zᵢⱼ − μₙⱼ)²/σ²ₙⱼ).</summary>
+    static double LogPosterior(int i, int n, int k, ArrayView<float> heads, ArrayView<float> z)
+    {
+        double log = 0;
+        for (int j = 0; j < k; j++)
         {
-            double log = 0;
-            for (int j = 0; j < k; j++)
-            {
-                double mu = heads[n * 2 * k + j], logVar = heads[n * 2 * k + k + j];
-                double d = z[i * k + j] - mu;
-                log -= HalfLog2Pi + 0.5 * (logVar + d * d * XMath.Exp(-logVar));
-            }
-            // Running log-sum-exp: rescale the sum whenever a larger term arrives.
-            if (log > max)
-            {
-                sum = sum * XMath.Exp(max - log) + 1.0;
-                max = log;
-            }
-            else
-                sum += XMath.Exp(log - max);
+            double mu = heads[n * 2 * k + j], logVar = heads[n * 2 * k + k + j];
+            double d = z[i * k + j] - mu;
+            log -= HalfLog2Pi + 0.5 * (logVar + d * d * DeviceMath.Exp(-logVar));
         }
-        shares[i] = negEntropy - (max + XMath.Log(sum) - XMath.Log((double)count));
+        return log;
+    }
+
+    /// <summary>A running log-sum-exp as (max, Σ exp(· − max)): the sum is rescaled whenever a larger term arrives.</summary>
+    static void AddToLogSumExp(double log, ref double max, ref double sum)
+    {
+        if (log > max)
+        {
+            sum = sum * DeviceMath.Exp(max - log) + 1.0;
+            max = log;
+        }
+        else
+            sum += DeviceMath.Exp(log - max);
     }
 
     /// <summary>
-    /// Per latent dimension j over n posteriors: the variance of μⱼ (Cov_x E_q[zⱼ|x], whose size says whether the
-    /// unit is active) and the mean KL of that dimension. Two passes in double; one thread per dimension.
+    /// CPU: per latent dimension j over n posteriors, the variance of μⱼ (Cov_x E_q[zⱼ|x], whose size says whether
+    /// the unit is active) and the mean KL of that dimension. Two passes in double; one thread per dimension.
     /// </summary>
     public static void DimensionStatistics(Index1D j, int count, int latent,
         ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean)
@@ -128,9 +175,8 @@ public static class Estimators
         double mean = 0, kl = 0;
         for (int n = 0; n < count; n++)
         {
-            float mu = heads[n * 2 * k + j];
-            mean += mu;
-            kl += Divergences.GaussianKl(mu, heads[n * 2 * k + k + j]);
+            mean += heads[n * 2 * k + j];
+            kl += Divergences.GaussianKl(heads[n * 2 * k + j], heads[n * 2 * k + k + j]);
         }
         mean /= count;
         double variance = 0;
@@ -139,6 +185,32 @@ public static class Estimators
             double d = heads[n * 2 * k + j] - mean;
             variance += d * d;
         }
+        muVariance[j] = count > 1 ? variance / (count - 1) : 0.0;
+        klMean[j] = kl / count;
+    }
+
+    /// <summary>GPU: <see cref="DimensionStatistics"/> with a group per dimension.</summary>
+    public static void DimensionStatisticsGrouped(int count, int latent,
+        ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean)
+    {
+        int j = Grid.IdxX, k = latent;
+        var scratch = SharedMemory.GetDynamic<double>();
+        double mean = 0, kl = 0;
+        for (int n = Group.IdxX; n < count; n += Group.DimX)
+        {
+            mean += heads[n * 2 * k + j];
+            kl += Divergences.GaussianKl(heads[n * 2 * k + j], heads[n * 2 * k + k + j]);
+        }
+        mean = GroupReductions.Sum(mean, scratch) / count;
+        kl = GroupReductions.Sum(kl, scratch);
+        double variance = 0;
+        for (int n = Group.IdxX; n < count; n += Group.DimX)
+        {
+            double d = heads[n * 2 * k + j] - mean;
+            variance += d * d;
+        }
+        variance = GroupReductions.Sum(variance, scratch);
+        if (Group.IdxX != 0) return;
         muVariance[j] = count > 1 ? variance / (count - 1) : 0.0;
         klMean[j] = kl / count;
     }

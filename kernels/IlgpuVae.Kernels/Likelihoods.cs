@@ -1,46 +1,74 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace IlgpuVae.Kernels;
 
+/// <summary>What <see cref="Likelihoods"/> computes: the observation model, the sizes and the gradient's scale.</summary>
+public struct LikelihoodProblem
+{
+    /// <summary>Rows and values per row of the decoder output and x.</summary>
+    public int Rows, Dim;
+    /// <summary>1: Bernoulli with logits; 0: Gaussian with the fixed log-variance <see cref="LogVar"/>.</summary>
+    public int Bernoulli;
+    public float LogVar;
+    /// <summary>The gradient's scale (1/B for the batch mean); 0 writes no gradient.</summary>
+    public float GradScale;
+}
+
 /// <summary>
 /// The reconstruction term −log p(x|z) per batch row (accumulated in double) and its gradient with respect
-/// to the decoder's output, in one pass over the row. One thread per row; x and out are [B, d].
+/// to the decoder's output, in one pass over the row; x and out are [B, d].
 ///   Bernoulli with logits l: −log p = Σᵢ softplus(lᵢ) − xᵢ·lᵢ,  ∂/∂l = σ(l) − x  (stable for |l| ≫ 1).
 ///   Gaussian with mean m and fixed log-variance s: −log p = ½ Σᵢ [(xᵢ − mᵢ)²·e^(−s) + s + log 2π],
 ///   ∂/∂m = (m − x)·e^(−s).
-/// The gradient is scaled by <paramref name="gradScale"/> (1/B for the batch mean); 0 skips writing it.
+/// GPUs run a group per row (<see cref="RowsGrouped"/>: coalesced, a tree sum); the CPU accelerator a thread
+/// per row (<see cref="Rows"/>). Both add the same per-element terms.
 /// </summary>
 public static class Likelihoods
 {
     const double Log2Pi = 1.8378770664093453;
 
-    public static void Bernoulli(Index1D b, int dim, float gradScale,
-        ArrayView<float> logits, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dLogits)
+    /// <summary>CPU: one thread per row.</summary>
+    public static void Rows(Index1D b, LikelihoodProblem p,
+        ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
     {
+        float precision = DeviceMath.Exp(-p.LogVar);
         double nll = 0;
-        for (int i = b * dim; i < (b + 1) * dim; i++)
-        {
-            float l = logits[i], xi = x[i];
-            nll += Activations.Softplus(l) - xi * l;
-            if (gradScale != 0f)
-                dLogits[i] = (Activations.Sigmoid(l) - xi) * gradScale;
-        }
-        nllRows[b] = nll;
+        for (int i = b * p.Dim; i < (b + 1) * p.Dim; i++)
+            nll += Element(p, precision, i, output, x, dOutput);
+        nllRows[b] = Finish(p, nll);
     }
 
-    public static void Gaussian(Index1D b, int dim, float logVar, float gradScale,
-        ArrayView<float> mean, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dMean)
+    /// <summary>GPU: one group per row; its threads stride along the row, then sum their parts in a fixed tree.</summary>
+    public static void RowsGrouped(LikelihoodProblem p,
+        ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
     {
-        float precision = XMath.Exp(-logVar);
-        double squares = 0;
-        for (int i = b * dim; i < (b + 1) * dim; i++)
-        {
-            float r = mean[i] - x[i];
-            squares += r * r;
-            if (gradScale != 0f)
-                dMean[i] = r * precision * gradScale;
-        }
-        nllRows[b] = 0.5 * (squares * precision + dim * (logVar + Log2Pi));
+        int b = Grid.IdxX;
+        float precision = DeviceMath.Exp(-p.LogVar);
+        double part = 0;
+        for (int i = b * p.Dim + Group.IdxX; i < (b + 1) * p.Dim; i += Group.DimX)
+            part += Element(p, precision, i, output, x, dOutput);
+        double nll = GroupReductions.Sum(part, SharedMemory.GetDynamic<double>());
+        if (Group.IdxX == 0) nllRows[b] = Finish(p, nll);
     }
+
+    /// <summary>Element i's share of −log p (Gaussian: the squared residual only) and, if asked, its gradient.</summary>
+    static double Element(LikelihoodProblem p, float precision, int i, ArrayView<float> output, ArrayView<float> x, ArrayView<float> dOutput)
+    {
+        float o = output[i], xi = x[i];
+        if (p.Bernoulli != 0)
+        {
+            // One exponential serves both: e = e^(−|l|) gives softplus(l) = max(l, 0) + log1p(e) and σ(l).
+            float e = DeviceMath.Exp(-(o < 0f ? -o : o));
+            if (p.GradScale != 0f)
+                dOutput[i] = ((o >= 0f ? 1f : e) / (1f + e) - xi) * p.GradScale;
+            return (o > 0f ? o : 0f) + DeviceMath.Log1p(e) - xi * o;
+        }
+        float r = o - xi;
+        if (p.GradScale != 0f)
+            dOutput[i] = r * precision * p.GradScale;
+        return (double)r * r;
+    }
+
+    static double Finish(LikelihoodProblem p, double sum) =>
+        p.Bernoulli != 0 ? sum : 0.5 * (sum * DeviceMath.Exp(-(double)p.LogVar) + p.Dim * (p.LogVar + Log2Pi));
 }

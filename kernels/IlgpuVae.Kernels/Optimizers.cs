@@ -14,7 +14,7 @@ public struct AdamStep
     /// <summary>1 for AdamW's decoupled decay, 0 for Adam's coupled L2.</summary>
     public int Decoupled;
     /// <summary>The parameters among the launch's threads.</summary>
-    public Shares Parameters;
+    public Partition Items;
 }
 
 /// <summary>The scalars of one SGD-with-momentum step (PyTorch's formulation, dampening 0).</summary>
@@ -22,16 +22,17 @@ public struct SgdStep
 {
     public float LearningRate, Momentum, WeightDecay;
     /// <summary>The parameters among the launch's threads.</summary>
-    public Shares Parameters;
+    public Partition Items;
 }
 
 /// <summary>
-/// Optimizer updates, each one launch over the whole flat parameter buffer (grid-stride, see <see cref="Shares"/>), as in PyTorch:
+/// Optimizer updates, each one launch over the whole flat parameter buffer (grid-stride, see <see cref="Partition"/>), as in PyTorch:
 ///   Adam:  g ← g + λθ;  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − lr·(m/c₁)/(√(v/c₂) + ε)
 ///   AdamW: θ ← θ(1 − lr·λ) first, then the Adam step without λ in g.
 ///   SGD:   g ← g + λθ;  b ← μb + g;  θ ← θ − lr·b.
-/// Each thread also counts the non-finite gradients in its share into faults[thread], so a NaN or infinity
-/// is noticed in the same launch, without a separate pass or atomics.
+/// Each thread also counts the non-finite gradients in its share and adds its count into faults[0] with an
+/// integer atomic (exact in any order), so a NaN or infinity is noticed in the same launch and the host reads
+/// one value, with the loss terms (<see cref="Reductions"/> moves it there and resets it).
 /// </summary>
 public static class Optimizers
 {
@@ -39,9 +40,9 @@ public static class Optimizers
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         int bad = 0;
-        var share = s.Parameters;
-        for (int run = share.Start(thread); run < share.Length; run = share.Next(run))
-            for (int i = run; i < share.End(run); i++)
+        var items = s.Items;
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int i = run; i < items.End(run); i++)
             {
                 float theta = parameters[i], g = gradients[i];
                 if (!XMath.IsFinite(g)) bad++;
@@ -53,16 +54,16 @@ public static class Optimizers
                 v[i] = vi;
                 parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
             }
-        faults[thread] = bad;
+        if (bad > 0) Atomic.Add(ref faults[0], bad);
     }
 
     public static void SgdMomentum(Index1D thread, SgdStep s,
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
     {
         int bad = 0;
-        var share = s.Parameters;
-        for (int run = share.Start(thread); run < share.Length; run = share.Next(run))
-            for (int i = run; i < share.End(run); i++)
+        var items = s.Items;
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int i = run; i < items.End(run); i++)
             {
                 if (!XMath.IsFinite(gradients[i])) bad++;
                 float g = gradients[i] + s.WeightDecay * parameters[i];
@@ -70,6 +71,6 @@ public static class Optimizers
                 velocity[i] = b;
                 parameters[i] -= s.LearningRate * b;
             }
-        faults[thread] = bad;
+        if (bad > 0) Atomic.Add(ref faults[0], bad);
     }
 }

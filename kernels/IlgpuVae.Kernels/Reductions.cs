@@ -5,13 +5,20 @@ namespace IlgpuVae.Kernels;
 /// <summary>Index of each scalar in the loss-terms buffer.</summary>
 public static class Term
 {
-    public const int Recon = 0, Kl = 1, Mmd = 2, Loss = 3, Count = 4;
+    /// <summary>The three terms and the loss: the per-image means of the batch.</summary>
+    public const int Recon = 0, Kl = 1, Mmd = 2, Loss = 3;
+    /// <summary>Non-finite gradients the optimizer saw in the step (0 without an optimizer step).</summary>
+    public const int Faults = 4;
+    /// <summary>Entries of the terms buffer; the totals buffer holds the first <see cref="Summed"/>.</summary>
+    public const int Count = 5, Summed = 4;
 }
 
-/// <summary>The weights that turn the three terms into the loss.</summary>
+/// <summary>The weights that turn the three terms into the loss, and how many partials each term has.</summary>
 public struct LossWeights
 {
     public int B;
+    /// <summary>KL partials: one per code element, B·k.</summary>
+    public int KlTerms;
     /// <summary>B + M: how many MMD row shares there are (0 when the MMD is not computed).</summary>
     public int MmdRows;
     /// <summary>1 − α and α + λ − 1.</summary>
@@ -19,29 +26,52 @@ public struct LossWeights
 }
 
 /// <summary>
-/// Reductions of per-row partial sums into the scalar loss terms. They run in one thread and a fixed
-/// order, in double, so the result does not depend on the launch shape and repeats bit for bit —
-/// unlike float atomics, whose order varies.
+/// The end of a step: the partial sums of the likelihood (per row), the KL (per code element) and the MMD
+/// (per row of [z; p]) become terms[Recon, Kl, Mmd, Loss] = Σnll/B, Σkl/B, Σmmd and the weighted loss,
+/// terms[Faults] takes the optimizer's count of non-finite gradients (and resets it for the next step), and
+/// the four terms are added into totals (per-epoch sums, each weighted by B). In double and in one fixed
+/// order, so the result does not depend on the launch shape and repeats bit for bit — unlike float atomics.
+/// The CPU accelerator sums in one thread (<see cref="LossTerms"/>); GPUs in one group, each thread a
+/// strided share and then a fixed tree (<see cref="LossTermsGrouped"/>).
 /// </summary>
 public static class Reductions
 {
-    /// <summary>
-    /// terms[Recon] = Σ nll/B, terms[Kl] = Σ kl/B, terms[Mmd] = Σ mmdRows, terms[Loss] = their weighted sum;
-    /// the terms are also added into <paramref name="totals"/> (per-epoch sums, one per term).
-    /// </summary>
     public static void LossTerms(Index1D unused, LossWeights w,
-        ArrayView<double> nllRows, ArrayView<double> klRows, ArrayView<double> mmdRows,
+        ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows, ArrayView<int> faults,
+        ArrayView<double> terms, ArrayView<double> totals) =>
+        Finish(w, Sum(nllRows, w.B), Sum(klTerms, w.KlTerms), Sum(mmdRows, w.MmdRows), faults, terms, totals);
+
+    public static void LossTermsGrouped(LossWeights w,
+        ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows, ArrayView<int> faults,
         ArrayView<double> terms, ArrayView<double> totals)
     {
-        double recon = Sum(nllRows, w.B) / w.B;
-        double kl = Sum(klRows, w.B) / w.B;
-        double mmd = Sum(mmdRows, w.MmdRows);
+        var scratch = SharedMemory.GetDynamic<double>();
+        double nll = GroupReductions.Sum(StridedPart(nllRows, w.B), scratch);
+        double kl = GroupReductions.Sum(StridedPart(klTerms, w.KlTerms), scratch);
+        double mmd = GroupReductions.Sum(StridedPart(mmdRows, w.MmdRows), scratch);
+        if (Group.IdxX == 0) Finish(w, nll, kl, mmd, faults, terms, totals);
+    }
+
+    static void Finish(LossWeights w, double nll, double kl, double mmd, ArrayView<int> faults,
+        ArrayView<double> terms, ArrayView<double> totals)
+    {
+        double recon = nll / w.B, klMean = kl / w.B;
         terms[Term.Recon] = recon;
-        terms[Term.Kl] = kl;
+        terms[Term.Kl] = klMean;
         terms[Term.Mmd] = mmd;
-        terms[Term.Loss] = recon + w.Kl * kl + w.Mmd * mmd;
-        for (int t = 0; t < Term.Count; t++)
+        terms[Term.Loss] = recon + w.Kl * klMean + w.Mmd * mmd;
+        terms[Term.Faults] = faults[0];
+        faults[0] = 0;
+        for (int t = 0; t < Term.Summed; t++)
             totals[t] += terms[t] * w.B;
+    }
+
+    /// <summary>This thread's share of values[0..n): elements t, t + T, … in order.</summary>
+    static double StridedPart(ArrayView<double> values, int n)
+    {
+        double s = 0;
+        for (int i = Group.IdxX; i < n; i += Group.DimX) s += values[i];
+        return s;
     }
 
     /// <summary>Σ values[0..n) in index order.</summary>

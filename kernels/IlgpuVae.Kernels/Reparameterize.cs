@@ -1,49 +1,74 @@
 using ILGPU;
-using ILGPU.Algorithms;
 
 namespace IlgpuVae.Kernels;
 
+/// <summary>The shape of a reparameterization launch, and where ε comes from.</summary>
+public struct ReparameterizeProblem
+{
+    public int Latent;
+    /// <summary>1: draw ε[i] = N(0, 1) draw i of <see cref="Key"/> and store it; 0: read the ε already in place.</summary>
+    public int DrawNoise;
+    public ulong Key;
+    /// <summary>The B·k elements among the launch's threads.</summary>
+    public Partition Items;
+}
+
 /// <summary>
-/// The Gaussian heads and the reparameterization trick, with the analytic KL term fused in.
+/// The Gaussian heads and the reparameterization trick, with the noise draw and the analytic KL term fused in.
 /// heads [B, 2k] is the encoder's last layer: μ = heads[:, :k], log σ² = heads[:, k:] (the two PyTorch heads
 /// encoder.mu and encoder.logvar laid side by side, so one product computes both).
-///   z = μ + exp(½·log σ²)·ε,  ε [B, k] (drawn by <see cref="CounterRng"/> or supplied),
-///   KL row b = ½ Σⱼ (μ² + σ² − 1 − log σ²)  (<see cref="Divergences.GaussianKl"/>).
+///   z = μ + exp(½·log σ²)·ε,  ε [B, k] (drawn by <see cref="CounterRng"/> here, or supplied),
+///   KL element (b, j) = ½(μ² + σ² − 1 − log σ²)  (<see cref="Divergences.GaussianKl"/>), summed by the loss reduction.
+/// Both directions are element-wise over the B·k codes (grid-stride, neighbouring threads on neighbouring
+/// elements), the same kernels on every backend.
 /// </summary>
 public static class Reparameterize
 {
-    /// <summary>z and the per-row KL (accumulated in double); one thread per batch row.</summary>
-    public static void Forward(Index1D b, int latent,
-        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klRows)
+    /// <summary>z, ε (when drawn) and the per-element KL in double.</summary>
+    public static void Forward(Index1D thread, ReparameterizeProblem p,
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
-        double kl = 0;
-        for (int j = 0; j < latent; j++)
-        {
-            float mu = heads[b * 2 * latent + j];
-            float logVar = heads[b * 2 * latent + latent + j];
-            z[b * latent + j] = mu + XMath.Exp(0.5f * logVar) * eps[b * latent + j];
-            kl += Divergences.GaussianKl(mu, logVar);
-        }
-        klRows[b] = kl;
+        var s = p.Items;
+        int k = p.Latent;
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            for (int i = run; i < s.End(run); i++)
+            {
+                int b = i / k, mu = i + b * k, logVar = mu + k;
+                float e;
+                if (p.DrawNoise != 0)
+                {
+                    e = CounterRng.Normal(p.Key, i);
+                    eps[i] = e;
+                }
+                else e = eps[i];
+                z[i] = heads[mu] + DeviceMath.Exp(0.5f * heads[logVar]) * e;
+                klTerms[i] = Divergences.GaussianKl(heads[mu], heads[logVar]);
+            }
     }
 
     /// <summary>
-    /// ∂L/∂heads from ∂L/∂z and the KL weight, grid-stride over the B·k elements:
-    ///   ∂L/∂μ = dz + w·μ,   ∂L/∂log σ² = dz·ε·½σ + w·½(σ² − 1),
-    /// where <paramref name="klGradScale"/> w = (1 − α)/B is the KL term's weight over the batch mean.
+    /// ∂L/∂heads from ∂L/∂z and the KL weight, grid-stride over the B·k elements (see <see cref="BackwardElement"/>).
     /// </summary>
-    public static void Backward(Index1D thread, Shares s, int latent, float klGradScale,
+    public static void Backward(Index1D thread, Partition s, int latent, float klGradScale,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
             for (int i = run; i < s.End(run); i++)
-            {
-                int b = i / latent, j = i - b * latent;
-                int mu = b * 2 * latent + j, logVar = mu + latent;
-                float halfSigma = 0.5f * XMath.Exp(0.5f * heads[logVar]);
-                float g = dz[i];
-                dHeads[mu] = g + klGradScale * Divergences.GaussianKlGradMu(heads[mu]);
-                dHeads[logVar] = g * eps[i] * halfSigma + klGradScale * Divergences.GaussianKlGradLogVar(heads[logVar]);
-            }
+                BackwardElement(i, latent, klGradScale, dz[i], heads, eps, dHeads);
+    }
+
+    /// <summary>
+    /// Element i = (b, j) of the backward, given its complete ∂L/∂z:
+    ///   ∂L/∂μ = dz + w·μ,   ∂L/∂log σ² = dz·ε·½σ + w·½(σ² − 1),
+    /// where <paramref name="klGradScale"/> w = (1 − α)/B is the KL term's weight over the batch mean.
+    /// The MMD kernels call it too, once a code row's gradient is complete.
+    /// </summary>
+    public static void BackwardElement(int i, int latent, float klGradScale, float dz,
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dHeads)
+    {
+        int b = i / latent, mu = i + b * latent, logVar = mu + latent;
+        float halfSigma = 0.5f * DeviceMath.Exp(0.5f * heads[logVar]);
+        dHeads[mu] = dz + klGradScale * Divergences.GaussianKlGradMu(heads[mu]);
+        dHeads[logVar] = dz * eps[i] * halfSigma + klGradScale * Divergences.GaussianKlGradLogVar(heads[logVar]);
     }
 }

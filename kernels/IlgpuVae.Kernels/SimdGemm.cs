@@ -19,19 +19,28 @@ public static class SimdGemm
     /// <summary>Rows of C one thread's band is made of (the micro-tile height).</summary>
     public const int RowBlock = 4;
 
-    /// <summary>How many threads a launch of <paramref name="p"/> uses: one band each, at most <paramref name="maxThreads"/>.</summary>
+    /// <summary>
+    /// How many threads a launch of <paramref name="p"/> uses: one band each, at most <paramref name="maxThreads"/>;
+    /// none for a problem without rows.
+    /// </summary>
     public static int Threads(GemmProblem p, int maxThreads) =>
-        Math.Max(1, Math.Min(maxThreads, GemmProblem.DivUp(p.M, RowBlock)));
+        p.M <= 0 ? 0 : Math.Max(1, Math.Min(maxThreads, GemmProblem.DivUp(p.M, RowBlock)));
+
+    /// <summary>Rows [m0, m1) of C that <paramref name="thread"/> owns: whole row blocks, split evenly.</summary>
+    public static (int M0, int M1) Band(int thread, GemmProblem p)
+    {
+        int blocks = GemmProblem.DivUp(p.M, RowBlock);
+        int m0 = (int)((long)blocks * thread / p.Threads) * RowBlock;
+        int m1 = (int)((long)blocks * (thread + 1) / p.Threads) * RowBlock;
+        return (m0, m1 > p.M ? p.M : m1);
+    }
 
     /// <summary>This thread's band of rows: the product, then the epilogue on each of its outputs.</summary>
     public static void Run<TEpilogue>(int thread, GemmProblem p,
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
         where TEpilogue : struct, IGemmEpilogue
     {
-        int blocks = GemmProblem.DivUp(p.M, RowBlock);
-        int m0 = (int)((long)blocks * thread / p.Threads) * RowBlock;
-        int m1 = (int)((long)blocks * (thread + 1) / p.Threads) * RowBlock;
-        if (m1 > p.M) m1 = p.M;
+        var (m0, m1) = Band(thread, p);
         if (m0 >= m1) return;
         ProductRows(p, m0, m1, a, b, c);
 
@@ -56,4 +65,13 @@ public static class SimdGemm
         else if (p.BCol == 1) SimdTiles.BroadcastRows(p, m0, m1, ref ra, ref rb, ref rc);
         else SimdTiles.ScalarRows(p, m0, m1, ref ra, ref rb, ref rc);
     }
+
+    /// <summary>
+    /// sums[m] = Σₖ A(m, k) for rows m0 ≤ m &lt; m1 (the bias gradient beside dW = dPreᵀ·x), in k order;
+    /// vectorized along m when A's rows are adjacent (ARow = 1). Unchecked, as <see cref="ProductRows"/>.
+    /// </summary>
+    [External("ilgpuvae_simd_row_sums")]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RowSums(GemmProblem p, int m0, int m1, ArrayView<float> a, ArrayView<float> sums) =>
+        SimdTiles.RowSums(p, m0, m1, ref a[0], ref sums[0]);
 }

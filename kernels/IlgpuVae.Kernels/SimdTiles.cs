@@ -145,6 +145,29 @@ static class SimdTiles
             At(ref c, m * p.N + n) = ScalarDot(p, m, n, ref a, ref b);
     }
 
+    // ---- row sums of A ---------------------------------------------------------------------------------------
+
+    /// <summary>sums[m] = Σₖ A(m, k) for m0 ≤ m &lt; m1; a vector of adjacent rows at a time when ARow = 1.</summary>
+    public static void RowSums(GemmProblem p, int m0, int m1, ref float a, ref float sums)
+    {
+        int m = m0;
+        if (p.ARow == 1)
+            for (; m + W <= m1; m += W)
+            {
+                Vector<float> acc = default;
+                for (int k = 0; k < p.K; k++)
+                    acc += Load(ref a, p.AOffset + k * p.ACol + m);
+                acc.StoreUnsafe(ref sums, (nuint)m);
+            }
+        for (; m < m1; m++)
+        {
+            float sum = 0f;
+            for (int k = 0; k < p.K; k++)
+                sum += At(ref a, p.AOffset + m * p.ARow + k * p.ACol);
+            At(ref sums, m) = sum;
+        }
+    }
+
     // ---- any other layout ---------------------------------------------------------------------------------
 
     public static void ScalarRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)

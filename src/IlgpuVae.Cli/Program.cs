@@ -19,6 +19,7 @@ public static class Program
             DevicesCommand.Create(output),
             BenchCommand.Create(output),
             GoldenCommand.Create(output),
+            KernelsCommand.Create(output),
         };
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try

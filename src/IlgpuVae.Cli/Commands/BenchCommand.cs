@@ -1,12 +1,16 @@
 using System.CommandLine;
 using System.Text.Json;
+using IlgpuVae.Benchmarking;
 using IlgpuVae.Compute;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
 
 namespace IlgpuVae.Cli.Commands;
 
-/// <summary><c>bench</c>: training-step speed per accelerator and batch size, as a table and as JSON.</summary>
+/// <summary>
+/// <c>bench</c>: training-step speed per accelerator, kernel choice and batch size, with launches per step, the
+/// launch floor, and the dense products against the device's FP32 peak — a table and the same numbers as JSON.
+/// </summary>
 static class BenchCommand
 {
     public static Command Create(TextWriter output)
@@ -14,18 +18,19 @@ static class BenchCommand
         var devices = new Option<string>("--device") { Description = "Comma-separated devices to measure (auto, cpu, cuda, opencl)", DefaultValueFactory = _ => "auto" };
         var kernels = new Option<string>("--kernels")
         {
-            Description = "Comma-separated dense kernels to measure: fastest (the CPU's vector units on the CPU accelerator), portable (the tiles every accelerator runs)",
+            Description = "Comma-separated kernel sets to measure: fastest (each device's own), portable (exactly a GPU's kernels and launch shapes, on any device)",
             DefaultValueFactory = _ => "fastest",
         };
         var batches = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "128" };
         var steps = new Option<int>("--steps") { Description = "Timed steps per measurement (after the first)", DefaultValueFactory = _ => 20 };
+        var warmUp = new Option<double>("--warmup") { Description = "Seconds of untimed steps before timing (at least one step)", DefaultValueFactory = _ => 1.0 };
         var model = new Option<string>("--model") { Description = "Objective preset", DefaultValueFactory = _ => "vae" };
         var hidden = new Option<string>("--hidden") { Description = "Hidden sizes", DefaultValueFactory = _ => "400" };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => 20 };
         var outFile = new Option<string>("--out") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
         var command = new Command("bench", "Measure training steps per second of the 784-400-20 VAE (or --hidden/--latent) per device and batch size.")
         {
-            devices, kernels, batches, steps, model, hidden, latent, outFile,
+            devices, kernels, batches, steps, warmUp, model, hidden, latent, outFile,
         };
         command.SetAction(parse =>
         {
@@ -34,18 +39,23 @@ static class BenchCommand
             var results = new List<StepTiming>();
             var choices = ParseKernels(parse.GetValue(kernels)!);
             var batchSizes = TrainCommand.ParseSizes(parse.GetValue(batches)!, "--batch-sizes");
-            output.WriteLine($"{"device",-8} {"kernels",-9} {"batch",6} {"first step s",13} {"median ms",10} {"images/s",10}");
+            var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
+            output.WriteLine($"{"device",-8} {"kernels",-9} {"batch",6} {"first s",8} {"median ms",10} {"images/s",10} {"launches",9} {"floor ms",9} {"fwd GFLOP/s",12} {"bwd GFLOP/s",12} {"% peak",7}");
             foreach (var name in parse.GetValue(devices)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 foreach (var choice in choices)
                 {
                     using var device = ComputeDevice.Open(name, choice);
                     foreach (int batch in batchSizes)
                     {
-                        var t = StepBenchmark.Measure(device, spec, parse.GetValue(model)!, batch, parse.GetValue(steps));
+                        var t = StepBenchmark.Measure(device, spec, parse.GetValue(model)!, batch, parse.GetValue(steps), warm);
                         results.Add(t);
-                        output.WriteLine($"{t.Device,-8} {t.Kernels,-9} {t.BatchSize,6} {t.FirstStepSeconds,13:F2} {t.MedianStepMilliseconds,10:F2} {t.ImagesPerSecond,10:F0}");
+                        string share = t.ProductsShareOfPeak is { } p ? $"{100 * p:F1}" : "-";
+                        output.WriteLine($"{t.Device,-8} {t.Kernels,-9} {t.BatchSize,6} {t.FirstStepSeconds,8:F2} {t.MedianStepMilliseconds,10:F2} {t.ImagesPerSecond,10:F0} " +
+                            $"{t.LaunchesPerStep,9:F0} {t.LaunchFloorMilliseconds,9:F3} {t.Products.ForwardGflops,12:F1} {t.Products.LayerBackwardGflops,12:F1} {share,7}");
                     }
                 }
+            foreach (var t in results.Where(t => t.PeakFormula is not null).DistinctBy(t => t.Device))
+                output.WriteLine($"{t.Device} FP32 peak {t.PeakGflops:F0} GFLOP/s = {t.PeakFormula}; % peak is the forward product's share.");
             AtomicWrite.ReplaceText(parse.GetValue(outFile)!, JsonSerializer.Serialize(results, RunConfig.Json));
             output.WriteLine($"Wrote {Path.GetFullPath(parse.GetValue(outFile)!)}");
             return 0;

@@ -11,36 +11,57 @@ namespace IlgpuVae.Compute;
 public enum DeviceKind { Cpu, Cuda, OpenCL }
 
 /// <summary>
-/// Which dense-product kernels a device runs: the fastest it has (on the CPU accelerator, <c>SimdGemm</c>'s
-/// vector code), or the portable register-tiled ones every accelerator runs (for comparison and tests).
+/// Which kernels a device runs: the fastest it has (<see cref="CpuKernels"/> on the CPU accelerator,
+/// <see cref="GpuKernels"/> on a GPU), or <see cref="Portable"/>: exactly the kernels and launch rules a GPU
+/// gets, on any accelerator — on the CPU, one shaped like a GPU — so the GPU path is checked without a GPU.
 /// </summary>
 public enum KernelChoice { Fastest, Portable }
 
 /// <summary>
-/// One ILGPU accelerator with its context and the kernels loaded on it (compiled once, on first use of
-/// the device). Choose with <see cref="Open"/>: "auto" takes CUDA, then OpenCL, then the CPU accelerator.
+/// One ILGPU accelerator with its context and the kernels loaded on it (compiled once — to PTX or OpenCL C and
+/// then by the driver on a GPU, to ILGPU's CPU code on the CPU accelerator — on first use of the device).
+/// Choose with <see cref="Open"/>: "auto" takes CUDA, then OpenCL, then the CPU accelerator.
 /// </summary>
 public sealed class ComputeDevice : IDisposable
 {
+    /// <summary>
+    /// The CPU accelerator the app opens: two simulated threads per group and one multiprocessor per two
+    /// hardware threads — each simulated thread is an OS thread, and launches cost less with fewer of them.
+    /// </summary>
+    static CPUDevice FastCpu => new(2, 1, Math.Max(1, Environment.ProcessorCount / 2));
+
+    /// <summary>
+    /// The CPU accelerator for <see cref="KernelChoice.Portable"/>: warps of 32 and groups of up to 256 threads,
+    /// as a GPU has, so <see cref="GpuLaunchShape.For"/> gives it a GPU's shapes. Each barrier costs
+    /// milliseconds here (256 OS threads): it is for checking, not for speed.
+    /// </summary>
+    static CPUDevice GpuShapedCpu => new(32, 8, 1);
+
     readonly Context context;
+    readonly GpuLaunchShape? launchShape;
     KernelSet? kernels;
 
     public Accelerator Accelerator { get; }
     public DeviceKind Kind { get; }
-    public KernelChoice KernelChoice { get; private set; }
+    public KernelChoice KernelChoice { get; }
     public string Name => Accelerator.Name;
+    /// <summary>The device as <c>--device</c> names it: cpu, cuda:N, opencl:N.</summary>
+    public string Spec { get; }
 
-    /// <summary>Whether the dense products run on the CPU's vector units (<c>SimdGemm</c>).</summary>
-    public bool UsesVectorProducts => Kind == DeviceKind.Cpu && KernelChoice == KernelChoice.Fastest;
+    /// <summary>Whether this device runs <see cref="GpuKernels"/>: on a GPU, or anywhere with <see cref="KernelChoice.Portable"/>.</summary>
+    public bool RunsGpuKernels => Kind != DeviceKind.Cpu || KernelChoice == KernelChoice.Portable;
 
-    /// <summary>Kernels, loaded (and on a GPU, JIT-compiled) when first asked for.</summary>
-    public KernelSet Kernels => kernels ??= new KernelSet(this);
+    /// <summary>The backend's kernels, loaded and compiled when first asked for.</summary>
+    public KernelSet Kernels => kernels ??= RunsGpuKernels ? new GpuKernels(this, launchShape) : new CpuKernels(this);
 
-    ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind)
+    ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, int index, KernelChoice choice, GpuLaunchShape? launchShape = null)
     {
+        Spec = kind == DeviceKind.Cpu ? "cpu" : $"{(kind == DeviceKind.Cuda ? "cuda" : "opencl")}:{index}";
         this.context = context;
+        this.launchShape = launchShape;
         Accelerator = accelerator;
         Kind = kind;
+        KernelChoice = choice;
     }
 
     /// <summary>
@@ -49,63 +70,43 @@ public sealed class ComputeDevice : IDisposable
     /// </summary>
     public static ComputeDevice Open(string spec = "auto", KernelChoice kernels = KernelChoice.Fastest)
     {
-        var device = OpenSpec(spec);
-        device.KernelChoice = kernels;
-        return device;
-    }
-
-    static ComputeDevice OpenSpec(string spec)
-    {
         var (kindName, index) = ParseSpec(spec);
-        var context = CreateContext();
+        var cpu = kernels == KernelChoice.Portable ? GpuShapedCpu : FastCpu;
+        if (kindName == "cpu") return OpenCpu(cpu, kernels);
+        var context = CreateContext(FastCpu);
         try
         {
-            return kindName switch
+            var device = kindName switch
             {
-                "auto" => OpenAuto(context),
-                "cpu" => new ComputeDevice(context, context.GetCPUDevice(0).CreateAccelerator(context), DeviceKind.Cpu),
-                "cuda" => OpenIndexed(context, DeviceKind.Cuda, index),
-                _ => OpenIndexed(context, DeviceKind.OpenCL, index),
+                "auto" => OpenFirstGpu(context, kernels),
+                "cuda" => OpenIndexed(context, DeviceKind.Cuda, index, kernels),
+                _ => OpenIndexed(context, DeviceKind.OpenCL, index, kernels),
             };
+            if (device is not null) return device;
         }
         catch
         {
             context.Dispose();
             throw;
         }
+        context.Dispose();
+        return OpenCpu(cpu, kernels);
     }
 
     /// <summary>
-    /// The threads to launch for <paramref name="work"/> independent items of a grid-stride kernel. The CPU
-    /// accelerator pays about a microsecond per simulated thread, so it gets a few per hardware thread;
-    /// a GPU gets enough to fill every multiprocessor.
+    /// A CPU accelerator of the given shape running <paramref name="kernels"/>, with <paramref name="launchShape"/>
+    /// instead of the GPU kernels' derived sizes (tests use small shapes to cross many tile edges cheaply).
     /// </summary>
-    public int LaunchThreads(long work)
+    internal static ComputeDevice OpenCpu(CPUDevice shape, KernelChoice kernels, GpuLaunchShape? launchShape = null)
     {
-        long cap = 4L * Accelerator.MaxNumThreads;
-        return (int)Math.Max(1, Math.Min(work, cap));
-    }
-
-    /// <summary>
-    /// How a grid-stride launch deals out <paramref name="length"/> items (<see cref="Kernels.Shares"/>): on a
-    /// GPU, <see cref="LaunchThreads"/> threads taking one item in turn; on the CPU accelerator, one run of
-    /// whole cache lines per hardware thread — interleaved items had both cores writing into the same lines,
-    /// which made the optimizer step 1.7× slower — and fewer threads when there are few items.
-    /// </summary>
-    public Kernels.Shares Shares(int length)
-    {
-        if (Kind != DeviceKind.Cpu)
-            return new Kernels.Shares { Length = length, Threads = LaunchThreads(length), Chunk = 1 };
-        const int cacheLine = 16, fewestPerThread = 1024;
-        int threads = Math.Clamp((length + fewestPerThread - 1) / fewestPerThread, 1, Accelerator.MaxNumThreads);
-        int chunk = ((length + threads - 1) / threads + cacheLine - 1) / cacheLine * cacheLine;
-        return new Kernels.Shares { Length = length, Threads = threads, Chunk = Math.Max(chunk, cacheLine) };
+        var context = CreateContext(shape);
+        return new ComputeDevice(context, context.GetCPUDevice(0).CreateAccelerator(context), DeviceKind.Cpu, 0, kernels, launchShape);
     }
 
     /// <summary>Every accelerator ILGPU sees, which one "auto" would pick, and why any was refused.</summary>
     public static IReadOnlyList<DeviceReport> Survey()
     {
-        using var context = CreateContext();
+        using var context = CreateContext(FastCpu);
         var reports = new List<DeviceReport>();
         foreach (var kind in new[] { DeviceKind.Cuda, DeviceKind.OpenCL, DeviceKind.Cpu })
         {
@@ -128,12 +129,13 @@ public sealed class ComputeDevice : IDisposable
         return reports.Select(r => r with { IsAutoChoice = ReferenceEquals(r, pick) }).ToList();
     }
 
-    static Context CreateContext() => Context.Create(builder => builder
-        // Few simulated threads per group: each is an OS thread, and launches cost less with fewer of them.
-        .CPU(new CPUDevice(2, 1, Math.Max(1, Environment.ProcessorCount / 2)))
+    static Context CreateContext(CPUDevice cpu) => Context.Create(builder => builder
+        .CPU(cpu)
         .Cuda()
         // Ask for every OpenCL device, so an unsuitable one is refused with ILGPU's reason, not hidden.
         .OpenCL(_ => true)
+        // Profiling markers are the events the training loop waits on for a step's loss, a step late.
+        .Profiling()
         .EnableAlgorithms());
 
     static List<Device> DevicesOf(Context context, DeviceKind kind)
@@ -148,15 +150,17 @@ public sealed class ComputeDevice : IDisposable
         return list;
     }
 
-    static ComputeDevice OpenAuto(Context context)
+    /// <summary>The first CUDA, then OpenCL device ILGPU accepts; null when there is none.</summary>
+    static ComputeDevice? OpenFirstGpu(Context context, KernelChoice choice)
     {
         foreach (var kind in new[] { DeviceKind.Cuda, DeviceKind.OpenCL })
         {
-            foreach (var device in DevicesOf(context, kind))
+            var devices = DevicesOf(context, kind);
+            for (int i = 0; i < devices.Count; i++)
             {
                 try
                 {
-                    return new ComputeDevice(context, device.CreateAccelerator(context), kind);
+                    return new ComputeDevice(context, devices[i].CreateAccelerator(context), kind, i, choice);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -164,10 +168,10 @@ public sealed class ComputeDevice : IDisposable
                 }
             }
         }
-        return new ComputeDevice(context, context.GetCPUDevice(0).CreateAccelerator(context), DeviceKind.Cpu);
+        return null;
     }
 
-    static ComputeDevice OpenIndexed(Context context, DeviceKind kind, int index)
+    static ComputeDevice OpenIndexed(Context context, DeviceKind kind, int index, KernelChoice choice)
     {
         var devices = DevicesOf(context, kind);
         string name = kind == DeviceKind.Cuda ? "cuda" : "opencl";
@@ -180,7 +184,7 @@ public sealed class ComputeDevice : IDisposable
                 $"Device '{name}:{index}' does not exist: there are {devices.Count} {name} device(s), numbered from 0. Use one of those, or --device cpu.");
         try
         {
-            return new ComputeDevice(context, devices[index].CreateAccelerator(context), kind);
+            return new ComputeDevice(context, devices[index].CreateAccelerator(context), kind, index, choice);
         }
         catch (Exception e) when (e is not OutOfMemoryException and not DeviceUnavailableException)
         {
@@ -203,6 +207,9 @@ public sealed class ComputeDevice : IDisposable
         return (kind, index);
     }
 
+    /// <summary>"cuda:0 (NVIDIA H200)", "cpu (CPUAccelerator)": the device in messages.</summary>
+    public string Describe() => $"{Spec} ({Name})";
+
     public void Synchronize() => Accelerator.Synchronize();
 
     public void Dispose()
@@ -223,3 +230,9 @@ public sealed record DeviceReport(DeviceKind Kind, int Index, string Name, long 
 
 /// <summary>The requested accelerator is unknown, absent or refused; the message says which and what to do.</summary>
 public sealed class DeviceUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The device failed under a valid request: out of memory, gone, or a launch that did not run. The message names
+/// the device, what was asked for, and what to do (a smaller batch, another device).
+/// </summary>
+public sealed class DeviceFaultException(string message, Exception? inner = null) : Exception(message, inner);

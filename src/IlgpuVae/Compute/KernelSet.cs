@@ -5,72 +5,77 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Compute;
 
 /// <summary>
-/// Every kernel of <c>IlgpuVae.Kernels</c>, loaded once on one accelerator, behind host methods that check
-/// their arguments (a kernel cannot throw) and choose the launch size. Parameter order follows the kernels:
-/// sizes and scalars, inputs, outputs.
+/// Every kernel of <c>IlgpuVae.Kernels</c> one accelerator runs, loaded once, behind host methods that check
+/// their arguments (a kernel cannot throw) and choose the launch size. The choice of backend is this one seam:
+/// <see cref="CpuKernels"/> (the CPU accelerator: vector products, a thread per row) or <see cref="GpuKernels"/>
+/// (shared-memory tiles and group reductions, for CUDA and OpenCL — and for any accelerator with
+/// <c>--kernels portable</c>), picked once when the device opens. This base class holds the element-wise
+/// kernels both run alike, with the backend's <see cref="Partition"/> for grid-stride launches.
+/// Parameter order follows the kernels: sizes and scalars, inputs, outputs.
 /// </summary>
-public sealed class KernelSet
+public abstract class KernelSet
 {
-    readonly ComputeDevice device;
-    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseForward;
-    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardInput;
-    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>> denseBackwardWeight;
-    readonly Action<Index1D, Shares, int, ArrayView<float>, ArrayView<float>> denseBackwardBias;
-    // The vector kernels (SimdGemm) run the dense products on the CPU accelerator; null on GPUs, where the
-    // portable tiles run (and on the CPU when the portable kernels are asked for).
-    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? denseForwardSimd;
-    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>? denseBackwardInputSimd;
-    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>? denseBackwardWeightSimd;
-    readonly Action<Index1D, Shares, ulong, ArrayView<float>> fillNormal;
-    readonly Action<Index1D, Shares, ulong, float, float, ArrayView<float>> fillUniform;
-    readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
-    readonly Action<Index1D, Shares, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
-    readonly Action<Index1D, int, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> bernoulli;
-    readonly Action<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> gaussian;
-    readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> mmdRows;
-    readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly List<Delegate> launchers = [];
+    readonly Action<Index1D, Partition, ulong, ArrayView<float>> fillNormal;
+    readonly Action<Index1D, Partition, ulong, float, float, ArrayView<float>> fillUniform;
+    readonly Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
+    readonly Action<Index1D, Partition, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
     readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> sgd;
     readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
     readonly Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> importanceSamples;
     readonly Action<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>> importanceWeights;
-    readonly Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
-    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
-    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
+    readonly Action<Index1D, int> empty;
 
-    internal KernelSet(ComputeDevice device)
+    private protected KernelSet(ComputeDevice device)
     {
-        this.device = device;
-        var a = device.Accelerator;
-        denseForward = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.Forward);
-        denseBackwardInput = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInput);
-        denseBackwardWeight = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardWeight);
-        denseBackwardBias = a.LoadAutoGroupedStreamKernel<Index1D, Shares, int, ArrayView<float>, ArrayView<float>>(Dense.BackwardBias);
-        if (device.UsesVectorProducts)
-        {
-            denseForwardSimd = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardSimd);
-            denseBackwardInputSimd = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardInputSimd);
-            denseBackwardWeightSimd = a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardWeightSimd);
-        }
-        fillNormal = a.LoadAutoGroupedStreamKernel<Index1D, Shares, ulong, ArrayView<float>>(CounterRng.FillNormal);
-        fillUniform = a.LoadAutoGroupedStreamKernel<Index1D, Shares, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform);
-        reparameterize = a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(IlgpuVae.Kernels.Reparameterize.Forward);
-        reparameterizeBackward = a.LoadAutoGroupedStreamKernel<Index1D, Shares, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(IlgpuVae.Kernels.Reparameterize.Backward);
-        bernoulli = a.LoadAutoGroupedStreamKernel<Index1D, int, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Bernoulli);
-        gaussian = a.LoadAutoGroupedStreamKernel<Index1D, int, float, float, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Gaussian);
-        mmdRows = a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Divergences.MmdRows);
-        lossTerms = a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms);
-        adam = a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam);
-        sgd = a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum);
-        gather = a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather);
-        importanceSamples = a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples);
-        importanceWeights = a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights);
-        logMeanExp = a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp);
-        mutualInformation = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationShares);
-        dimensionStatistics = a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatistics);
+        Device = device;
+        var a = Accelerator;
+        fillNormal = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, ArrayView<float>>(CounterRng.FillNormal));
+        fillUniform = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform));
+        reparameterize = Load(a.LoadAutoGroupedStreamKernel<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Kernels.Reparameterize.Forward));
+        reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
+        adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam));
+        sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
+        gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather));
+        importanceSamples = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples));
+        importanceWeights = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights));
+        empty = Load(a.LoadAutoGroupedStreamKernel<Index1D, int>(EmptyKernel));
     }
 
-    // ---- dense layers -----------------------------------------------------------------------------------
+    public ComputeDevice Device { get; }
+
+    protected Accelerator Accelerator => Device.Accelerator;
+
+    /// <summary>Kernel launches so far on this set: <c>bench</c> reports their count per training step.</summary>
+    public long Launches { get; private set; }
+
+    /// <summary>The method of every kernel this set loaded, with whether it is explicitly grouped.</summary>
+    public IReadOnlyList<LoadedKernel> Loaded => launchers.Select(l =>
+    {
+        var compiled = l.GetCompiledKernel();
+        return new LoadedKernel(compiled.SourceMethod, compiled.IndexType == IndexType.KernelConfig);
+    }).ToList();
+
+    /// <summary>Keeps <paramref name="launcher"/> in <see cref="Loaded"/> and returns it.</summary>
+    private protected T Load<T>(T launcher) where T : Delegate
+    {
+        launchers.Add(launcher);
+        return launcher;
+    }
+
+    /// <summary>Counts one launch (every launching method calls it once per launch).</summary>
+    private protected void Launched() => Launches++;
+
+    /// <summary>How a grid-stride launch over <paramref name="length"/> items deals them out on this backend.</summary>
+    public abstract Partition Partition(int length);
+
+    /// <summary>One launch of a kernel that does nothing, one thread: the fixed cost of a launch (not counted in <see cref="Launches"/>).</summary>
+    public void Empty() => empty(1, 0);
+
+    static void EmptyKernel(Index1D index, int unused) { }
+
+    // ---- dense layers (per backend) --------------------------------------------------------------------------
 
     /// <summary>y[B, out] = act(x[B, in]·W[out, in]ᵀ + b[out]).</summary>
     public void DenseForward(int batch, int inputs, int outputs, Activation activation,
@@ -78,42 +83,34 @@ public sealed class KernelSet
     {
         Require(x, (long)batch * inputs, nameof(x)); Require(weight, (long)outputs * inputs, nameof(weight));
         Require(bias, outputs, nameof(bias)); Require(y, (long)batch * outputs, nameof(y));
-        var p = WithThreads(Dense.ForwardProblem(batch, inputs, outputs, activation));
-        (denseForwardSimd ?? denseForward)(p.Threads, p, x, weight, bias, y);
-    }
-
-    /// <summary>dPrevPre[B, in] = (dPre[B, out]·W) ⊙ act_prev'(x[B, in]).</summary>
-    public void DenseBackwardInput(int batch, int inputs, int outputs, Activation previousActivation,
-        ArrayView<float> dPre, ArrayView<float> weight, ArrayView<float> x, ArrayView<float> dPrevPre)
-    {
-        Require(dPre, (long)batch * outputs, nameof(dPre)); Require(weight, (long)outputs * inputs, nameof(weight));
-        if (previousActivation != Activation.Identity) Require(x, (long)batch * inputs, nameof(x));
-        Require(dPrevPre, (long)batch * inputs, nameof(dPrevPre));
-        var p = WithThreads(Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation));
-        (denseBackwardInputSimd ?? denseBackwardInput)(p.Threads, p, dPre, weight, x, dPrevPre);
-    }
-
-    /// <summary>dW[out, in] = dPreᵀ·x and db[out] = Σ_b dPre.</summary>
-    public void DenseBackwardParameters(int batch, int inputs, int outputs,
-        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> dWeight, ArrayView<float> dBias)
-    {
-        Require(dPre, (long)batch * outputs, nameof(dPre)); Require(x, (long)batch * inputs, nameof(x));
-        Require(dWeight, (long)outputs * inputs, nameof(dWeight)); Require(dBias, outputs, nameof(dBias));
-        var p = WithThreads(Dense.BackwardWeightProblem(batch, inputs, outputs));
-        (denseBackwardWeightSimd ?? denseBackwardWeight)(p.Threads, p, dPre, x, dWeight);
-        var columns = device.Shares(outputs);
-        denseBackwardBias(columns.Threads, columns, batch, dPre, dBias);
+        LaunchDenseForward(Dense.ForwardProblem(batch, inputs, outputs, activation), x, weight, bias, y);
+        Launched();
     }
 
     /// <summary>
-    /// <paramref name="p"/> with its launch size: a band of rows per hardware thread for the vector kernels,
-    /// enough 8×8 tiles per thread for the portable ones.
+    /// A layer's backward in one launch: dW[out, in] = dPreᵀ·x, db[out] = Σ_b dPre, and — unless
+    /// <paramref name="dPrevPre"/> is null (the first layer, whose input needs no gradient) —
+    /// dPrevPre[B, in] = (dPre·W) ⊙ act_prev'(x), with <paramref name="previousActivation"/> the activation
+    /// that produced x (Identity for a model input such as z).
     /// </summary>
-    GemmProblem WithThreads(GemmProblem p)
+    public void DenseBackward(int batch, int inputs, int outputs, Activation previousActivation,
+        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> weight,
+        ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float>? dPrevPre)
     {
-        p.Threads = device.UsesVectorProducts ? SimdGemm.Threads(p, device.Accelerator.MaxNumThreads) : device.LaunchThreads(p.Tiles);
-        return p;
+        Require(dPre, (long)batch * outputs, nameof(dPre)); Require(x, (long)batch * inputs, nameof(x));
+        Require(weight, (long)outputs * inputs, nameof(weight));
+        Require(dWeight, (long)outputs * inputs, nameof(dWeight)); Require(dBias, outputs, nameof(dBias));
+        if (dPrevPre is { } d) Require(d, (long)batch * inputs, nameof(dPrevPre));
+        var input = dPrevPre is null ? default : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation);
+        LaunchDenseBackward(Dense.BackwardWeightProblem(batch, inputs, outputs), input, dPre, x, weight, dWeight, dBias, dPrevPre ?? default);
+        Launched();
     }
+
+    private protected abstract void LaunchDenseForward(GemmProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y);
+
+    /// <summary><paramref name="input"/> has M = 0 when no input gradient is wanted.</summary>
+    private protected abstract void LaunchDenseBackward(GemmProblem weight, GemmProblem input, ArrayView<float> dPre, ArrayView<float> x,
+        ArrayView<float> w, ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre);
 
     // ---- random numbers ------------------------------------------------------------------------------------
 
@@ -122,8 +119,9 @@ public sealed class KernelSet
     {
         Require(output, length, nameof(output));
         if (length == 0) return;
-        var s = device.Shares(length);
+        var s = Partition(length);
         fillNormal(s.Threads, s, key, output);
+        Launched();
     }
 
     /// <summary>output[i] = draw i of U(low, high) under <paramref name="key"/>.</summary>
@@ -131,30 +129,42 @@ public sealed class KernelSet
     {
         Require(output, length, nameof(output));
         if (length == 0) return;
-        var s = device.Shares(length);
+        var s = Partition(length);
         fillUniform(s.Threads, s, key, low, high, output);
+        Launched();
     }
 
-    // ---- reparameterization, likelihood, divergences ---------------------------------------------------
+    // ---- reparameterization -------------------------------------------------------------------------------
 
-    /// <summary>z = μ + exp(½ log σ²)·ε and per-row KL, from heads [B, 2k].</summary>
-    public void Reparameterize(int batch, int latent,
-        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klRows)
+    /// <summary>
+    /// z = μ + exp(½ log σ²)·ε and the per-element KL, from heads [B, 2k]; with a <paramref name="noiseKey"/>,
+    /// ε is drawn in the same launch (draw i of that key) and stored in <paramref name="eps"/>, else read from it.
+    /// </summary>
+    public void Reparameterize(int batch, int latent, ulong? noiseKey,
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
-        Require(z, (long)batch * latent, nameof(z)); Require(klRows, batch, nameof(klRows));
-        reparameterize(batch, latent, heads, eps, z, klRows);
+        Require(z, (long)batch * latent, nameof(z)); Require(klTerms, (long)batch * latent, nameof(klTerms));
+        var p = new ReparameterizeProblem
+        {
+            Latent = latent, DrawNoise = noiseKey is null ? 0 : 1, Key = noiseKey ?? 0, Items = Partition(batch * latent),
+        };
+        reparameterize(p.Items.Threads, p, heads, eps, z, klTerms);
+        Launched();
     }
 
-    /// <summary>dHeads [B, 2k] from dz and the KL term's gradient weight (1 − α)/B.</summary>
+    /// <summary>dHeads [B, 2k] from dz and the KL term's gradient weight (1 − α)/B (used where no MMD launch does it).</summary>
     public void ReparameterizeBackward(int batch, int latent, float klGradScale,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
         Require(dz, (long)batch * latent, nameof(dz)); Require(dHeads, 2L * batch * latent, nameof(dHeads));
-        var s = device.Shares(batch * latent);
+        var s = Partition(batch * latent);
         reparameterizeBackward(s.Threads, s, latent, klGradScale, heads, eps, dz, dHeads);
+        Launched();
     }
+
+    // ---- likelihood, divergences, loss (per backend) ------------------------------------------------------
 
     /// <summary>Per-row −log p(x|z) and, unless gradScale is 0, its gradient for the decoder output.</summary>
     public void Likelihood(Likelihood kind, float obsLogVar, int batch, int dim, float gradScale,
@@ -163,62 +173,88 @@ public sealed class KernelSet
         Require(output, (long)batch * dim, nameof(output)); Require(x, (long)batch * dim, nameof(x));
         Require(nllRows, batch, nameof(nllRows));
         if (gradScale != 0f) Require(dOutput, (long)batch * dim, nameof(dOutput));
-        if (kind == IlgpuVae.Likelihood.Bernoulli)
-            bernoulli(batch, dim, gradScale, output, x, nllRows, dOutput);
-        else
-            gaussian(batch, dim, obsLogVar, gradScale, output, x, nllRows, dOutput);
+        LaunchLikelihood(new LikelihoodProblem
+        {
+            Rows = batch, Dim = dim, Bernoulli = kind == IlgpuVae.Likelihood.Bernoulli ? 1 : 0, LogVar = obsLogVar, GradScale = gradScale,
+        }, output, x, nllRows, dOutput);
+        Launched();
     }
 
-    /// <summary>Row shares of MMD²(z, prior) (B + M of them) and, unless p.GradScale is 0, dz += ∂(w·MMD²)/∂z.</summary>
-    public void Mmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<double> rowTerms, ArrayView<float> dz)
+    private protected abstract void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
+        ArrayView<double> nllRows, ArrayView<float> dOutput);
+
+    /// <summary>
+    /// Row terms of MMD²(z, prior) (B + M of them, summing to MMD²); unless p.GradScale is 0, dz += ∂(w·MMD²)/∂z;
+    /// with p.Backward, each code row's complete dz then becomes its dHeads (the reparameterization's backward).
+    /// </summary>
+    public void Mmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
+        ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         Require(z, (long)p.B * p.Latent, nameof(z)); Require(prior, (long)p.M * p.Latent, nameof(prior));
         Require(rowTerms, p.B + p.M, nameof(rowTerms));
-        if (p.GradScale != 0f) Require(dz, (long)p.B * p.Latent, nameof(dz));
-        if (p.B < 2 && p.Unbiased != 0 || p.M < 2 && p.Unbiased != 0)
-            throw new ArgumentException($"The unbiased MMD estimator needs at least 2 codes and 2 prior samples (got {p.B} and {p.M}).");
-        mmdRows(p.B + p.M, p, z, prior, rowTerms, dz);
+        if (p.GradScale != 0f || p.Backward != 0) Require(dz, (long)p.B * p.Latent, nameof(dz));
+        if (p.Backward != 0)
+        {
+            Require(heads, 2L * p.B * p.Latent, nameof(heads)); Require(eps, (long)p.B * p.Latent, nameof(eps));
+            Require(dHeads, 2L * p.B * p.Latent, nameof(dHeads));
+        }
+        if (!ObjectiveSpec.CanEstimateMmd(p.Unbiased != 0, p.B, p.M))
+            throw new InternalFaultException($"The unbiased MMD was launched with {p.B} codes and {p.M} prior draws; it needs {ObjectiveSpec.UnbiasedMmdMinimum} of each.");
+        LaunchMmd(p, z, prior, heads, eps, rowTerms, dz, dHeads);
+        Launched();
     }
 
-    /// <summary>The four loss terms from the row partials into terms[0..4), also added into totals.</summary>
-    public void LossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klRows, ArrayView<double> mmdRows,
-        ArrayView<double> terms, ArrayView<double> totals)
+    private protected abstract void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
+        ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads);
+
+    /// <summary>
+    /// The loss terms from the partials into terms[0..<see cref="Term.Count"/>), the first four also added into
+    /// totals; terms[Faults] takes faults[0], which is reset.
+    /// </summary>
+    public void LossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows,
+        ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals)
     {
-        Require(terms, Term.Count, nameof(terms)); Require(totals, Term.Count, nameof(totals));
-        lossTerms(1, w, nllRows, klRows, mmdRows, terms, totals);
+        Require(nllRows, w.B, nameof(nllRows)); Require(klTerms, w.KlTerms, nameof(klTerms)); Require(mmdRows, w.MmdRows, nameof(mmdRows));
+        Require(faults, 1, nameof(faults)); Require(terms, Term.Count, nameof(terms)); Require(totals, Term.Summed, nameof(totals));
+        LaunchLossTerms(w, nllRows, klTerms, mmdRows, faults, terms, totals);
+        Launched();
     }
+
+    private protected abstract void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
+        ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals);
 
     // ---- optimizers and batches ---------------------------------------------------------------------
 
-    /// <summary>The threads an optimizer launch over <paramref name="length"/> parameters uses: the size its faults view needs.</summary>
-    public int OptimizerThreads(int length) => device.Shares(length).Threads;
-
-    /// <summary>One Adam/AdamW step; faults[t] counts the non-finite gradients thread t saw.</summary>
+    /// <summary>One Adam/AdamW step; the non-finite gradients it sees are added into faults[0].</summary>
     public void Adam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         int length = (int)parameters.Length;
         Require(gradients, length, nameof(gradients)); Require(m, length, nameof(m)); Require(v, length, nameof(v));
-        s.Parameters = device.Shares(length);
-        Require(faults, s.Parameters.Threads, nameof(faults));
-        adam(s.Parameters.Threads, s, parameters, gradients, m, v, faults);
+        Require(faults, 1, nameof(faults));
+        s.Items = Partition(length);
+        adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
+        Launched();
     }
 
-    /// <summary>One SGD-with-momentum step; faults[t] counts the non-finite gradients thread t saw.</summary>
+    /// <summary>One SGD-with-momentum step; the non-finite gradients it sees are added into faults[0].</summary>
     public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
     {
         int length = (int)parameters.Length;
         Require(gradients, length, nameof(gradients)); Require(velocity, length, nameof(velocity));
-        s.Parameters = device.Shares(length);
-        Require(faults, s.Parameters.Threads, nameof(faults));
-        sgd(s.Parameters.Threads, s, parameters, gradients, velocity, faults);
+        Require(faults, 1, nameof(faults));
+        s.Items = Partition(length);
+        sgd(s.Items.Threads, s, parameters, gradients, velocity, faults);
+        Launched();
     }
 
-    /// <summary>batch[r] = data[order[start + r]] (optionally binarized), for <c>g.Rows</c> rows.</summary>
+    /// <summary>batch[r] = data[order[start + r / repeat]] (optionally binarized), for <c>g.Rows</c> rows.</summary>
     public void Gather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {
-        Require(order, g.Start + g.Rows, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
-        g.Elements = device.Shares(g.Rows * g.Dim);
-        gather(g.Elements.Threads, g, data, order, batch);
+        if (g.Repeat <= 0) g.Repeat = 1;
+        Require(order, g.Start + (g.Rows + g.Repeat - 1) / g.Repeat, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
+        g.Items = Partition(g.Rows * g.Dim);
+        gather(g.Items.Threads, g, data, order, batch);
+        Launched();
     }
 
     // ---- evaluation estimators ----------------------------------------------------------------------------
@@ -230,6 +266,7 @@ public sealed class KernelSet
         Require(heads, 2L * p.Images * p.Latent, nameof(heads)); Require(z, (long)rows * p.Latent, nameof(z));
         Require(logRatio, rows, nameof(logRatio));
         importanceSamples(rows, p, heads, z, logRatio);
+        Launched();
     }
 
     /// <summary>logW[b, FirstSample + s] = −nll + log p(z) − log q(z|x) for the chunk's rows.</summary>
@@ -239,12 +276,13 @@ public sealed class KernelSet
         Require(nllRows, rows, nameof(nllRows)); Require(logRatio, rows, nameof(logRatio));
         Require(logWeights, (long)p.Images * p.TotalSamples, nameof(logWeights));
         importanceWeights(rows, p, nllRows, logRatio, logWeights);
+        Launched();
     }
 
     static int CheckRows(ImportanceProblem p)
     {
         if (p.Samples <= 0 || p.RowStride < p.Samples || p.FirstSample + p.Samples > p.TotalSamples)
-            throw new ArgumentException($"A chunk of {p.Samples} draws from {p.FirstSample} of {p.TotalSamples}, {p.RowStride} rows per image, does not fit.");
+            throw new InternalFaultException($"A chunk of {p.Samples} draws from {p.FirstSample} of {p.TotalSamples}, {p.RowStride} rows per image, does not fit.");
         return p.Images * p.RowStride;
     }
 
@@ -252,27 +290,43 @@ public sealed class KernelSet
     public void LogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
     {
         Require(logWeights, (long)images * samples, nameof(logWeights)); Require(iwae, images, nameof(iwae)); Require(elbo, images, nameof(elbo));
-        logMeanExp(images, samples, logWeights, iwae, elbo);
+        LaunchLogMeanExp(images, samples, logWeights, iwae, elbo);
+        Launched();
     }
 
-    /// <summary>Each code's share of the mutual information against the mixture of all <paramref name="count"/> posteriors.</summary>
-    public void MutualInformationShares(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> shares)
+    private protected abstract void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo);
+
+    /// <summary>Each code's term of the mutual information against the mixture of all <paramref name="count"/> posteriors.</summary>
+    public void MutualInformationTerms(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
     {
-        Require(heads, 2L * count * latent, nameof(heads)); Require(z, (long)count * latent, nameof(z)); Require(shares, count, nameof(shares));
-        mutualInformation(count, count, latent, heads, z, shares);
+        Require(heads, 2L * count * latent, nameof(heads)); Require(z, (long)count * latent, nameof(z)); Require(terms, count, nameof(terms));
+        LaunchMutualInformation(count, latent, heads, z, terms);
+        Launched();
     }
+
+    private protected abstract void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms);
 
     /// <summary>Per latent dimension: the variance of μ over the posteriors and the mean KL.</summary>
     public void DimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean)
     {
         Require(heads, 2L * count * latent, nameof(heads)); Require(muVariance, latent, nameof(muVariance)); Require(klMean, latent, nameof(klMean));
-        if (count == 0) throw new ArgumentException("Posterior statistics need at least one posterior.");
-        dimensionStatistics(latent, count, latent, heads, muVariance, klMean);
+        if (count == 0) throw new InternalFaultException("Posterior statistics need at least one posterior.");
+        LaunchDimensionStatistics(count, latent, heads, muVariance, klMean);
+        Launched();
     }
 
+    private protected abstract void LaunchDimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean);
+
+    /// <summary>A launch check that failed is a bug of the caller, never the user's input.</summary>
     static void Require<T>(ArrayView<T> view, long length, string name) where T : unmanaged
     {
         if (view.Length < length)
-            throw new ArgumentException($"Buffer '{name}' holds {view.Length} elements; the launch needs {length}.", name);
+            throw new InternalFaultException($"Buffer '{name}' holds {view.Length} elements; the launch needs {length}.");
     }
+}
+
+/// <summary>A kernel a <see cref="KernelSet"/> loaded: its method, and whether it takes explicit groups.</summary>
+public sealed record LoadedKernel(System.Reflection.MethodInfo Method, bool ExplicitlyGrouped)
+{
+    public string Name => $"{Method.DeclaringType?.Name}.{Method.Name}";
 }

@@ -14,25 +14,24 @@ public static class Evaluation
     {
         model.TakeTotals();
         int seen = 0, batchSize = model.MaxBatch;
-        ulong noiseSeed = CounterRng.Key(seed, RandomStreams.Evaluation, 0);
-        ulong binarizeKey = CounterRng.Key(seed, RandomStreams.Binarization, ulong.MaxValue);
+        ulong noiseSeed = CounterRng.Key(seed, RandomStreams.Evaluation, RandomStreams.EvaluationTerms);
+        ulong binarizeKey = BinarizationKey(seed);
         for (int b = 0, start = 0; start < data.Count; b++, start += batchSize)
         {
             int rows = Math.Min(batchSize, data.Count - start);
-            if (rows < MinimumRows(objective)) continue;
-            data.GatherInto(model, start, rows, binarize, binarizeKey);
+            if (rows < objective.MinimumBatch) continue;
+            data.Gather(start, rows, binarize, binarizeKey, model.Input);
             model.DrawNoise(noiseSeed, (ulong)b, rows, objective.PriorCount(rows));
-            model.Run(objective, rows, backward: false);
+            model.Compute(objective, rows, backward: false);
+            model.ReduceTerms();
             seen += rows;
         }
-        return Mean(model.TakeTotals(), seen);
+        return LossTerms.Mean(model.TakeTotals(), seen);
     }
 
-    /// <summary>The unbiased MMD needs two codes per batch; a last batch of one row is skipped.</summary>
-    public static int MinimumRows(ObjectiveSpec objective) => objective.Estimator == MmdEstimator.Unbiased ? 2 : 1;
-
-    /// <summary>Per-image means from the batch-size-weighted sums of <see cref="VaeModel.TakeTotals"/>.</summary>
-    public static LossTerms Mean(double[] sums, int count) => count == 0
-        ? new LossTerms(double.NaN, double.NaN, double.NaN, double.NaN)
-        : new LossTerms(sums[Term.Recon] / count, sums[Term.Kl] / count, sums[Term.Mmd] / count, sums[Term.Loss] / count);
+    /// <summary>
+    /// The one binarization of an evaluated data set, the same for every epoch and every estimator, so numbers
+    /// are compared on the same images (training draws a new one each epoch).
+    /// </summary>
+    public static ulong BinarizationKey(ulong seed) => CounterRng.Key(seed, RandomStreams.Binarization, RandomStreams.EvaluationBinarization);
 }

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 
 namespace IlgpuVae;
@@ -23,20 +24,20 @@ public static class Evaluator
         }
         var terms = new LossTerms(sums[0] / options.ElboSamples, sums[1] / options.ElboSamples, sums[2] / options.ElboSamples, sums[3] / options.ElboSamples);
 
-        var a = model.Device.Accelerator;
         var kernels = model.Device.Kernels;
-        using var heads = a.Allocate1D<float>(2L * n * k);
-        using var codes = a.Allocate1D<float>((long)n * k);
+        var memory = new DeviceMemory(model.Device, $"evaluating {n} images");
+        using var heads = memory.Floats(2L * n * k);
+        using var codes = memory.Floats((long)n * k);
         Posteriors(model, data, options, binarize, heads.View, codes.View);
 
-        using var muVariance = a.Allocate1D<double>(k);
-        using var klMean = a.Allocate1D<double>(k);
+        using var muVariance = memory.Doubles(k);
+        using var klMean = memory.Doubles(k);
         kernels.DimensionStatistics(n, k, heads.View, muVariance.View, klMean.View);
         var variance = muVariance.GetAsArray1D();
 
-        using var shares = a.Allocate1D<double>(n);
-        kernels.MutualInformationShares(n, k, heads.View, codes.View, shares.View);
-        double mi = shares.GetAsArray1D().Average();
+        using var miTerms = memory.Doubles(n);
+        kernels.MutualInformationTerms(n, k, heads.View, codes.View, miTerms.View);
+        double mi = miTerms.GetAsArray1D().Average();
 
         double iwae = options.ImportanceSamples > 0 ? ImportanceWeightedNll(model, data, options, binarize) : double.NaN;
         return new EvalResult(terms, terms.NegativeElbo, iwae, options.ImportanceSamples, mi,
@@ -48,12 +49,12 @@ public static class Evaluator
     static void Posteriors(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, ArrayView<float> heads, ArrayView<float> codes)
     {
         int k = model.Spec.LatentDim;
-        ulong binarizeKey = CounterRng.Key(options.Seed, RandomStreams.Binarization, ulong.MaxValue);
+        ulong binarizeKey = Evaluation.BinarizationKey(options.Seed);
         for (int start = 0, b = 0; start < data.Count; start += model.MaxBatch, b++)
         {
             int rows = Math.Min(model.MaxBatch, data.Count - start);
-            data.GatherInto(model, start, rows, binarize, binarizeKey);
-            model.DrawNoise(CounterRng.Key(options.Seed, RandomStreams.Evaluation, 1), (ulong)b, rows, 0);
+            data.Gather(start, rows, binarize, binarizeKey, model.Input);
+            model.DrawNoise(CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationCodes), (ulong)b, rows, 0);
             model.Encode(rows);
             model.Heads.SubView(0, 2L * rows * k).CopyTo(heads.SubView(2L * start * k, 2L * rows * k));
             model.Z.SubView(0, (long)rows * k).CopyTo(codes.SubView((long)start * k, (long)rows * k));
@@ -62,37 +63,28 @@ public static class Evaluator
 
     /// <summary>
     /// −mean log p(x) by importance sampling with K draws of q(z|x) per image. The model's batch holds
-    /// images × draws rows: each group of images is encoded once, its rows of x repeated once per draw,
-    /// and the K draws decoded in chunks.
+    /// images × draws rows: each group of images is encoded once, its rows of x gathered once per draw (on the
+    /// device), and the K draws decoded in chunks; each image's estimate stays on the device until the end.
     /// </summary>
     static double ImportanceWeightedNll(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize)
     {
         int kSamples = options.ImportanceSamples, rowsMax = model.MaxBatch;
         int perChunk = Math.Min(kSamples, rowsMax), images = Math.Max(1, rowsMax / perChunk);
-        var a = model.Device.Accelerator;
         var kernels = model.Device.Kernels;
-        using var logRatio = a.Allocate1D<double>(rowsMax);
-        using var logWeights = a.Allocate1D<double>((long)images * kSamples);
-        using var iwae = a.Allocate1D<double>(images);
-        using var elbo = a.Allocate1D<double>(images);
-        using var repeated = a.Allocate1D<int>(images * perChunk);
-        var order = new int[images * perChunk];
-        var hostIwae = new double[images];
-        ulong binarizeKey = CounterRng.Key(options.Seed, RandomStreams.Binarization, ulong.MaxValue);
-        ulong drawKey = CounterRng.Key(options.Seed, RandomStreams.Evaluation, 2);
-        double total = 0;
+        var memory = new DeviceMemory(model.Device, $"importance sampling with K = {kSamples}");
+        using var logRatio = memory.Doubles(rowsMax);
+        using var logWeights = memory.Doubles((long)images * kSamples);
+        using var iwae = memory.Doubles(data.Count);
+        using var elbo = memory.Doubles(images);
+        ulong binarizeKey = Evaluation.BinarizationKey(options.Seed);
+        ulong drawKey = CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationImportance);
         for (int first = 0; first < data.Count; first += images)
         {
             int count = Math.Min(images, data.Count - first);
-            data.GatherInto(model, first, count, binarize, binarizeKey);
+            data.Gather(first, count, binarize, binarizeKey, model.Input);
             model.Encode(count);
             // x of image b in rows b·perChunk … b·perChunk + perChunk − 1, for every chunk of draws.
-            for (int r = 0; r < count * perChunk; r++) order[r] = data.OrderAt(first + r / perChunk);
-            repeated.View.SubView(0, count * perChunk).CopyFromCPU(order.AsSpan(0, count * perChunk).ToArray());
-            kernels.Gather(new GatherProblem
-            {
-                Rows = count * perChunk, Dim = data.Dim, Binarize = binarize ? 1 : 0, Key = binarizeKey,
-            }, data.Pixels, repeated.View, model.Input);
+            data.Gather(first, count * perChunk, binarize, binarizeKey, model.Input, repeat: perChunk);
             for (int s0 = 0; s0 < kSamples; s0 += perChunk)
             {
                 var p = new ImportanceProblem
@@ -106,10 +98,10 @@ public static class Evaluator
                 model.ReconstructionNll(count * perChunk);
                 kernels.ImportanceWeights(p, model.NllRows, logRatio.View, logWeights.View);
             }
-            kernels.LogMeanExp(count, kSamples, logWeights.View, iwae.View, elbo.View);
-            iwae.View.CopyToCPU(hostIwae);
-            for (int b = 0; b < count; b++) total += hostIwae[b];
+            kernels.LogMeanExp(count, kSamples, logWeights.View, iwae.View.SubView(first, count), elbo.View);
         }
+        double total = 0;
+        foreach (double v in iwae.GetAsArray1D()) total += v;
         return -total / data.Count;
     }
 
@@ -118,15 +110,15 @@ public static class Evaluator
     {
         if (count < 2) return double.NaN;
         int k = model.Spec.LatentDim;
-        var a = model.Device.Accelerator;
-        using var prior = a.Allocate1D<float>((long)count * k);
-        using var rows = a.Allocate1D<double>(2 * count);
-        model.Device.Kernels.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, ulong.MaxValue), prior.View, count * k);
+        var memory = new DeviceMemory(model.Device, $"the aggregate MMD of {count} codes");
+        using var prior = memory.Floats((long)count * k);
+        using var rows = memory.Doubles(2 * count);
+        model.Device.Kernels.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, RandomStreams.AggregateMmdPrior), prior.View, count * k);
         model.Device.Kernels.Mmd(new MmdProblem
         {
             B = count, M = count, Latent = k, Kernel = (int)objective.Kernel, KernelParameter = (float)objective.KernelParameter,
             Unbiased = 1, GradScale = 0f,
-        }, codes, prior.View, rows.View, default);
+        }, codes, prior.View, default, default, rows.View, default, default);
         return rows.GetAsArray1D().Sum();
     }
 }

@@ -6,7 +6,16 @@ namespace IlgpuVae;
 /// </summary>
 public readonly record struct LossTerms(double Recon, double Kl, double Mmd, double Loss)
 {
+    /// <summary>The terms from a buffer laid out by <see cref="Kernels.Term"/>.</summary>
+    public static LossTerms From(ReadOnlySpan<double> terms) =>
+        new(terms[Kernels.Term.Recon], terms[Kernels.Term.Kl], terms[Kernels.Term.Mmd], terms[Kernels.Term.Loss]);
+
     public double NegativeElbo => Recon + Kl;
+
+    /// <summary>Per-image means from batch-size-weighted sums (<see cref="VaeModel.TakeTotals"/>); NaN for no images.</summary>
+    public static LossTerms Mean(double[] sums, int count) => count == 0
+        ? new LossTerms(double.NaN, double.NaN, double.NaN, double.NaN)
+        : new LossTerms(sums[Kernels.Term.Recon] / count, sums[Kernels.Term.Kl] / count, sums[Kernels.Term.Mmd] / count, sums[Kernels.Term.Loss] / count);
 
     public bool IsFinite => double.IsFinite(Recon) && double.IsFinite(Kl) && double.IsFinite(Mmd) && double.IsFinite(Loss);
 }

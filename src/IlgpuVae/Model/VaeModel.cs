@@ -7,19 +7,25 @@ namespace IlgpuVae;
 
 /// <summary>
 /// A VAE living on one accelerator: the flat parameter and gradient buffers, and the activations of one
-/// batch of up to <see cref="MaxBatch"/> rows, all allocated once. <see cref="Run"/> computes the objective's
-/// terms and, when asked, every parameter's gradient — forward, loss, backward — without allocating.
-/// The caller fills <see cref="Input"/>, <see cref="Epsilon"/> and <see cref="Prior"/> first (on the device, or
-/// from the host for tests and fixtures).
+/// batch of up to <see cref="MaxBatch"/> rows, all allocated once. <see cref="Compute"/> runs the objective's
+/// forward pass and, when asked, every parameter's gradient; <see cref="ReduceTerms"/> turns the partial sums
+/// into the loss terms on the device; <see cref="Run"/> does both and reads the terms — none of them allocates.
+/// The caller fills <see cref="Input"/> and the noise first: <see cref="DrawNoise"/> (ε is then drawn inside
+/// the reparameterization), or <see cref="Epsilon"/> and <see cref="Prior"/> from the host for tests and fixtures.
 /// </summary>
 public sealed class VaeModel : IDisposable
 {
     readonly ComputeDevice device;
     readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, input, eps, prior, z, dz;
-    readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klRows, mmdRows, terms, totals;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, mmdRows, terms, totals;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
     // One output and one output-gradient buffer per layer, [MaxBatch, outputs].
     readonly MemoryBuffer1D<float, Stride1D.Dense>[] encoderOut, encoderGrad, decoderOut, decoderGrad;
     readonly double[] hostTerms = new double[Term.Count];
+    // The key the next Encode draws ε with; null: ε is in place already.
+    ulong? noiseKey;
+    // The sizes and weights of the last Compute, for ReduceTerms.
+    LossWeights? lastWeights;
 
     public ModelSpec Spec { get; }
     public ParameterLayout Layout { get; }
@@ -35,25 +41,25 @@ public sealed class VaeModel : IDisposable
         Layout = new ParameterLayout(spec);
         MaxBatch = maxBatch;
         MaxPrior = maxPrior > 0 ? maxPrior : maxBatch;
-        var a = device.Accelerator;
+        var memory = new DeviceMemory(device, $"a {spec} model for batches of {maxBatch}");
         int k = spec.LatentDim;
-        parameters = a.Allocate1D<float>(Layout.Count);
-        gradients = a.Allocate1D<float>(Layout.Count);
-        input = a.Allocate1D<float>((long)maxBatch * spec.InputDim);
-        eps = a.Allocate1D<float>((long)maxBatch * k);
-        prior = a.Allocate1D<float>((long)MaxPrior * k);
-        z = a.Allocate1D<float>((long)maxBatch * k);
-        dz = a.Allocate1D<float>((long)maxBatch * k);
-        nllRows = a.Allocate1D<double>(maxBatch);
-        klRows = a.Allocate1D<double>(maxBatch);
-        mmdRows = a.Allocate1D<double>(maxBatch + MaxPrior);
-        terms = a.Allocate1D<double>(Term.Count);
-        totals = a.Allocate1D<double>(Term.Count);
-        totals.MemSetToZero();
-        encoderOut = Layout.Encoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
-        encoderGrad = Layout.Encoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
-        decoderOut = Layout.Decoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
-        decoderGrad = Layout.Decoder.Select(l => a.Allocate1D<float>((long)maxBatch * l.Outputs)).ToArray();
+        parameters = memory.Floats(Layout.Count);
+        gradients = memory.Floats(Layout.Count);
+        input = memory.Floats((long)maxBatch * spec.InputDim);
+        eps = memory.Floats((long)maxBatch * k);
+        prior = memory.Floats((long)MaxPrior * k);
+        z = memory.Floats((long)maxBatch * k);
+        dz = memory.Floats((long)maxBatch * k);
+        nllRows = memory.Doubles(maxBatch);
+        klTerms = memory.Doubles((long)maxBatch * k);
+        mmdRows = memory.Doubles(maxBatch + MaxPrior);
+        terms = memory.Doubles(Term.Count);
+        totals = memory.Doubles(Term.Summed);
+        faults = memory.Ints(1);
+        encoderOut = Layout.Encoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
+        encoderGrad = Layout.Encoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
+        decoderOut = Layout.Decoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
+        decoderGrad = Layout.Decoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
     }
 
     KernelSet K => device.Kernels;
@@ -76,6 +82,10 @@ public sealed class VaeModel : IDisposable
     public ArrayView<double> NllRows => nllRows.View;
     /// <summary>Running sums of batch-size-weighted terms since the last <see cref="TakeTotals"/>.</summary>
     public ArrayView<double> Totals => totals.View;
+    /// <summary>The step's terms on the device after <see cref="ReduceTerms"/>, indexed by <see cref="Term"/>.</summary>
+    public ArrayView<double> Terms => terms.View;
+    /// <summary>The optimizer's count of non-finite gradients, which <see cref="ReduceTerms"/> moves into the terms.</summary>
+    public ArrayView<int> Faults => faults.View;
 
     /// <summary>
     /// PyTorch's nn.Linear initialization: weights and biases uniform in ±1/√fan_in, drawn on the device from
@@ -95,13 +105,15 @@ public sealed class VaeModel : IDisposable
         }
     }
 
-    /// <summary>Draws ε for <paramref name="batch"/> rows and <paramref name="priorCount"/> prior samples.</summary>
+    /// <summary>
+    /// Draws <paramref name="priorCount"/> prior samples now, and arranges for the next <see cref="Encode"/> to
+    /// draw its ε inside the reparameterization (keyed by seed and step, as the prior samples are).
+    /// </summary>
     public void DrawNoise(ulong seed, ulong step, int batch, int priorCount)
     {
         CheckBatch(batch, priorCount);
-        int k = Spec.LatentDim;
-        K.FillNormal(CounterRng.Key(seed, RandomStreams.Epsilon, step), Epsilon, batch * k);
-        K.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, step), Prior, priorCount * k);
+        noiseKey = CounterRng.Key(seed, RandomStreams.Epsilon, step);
+        K.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, step), Prior, priorCount * Spec.LatentDim);
     }
 
     /// <summary>heads = encoder(x) and z = μ + σ·ε for the first <paramref name="batch"/> rows.</summary>
@@ -109,7 +121,8 @@ public sealed class VaeModel : IDisposable
     {
         CheckBatch(batch, 0);
         Forward(Layout.Encoder, encoderOut, Input, batch);
-        K.Reparameterize(batch, Spec.LatentDim, Heads, Epsilon, Z, klRows.View);
+        K.Reparameterize(batch, Spec.LatentDim, noiseKey, Heads, Epsilon, Z, klTerms.View);
+        noiseKey = null;
     }
 
     /// <summary>The decoder's output for the codes in <see cref="Z"/>.</summary>
@@ -138,43 +151,62 @@ public sealed class VaeModel : IDisposable
     }
 
     /// <summary>
-    /// The objective on the first <paramref name="batch"/> rows of <see cref="Input"/>, with the current
-    /// <see cref="Epsilon"/> and <see cref="Prior"/>; with <paramref name="backward"/>, ∂loss/∂θ in <see cref="Gradients"/>.
+    /// The objective's forward pass on the first <paramref name="batch"/> rows of <see cref="Input"/>, leaving the
+    /// partial sums of its terms on the device; with <paramref name="backward"/>, ∂loss/∂θ in <see cref="Gradients"/>.
+    /// The MMD launch also finishes the reparameterization's backward, so the launches are: encoder, sampling,
+    /// decoder, likelihood, decoder backward, MMD, encoder backward.
     /// </summary>
-    public LossTerms Run(ObjectiveSpec objective, int batch, bool backward)
+    public void Compute(ObjectiveSpec objective, int batch, bool backward)
     {
-        int m = objective.PriorCount(batch);
+        int m = objective.PriorCount(batch), k = Spec.LatentDim;
         CheckBatch(batch, m);
+        bool mmd = objective.CanEstimateMmd(batch);
+        if (!mmd && objective.MmdWeight != 0)
+            throw new ArgumentException($"The unbiased MMD needs at least {ObjectiveSpec.UnbiasedMmdMinimum} codes and prior samples; got {batch} and {m}.");
         Encode(batch);
         Decode(batch);
         K.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, backward ? 1f / batch : 0f,
             DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
         if (backward) DecoderBackward(batch);
 
-        // The MMD is computed for the metrics even when its weight is 0; it needs two of each for the U-statistic.
-        bool unbiased = objective.Estimator == MmdEstimator.Unbiased;
-        bool mmd = !unbiased || batch >= 2 && m >= 2;
+        float klGradScale = (float)(objective.KlWeight / batch);
+        // The MMD is computed for the metrics even when its weight is 0; its gradient only when it counts.
         if (mmd)
-        {
-            float mmdGrad = backward ? (float)objective.MmdWeight : 0f;
             K.Mmd(new MmdProblem
             {
-                B = batch, M = m, Latent = Spec.LatentDim, Kernel = (int)objective.Kernel,
-                KernelParameter = (float)objective.KernelParameter, Unbiased = unbiased ? 1 : 0, GradScale = mmdGrad,
-            }, Z, Prior, mmdRows.View, dz.View);
-        }
-        else if (objective.MmdWeight != 0)
-            throw new ArgumentException($"The unbiased MMD needs at least 2 codes and 2 prior samples; got {batch} and {m}.");
-
-        var weights = new LossWeights { B = batch, MmdRows = mmd ? batch + m : 0, Kl = (float)objective.KlWeight, Mmd = (float)objective.MmdWeight };
-        K.LossTerms(weights, nllRows.View, klRows.View, mmdRows.View, terms.View, totals.View);
-        if (backward)
+                B = batch, M = m, Latent = k, Kernel = (int)objective.Kernel,
+                KernelParameter = (float)objective.KernelParameter, Unbiased = objective.Estimator == MmdEstimator.Unbiased ? 1 : 0,
+                GradScale = backward ? (float)objective.MmdWeight : 0f, Backward = backward ? 1 : 0, KlGradScale = klGradScale,
+            }, Z, Prior, Heads, Epsilon, mmdRows.View, dz.View, encoderGrad[^1].View);
+        else if (backward)
+            K.ReparameterizeBackward(batch, k, klGradScale, Heads, Epsilon, dz.View, encoderGrad[^1].View);
+        if (backward) EncoderBackward(batch);
+        lastWeights = new LossWeights
         {
-            K.ReparameterizeBackward(batch, Spec.LatentDim, (float)(objective.KlWeight / batch), Heads, Epsilon, dz.View, encoderGrad[^1].View);
-            EncoderBackward(batch);
-        }
+            B = batch, KlTerms = batch * k, MmdRows = mmd ? batch + m : 0, Kl = (float)objective.KlWeight, Mmd = (float)objective.MmdWeight,
+        };
+    }
+
+    /// <summary>
+    /// The last <see cref="Compute"/>'s terms into <see cref="Terms"/> on the device (and added into the running
+    /// totals), with <see cref="Faults"/> moved into Terms[Faults]: run it after the optimizer step.
+    /// </summary>
+    public void ReduceTerms()
+    {
+        var w = lastWeights ?? throw new InternalFaultException("ReduceTerms ran before any Compute.");
+        K.LossTerms(w, nllRows.View, klTerms.View, mmdRows.View, Faults, Terms, Totals);
+    }
+
+    /// <summary>
+    /// The objective on the first <paramref name="batch"/> rows of <see cref="Input"/>, with the current noise;
+    /// with <paramref name="backward"/>, ∂loss/∂θ in <see cref="Gradients"/>. Waits for the device and reads the terms.
+    /// </summary>
+    public LossTerms Run(ObjectiveSpec objective, int batch, bool backward)
+    {
+        Compute(objective, batch, backward);
+        ReduceTerms();
         terms.View.CopyToCPU(hostTerms);
-        return new LossTerms(hostTerms[Term.Recon], hostTerms[Term.Kl], hostTerms[Term.Mmd], hostTerms[Term.Loss]);
+        return LossTerms.From(hostTerms);
     }
 
     /// <summary>Reads and clears the running totals: Σ batch·term for recon, KL, MMD, loss.</summary>
@@ -201,8 +233,8 @@ public sealed class VaeModel : IDisposable
     // From ∂loss/∂heads back to every encoder parameter; the input x needs no gradient.
     void EncoderBackward(int batch) => Backward(Layout.Encoder, encoderOut, encoderGrad, Input, null, batch);
 
-    // Each layer's output gradient (already in grads[i]) gives its parameters' gradients and, through the
-    // previous activation, the previous layer's output gradient — or inputGrad for the first layer, if asked.
+    // Each layer's output gradient (already in grads[i]) gives, in one launch, its parameters' gradients and,
+    // through the previous activation, the previous layer's output gradient — or inputGrad for the first layer.
     void Backward(IReadOnlyList<DenseLayer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs,
         MemoryBuffer1D<float, Stride1D.Dense>[] grads, ArrayView<float> input, ArrayView<float>? inputGrad, int batch)
     {
@@ -210,12 +242,10 @@ public sealed class VaeModel : IDisposable
         {
             var l = layers[i];
             var inputs = i > 0 ? (ArrayView<float>)outputs[i - 1].View : input;
-            var dPre = grads[i].View;
-            K.DenseBackwardParameters(batch, l.Inputs, l.Outputs, dPre, inputs, Weight(Gradients, l), Bias(Gradients, l));
-            if (i > 0)
-                K.DenseBackwardInput(batch, l.Inputs, l.Outputs, layers[i - 1].Activation, dPre, Weight(Parameters, l), inputs, grads[i - 1].View);
-            else if (inputGrad is { } target)
-                K.DenseBackwardInput(batch, l.Inputs, l.Outputs, Activation.Identity, dPre, Weight(Parameters, l), inputs, target);
+            var previous = i > 0 ? layers[i - 1].Activation : Activation.Identity;
+            var target = i > 0 ? grads[i - 1].View : inputGrad;
+            K.DenseBackward(batch, l.Inputs, l.Outputs, previous, grads[i].View, inputs, Weight(Parameters, l),
+                Weight(Gradients, l), Bias(Gradients, l), target);
         }
     }
 
@@ -265,7 +295,8 @@ public sealed class VaeModel : IDisposable
     {
         foreach (var b in new[] { parameters, gradients, input, eps, prior, z, dz }.Concat(encoderOut).Concat(encoderGrad).Concat(decoderOut).Concat(decoderGrad))
             b.Dispose();
-        foreach (var b in new[] { nllRows, klRows, mmdRows, terms, totals })
+        foreach (var b in new[] { nllRows, klTerms, mmdRows, terms, totals })
             b.Dispose();
+        faults.Dispose();
     }
 }

@@ -91,7 +91,7 @@ public static class TrainingSession
 
         using var trainData = new DeviceDataSet(device, train.Pixels, train.Count, train.Dim);
         using var testData = new DeviceDataSet(device, test.Pixels, test.Count, test.Dim);
-        var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization) { Epoch = done };
+        using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization) { Epoch = done };
         int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
         bool stopped = false;
         for (int epoch = done + 1; epoch <= config.Epochs && !stopped; epoch++)

@@ -10,6 +10,7 @@ namespace IlgpuVae;
 /// </summary>
 public sealed class DeviceDataSet : IDisposable
 {
+    readonly KernelSet kernels;
     readonly MemoryBuffer1D<float, Stride1D.Dense> pixels;
     readonly MemoryBuffer1D<int, Stride1D.Dense> order;
     readonly int[] hostOrder;
@@ -23,14 +24,14 @@ public sealed class DeviceDataSet : IDisposable
             throw new ArgumentException($"The data holds {data.Length} values; {count} rows of {dim} need {(long)count * dim}.");
         Count = count;
         Dim = dim;
-        pixels = device.Accelerator.Allocate1D(data);
+        kernels = device.Kernels;
+        var memory = new DeviceMemory(device, $"a data set of {count} images of {dim} values");
+        pixels = memory.Upload(data);
         hostOrder = Enumerable.Range(0, count).ToArray();
-        order = device.Accelerator.Allocate1D(hostOrder);
+        order = memory.Upload(hostOrder);
     }
 
     public ArrayView<float> Pixels => pixels.View;
-    /// <summary>The data row at a position of the current order.</summary>
-    public int OrderAt(int position) => hostOrder[position];
     public ArrayView<int> Order => order.View;
 
     /// <summary>A Fisher–Yates shuffle of the order keyed by (seed, epoch), uploaded in one copy.</summary>
@@ -46,12 +47,15 @@ public sealed class DeviceDataSet : IDisposable
         order.View.CopyFromCPU(hostOrder);
     }
 
-    /// <summary>Rows [start, start + rows) of the order into the model's input, binarized with <paramref name="key"/> if asked.</summary>
-    public void GatherInto(VaeModel model, int start, int rows, bool binarize, ulong key) =>
-        model.Device.Kernels.Gather(new Kernels.GatherProblem
+    /// <summary>
+    /// Rows [start, start + rows / repeat) of the order into <paramref name="batch"/>, each <paramref name="repeat"/>
+    /// times in a row, binarized with <paramref name="key"/> if asked.
+    /// </summary>
+    public void Gather(int start, int rows, bool binarize, ulong key, ArrayView<float> batch, int repeat = 1) =>
+        kernels.Gather(new Kernels.GatherProblem
         {
-            Rows = rows, Dim = Dim, Start = start, Binarize = binarize ? 1 : 0, Key = key,
-        }, Pixels, Order, model.Input);
+            Rows = rows, Dim = Dim, Start = start, Repeat = repeat, Binarize = binarize ? 1 : 0, Key = key,
+        }, Pixels, Order, batch);
 
     public void Dispose()
     {

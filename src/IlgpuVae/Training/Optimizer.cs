@@ -13,8 +13,6 @@ public sealed class Optimizer : IDisposable
 {
     readonly ComputeDevice device;
     readonly MemoryBuffer1D<float, Stride1D.Dense> first, second;
-    readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
-    readonly int[] hostFaults;
 
     public OptimizerSpec Spec { get; }
     /// <summary>Updates taken so far (Adam's t).</summary>
@@ -24,19 +22,17 @@ public sealed class Optimizer : IDisposable
     {
         this.device = device;
         Spec = spec.Validate();
-        first = device.Accelerator.Allocate1D<float>(parameterCount);
-        second = device.Accelerator.Allocate1D<float>(spec.Kind == OptimizerKind.Sgd ? 1 : parameterCount);
-        first.MemSetToZero();
-        second.MemSetToZero();
-        hostFaults = new int[device.Kernels.OptimizerThreads(parameterCount)];
-        faults = device.Accelerator.Allocate1D<int>(hostFaults.Length);
+        var memory = new DeviceMemory(device, $"the {spec.Kind} state of {parameterCount} parameters");
+        first = memory.Floats(parameterCount);
+        second = memory.Floats(spec.Kind == OptimizerKind.Sgd ? 1 : parameterCount);
     }
 
     /// <summary>
-    /// θ ← update(θ, ∂loss/∂θ). Returns how many gradients were NaN or infinite (0 on a healthy step); the
-    /// update has then spread them into θ, so the caller stops and keeps its last checkpoint.
+    /// θ ← update(θ, ∂loss/∂θ), one launch that nothing waits for. The NaN or infinite gradients it meets are
+    /// added into faults[0] (the model's counter, read with the step's terms); the update has then spread them
+    /// into θ, so the caller stops and keeps its last checkpoint.
     /// </summary>
-    public int Update(ArrayView<float> parameters, ArrayView<float> gradients)
+    public void Update(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<int> faults)
     {
         Steps++;
         float decay = (float)Spec.EffectiveWeightDecay;
@@ -45,8 +41,8 @@ public sealed class Optimizer : IDisposable
             device.Kernels.SgdMomentum(new SgdStep
             {
                 LearningRate = (float)Spec.LearningRate, Momentum = (float)Spec.Momentum, WeightDecay = decay,
-            }, parameters, gradients, first.View, faults.View);
-            return CountFaults();
+            }, parameters, gradients, first.View, faults);
+            return;
         }
         device.Kernels.Adam(new AdamStep
         {
@@ -55,16 +51,7 @@ public sealed class Optimizer : IDisposable
             BiasCorrection1 = (float)(1 - Math.Pow(Spec.Beta1, Steps)),
             BiasCorrection2 = (float)(1 - Math.Pow(Spec.Beta2, Steps)),
             WeightDecay = decay, Decoupled = Spec.Kind == OptimizerKind.AdamW ? 1 : 0,
-        }, parameters, gradients, first.View, second.View, faults.View);
-        return CountFaults();
-    }
-
-    int CountFaults()
-    {
-        faults.View.CopyToCPU(hostFaults);
-        int sum = 0;
-        foreach (int f in hostFaults) sum += f;
-        return sum;
+        }, parameters, gradients, first.View, second.View, faults);
     }
 
     /// <summary>The state for a checkpoint: the step count and the moment buffers.</summary>
@@ -84,6 +71,5 @@ public sealed class Optimizer : IDisposable
     {
         first.Dispose();
         second.Dispose();
-        faults.Dispose();
     }
 }

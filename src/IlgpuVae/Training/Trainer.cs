@@ -16,12 +16,15 @@ public sealed record EpochProgress(int Batch, int Seen, double[] Sums, double Se
 public sealed class NumericalFaultException(string message) : Exception(message);
 
 /// <summary>
-/// The training loop: per batch, gather (and binarize) on the device, draw ε and the prior samples on the
-/// device, forward and backward, one optimizer launch. The randomness is a function of (seed, epoch, step),
-/// so a run repeats exactly on the same accelerator.
+/// The training loop: per batch, gather (and binarize) on the device, draw the prior samples on the device (ε
+/// is drawn inside the reparameterization), forward and backward, one optimizer launch, the loss terms reduced
+/// on the device and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device.
+/// The randomness is a function of (seed, epoch, step), so a run repeats exactly on the same accelerator.
 /// </summary>
-public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize)
+public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize) : IDisposable
 {
+    readonly TermsReadback readback = new(model.Device);
+
     public VaeModel Model => model;
     public Optimizer Optimizer => optimizer;
     public ObjectiveSpec Objective => objective;
@@ -29,22 +32,40 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
     /// <summary>Completed epochs.</summary>
     public int Epoch { get; set; }
 
-    /// <summary>One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order.</summary>
-    public LossTerms Step(DeviceDataSet data, int start, int rows)
+    /// <summary>
+    /// One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order. Returns the terms of
+    /// the step before it (null for the first since the last <see cref="Finish"/>), checked: a non-finite term or
+    /// gradient throws <see cref="NumericalFaultException"/> naming that step.
+    /// </summary>
+    public StepTerms? Step(DeviceDataSet data, int start, int rows)
     {
-        data.GatherInto(model, start, rows, binarize, CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch));
+        data.Gather(start, rows, binarize, CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch), model.Input);
         model.DrawNoise(seed, (ulong)optimizer.Steps, rows, objective.PriorCount(rows));
-        var terms = model.Run(objective, rows, backward: true);
-        if (!terms.IsFinite)
-            throw new NumericalFaultException(
-                $"Training diverged at epoch {Epoch + 1}, step {optimizer.Steps + 1}: {FirstBadTerm(terms)} is not finite " +
-                $"(recon {terms.Recon}, kl {terms.Kl}, mmd {terms.Mmd}). Try a smaller --lr.");
-        if (optimizer.Update(model.Parameters, model.Gradients) is int bad and > 0)
-            throw new NumericalFaultException(
-                $"Training diverged at epoch {Epoch + 1}, step {optimizer.Steps}: {bad} gradient value(s) are not finite, " +
-                $"first in {FirstBadGradient()} (loss {terms.Loss}). The last complete epoch's checkpoint is kept. Try a smaller --lr.");
-        return terms;
+        model.Compute(objective, rows, backward: true);
+        optimizer.Update(model.Parameters, model.Gradients, model.Faults);
+        model.ReduceTerms();
+        return Checked(readback.Push(model.Terms, Epoch + 1, optimizer.Steps));
     }
+
+    /// <summary>Waits for the last step and returns its terms, checked as <see cref="Step"/> does.</summary>
+    public StepTerms? Finish() => Checked(readback.Flush());
+
+    StepTerms? Checked(StepTerms? s)
+    {
+        if (s is null) return null;
+        var t = s.Terms;
+        if (!t.IsFinite)
+            throw new NumericalFaultException(
+                $"Training diverged at epoch {s.Epoch}, step {s.Step}: {FirstBadTerm(t)} is not finite " +
+                $"(recon {t.Recon}, kl {t.Kl}, mmd {t.Mmd}). The last complete epoch's checkpoint is kept. Try a smaller --lr.");
+        if (s.Faults > 0)
+            throw new NumericalFaultException(
+                $"Training diverged at epoch {s.Epoch}, step {s.Step}: {s.Faults} gradient value(s) are not finite, " +
+                $"first in {FirstBadGradient()} (loss {t.Loss}). The last complete epoch's checkpoint is kept. Try a smaller --lr.");
+        return s;
+    }
+
+    public void Dispose() => readback.Dispose();
 
     /// <summary>Where the last <see cref="TrainEpoch"/> stopped when it was asked to; null after a complete epoch.</summary>
     public EpochProgress? Interrupted { get; private set; }
@@ -52,8 +73,8 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
     /// <summary>
     /// One pass over <paramref name="data"/> in the epoch's shuffled order, from the start or from where
     /// <paramref name="from"/> says an earlier pass stopped. After each step <paramref name="progress"/> gets
-    /// (batch, batches, terms) and answers whether to go on; on false the pass stops, <see cref="Interrupted"/>
-    /// records where, and null is returned.
+    /// (batch, batches, the latest terms read back — a step behind) and answers whether to go on; on false the
+    /// pass stops after that step, <see cref="Interrupted"/> records where, and null is returned.
     /// </summary>
     public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
     {
@@ -63,19 +84,21 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
         var clock = Stopwatch.StartNew();
         int batches = Batches(data.Count), seen = from?.Seen ?? 0;
         double Seconds() => clock.Elapsed.TotalSeconds + (from?.Seconds ?? 0);
+        LossTerms latest = default;
         for (int b = from?.Batch ?? 0; b < batches; b++)
         {
             int start = b * batchSize, rows = Math.Min(batchSize, data.Count - start);
-            if (rows < MinimumRows) continue;
-            var terms = Step(data, start, rows);
+            if (rows < objective.MinimumBatch) continue;
+            if (Step(data, start, rows) is { } previous) latest = previous.Terms;
             seen += rows;
-            if (progress is not null && !progress(b + 1, batches, terms) && b + 1 < batches)
+            if (progress is not null && !progress(b + 1, batches, latest) && b + 1 < batches)
             {
+                Finish();
                 Interrupted = new EpochProgress(b + 1, seen, model.TakeTotals(), Seconds());
                 return null;
             }
         }
-        model.Device.Synchronize();
+        Finish();
         double seconds = Seconds();
         Epoch++;
         return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds);
@@ -84,12 +107,9 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
     /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="Evaluation.MeanTerms"/>).</summary>
     public LossTerms Evaluate(DeviceDataSet data) => Evaluation.MeanTerms(model, data, objective, seed, binarize);
 
-    // The unbiased MMD needs two codes; a last batch of one row is skipped.
-    int MinimumRows => Evaluation.MinimumRows(objective);
-
     int Batches(int count) => (count + batchSize - 1) / batchSize;
 
-    static LossTerms Mean(double[] sums, int count) => Evaluation.Mean(sums, count);
+    static LossTerms Mean(double[] sums, int count) => LossTerms.Mean(sums, count);
 
     string FirstBadGradient()
     {

@@ -23,6 +23,13 @@ public sealed class DeviceArrays(ComputeDevice device) : IDisposable
         return host;
     }
 
+    public static int[] Download(ArrayView<int> view, long length = -1)
+    {
+        var host = new int[length < 0 ? view.Length : length];
+        view.SubView(0, host.Length).CopyToCPU(host);
+        return host;
+    }
+
     public static double[] Download(ArrayView<double> view, long length = -1)
     {
         var host = new double[length < 0 ? view.Length : length];

@@ -6,19 +6,20 @@ namespace IlgpuVae.Tests.Kernels;
 
 /// <summary>
 /// The dense kernels against MathNet.Numerics in double, and the backward kernels against finite differences
-/// of the forward kernel, on every accelerator and on the CPU accelerator's portable kernels too. The shapes
-/// fall below, above and across the portable 8×8 tile (full and edge tiles) and the vector kernels' 4-row
-/// tiles, 4-column and 2-vector widths, and whole and partial vectors along k.
+/// of the forward kernel, on every accelerator and with the GPU kernels on the CPU accelerator too. The shapes
+/// fall below, above and across the GPU kernels' block tiles (8×8 and 16×16 on the small shape, 64×64 on the
+/// GPU's: full and edge tiles, several slabs of k) and the vector kernels' 4-row tiles, 4-column and 2-vector
+/// widths, and whole and partial vectors along k.
 /// </summary>
 public sealed class DenseTests
 {
     static readonly (int B, int In, int Out)[] Shapes =
-        [(1, 1, 1), (5, 7, 3), (8, 8, 8), (19, 13, 21), (17, 33, 9), (3, 40, 16), (12, 20, 28), (4, 36, 8), (12, 18, 8), (9, 72, 40)];
+        [(1, 1, 1), (5, 7, 3), (8, 8, 8), (19, 13, 21), (17, 33, 9), (3, 40, 16), (12, 20, 28), (4, 36, 8), (12, 18, 8), (9, 72, 40), (70, 33, 66)];
 
     public static TheoryData<string, int, Activation> Cases()
     {
         var data = new TheoryData<string, int, Activation>();
-        foreach (var device in TestDevices.NamesWithPortableCpu)
+        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
             for (int s = 0; s < Shapes.Length; s++)
                 foreach (var a in Enum.GetValues<Activation>())
                     data.Add(device, s, a);
@@ -55,12 +56,8 @@ public sealed class DenseTests
         // x is the previous layer's output, so it lies in that activation's range.
         float[] x = TestData.Uniform(random, b * n).Select(v => (float)Reference.Act(2 * v, previous)).ToArray();
         using var d = new DeviceArrays(TestDevices.Get(device));
-        ArrayViewTriple(d, b, n, o, out var dx, out var dw, out var db);
-        var k = d.Device.Kernels;
-        var dPreView = d.Upload(dPre);
-        var xView = d.Upload(x);
-        k.DenseBackwardInput(b, n, o, previous, dPreView, d.Upload(w), xView, dx);
-        k.DenseBackwardParameters(b, n, o, dPreView, xView, dw, db);
+        var (dx, dw, db) = (d.Floats(b * n), d.Floats(o * n), d.Floats(o));
+        d.Device.Kernels.DenseBackward(b, n, o, previous, d.Upload(dPre), d.Upload(x), d.Upload(w), dw, db, dx);
 
         var wantDx = RowMajor(M(dPre, b, o) * M(w, o, n)).Select((v, i) => v * DerivativeFromOutput(x[i], previous)).ToArray();
         Tolerance.AssertClose(DeviceArrays.Download(dx), wantDx, 1e-6, "dx");
@@ -68,12 +65,22 @@ public sealed class DenseTests
         Tolerance.AssertClose(DeviceArrays.Download(db), RowMajor(M(dPre, b, o).Transpose() * Matrix<double>.Build.Dense(b, 1, 1.0)), 1e-6, "db");
     }
 
-    static void ArrayViewTriple(DeviceArrays d, int b, int n, int o, out ILGPU.ArrayView<float> dx, out ILGPU.ArrayView<float> dw, out ILGPU.ArrayView<float> db)
+    /// <summary>The first layer's backward computes no input gradient, and writes nothing there.</summary>
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void BackwardWithoutAnInputGradientLeavesItAlone(string device)
     {
-        dx = d.Floats(b * n);
-        dw = d.Floats(o * n);
-        db = d.Floats(o);
+        var random = new Random(8);
+        const int b = 6, n = 9, o = 5;
+        float[] dPre = TestData.Uniform(random, b * o), x = TestData.Uniform(random, b * n), w = TestData.Uniform(random, o * n);
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        var (dw, db) = (d.Floats(o * n), d.Floats(o));
+        d.Device.Kernels.DenseBackward(b, n, o, Activation.Identity, d.Upload(dPre), d.Upload(x), d.Upload(w), dw, db, null);
+        Tolerance.AssertClose(DeviceArrays.Download(dw), RowMajor(M(dPre, b, o).Transpose() * M(x, b, n)), 1e-6, "dW");
+        Tolerance.AssertClose(DeviceArrays.Download(db), RowMajor(M(dPre, b, o).Transpose() * Matrix<double>.Build.Dense(b, 1, 1.0)), 1e-6, "db");
     }
+
+    public static TheoryData<string> Devices => TestDevices.AllWithGpuKernelsOnCpu;
 
     /// <summary>act'(pre) written through the output y = act(pre), in double.</summary>
     static double DerivativeFromOutput(double y, Activation a) => a switch
@@ -109,12 +116,9 @@ public sealed class DenseTests
         }
 
         Loss(x, w1, b1);
-        var (dPre1, dx, dw1, db1, dh, dw2, db2) = (d.Floats(b * h), d.Floats(b * n), d.Floats(h * n), d.Floats(h), d.Floats(b * h), d.Floats(o * h), d.Floats(o));
-        var rView = d.Upload(r);
-        k.DenseBackwardParameters(b, h, o, rView, y1, dw2, db2);
-        k.DenseBackwardInput(b, h, o, Activation.Tanh, rView, w2v, y1, dPre1);
-        k.DenseBackwardParameters(b, n, h, dPre1, d.Upload(x), dw1, db1);
-        k.DenseBackwardInput(b, n, h, Activation.Identity, dPre1, d.Upload(w1), d.Upload(x), dx);
+        var (dPre1, dx, dw1, db1, dw2, db2) = (d.Floats(b * h), d.Floats(b * n), d.Floats(h * n), d.Floats(h), d.Floats(o * h), d.Floats(o));
+        k.DenseBackward(b, h, o, Activation.Tanh, d.Upload(r), y1, w2v, dw2, db2, dPre1);
+        k.DenseBackward(b, n, h, Activation.Identity, dPre1, d.Upload(x), d.Upload(w1), dw1, db1, dx);
 
         var (vx, vw, vb) = (TestData.Normal(random, x.Length), TestData.Normal(random, w1.Length), TestData.Normal(random, b1.Length));
         double analytic = Dot(DeviceArrays.Download(dx), vx) + Dot(DeviceArrays.Download(dw1), vw) + Dot(DeviceArrays.Download(db1), vb);
@@ -131,7 +135,7 @@ public sealed class DenseTests
     public static TheoryData<string, int, int, int, int> DevicesAndLayerSizes()
     {
         var data = new TheoryData<string, int, int, int, int>();
-        foreach (var device in TestDevices.NamesWithPortableCpu)
+        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
         {
             data.Add(device, 6, 11, 9, 5);
             data.Add(device, 8, 16, 32, 4);
@@ -142,8 +146,21 @@ public sealed class DenseTests
     [Fact]
     public void CpuAcceleratorRunsTheVectorProductsUnlessThePortableOnesAreAskedFor()
     {
-        Assert.True(TestDevices.Get("cpu").UsesVectorProducts);
-        Assert.False(TestDevices.Get("cpu-portable").UsesVectorProducts);
+        Assert.IsType<IlgpuVae.Compute.CpuKernels>(TestDevices.Get("cpu").Kernels);
+        Assert.IsType<IlgpuVae.Compute.GpuKernels>(TestDevices.Get(TestDevices.PortableCpu).Kernels);
+        var shape = ((IlgpuVae.Compute.GpuKernels)TestDevices.Get(TestDevices.PortableCpu).Kernels).Shape;
+        Assert.Equal(16, shape.GemmSide);       // a GPU's 16×16 groups and 64×64 tiles
+        Assert.Equal(256, shape.ReductionGroup);
+    }
+
+    [Fact]
+    public void NarrowTilesAreUsedWhenWideOnesLeaveMultiprocessorsIdle()
+    {
+        var shape = new IlgpuVae.Compute.GpuLaunchShape(16, 8, 256, 256, 0, Multiprocessors: 132, SharedBytes: 48 * 1024);
+        Assert.Equal(8, shape.SideFor(s => TiledGemm.Tiles(Dense.ForwardProblem(128, 784, 400, Activation.Relu), s)));   // 14 wide tiles
+        Assert.Equal(16, shape.SideFor(s => TiledGemm.Tiles(Dense.ForwardProblem(4096, 784, 400, Activation.Relu), s))); // 448
+        Assert.Equal(32, shape.MmdBlockFor(20));
+        Assert.Equal(16, shape.MmdBlockFor(100));
     }
 
     [Fact]

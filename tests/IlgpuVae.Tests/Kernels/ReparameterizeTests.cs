@@ -2,10 +2,13 @@ using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Kernels;
 
-/// <summary>z = μ + exp(½ log σ²)·ε with the fused KL, and its backward, against double math and finite differences.</summary>
+/// <summary>
+/// z = μ + exp(½ log σ²)·ε with the fused KL (per element) and the fused noise draw, and its backward, against
+/// double math and finite differences.
+/// </summary>
 public sealed class ReparameterizeTests
 {
-    public static TheoryData<string> Devices => TestDevices.All;
+    public static TheoryData<string> Devices => TestDevices.AllWithGpuKernelsOnCpu;
 
     const int B = 7, K = 5;
 
@@ -25,13 +28,13 @@ public sealed class ReparameterizeTests
     static (double[] Z, double[] Kl) Expected(float[] heads, float[] eps)
     {
         var z = new double[B * K];
-        var kl = new double[B];
+        var kl = new double[B * K];
         for (int b = 0; b < B; b++)
             for (int j = 0; j < K; j++)
             {
                 double mu = heads[b * 2 * K + j], lv = heads[b * 2 * K + K + j];
                 z[b * K + j] = mu + Math.Exp(0.5 * lv) * eps[b * K + j];
-                kl[b] += 0.5 * (mu * mu + Math.Exp(lv) - 1 - lv);
+                kl[b * K + j] = 0.5 * (mu * mu + Math.Exp(lv) - 1 - lv);
             }
         return (z, kl);
     }
@@ -42,12 +45,27 @@ public sealed class ReparameterizeTests
     {
         var (heads, eps) = Inputs(1);
         using var d = new DeviceArrays(TestDevices.Get(device));
-        var (z, kl) = (d.Floats(B * K), d.Doubles(B));
-        d.Device.Kernels.Reparameterize(B, K, d.Upload(heads), d.Upload(eps), z, kl);
+        var (z, kl) = (d.Floats(B * K), d.Doubles(B * K));
+        d.Device.Kernels.Reparameterize(B, K, null, d.Upload(heads), d.Upload(eps), z, kl);
         var (wantZ, wantKl) = Expected(heads, eps);
         Tolerance.AssertClose(DeviceArrays.Download(z), wantZ, 1e-6, "z");
         var gotKl = DeviceArrays.Download(kl);
-        for (int b = 0; b < B; b++) Tolerance.AssertNear(gotKl[b], wantKl[b], 1e-5, 1e-6, $"kl[{b}]");
+        for (int i = 0; i < B * K; i++) Tolerance.AssertNear(gotKl[i], wantKl[i], 1e-5, 1e-6, $"kl[{i}]");
+    }
+
+    /// <summary>With a key, ε is drawn in the launch: draw i of the key, the numbers FillNormal gives, and stored.</summary>
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void NoiseDrawnInTheLaunchIsTheGeneratorsAndIsKept(string device)
+    {
+        var (heads, _) = Inputs(7);
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        var (eps, z, kl, filled) = (d.Floats(B * K), d.Floats(B * K), d.Doubles(B * K), d.Floats(B * K));
+        d.Device.Kernels.Reparameterize(B, K, 1234UL, d.Upload(heads), eps, z, kl);
+        d.Device.Kernels.FillNormal(1234UL, filled, B * K);
+        var drawn = DeviceArrays.Download(eps);
+        Assert.Equal(DeviceArrays.Download(filled), drawn);
+        Tolerance.AssertClose(DeviceArrays.Download(z), Expected(heads, drawn).Z, 1e-6, "z");
     }
 
     [Theory]
@@ -82,11 +100,11 @@ public sealed class ReparameterizeTests
         const float w = 0.7f;
         using var d = new DeviceArrays(TestDevices.Get(device));
         var k = d.Device.Kernels;
-        var (z, kl, dHeads) = (d.Floats(B * K), d.Doubles(B), d.Floats(B * 2 * K));
+        var (z, kl, dHeads) = (d.Floats(B * K), d.Doubles(B * K), d.Floats(B * 2 * K));
         var epsView = d.Upload(eps);
         double Loss(float[] h)
         {
-            k.Reparameterize(B, K, d.Upload(h), epsView, z, kl);
+            k.Reparameterize(B, K, null, d.Upload(h), epsView, z, kl);
             return DeviceArrays.Download(z).Zip(r, (a, b) => (double)a * b).Sum() + w * DeviceArrays.Download(kl).Sum();
         }
         k.ReparameterizeBackward(B, K, w, d.Upload(heads), epsView, d.Upload(r), dHeads);
@@ -104,9 +122,9 @@ public sealed class ReparameterizeTests
         var (heads, eps) = Inputs(6);
         for (int b = 0; b < B; b++) heads[b * 2 * K + K] = b % 2 == 0 ? 30f : -30f;
         using var d = new DeviceArrays(TestDevices.Get(device));
-        var (z, kl, dHeads) = (d.Floats(B * K), d.Doubles(B), d.Floats(B * 2 * K));
+        var (z, kl, dHeads) = (d.Floats(B * K), d.Doubles(B * K), d.Floats(B * 2 * K));
         var (h, e) = (d.Upload(heads), d.Upload(eps));
-        d.Device.Kernels.Reparameterize(B, K, h, e, z, kl);
+        d.Device.Kernels.Reparameterize(B, K, null, h, e, z, kl);
         d.Device.Kernels.ReparameterizeBackward(B, K, 1f, h, e, d.Upload(new float[B * K]), dHeads);
         Assert.All(DeviceArrays.Download(z), v => Assert.True(float.IsFinite(v)));
         Assert.All(DeviceArrays.Download(kl), v => Assert.True(double.IsFinite(v)));

@@ -9,7 +9,7 @@ namespace IlgpuVae.Kernels;
 /// <code>for (int run = s.Start(thread); run &lt; s.Length; run = s.Next(run))
 ///     for (int i = run; i &lt; s.End(run); i++) ...</code>
 /// </summary>
-public struct Shares
+public struct Partition
 {
     public int Length, Threads, Chunk;
 

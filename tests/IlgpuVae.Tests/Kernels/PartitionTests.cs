@@ -4,10 +4,10 @@ using IlgpuVae.Tests.Infrastructure;
 namespace IlgpuVae.Tests.Kernels;
 
 /// <summary>
-/// Every grid-stride kernel walks its items through <see cref="Shares"/>: whatever the threads and run length,
+/// Every grid-stride kernel walks its items through <see cref="Partition"/>: whatever the threads and run length,
 /// each item must be visited exactly once, and the CPU accelerator's shares must be whole cache lines.
 /// </summary>
-public sealed class SharesTests
+public sealed class PartitionTests
 {
     [Theory]
     [InlineData(0, 1, 1)]
@@ -19,7 +19,7 @@ public sealed class SharesTests
     [InlineData(33, 8, 16)]     // more threads than runs
     public void VisitEveryItemExactlyOnce(int length, int threads, int chunk)
     {
-        var s = new Shares { Length = length, Threads = threads, Chunk = chunk };
+        var s = new Partition { Length = length, Threads = threads, Chunk = chunk };
         var visits = new int[length];
         for (int thread = 0; thread < threads; thread++)
             for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
@@ -35,10 +35,20 @@ public sealed class SharesTests
     public void CpuAcceleratorDealsOneRunOfWholeCacheLinesPerThread(int length)
     {
         var device = TestDevices.Get("cpu");
-        var s = device.Shares(length);
+        var s = device.Kernels.Partition(length);
         Assert.InRange(s.Threads, 1, device.Accelerator.MaxNumThreads);
         Assert.Equal(0, s.Chunk % 16);
         Assert.True((long)s.Threads * s.Chunk >= length, "the runs cover every item in one round");
         Assert.True((long)(s.Threads - 1) * s.Chunk < length, "no thread is left without items");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(652_824)]
+    public void GpuKernelsDealOneItemAtATimeWhateverTheAccelerator(int length)
+    {
+        var s = TestDevices.Get(TestDevices.PortableCpu).Kernels.Partition(length);
+        Assert.Equal(1, s.Chunk);
+        Assert.InRange(s.Threads, 1, length);
     }
 }

@@ -1,0 +1,185 @@
+using ILGPU;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>
+/// The matrix product of <see cref="GemmProblem"/> for GPUs: shared-memory block tiles. A group of
+/// <c>side × side</c> threads owns a <c>4·side × 4·side</c> block of C and walks K in slabs of <c>side</c>:
+/// the group loads the slab of A [4·side × side] and of B [side × 4·side] into shared memory, each thread
+/// four values of each (so the group size, the tile and the slab are one parameter), then every thread
+/// multiplies its 4×4 micro-tile out of shared memory. The next slab's global loads are issued before the
+/// current slab is multiplied, so they are in flight during the arithmetic.
+///
+/// Coalescing: whichever of A's strides is 1 (k for x·Wᵀ, m for dYᵀ·x) is the one consecutive threads walk
+/// when loading, and likewise for B, so every layout the model uses reads whole memory segments.
+/// Shared memory holds both slabs k-major with rows padded to 4·side + 1 floats. A thread's micro-tile is
+/// strided — rows ty, ty + side, …, columns tx, tx + side, … — so a warp reads consecutive shared addresses
+/// of B (no bank conflicts), broadcasts of A, and stores consecutive columns of C.
+/// Edges are predicated: any M, N, K work, and values past them load as 0.
+/// </summary>
+public static class TiledGemm
+{
+    /// <summary>Rows and columns of C per thread.</summary>
+    public const int Micro = 4;
+
+    /// <summary>Block tiles of <paramref name="p"/> for groups of <paramref name="side"/>².</summary>
+    public static int Tiles(GemmProblem p, int side) =>
+        p.M <= 0 || p.N <= 0 ? 0 : GemmProblem.DivUp(p.M, Micro * side) * GemmProblem.DivUp(p.N, Micro * side);
+
+    /// <summary>Floats of dynamic shared memory a group of <paramref name="side"/>² threads uses.</summary>
+    public static int SharedFloats(int side) => 2 * side * (Micro * side + 1);
+
+    /// <summary>
+    /// Block tile <paramref name="tile"/> of C = epilogue(A·B). With <paramref name="rowSums"/> non-empty, the
+    /// groups of the first block column also write rowSums[m] = Σₖ A(m, k) (a bias gradient, summed from the
+    /// slabs already in shared memory, in k order).
+    /// </summary>
+    public static void Run<TEpilogue>(int tile, int side, GemmProblem p,
+        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux, ArrayView<float> rowSums)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        int block = Micro * side, stride = block + 1;
+        int tilesN = GemmProblem.DivUp(p.N, block);
+        int m0 = tile / tilesN * block, n0 = tile % tilesN * block;
+        int tid = Group.IdxX, tx = tid % side, ty = tid / side;
+        bool sums = rowSums.Length > 0 && n0 == 0;
+        var shared = SharedMemory.GetDynamic<float>();
+        var aSlab = shared.SubView(0, side * stride);
+        var bSlab = shared.SubView(side * stride, side * stride);
+
+        Quad nextA = LoadA(p, a, m0, 0, side, tid), nextB = LoadB(p, b, n0, 0, side, tid);
+        Tile acc = default;
+        Quad rowSum = default;
+        for (int k0 = 0; k0 < p.K; k0 += side)
+        {
+            Group.Barrier(); // the previous slab's products are done before it is overwritten
+            StoreA(p, aSlab, nextA, side, stride, tid);
+            StoreB(p, bSlab, nextB, side, stride, tid);
+            Group.Barrier();
+            if (k0 + side < p.K)
+            {
+                nextA = LoadA(p, a, m0, k0 + side, side, tid);
+                nextB = LoadB(p, b, n0, k0 + side, side, tid);
+            }
+            for (int k = 0; k < side; k++)
+            {
+                int row = k * stride;
+                var av = new Quad(aSlab[row + ty], aSlab[row + ty + side], aSlab[row + ty + 2 * side], aSlab[row + ty + 3 * side]);
+                var bv = new Quad(bSlab[row + tx], bSlab[row + tx + side], bSlab[row + tx + 2 * side], bSlab[row + tx + 3 * side]);
+                acc.Add(av, bv);
+                if (sums) rowSum = rowSum.Plus(av);
+            }
+        }
+
+        TEpilogue e = default;
+        StoreRow<TEpilogue>(e, acc.R0, m0 + ty, n0 + tx, side, p, c, aux);
+        StoreRow<TEpilogue>(e, acc.R1, m0 + ty + side, n0 + tx, side, p, c, aux);
+        StoreRow<TEpilogue>(e, acc.R2, m0 + ty + 2 * side, n0 + tx, side, p, c, aux);
+        StoreRow<TEpilogue>(e, acc.R3, m0 + ty + 3 * side, n0 + tx, side, p, c, aux);
+        if (sums && tx == 0)
+        {
+            int m = m0 + ty;
+            if (m < p.M) rowSums[m] = rowSum.V0;
+            if (m + side < p.M) rowSums[m + side] = rowSum.V1;
+            if (m + 2 * side < p.M) rowSums[m + 2 * side] = rowSum.V2;
+            if (m + 3 * side < p.M) rowSums[m + 3 * side] = rowSum.V3;
+        }
+    }
+
+    // ---- global → registers → shared -----------------------------------------------------------------------
+
+    // Element q of a thread's four is number e = tid + q·side² of the slab. With A's k stride 1, consecutive e
+    // walk k (a row's slab is side values long); otherwise they walk m (a column of the slab is 4·side long).
+    static Quad LoadA(GemmProblem p, ArrayView<float> a, int m0, int k0, int side, int tid)
+    {
+        int n = side * side;
+        return new Quad(ElementA(p, a, m0, k0, side, tid), ElementA(p, a, m0, k0, side, tid + n),
+            ElementA(p, a, m0, k0, side, tid + 2 * n), ElementA(p, a, m0, k0, side, tid + 3 * n));
+    }
+
+    static float ElementA(GemmProblem p, ArrayView<float> a, int m0, int k0, int side, int e)
+    {
+        int m = m0 + SlabRow(p.ACol == 1, e, side), k = k0 + SlabDepth(p.ACol == 1, e, side);
+        return m < p.M && k < p.K ? a[p.AOffset + m * p.ARow + k * p.ACol] : 0f;
+    }
+
+    static void StoreA(GemmProblem p, ArrayView<float> slab, Quad v, int side, int stride, int tid)
+    {
+        bool alongK = p.ACol == 1;
+        int n = side * side;
+        slab[SlabIndex(alongK, tid, side, stride)] = v.V0;
+        slab[SlabIndex(alongK, tid + n, side, stride)] = v.V1;
+        slab[SlabIndex(alongK, tid + 2 * n, side, stride)] = v.V2;
+        slab[SlabIndex(alongK, tid + 3 * n, side, stride)] = v.V3;
+    }
+
+    static Quad LoadB(GemmProblem p, ArrayView<float> b, int n0, int k0, int side, int tid)
+    {
+        int n = side * side;
+        return new Quad(ElementB(p, b, n0, k0, side, tid), ElementB(p, b, n0, k0, side, tid + n),
+            ElementB(p, b, n0, k0, side, tid + 2 * n), ElementB(p, b, n0, k0, side, tid + 3 * n));
+    }
+
+    static float ElementB(GemmProblem p, ArrayView<float> b, int n0, int k0, int side, int e)
+    {
+        int col = n0 + SlabRow(p.BRow == 1, e, side), k = k0 + SlabDepth(p.BRow == 1, e, side);
+        return col < p.N && k < p.K ? b[p.BOffset + k * p.BRow + col * p.BCol] : 0f;
+    }
+
+    static void StoreB(GemmProblem p, ArrayView<float> slab, Quad v, int side, int stride, int tid)
+    {
+        bool alongK = p.BRow == 1;
+        int n = side * side;
+        slab[SlabIndex(alongK, tid, side, stride)] = v.V0;
+        slab[SlabIndex(alongK, tid + n, side, stride)] = v.V1;
+        slab[SlabIndex(alongK, tid + 2 * n, side, stride)] = v.V2;
+        slab[SlabIndex(alongK, tid + 3 * n, side, stride)] = v.V3;
+    }
+
+    /// <summary>Which of the block's 4·side rows (of A) or columns (of B) element e of the slab is.</summary>
+    static int SlabRow(bool alongK, int e, int side) => alongK ? e / side : e % (Micro * side);
+
+    /// <summary>Which of the slab's side k values element e is.</summary>
+    static int SlabDepth(bool alongK, int e, int side) => alongK ? e % side : e / (Micro * side);
+
+    static int SlabIndex(bool alongK, int e, int side, int stride) => SlabDepth(alongK, e, side) * stride + SlabRow(alongK, e, side);
+
+    // ---- registers → C ------------------------------------------------------------------------------------
+
+    static void StoreRow<TEpilogue>(TEpilogue e, Quad r, int m, int n, int side, GemmProblem p, ArrayView<float> c, ArrayView<float> aux)
+        where TEpilogue : struct, IGemmEpilogue
+    {
+        if (m >= p.M) return;
+        int row = m * p.N;
+        if (n < p.N) c[row + n] = e.Apply(r.V0, m, n, p, aux);
+        if (n + side < p.N) c[row + n + side] = e.Apply(r.V1, m, n + side, p, aux);
+        if (n + 2 * side < p.N) c[row + n + 2 * side] = e.Apply(r.V2, m, n + 2 * side, p, aux);
+        if (n + 3 * side < p.N) c[row + n + 3 * side] = e.Apply(r.V3, m, n + 3 * side, p, aux);
+    }
+
+    /// <summary>Four floats; a struct of scalars, so they stay in registers.</summary>
+    struct Quad(float v0, float v1, float v2, float v3)
+    {
+        public float V0 = v0, V1 = v1, V2 = v2, V3 = v3;
+
+        public readonly Quad Plus(Quad o) => new(V0 + o.V0, V1 + o.V1, V2 + o.V2, V3 + o.V3);
+    }
+
+    /// <summary>A thread's 4×4 accumulators, one <see cref="Quad"/> per row.</summary>
+    struct Tile
+    {
+        public Quad R0, R1, R2, R3;
+
+        /// <summary>The outer product a·bᵀ added in.</summary>
+        public void Add(Quad a, Quad b)
+        {
+            R0 = Fma(R0, a.V0, b);
+            R1 = Fma(R1, a.V1, b);
+            R2 = Fma(R2, a.V2, b);
+            R3 = Fma(R3, a.V3, b);
+        }
+
+        static Quad Fma(Quad acc, float s, Quad b) =>
+            new(acc.V0 + s * b.V0, acc.V1 + s * b.V1, acc.V2 + s * b.V2, acc.V3 + s * b.V3);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using ILGPU.Runtime.Cuda;
+using IlgpuVae.Compute;
+
+namespace IlgpuVae.Benchmarking;
+
+/// <summary>
+/// One measurement of <see cref="StepBenchmark"/>: the first step (kernel compilation included), the steady
+/// state, how many launches a step makes and what they cost at least, the dense products' speed against the
+/// device's FP32 peak, and the device's free memory around the timed steps (CUDA only).
+/// </summary>
+public sealed record StepTiming(string Device, string DeviceName, string Kernels, string Model, string Preset, int BatchSize,
+    double FirstStepSeconds, double MedianStepMilliseconds, double ImagesPerSecond, int Steps,
+    double LaunchesPerStep, double EmptyLaunchMicroseconds, double LaunchFloorMilliseconds,
+    ProductTiming Products, double? PeakGflops, double? ProductsShareOfPeak, string? PeakFormula,
+    long? FreeBytesBefore, long? FreeBytesAfter);
+
+/// <summary>
+/// Whole training steps (gather, noise, forward, loss, backward, optimizer, the terms read back a step late) on
+/// a device-resident random data set: the wall time of the first step, which loads and compiles every kernel,
+/// then — after <c>warmUp</c> of untimed steps, while .NET recompiles the host code and ILGPU's launch path at
+/// full optimization — the median of the next <c>steps</c>. Beside them: launches per step (counted by the
+/// kernel set), an empty kernel's launch time (the floor a step's launches cannot beat), and the products of the
+/// model's widest layer (<see cref="ProductBenchmark"/>).
+/// </summary>
+public static class StepBenchmark
+{
+    public static StepTiming Measure(ComputeDevice device, ModelSpec spec, string preset, int batchSize, int steps, TimeSpan warmUp)
+    {
+        if (batchSize <= 0 || steps <= 0) throw new ArgumentException($"The batch size and step count must be positive; got {batchSize} and {steps}.");
+        var clock = Stopwatch.StartNew();
+        using var rig = new StepRig(device, spec, preset, batchSize, rows: batchSize * 2);
+        var (trainer, data) = (rig.Trainer, rig.Data);
+        trainer.Step(data, 0, batchSize);
+        trainer.Finish();
+        double first = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        for (int s = 0; s == 0 || clock.Elapsed < warmUp; s++)
+            trainer.Step(data, s % 2 * batchSize, batchSize);
+        trainer.Finish();
+
+        long? freeBefore = FreeBytes(device);
+        long launches = device.Kernels.Launches;
+        var times = new double[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            clock.Restart();
+            trainer.Step(data, s % 2 * batchSize, batchSize);
+            times[s] = clock.Elapsed.TotalMilliseconds;
+        }
+        trainer.Finish();
+        double perStep = (double)(device.Kernels.Launches - launches) / steps;
+        long? freeAfter = FreeBytes(device);
+
+        Array.Sort(times);
+        double median = times[steps / 2];
+        double empty = EmptyLaunchMicroseconds(device);
+        var products = ProductBenchmark.Measure(device, batchSize, spec.InputDim, spec.EncoderHidden.Count > 0 ? spec.EncoderHidden[0] : 2 * spec.LatentDim);
+        var peak = DevicePeak.Of(device);
+        return new StepTiming(device.Spec, device.Name, device.KernelChoice.ToString().ToLowerInvariant(), spec.ToString(), preset, batchSize,
+            first, median, batchSize / (median / 1000), steps, perStep, empty, empty * perStep / 1000,
+            products, peak?.Gflops, peak is null ? null : products.ForwardGflops / peak.Gflops, peak?.How, freeBefore, freeAfter);
+    }
+
+    /// <summary>The median time of launching the empty kernel and waiting for it, in microseconds.</summary>
+    static double EmptyLaunchMicroseconds(ComputeDevice device)
+    {
+        var k = device.Kernels;
+        k.Empty();
+        device.Synchronize();
+        var times = new double[51];
+        var clock = new Stopwatch();
+        for (int i = 0; i < times.Length; i++)
+        {
+            clock.Restart();
+            for (int j = 0; j < 10; j++) k.Empty();
+            device.Synchronize();
+            times[i] = clock.Elapsed.TotalMilliseconds * 100; // µs per launch
+        }
+        Array.Sort(times);
+        return times[times.Length / 2];
+    }
+
+    static long? FreeBytes(ComputeDevice device) => device.Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : null;
+}
+
+/// <summary>
+/// What timed training steps need: a model initialised from seed 1, Adam, a trainer for <c>preset</c>, and
+/// <c>rows</c> random images resident on the device (no binarization, so every step does the same work).
+/// </summary>
+public sealed class StepRig : IDisposable
+{
+    public VaeModel Model { get; }
+    public Optimizer Optimizer { get; }
+    public DeviceDataSet Data { get; }
+    public Trainer Trainer { get; }
+
+    public StepRig(ComputeDevice device, ModelSpec spec, string preset, int batchSize, int rows)
+    {
+        var random = new Random(1);
+        var pixels = new float[(long)rows * spec.InputDim];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)random.NextDouble();
+        Model = new VaeModel(device, spec, batchSize);
+        Model.Initialize(1);
+        Optimizer = new Optimizer(device, new OptimizerSpec(), Model.Layout.Count);
+        Data = new DeviceDataSet(device, pixels, rows, spec.InputDim);
+        Trainer = new Trainer(Model, Optimizer, ObjectiveSpec.Preset(preset, spec.LatentDim), batchSize, 1, binarize: false);
+    }
+
+    public void Dispose()
+    {
+        Trainer.Dispose();
+        Data.Dispose();
+        Optimizer.Dispose();
+        Model.Dispose();
+    }
+}

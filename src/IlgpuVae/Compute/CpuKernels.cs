@@ -1,0 +1,92 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Compute;
+
+/// <summary>
+/// The kernels of the CPU accelerator, whose simulated threads are OS threads (about a microsecond of dispatch
+/// each, a barrier ~15 µs): the dense products in vector code (<see cref="SimdGemm"/>, a band of rows per
+/// hardware thread), the reductions a thread per row, and grid-stride kernels one run of whole cache lines per
+/// hardware thread — interleaved items had both cores writing into the same lines, which made the optimizer
+/// step 1.7× slower. <see cref="VectorKernels"/> lists the kernels only this backend may load.
+/// </summary>
+public sealed class CpuKernels : KernelSet
+{
+    /// <summary>
+    /// The kernels whose bodies call <c>[External]</c> vector code, which only the CPU accelerator can run (a
+    /// GPU backend refuses to compile them). <see cref="GpuKernels"/> loads none of them; a test checks it.
+    /// </summary>
+    public static readonly IReadOnlyList<System.Reflection.MethodInfo> VectorKernels =
+    [
+        ((Delegate)Dense.ForwardSimd).Method,
+        ((Delegate)Dense.BackwardSimd).Method,
+    ];
+
+    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> forward;
+    readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> backward;
+    readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
+    readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
+    readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
+    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
+    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
+
+    internal CpuKernels(ComputeDevice device) : base(device)
+    {
+        var a = Accelerator;
+        forward = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardSimd));
+        backward = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardSimd));
+        likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Rows));
+        mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdRows));
+        lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
+        logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp));
+        mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationTerms));
+        dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatistics));
+    }
+
+    /// <summary>One run of whole cache lines (16 floats) per hardware thread, fewer threads for few items.</summary>
+    public override Partition Partition(int length)
+    {
+        const int cacheLine = 16, fewestPerThread = 1024;
+        int threads = Math.Clamp((length + fewestPerThread - 1) / fewestPerThread, 1, Accelerator.MaxNumThreads);
+        int chunk = ((length + threads - 1) / threads + cacheLine - 1) / cacheLine * cacheLine;
+        return new Partition { Length = length, Threads = threads, Chunk = Math.Max(chunk, cacheLine) };
+    }
+
+    int Bands(GemmProblem p) => SimdGemm.Threads(p, Accelerator.MaxNumThreads);
+
+    private protected override void LaunchDenseForward(GemmProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y)
+    {
+        p.Threads = Bands(p);
+        forward(p.Threads, p, x, weight, bias, y);
+    }
+
+    private protected override void LaunchDenseBackward(GemmProblem weight, GemmProblem input, ArrayView<float> dPre, ArrayView<float> x,
+        ArrayView<float> w, ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
+    {
+        weight.Threads = Bands(weight);
+        input.Threads = Bands(input);
+        backward(weight.Threads + input.Threads, weight, input, dPre, x, w, dWeight, dBias, dPrevPre);
+    }
+
+    private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
+        ArrayView<double> nllRows, ArrayView<float> dOutput) => likelihood(p.Rows, p, output, x, nllRows, dOutput);
+
+    private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
+        ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads) =>
+        mmd(p.B + p.M, p, z, prior, heads, eps, rowTerms, dz, dHeads);
+
+    private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
+        ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
+        lossTerms(1, w, nllRows, klTerms, mmdRows, faults, terms, totals);
+
+    private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
+        logMeanExp(images, samples, logWeights, iwae, elbo);
+
+    private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
+        mutualInformation(count, count, latent, heads, z, terms);
+
+    private protected override void LaunchDimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean) =>
+        dimensionStatistics(latent, count, latent, heads, muVariance, klMean);
+}

@@ -1,0 +1,92 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Compute;
+
+/// <summary>
+/// The kernels a GPU runs (CUDA, OpenCL, or any accelerator with <c>--kernels portable</c>): products as
+/// shared-memory block tiles (<see cref="TiledGemm"/>), the MMD as pairwise tiles (<see cref="MmdTiles"/>),
+/// reductions a group per row, image, code or dimension with a fixed-order tree, grid-stride kernels one item
+/// per thread in turn so neighbouring threads touch neighbouring elements. Sizes: <see cref="Shape"/>.
+/// </summary>
+public sealed class GpuKernels : KernelSet
+{
+    readonly Action<KernelConfig, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> forward;
+    readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> backward;
+    readonly Action<KernelConfig, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
+    readonly Action<KernelConfig, MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
+    readonly Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly Action<KernelConfig, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
+    readonly Action<KernelConfig, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
+    readonly Action<KernelConfig, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
+
+    internal GpuKernels(ComputeDevice device, GpuLaunchShape? shape = null) : base(device)
+    {
+        Shape = shape ?? GpuLaunchShape.For(device.Accelerator);
+        var a = Accelerator;
+        forward = Load(a.LoadStreamKernel<GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardTiled));
+        backward = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardTiled));
+        likelihood = Load(a.LoadStreamKernel<LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsGrouped));
+        mmd = Load(a.LoadStreamKernel<MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(MmdTiles.Run));
+        lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGrouped));
+        logMeanExp = Load(a.LoadStreamKernel<int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpGrouped));
+        mutualInformation = Load(a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationTermsGrouped));
+        dimensionStatistics = Load(a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsGrouped));
+    }
+
+    /// <summary>The launch sizes this set uses.</summary>
+    public GpuLaunchShape Shape { get; }
+
+    /// <summary>Items dealt one at a time to up to four threads per resident thread of the device.</summary>
+    public override Partition Partition(int length) =>
+        new() { Length = length, Threads = (int)Math.Max(1, Math.Min(length, 4L * Accelerator.MaxNumThreads)), Chunk = 1 };
+
+    /// <summary>A launch of <paramref name="groups"/> groups of <paramref name="threads"/>, with that many doubles of shared memory each.</summary>
+    static KernelConfig Groups(int groups, int threads, int sharedDoubles = 0) => sharedDoubles > 0
+        ? new KernelConfig(groups, threads, SharedMemoryConfig.RequestDynamic<double>(sharedDoubles))
+        : new KernelConfig(groups, threads);
+
+    static KernelConfig GemmGroups(int tiles, int side) =>
+        new(tiles, side * side, SharedMemoryConfig.RequestDynamic<float>(TiledGemm.SharedFloats(side)));
+
+    private protected override void LaunchDenseForward(GemmProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y)
+    {
+        int side = Shape.SideFor(s => TiledGemm.Tiles(p, s));
+        int tiles = TiledGemm.Tiles(p, side);
+        if (tiles > 0) forward(GemmGroups(tiles, side), p, side, x, weight, bias, y);
+    }
+
+    private protected override void LaunchDenseBackward(GemmProblem weight, GemmProblem input, ArrayView<float> dPre, ArrayView<float> x,
+        ArrayView<float> w, ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
+    {
+        int side = Shape.SideFor(s => TiledGemm.Tiles(weight, s) + TiledGemm.Tiles(input, s));
+        int tiles = TiledGemm.Tiles(weight, side) + TiledGemm.Tiles(input, side);
+        if (tiles > 0) backward(GemmGroups(tiles, side), weight, input, side, dPre, x, w, dWeight, dBias, dPrevPre);
+    }
+
+    private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
+        ArrayView<double> nllRows, ArrayView<float> dOutput) =>
+        likelihood(Groups(p.Rows, Shape.ReductionGroup, Shape.ReductionGroup), p, output, x, nllRows, dOutput);
+
+    private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
+        ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
+    {
+        int block = Shape.MmdBlockFor(p.Latent);
+        mmd(Groups(MmdTiles.Groups(p, block), Shape.MmdGroup, (int)MmdTiles.SharedDoubles(block, p.Latent)),
+            p, block, z, prior, heads, eps, rowTerms, dz, dHeads);
+    }
+
+    private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
+        ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
+        lossTerms(Groups(1, Shape.ReductionGroup, Shape.ReductionGroup), w, nllRows, klTerms, mmdRows, faults, terms, totals);
+
+    private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
+        logMeanExp(Groups(images, Shape.ReductionGroup, Shape.ReductionGroup), samples, logWeights, iwae, elbo);
+
+    private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
+        mutualInformation(Groups(count, Shape.ReductionGroup, Shape.ReductionGroup), count, latent, heads, z, terms);
+
+    private protected override void LaunchDimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean) =>
+        dimensionStatistics(Groups(latent, Shape.ReductionGroup, Shape.ReductionGroup), count, latent, heads, muVariance, klMean);
+}

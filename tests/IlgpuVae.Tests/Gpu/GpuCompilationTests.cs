@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using ILGPU.Runtime.Cuda;
+using IlgpuVae.Compute;
+
+namespace IlgpuVae.Tests.Gpu;
+
+/// <summary>
+/// Every kernel a GPU loads compiles, with no GPU present, to PTX for sm_60, sm_80 and sm_90 and to OpenCL C;
+/// the PTX uses no approximate math instruction (the kernels' own <c>DeviceMath</c> instead) and ptxas assembles
+/// it without spilling registers; clang compiles the OpenCL C. The CPU-only vector kernels are never loaded by
+/// the GPU kernel set, and a GPU backend refuses them. ptxas and clang come from scripts/install-gpu-compilers.sh,
+/// which CI runs; without them the assembler tests fail and say so.
+/// </summary>
+public sealed class GpuCompilationTests
+{
+    static readonly Lazy<IReadOnlyList<LoadedKernel>> Kernels = new(GpuCompilation.GpuKernels);
+    static readonly ConcurrentDictionary<(string, string), string> PtxCache = new();
+
+    static LoadedKernel Kernel(string name) => Kernels.Value.Single(k => k.Name == name);
+
+    static CudaArchitecture Architecture(string sm) => GpuCompilation.Architectures.Single(a => $"sm_{a.Major}{a.Minor}" == sm);
+
+    static string Ptx(string kernel, string sm) => PtxCache.GetOrAdd((kernel, sm), _ => GpuCompilation.Ptx(Kernel(kernel), Architecture(sm)));
+
+    public static TheoryData<string, string> KernelsAndArchitectures()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var k in Kernels.Value)
+            foreach (var a in GpuCompilation.Architectures)
+                data.Add(k.Name, $"sm_{a.Major}{a.Minor}");
+        return data;
+    }
+
+    public static TheoryData<string> KernelNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var k in Kernels.Value) data.Add(k.Name);
+        return data;
+    }
+
+    [Fact]
+    public void TheGpuKernelSetCoversEveryStepOfTraining()
+    {
+        var names = Kernels.Value.Select(k => k.Name).ToHashSet();
+        foreach (var name in new[] { "Dense.ForwardTiled", "Dense.BackwardTiled", "Likelihoods.RowsGrouped", "MmdTiles.Run",
+                     "Reductions.LossTermsGrouped", "Reparameterize.Forward", "Optimizers.Adam", "Batches.Gather" })
+            Assert.Contains(name, names);
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelsAndArchitectures))]
+    public void CompilesToPtxWithoutApproximateMath(string kernel, string sm)
+    {
+        string ptx = Ptx(kernel, sm);
+        // ILGPU 1.5 writes at most sm_80 code, which the driver (or ptxas, below) compiles for newer GPUs.
+        var target = System.Text.RegularExpressions.Regex.Match(ptx, @"\.target sm_(\d+)");
+        Assert.True(target.Success && int.Parse(target.Groups[1].Value) <= int.Parse(sm[3..]), $"target of {kernel}: {target.Value}");
+        Assert.Contains(".entry", ptx);
+        Assert.DoesNotContain(".approx", ptx);
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelsAndArchitectures))]
+    public void PtxasAssemblesItWithoutSpills(string kernel, string sm)
+    {
+        string ptxas = GpuCompilation.FindPtxas() ?? throw new InvalidOperationException(
+            "ptxas was not found: run scripts/install-gpu-compilers.sh (as root) or set PTXAS.");
+        var report = GpuCompilation.Assemble(ptxas, Ptx(kernel, sm), Architecture(sm));
+        Assert.True(report.SpillStores + report.SpillLoads == 0, $"{kernel} on {sm} spills: {report.Output}");
+        Assert.InRange(report.Registers, 1, 255);
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void CompilesToOpenClThatClangAccepts(string kernel)
+    {
+        string source = GpuCompilation.OpenCl(Kernel(kernel));
+        Assert.Contains("kernel", source);
+        string clang = GpuCompilation.FindClang() ?? throw new InvalidOperationException(
+            "clang was not found: run scripts/install-gpu-compilers.sh (as root) or set CLANG_OPENCL.");
+        GpuCompilation.CompileOpenCl(clang, source);
+    }
+
+    [Fact]
+    public void TheGpuKernelSetNeverLoadsAVectorKernel()
+    {
+        var loaded = Kernels.Value.Select(k => k.Method).ToHashSet();
+        Assert.NotEmpty(CpuKernels.VectorKernels);
+        Assert.All(CpuKernels.VectorKernels, m => Assert.DoesNotContain(m, loaded));
+    }
+
+    [Fact]
+    public void AGpuBackendRefusesTheVectorKernels()
+    {
+        foreach (var method in CpuKernels.VectorKernels)
+            Assert.ThrowsAny<Exception>(() => GpuCompilation.Ptx(new LoadedKernel(method, false), CudaArchitecture.SM_80));
+    }
+}
