@@ -9,7 +9,10 @@ static class TrainCommand
     public static Command Create(TextWriter output, CancellationToken stop)
     {
         var defaults = new RunConfig();
-        var data = new Option<string>("--data") { Description = "sprites, fashion-mnist, mnist, or a folder / IDX file (gzipped or not)", DefaultValueFactory = _ => defaults.Data };
+        var data = new Option<string>("--data") { Description = "sprites, fashion-mnist, mnist, a folder of PNG/JPEG files (flat or one subfolder per class), or a folder / IDX file (gzipped or not)", DefaultValueFactory = _ => defaults.Data };
+        var imageSize = new Option<int?>("--image-size") { Description = "Image folders: crop to a centred square and resize to N×N (default: the images' size, if they share one)" };
+        var imageChannels = new Option<int?>("--image-channels") { Description = "Image folders: 1 (grey) or 3 (RGB) (default: 1 if every image is grey, else 3)" };
+        var testFraction = new Option<double>("--test-fraction") { Description = "Image folders: the fraction held out for testing, split by --seed", DefaultValueFactory = _ => defaults.TestFraction };
         var model = new Option<string>("--model") { Description = "Objective preset: vae, beta-vae, infovae, mmd-vae", DefaultValueFactory = _ => defaults.Model };
         var alpha = new Option<double?>("--alpha") { Description = "α: the KL weight is 1 − α (overrides the preset)" };
         var lambda = new Option<double?>("--lambda") { Description = "λ: the MMD weight is α + λ − 1 (overrides the preset)" };
@@ -40,15 +43,17 @@ static class TrainCommand
 
         var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).")
         {
-            data, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator, priorSamples, hidden, decoderHidden,
-            latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed, device, outDir, binarize, resume,
-            trainLimit, testLimit, evalEvery, evalIwaeK,
+            data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
+            priorSamples, hidden, decoderHidden, latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
+            device, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
         {
             var config = new RunConfig
             {
-                Data = parse.GetValue(data)!, Model = parse.GetValue(model)!, Alpha = parse.GetValue(alpha),
+                Data = parse.GetValue(data)!, ImageSize = parse.GetValue(imageSize),
+                ImageChannels = parse.GetValue(imageChannels), TestFraction = parse.GetValue(testFraction),
+                Model = parse.GetValue(model)!, Alpha = parse.GetValue(alpha),
                 Lambda = parse.GetValue(lambda), Beta = parse.GetValue(beta), Kernel = parse.GetValue(kernel)!,
                 Bandwidth = parse.GetValue(bandwidth), ImqC = parse.GetValue(imqC), Estimator = parse.GetValue(estimator)!,
                 PriorSamples = parse.GetValue(priorSamples),

@@ -3,12 +3,31 @@ namespace IlgpuVae.Data;
 /// <summary>How <see cref="DataSources.Load"/> builds or finds a data set.</summary>
 public sealed record DataOptions
 {
-    /// <summary>Seed of the sprites generator; the test set uses a seed derived from it.</summary>
+    /// <summary>
+    /// Seed of the sprites generator (the test set uses a seed derived from it), and of the shuffle that splits a
+    /// folder of image files into train and test.
+    /// </summary>
     public int Seed { get; init; }
 
     public int SpritesTrain { get; init; } = 20000;
     public int SpritesTest { get; init; } = 2000;
     public int SpritesSize { get; init; } = 28;
+
+    /// <summary>
+    /// The side S of the square images made from a folder of image files (each is centre-cropped to a square and
+    /// resized to S×S); null: the images' own size, when they all share one. Other sources keep their size, and
+    /// refuse a different one.
+    /// </summary>
+    public int? ImageSize { get; init; }
+
+    /// <summary>
+    /// Channels of the images made from a folder of image files: 1 (grey-scale) or 3 (RGB); null: 1 when every
+    /// decoded image is grey, else 3. Other sources are grey-scale, and refuse 3.
+    /// </summary>
+    public int? Channels { get; init; }
+
+    /// <summary>The fraction of a folder of image files held out as the test set, in (0, 1); other sources have their own split.</summary>
+    public double TestFraction { get; init; } = 0.1;
 
     /// <summary>Where to report what was loaded from where, and downloads; null for silence.</summary>
     public TextWriter? Log { get; init; }
@@ -18,4 +37,16 @@ public sealed record DataOptions
 
     /// <summary>Folders to search for a named data set instead of the default ones (for tests).</summary>
     public IReadOnlyList<string>? SearchFolders { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> when <see cref="ImageSize"/>, <see cref="Channels"/> or <see cref="TestFraction"/> is out of range.</summary>
+    public DataOptions Validate()
+    {
+        if (ImageSize is <= 0)
+            throw new ArgumentException($"The image size must be positive; got {ImageSize}.", nameof(ImageSize));
+        if (Channels is not (null or 1 or 3))
+            throw new ArgumentException($"Images have 1 channel (grey-scale) or 3 (RGB); got {Channels}.", nameof(Channels));
+        if (!(TestFraction > 0 && TestFraction < 1))
+            throw new ArgumentException($"The test fraction must lie strictly between 0 and 1; got {TestFraction}.", nameof(TestFraction));
+        return this;
+    }
 }

@@ -13,12 +13,17 @@ namespace IlgpuVae.Data;
 /// (Debian's <c>dataset-fashion-mnist</c>) — or <see cref="DataOptions.SearchFolders"/> instead. Found nowhere, they
 /// are downloaded into the cache folder when <see cref="DataOptions.AllowDownload"/>, checked against the
 /// published MD5s; otherwise a <see cref="DataNotFoundException"/> says where to put them.</item>
-/// <item>a folder: the four standard files in it; or the path of an images file: that file is the training images,
-/// and the test images and both labels files are its siblings by the standard names. Test images are required;
-/// a missing labels file gives labels -1. Label names are unknown (empty) for paths.</item>
+/// <item>a folder holding any of the four standard files: those files; or the path of an images file: that file is
+/// the training images, and the test images and both labels files are its siblings by the standard names. Test
+/// images are required; a missing labels file gives labels -1. Label names are unknown (empty) for paths.</item>
+/// <item>any other folder: PNG and JPEG files, flat or in class subfolders, split into train and test by a seeded
+/// shuffle (<see cref="ImageFolder"/>, with <see cref="DataOptions.ImageSize"/>, <see cref="DataOptions.Channels"/>
+/// and <see cref="DataOptions.TestFraction"/>).</item>
 /// </list>
 /// Names match case-insensitively and win over a folder of the same name. Anything else, or a file in a wrong
-/// format, throws <see cref="DataFormatException"/>.
+/// format, throws <see cref="DataFormatException"/>. Train and test images always have the same channels, height and
+/// width; an <see cref="DataOptions.ImageSize"/> or <see cref="DataOptions.Channels"/> that a source other than a
+/// folder of image files does not already have is refused, since only image folders are resized and converted.
 /// </summary>
 public static class DataSources
 {
@@ -50,20 +55,30 @@ public static class DataSources
     /// <summary>Loads the data set named or pointed to by <paramref name="spec"/>; see the type's summary.</summary>
     public static (ImageSet Train, ImageSet Test) Load(string spec, DataOptions options)
     {
+        options.Validate();
         var clock = Stopwatch.StartNew();
         string trimmed = spec.Trim();
         Known? known = KnownSets.FirstOrDefault(k => k.Name.Equals(trimmed, StringComparison.OrdinalIgnoreCase));
         var (train, test) =
             trimmed.Equals("sprites", StringComparison.OrdinalIgnoreCase) ? GenerateSprites(options)
             : known is not null ? LoadKnown(known, options)
+            : Directory.Exists(trimmed) && !HoldsIdxFiles(trimmed) ? ImageFolder.Load(trimmed, options)
             : Directory.Exists(trimmed) || File.Exists(trimmed) ? LoadPath(trimmed)
             : throw new DataFormatException($"Unknown data set '{spec}': no such file or folder either. Use sprites, " +
-                "fashion-mnist, mnist, a folder holding the four IDX files, or the path of a train-images-idx3-ubyte[.gz] file.");
-        if (train.Height != test.Height || train.Width != test.Width)
-            throw new DataFormatException($"Data set '{spec}': train images are {train.Height}×{train.Width} but test " +
-                $"images are {test.Height}×{test.Width}. Use train and test files of the same data set.");
+                "fashion-mnist, mnist, a folder of PNG or JPEG files (flat or one subfolder per class), a folder " +
+                "holding the four IDX files, or the path of a train-images-idx3-ubyte[.gz] file.");
+        if (train.Channels != test.Channels || train.Height != test.Height || train.Width != test.Width)
+            throw new DataFormatException($"Data set '{spec}': train images are {train.Shape} but test " +
+                $"images are {test.Shape}. Use train and test files of the same data set.");
+        if (options.ImageSize is int size && (train.Height != size || train.Width != size))
+            throw new DataFormatException($"Data set '{spec}' has images of {train.Height}×{train.Width}, not the " +
+                $"{size}×{size} asked for; only a folder of image files is resized. Leave out --image-size for this data set.");
+        if (options.Channels is int channels && train.Channels != channels)
+            throw new DataFormatException($"Data set '{spec}' has images with {train.Channels} channel" +
+                $"{(train.Channels == 1 ? "" : "s")}, not the {channels} asked for; only a folder of image files is " +
+                "converted. Leave out --image-channels for this data set.");
         options.Log?.WriteLine($"data: {train.Name} ({train.Count}) and {test.Name} ({test.Count}), " +
-            $"{train.Height}×{train.Width}, in {clock.Elapsed.TotalSeconds:F2} s");
+            $"{train.Shape}, in {clock.Elapsed.TotalSeconds:F2} s");
         return (train, test);
     }
 
@@ -104,8 +119,14 @@ public static class DataSources
             $"{(folders.Contains(cache) ? $", e.g. {cache}," : "")} or pass --data FOLDER.{apt}");
     }
 
+    /// <summary>Whether any of the four standard IDX files (plain or .gz) is in <paramref name="folder"/>.</summary>
+    static bool HoldsIdxFiles(string folder) => StandardFiles.Any(f => Find(folder, f) is not null);
+
     static (ImageSet, ImageSet) LoadPath(string path)
     {
+        if (File.Exists(path) && ImageFolder.IsImageFile(path))
+            throw new DataFormatException($"'{path}' is a single image file; --data takes a folder of image files " +
+                "(flat, or one subfolder per class). Point it at the folder that holds this file.");
         bool isFolder = Directory.Exists(path);
         string folder = isFolder ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
         string trainImages = isFolder ? Require(folder, TrainImages) : path;

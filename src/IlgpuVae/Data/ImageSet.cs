@@ -1,28 +1,35 @@
 namespace IlgpuVae.Data;
 
 /// <summary>
-/// A set of grey-scale images held on the host: <see cref="Count"/> images of <see cref="Height"/>×<see cref="Width"/>
-/// pixels, stored row-major as one <see cref="Pixels"/> array of Count×Dim values in [0, 1], image i at
-/// <c>Pixels[i·Dim .. (i+1)·Dim)</c>. <see cref="Labels"/>[i] is the class of image i, or -1 when unknown.
+/// A set of images held on the host: <see cref="Count"/> images of <see cref="Channels"/>×<see cref="Height"/>×<see cref="Width"/>
+/// values in [0, 1], stored as one <see cref="Pixels"/> array of Count×Dim values, image i at
+/// <c>Pixels[i·Dim .. (i+1)·Dim)</c>. Within an image the layout is channel-major (NCHW): all H·W pixels of channel 0
+/// row by row, then those of channel 1, and so on; grey-scale images have one channel, colour images three (R, G, B).
+/// <see cref="Labels"/>[i] is the class of image i, or -1 when unknown.
 /// <see cref="Factors"/>, when present, holds Count×F ground-truth generative factors (F =
 /// <see cref="FactorNames"/>.Length), image i at <c>Factors[i·F .. (i+1)·F)</c>.
 /// </summary>
 public sealed class ImageSet
 {
-    /// <summary>Wraps the arrays without copying; throws <see cref="ArgumentException"/> when their lengths disagree.</summary>
+    /// <summary>
+    /// Wraps the arrays without copying; throws <see cref="ArgumentException"/> when their lengths disagree.
+    /// <paramref name="channels"/> is 1 for grey-scale images (the default), 3 for RGB.
+    /// </summary>
     public ImageSet(string name, int height, int width, float[] pixels, int[] labels, string[] labelNames,
-        float[]? factors = null, string[]? factorNames = null)
+        float[]? factors = null, string[]? factorNames = null, int channels = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         factorNames ??= [];
-        if ((long)labels.Length * height * width != pixels.Length)
+        if ((long)labels.Length * channels * height * width != pixels.Length)
             throw new ArgumentException(
-                $"{pixels.Length} pixels do not make {labels.Length} images of {height}×{width}.", nameof(pixels));
+                $"{pixels.Length} pixels do not make {labels.Length} images of {ShapeText(channels, height, width)}.", nameof(pixels));
         if (factors is null ? factorNames.Length != 0 : factors.Length != (long)labels.Length * factorNames.Length)
             throw new ArgumentException(
                 $"{factors?.Length ?? 0} factors do not make {labels.Length} rows of {factorNames.Length}.", nameof(factors));
         Name = name;
+        Channels = channels;
         Height = height;
         Width = width;
         Pixels = pixels;
@@ -34,17 +41,25 @@ public sealed class ImageSet
 
     public string Name { get; }
     public int Count => Labels.Length;
+    /// <summary>Values per pixel: 1 for grey-scale, 3 for RGB.</summary>
+    public int Channels { get; }
     public int Height { get; }
     public int Width { get; }
-    /// <summary>Pixels per image, H·W.</summary>
-    public int Dim => Height * Width;
+    /// <summary>Values per image, C·H·W.</summary>
+    public int Dim => Channels * Height * Width;
     public float[] Pixels { get; }
     public int[] Labels { get; }
     public string[] LabelNames { get; }
     public float[]? Factors { get; }
     public string[] FactorNames { get; }
 
-    /// <summary>A copy of images [start, start + count), named <c>Name[start:start+count]</c>.</summary>
+    /// <summary>The shape for messages: <c>H×W</c> for grey-scale images, <c>H×W×C</c> with the channel count named otherwise.</summary>
+    public string Shape => ShapeText(Channels, Height, Width);
+
+    internal static string ShapeText(int channels, int height, int width) =>
+        channels == 1 ? $"{height}×{width}" : $"{height}×{width} with {channels} channels";
+
+    /// <summary>A copy of images [start, start + count), named <c>Name[start:start+count]</c>, with the same channels.</summary>
     public ImageSet Slice(int start, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(start);
@@ -56,12 +71,14 @@ public sealed class ImageSet
             Labels.AsSpan(start, count).ToArray(),
             LabelNames,
             Factors?.AsSpan(start * f, count * f).ToArray(),
-            FactorNames);
+            FactorNames,
+            Channels);
     }
 
     /// <summary>
     /// Throws <see cref="DataFormatException"/> at the first pixel that is NaN, infinite or outside [0, 1]
-    /// (the Bernoulli likelihood takes pixels as probabilities), naming the set, the image and the value.
+    /// (the Bernoulli likelihood takes pixels as probabilities), naming the set, the image, the channel (for
+    /// images of more than one), the pixel and the value.
     /// </summary>
     public static void Validate(ImageSet set)
     {
@@ -70,9 +87,15 @@ public sealed class ImageSet
         {
             // The negated form also catches NaN, for which every comparison is false.
             if (!(pixels[i] >= 0f && pixels[i] <= 1f))
+            {
+                int plane = set.Height * set.Width, offset = i % set.Dim;
+                string where = set.Channels == 1
+                    ? $"pixel {offset}"
+                    : $"pixel {offset % plane} of channel {offset / plane}";
                 throw new DataFormatException(
-                    $"Data set '{set.Name}': image {i / set.Dim} has pixel {i % set.Dim} = {pixels[i]}, " +
+                    $"Data set '{set.Name}': image {i / set.Dim} has {where} = {pixels[i]}, " +
                     "outside [0, 1]. Pixels must be intensities scaled to [0, 1]; rescale the data (e.g. divide bytes by 255).");
+            }
         }
     }
 }

@@ -46,6 +46,12 @@ public sealed record RunConfig
     public int EvalEvery { get; init; }
     /// <summary>Importance samples per image for that per-epoch IWAE estimate.</summary>
     public int EvalIwaeK { get; init; } = 100;
+    /// <summary>Side of the square images made from a folder of image files; null: their own size, when they share one.</summary>
+    public int? ImageSize { get; init; }
+    /// <summary>Channels of the images made from a folder of image files, 1 or 3; null: 1 when every image is grey, else 3.</summary>
+    public int? ImageChannels { get; init; }
+    /// <summary>The fraction of a folder of image files held out as the test set (split by a shuffle seeded with <see cref="Seed"/>).</summary>
+    public double TestFraction { get; init; } = 0.1;
     /// <summary>The image size the data had, so pictures can be drawn without the data.</summary>
     public int ImageHeight { get; init; }
     public int ImageWidth { get; init; }
@@ -103,6 +109,9 @@ public sealed record RunConfig
         if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"--train-limit and --test-limit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
         if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"--eval-every and --eval-iwae-k must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
         if (Beta < 0) throw new ArgumentException($"--beta must be 0 or more; got {Beta}.");
+        if (ImageSize is <= 0) throw new ArgumentException($"--image-size must be positive; got {ImageSize}.");
+        if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"--image-channels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
+        if (!(TestFraction > 0 && TestFraction < 1)) throw new ArgumentException($"--test-fraction must lie strictly between 0 and 1; got {TestFraction}.");
         ModelSpec(1);
         Objective();
         OptimizerSpec();

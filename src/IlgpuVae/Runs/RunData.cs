@@ -14,12 +14,19 @@ public static class RunData
             Seed = (int)config.Seed,
             SpritesTrain = config.TrainLimit > 0 ? config.TrainLimit : defaults.SpritesTrain,
             SpritesTest = config.TestLimit > 0 ? config.TestLimit : defaults.SpritesTest,
+            ImageSize = config.ImageSize,
+            Channels = config.ImageChannels,
+            TestFraction = config.TestFraction,
             Log = log,
         });
         train = Limit(train, config.TrainLimit);
         test = Limit(test, config.TestLimit);
         ImageSet.Validate(train);
         ImageSet.Validate(test);
+        // The model, the trainer and the pictures take one channel (Height·Width values per image) for now.
+        if (train.Channels != 1)
+            throw new ArgumentException($"The data's images have {train.Channels} channels; models of colour images " +
+                "are not supported yet. Pass --image-channels 1 to train on their grey-scale versions.");
         if (config.ImageHeight > 0 && (test.Height != config.ImageHeight || test.Width != config.ImageWidth))
             throw new ArgumentException(
                 $"The data's images are {test.Height}×{test.Width}; the model was trained on {config.ImageHeight}×{config.ImageWidth}.");

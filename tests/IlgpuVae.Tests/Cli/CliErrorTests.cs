@@ -20,6 +20,10 @@ public sealed class CliErrorTests
     [InlineData("Unknown data set", "--data", "imagenet")]
     [InlineData("positive layer sizes", "--hidden", "10,x")]
     [InlineData("Unknown binarization 'always'", "--binarize", "always")]
+    [InlineData("--image-size must be positive; got 0", "--image-size", "0")]
+    [InlineData("--image-channels must be 1 (grey-scale) or 3 (RGB); got 2", "--image-channels", "2")]
+    [InlineData("--test-fraction must lie strictly between 0 and 1; got 1", "--test-fraction", "1")]
+    [InlineData("--test-fraction must lie strictly between 0 and 1; got -0.5", "--test-fraction", "-0.5")]
     public void TrainRejectsBadInputWithoutCreatingTheRunFolder(string message, params string[] options)
     {
         using var temp = new TempFolder();

@@ -57,4 +57,42 @@ public sealed class ImageSetTests
 
     [Fact]
     public void ValidateAcceptsUnitInterval() => ImageSet.Validate(Three());
+
+    /// <summary>Two RGB images of 1×2, channel-major: image i, channel c, pixel p holds i·0.5 + c·0.1 + p·0.01.</summary>
+    static ImageSet TwoColour() => new("rgb", 1, 2,
+        Enumerable.Range(0, 12).Select(k => k / 6 * 0.5f + k % 6 / 2 * 0.1f + k % 2 * 0.01f).ToArray(),
+        [4, 5], [], channels: 3);
+
+    [Fact]
+    public void ColourImagesHoldAllTheirChannels()
+    {
+        ImageSet set = TwoColour();
+
+        Assert.Equal((1, 3, 1, 2, 6), (Three().Channels, set.Channels, set.Height, set.Width, set.Dim));
+        Assert.Equal("1×2 with 3 channels", set.Shape);
+        Assert.Equal("1×2", Three().Shape);
+        ImageSet slice = set.Slice(1, 1);
+        Assert.Equal((1, 3, 6), (slice.Count, slice.Channels, slice.Dim));
+        Assert.Equal([0.5f, 0.51f, 0.6f, 0.61f, 0.7f, 0.71f], slice.Pixels);
+        Assert.Equal([5], slice.Labels);
+    }
+
+    [Fact]
+    public void ConstructorCountsChannels()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ImageSet("x", 2, 2, new float[8], [0, 0], [], channels: 3));
+        Assert.Contains("2×2 with 3 channels", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ImageSet("x", 2, 2, [], [], [], channels: 0));
+    }
+
+    [Fact]
+    public void ValidateNamesTheChannelOfAColourPixel()
+    {
+        ImageSet set = TwoColour();
+        set.Pixels[6 + 5] = 2f; // image 1, channel 2, pixel 1
+
+        var e = Assert.Throws<DataFormatException>(() => ImageSet.Validate(set));
+
+        Assert.Contains("image 1 has pixel 1 of channel 2 = 2", e.Message);
+    }
 }

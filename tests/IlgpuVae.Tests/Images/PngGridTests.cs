@@ -67,6 +67,56 @@ public sealed class PngGridTests : IDisposable
         Assert.Equal(PngGrid.Border, Gray(10, 8)); // the unused fourth cell
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ColourImagesRoundTripThroughAnRgbPng(int scale)
+    {
+        // Five 3×4 RGB images, channel-major, in two columns: every value a whole byte / 255, so decoding gives it back.
+        const int count = 5, h = 3, w = 4, columns = 2, padding = 1, plane = h * w;
+        var random = new Random(3);
+        var bytes = new byte[count * 3 * plane];
+        random.NextBytes(bytes);
+        float[] pixels = bytes.Select(b => b / 255f).ToArray();
+        string path = temp.File("rgb.png");
+
+        PngGrid.Write(path, pixels, count, h, w, columns, padding, scale, channels: 3);
+
+        using var bitmap = PngFile.Decode(path);
+        Assert.Equal(PngGrid.GridSize(count, h, w, columns, padding, scale), (bitmap.Width, bitmap.Height));
+        Assert.Equal(SKAlphaType.Opaque, bitmap.AlphaType);
+        for (int i = 0; i < count; i++)
+        {
+            int left = padding + i % columns * (w * scale + padding), top = padding + i / columns * (h * scale + padding);
+            for (int y = 0; y < h * scale; y++)
+                for (int x = 0; x < w * scale; x++)
+                {
+                    int at = i * 3 * plane + y / scale * w + x / scale;
+                    var expected = new SKColor(bytes[at], bytes[at + plane], bytes[at + 2 * plane]);
+                    Assert.Equal(expected, bitmap.GetPixel(left + x, top + y));
+                }
+        }
+        var border = new SKColor(PngGrid.Border, PngGrid.Border, PngGrid.Border);
+        Assert.Equal(border, bitmap.GetPixel(0, 0));
+        Assert.Equal(border, bitmap.GetPixel(bitmap.Width - 1, bitmap.Height - 1)); // the unused sixth cell
+    }
+
+    [Fact]
+    public void GreyAndColourGridsOfTheSameGreyImagesLookTheSame()
+    {
+        float[] grey = Enumerable.Range(0, 2 * 6).Select(i => i / 11f).ToArray();
+        float[] colour = [.. grey[..6], .. grey[..6], .. grey[..6], .. grey[6..], .. grey[6..], .. grey[6..]];
+        string greyPath = temp.File("grey.png"), colourPath = temp.File("colour.png");
+
+        PngGrid.Write(greyPath, grey, 2, 2, 3, 2, padding: 1);
+        PngGrid.Write(colourPath, colour, 2, 2, 3, 2, padding: 1, channels: 3);
+
+        using var a = PngFile.Decode(greyPath);
+        using var b = PngFile.Decode(colourPath);
+        Assert.Equal(SKColorType.Gray8, a.ColorType);
+        Assert.Equal(a.Pixels, b.Pixels);
+    }
+
     [Fact]
     public void RefusesBadArgumentsAndWritesNothing()
     {
@@ -75,6 +125,8 @@ public sealed class PngGridTests : IDisposable
         Assert.Throws<ArgumentException>(() => PngGrid.Write(path, new float[12], 2, 2, 3, 0));
         Assert.Throws<ArgumentException>(() => PngGrid.Write(path, new float[12], 2, 2, 3, 2, scale: 0));
         Assert.Throws<ArgumentException>(() => PngGrid.GridSize(1, 100_000, 100_000, 1, 0, 1));
+        Assert.Contains("got 2", Assert.Throws<ArgumentException>(() => PngGrid.Write(path, new float[24], 2, 2, 3, 2, channels: 2)).Message);
+        Assert.Contains("need 36", Assert.Throws<ArgumentException>(() => PngGrid.Write(path, new float[24], 2, 2, 3, 2, channels: 3)).Message);
         Assert.Empty(Directory.GetFiles(temp.Path));
     }
 }
