@@ -3,7 +3,7 @@ using IlgpuVae.Cli.Commands;
 
 namespace IlgpuVae.Cli;
 
-/// <summary>The ilgpu-vae command line: train, eval, sample, devices.</summary>
+/// <summary>The IlgpuVae command line: train, eval, sample, devices, bench, golden, kernels.</summary>
 public static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -29,7 +29,12 @@ public static class Program
         catch (Exception e) when (Errors.IsUserError(e))
         {
             error.WriteLine($"error: {e.Message}");
-            return 1;
+            return Errors.UserError;
+        }
+        catch (InternalFaultException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return Errors.InternalError;
         }
     }
 }

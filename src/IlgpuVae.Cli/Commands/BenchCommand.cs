@@ -64,8 +64,5 @@ static class BenchCommand
     }
 
     static KernelChoice[] ParseKernels(string text) =>
-        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(k => Enum.TryParse<KernelChoice>(k, ignoreCase: true, out var c) && !int.TryParse(k, out _) ? c
-                : throw new ArgumentException($"--kernels takes fastest, portable or both separated by a comma; '{k}' is not one of them."))
-            .ToArray();
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => KernelChoices.Parse(k)).ToArray();
 }

@@ -12,6 +12,7 @@ static class EvalCommand
         var run = new Argument<string>("run") { Description = "A run folder, or a .safetensors checkpoint (with --config)" };
         var config = new Option<string?>("--config") { Description = "The config.json describing a bare checkpoint" };
         var device = new Option<string?>("--device") { Description = "auto, cpu, cuda, opencl (default: the run's)" };
+        var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (a GPU's kernels on any device)", DefaultValueFactory = _ => "fastest" };
         var data = new Option<string?>("--data") { Description = "Evaluate on this data set's test split (default: the run's)" };
         var limit = new Option<int>("--limit") { Description = "Evaluate only the first N test images (0: all)" };
         var defaults = new EvalOptions();
@@ -22,7 +23,7 @@ static class EvalCommand
         var outFile = new Option<string?>("--out") { Description = "Where to write eval.json (default: the run folder)" };
         var command = new Command("eval", "Evaluate a trained model on the whole test set and write eval.json.")
         {
-            run, config, device, data, limit, samples, iwaeK, threshold, mmdSamples, outFile,
+            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, outFile,
         };
         command.SetAction(parse =>
         {
@@ -33,9 +34,10 @@ static class EvalCommand
                 ActiveUnitThreshold = parse.GetValue(threshold), MmdSamples = parse.GetValue(mmdSamples),
             }.Validate();
             // Room for 1,000 importance samples per decoder pass.
-            using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000);
+            using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000,
+                Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
             var test = LoadTest(trained.Config, parse.GetValue(data), parse.GetValue(limit));
-            output.WriteLine($"Evaluating {test.Count} test images on {trained.Device.Name}…");
+            output.WriteLine($"Evaluating {test.Count} test images on {trained.Device.Describe()}…");
             var result = EvalReport.Run(trained, test, options);
             string path = parse.GetValue(outFile) ?? (trained.Folder?.File(RunFolder.EvalFile) ?? RunFolder.EvalFile);
             EvalReport.Write(path, result);

@@ -14,14 +14,15 @@ static class GoldenCommand
     {
         var folder = new Argument<string>("folder") { Description = "A folder of *.json parity fixtures" };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl", DefaultValueFactory = _ => "auto" };
-        var command = new Command("golden", "Check the PyTorch-parity fixtures in a folder on one accelerator.") { folder, device };
+        var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (exactly a GPU's kernels and launch shapes, on any device)", DefaultValueFactory = _ => "fastest" };
+        var command = new Command("golden", "Check the PyTorch-parity fixtures in a folder on one accelerator.") { folder, device, kernels };
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(folder)!;
             var files = Directory.Exists(dir) ? Directory.GetFiles(dir, "*.json").Order().ToArray() : [];
             if (files.Length == 0) throw new ArgumentException($"No *.json fixture in '{dir}'. Give the folder of the parity fixtures.");
-            using var dev = ComputeDevice.Open(parse.GetValue(device)!);
-            output.WriteLine($"{dev.Name} ({dev.Kind}); tolerance {GoldenCheck.Tolerance:E0}");
+            using var dev = ComputeDevice.Open(parse.GetValue(device)!, KernelChoices.Parse(parse.GetValue(kernels)!));
+            output.WriteLine($"{dev.Describe()}, {(dev.RunsGpuKernels ? "GPU kernels" : "CPU kernels")}; tolerance {GoldenCheck.Tolerance:E0}");
             int failed = 0;
             foreach (var file in files)
             {

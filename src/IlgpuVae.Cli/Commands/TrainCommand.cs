@@ -33,6 +33,7 @@ static class TrainCommand
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd", DefaultValueFactory = _ => defaults.Optimizer };
         var seed = new Option<long>("--seed") { Description = "Seed of every random draw", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl (or cuda:N, opencl:N)", DefaultValueFactory = _ => defaults.Device };
+        var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (exactly a GPU's kernels and launch shapes, on any device; slow on the CPU)", DefaultValueFactory = _ => defaults.Kernels };
         var outDir = new Option<string?>("--out") { Description = "Run folder (default: a new folder under runs/)" };
         var binarize = new Option<string>("--binarize") { Description = "none, or dynamic: a fresh Bernoulli draw of each pixel every epoch", DefaultValueFactory = _ => defaults.Binarize };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder to --epochs in total" };
@@ -45,7 +46,7 @@ static class TrainCommand
         {
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
             priorSamples, hidden, decoderHidden, latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
-            device, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
+            device, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
         {
@@ -62,6 +63,7 @@ static class TrainCommand
                 Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
                 Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
                 Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
+                Kernels = parse.GetValue(kernels)!,
                 Binarize = parse.GetValue(binarize)!, TrainLimit = parse.GetValue(trainLimit), TestLimit = parse.GetValue(testLimit),
                 EvalEvery = parse.GetValue(evalEvery), EvalIwaeK = parse.GetValue(evalIwaeK),
             };

@@ -17,6 +17,20 @@ public enum DeviceKind { Cpu, Cuda, OpenCL }
 /// </summary>
 public enum KernelChoice { Fastest, Portable }
 
+/// <summary>The command line's names for <see cref="KernelChoice"/>.</summary>
+public static class KernelChoices
+{
+    /// <summary>"fastest" or "portable" (any case) → the choice; anything else is refused naming the option.</summary>
+    public static KernelChoice Parse(string text, string option = "--kernels") => text.Trim().ToLowerInvariant() switch
+    {
+        "fastest" => KernelChoice.Fastest,
+        "portable" => KernelChoice.Portable,
+        _ => throw new ArgumentException($"{option} takes fastest or portable; '{text}' is not one of them."),
+    };
+
+    public static string Name(this KernelChoice choice) => choice.ToString().ToLowerInvariant();
+}
+
 /// <summary>
 /// One ILGPU accelerator with its context and the kernels loaded on it (compiled once — to PTX or OpenCL C and
 /// then by the driver on a GPU, to ILGPU's CPU code on the CPU accelerator — on first use of the device).

@@ -66,9 +66,12 @@ public sealed class ParameterLayout
 
     int Add(string name, params int[] shape)
     {
+        long length = shape.Aggregate(1L, (a, b) => a * b);
+        if (Count + length > int.MaxValue)
+            throw new ArgumentException($"The model would have more than {int.MaxValue} parameters (at {name}); kernels index them with 32-bit integers. Use smaller layers.");
         var t = new ParameterTensor(name, shape, Count);
         tensors.Add(t);
-        Count += t.Length;
+        Count += (int)length;
         return t.Offset;
     }
 }

@@ -39,6 +39,9 @@ public sealed class VaeModel : IDisposable
         if (maxBatch <= 0) throw new ArgumentException($"The batch size must be positive; got {maxBatch}.");
         this.device = device;
         Layout = new ParameterLayout(spec);
+        long widest = (long)maxBatch * Layout.Encoder.Concat(Layout.Decoder).Max(l => Math.Max(l.Inputs, l.Outputs));
+        if (widest > int.MaxValue)
+            throw new ArgumentException($"A batch of {maxBatch} rows makes layers of {widest} values; kernels index them with 32-bit integers. Use a smaller --batch-size.");
         MaxBatch = maxBatch;
         MaxPrior = maxPrior > 0 ? maxPrior : maxBatch;
         var memory = new DeviceMemory(device, $"a {spec} model for batches of {maxBatch}");

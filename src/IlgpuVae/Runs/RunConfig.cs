@@ -36,6 +36,8 @@ public sealed record RunConfig
     public double? WeightDecay { get; init; }
     public long Seed { get; init; } = 1;
     public string Device { get; init; } = "auto";
+    /// <summary>fastest (the device's own kernels) or portable (a GPU's kernels and launch shapes on any device).</summary>
+    public string Kernels { get; init; } = "fastest";
     /// <summary>none, or dynamic: a fresh Bernoulli draw of every pixel each epoch.</summary>
     public string Binarize { get; init; } = "none";
     /// <summary>Use only the first N training images (0: all); for sprites, generate N.</summary>
@@ -116,6 +118,7 @@ public sealed record RunConfig
         Objective();
         OptimizerSpec();
         _ = DynamicBinarization;
+        Compute.KernelChoices.Parse(Kernels);
         return this;
     }
 

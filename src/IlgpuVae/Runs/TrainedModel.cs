@@ -22,7 +22,7 @@ public sealed class TrainedModel : IDisposable
         Folder = folder;
     }
 
-    public static TrainedModel Open(string path, string? configPath, string? deviceSpec, int batchSize)
+    public static TrainedModel Open(string path, string? configPath, string? deviceSpec, int batchSize, KernelChoice kernels = KernelChoice.Fastest)
     {
         RunFolder? folder = null;
         string weights;
@@ -45,7 +45,7 @@ public sealed class TrainedModel : IDisposable
             throw new RunFolderException($"{configPath} does not record the image size (image_height, image_width).");
         var spec = config.ModelSpec(config.ImageHeight * config.ImageWidth);
         var objective = config.Objective();
-        var device = ComputeDevice.Open(deviceSpec ?? config.Device);
+        var device = ComputeDevice.Open(deviceSpec ?? config.Device, kernels);
         try
         {
             var model = new VaeModel(device, spec, batchSize, objective.PriorCount(batchSize));

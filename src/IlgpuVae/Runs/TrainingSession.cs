@@ -63,8 +63,8 @@ public static class TrainingSession
             DecoderHidden = spec.DecoderHidden.ToArray(),
         };
 
-        using var device = ComputeDevice.Open(config.Device);
-        observer.Info($"Device: {device.Name} ({device.Kind}); data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
+        using var device = ComputeDevice.Open(config.Device, KernelChoices.Parse(config.Kernels));
+        observer.Info($"Device: {device.Describe()}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
         using var model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
         using var optimizer = new Optimizer(device, optimizerSpec, model.Layout.Count);
         int done = 0;
@@ -94,32 +94,43 @@ public static class TrainingSession
         using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization) { Epoch = done };
         int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
         bool stopped = false;
-        for (int epoch = done + 1; epoch <= config.Epochs && !stopped; epoch++)
+        // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
+        int epoch = done + 1;
+        try
         {
-            observer.EpochStarted(epoch, config.Epochs, batches, config.BatchSize);
-            var summary = trainer.TrainEpoch(trainData, (b, n, terms) =>
+            for (; epoch <= config.Epochs && !stopped; epoch++)
             {
-                observer.StepCompleted(b, n, terms);
-                return !stop.IsCancellationRequested;
-            }, epoch == done + 1 ? partial : null);
-            if (summary is null)
-            {
-                stopped = true;
+                observer.EpochStarted(epoch, config.Epochs, batches, config.BatchSize);
+                var summary = trainer.TrainEpoch(trainData, (b, n, terms) =>
+                {
+                    observer.StepCompleted(b, n, terms);
+                    return !stop.IsCancellationRequested;
+                }, epoch == done + 1 ? partial : null);
+                if (summary is null)
+                {
+                    stopped = true;
+                    Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
+                    Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch - 1, trainer.Interrupted);
+                    observer.Info($"Stopped in epoch {epoch} after step {trainer.Interrupted!.Batch} of {batches}; saved. " +
+                                  $"Continue with: train --resume {folder.Path}");
+                    break;
+                }
+                var testTerms = trainer.Evaluate(testData);
+                var report = new EpochReport(epoch, config.Epochs, summary.Terms, testTerms, summary.Seconds, summary.ImagesPerSecond);
+                var metrics = report.ToMetrics(optimizer.Steps);
+                if (config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs))
+                    AddEvaluation(metrics, folder, model, objective, testData, config);
                 Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
-                Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch - 1, trainer.Interrupted);
-                observer.Info($"Stopped in epoch {epoch} after step {trainer.Interrupted!.Batch} of {batches}; saved. " +
-                              $"Continue with: train --resume {folder.Path}");
-                break;
+                Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch, null);
+                folder.AppendMetrics(metrics);
+                observer.EpochCompleted(report);
             }
-            var testTerms = trainer.Evaluate(testData);
-            var report = new EpochReport(epoch, config.Epochs, summary.Terms, testTerms, summary.Seconds, summary.ImagesPerSecond);
-            var metrics = report.ToMetrics(optimizer.Steps);
-            if (config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs))
-                AddEvaluation(metrics, folder, model, objective, testData, config);
-            Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
-            Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch, null);
-            folder.AppendMetrics(metrics);
-            observer.EpochCompleted(report);
+        }
+        catch (ILGPU.Runtime.AcceleratorException e)
+        {
+            throw new DeviceFaultException(
+                $"{device.Describe()} failed in epoch {epoch} ({e.Message.TrimEnd('.')}). The last checkpoint in {folder.Path} is kept; " +
+                "continue with train --resume on this or another --device, or use a smaller --batch-size.", e);
         }
 
         WritePictures(folder, model, test, (ulong)config.Seed);

@@ -41,7 +41,7 @@ public sealed class BenchAndGoldenCommandTests
         using var temp = new TempFolder();
         var (exit, _, error) = CliRunner.Run("bench", "--device", "cpu", "--kernels", "turbo", "--out", temp.File("bench.json"));
         Assert.Equal(1, exit);
-        Assert.Contains("--kernels takes fastest, portable", error);
+        Assert.Contains("--kernels takes fastest or portable", error);
         Assert.Contains("'turbo'", error);
         Assert.False(File.Exists(temp.File("bench.json")));
     }
@@ -51,6 +51,15 @@ public sealed class BenchAndGoldenCommandTests
     {
         var (exit, output, error) = CliRunner.Run("golden", GoldenParityTests.Folder(), "--device", "cpu");
         Assert.True(exit == 0, error + output);
+        Assert.Contains(" 0 failed", output);
+    }
+
+    [Fact]
+    public void GoldenRunsTheGpuKernelsOnTheCpuWithKernelsPortable()
+    {
+        var (exit, output, error) = CliRunner.Run("golden", GoldenParityTests.Folder(), "--device", "cpu", "--kernels", "portable");
+        Assert.True(exit == 0, error + output);
+        Assert.Contains("GPU kernels", output);
         Assert.Contains(" 0 failed", output);
     }
 

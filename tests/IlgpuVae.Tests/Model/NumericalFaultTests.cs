@@ -79,3 +79,32 @@ public sealed class NumericalFaultTests
         Assert.Contains("not finite", e.Message);
     }
 }
+
+/// <summary>A device that cannot hold what is asked for: one message naming the device, the size and what to do.</summary>
+public sealed class DeviceFaultTests
+{
+    [Fact]
+    public void AnAllocationTheDeviceRefusesIsReportedWithDeviceSizeAndRemedy()
+    {
+        // Four terabytes: more than this machine has, so the allocator refuses at once.
+        var memory = new IlgpuVae.Compute.DeviceMemory(TestDevices.Get("cpu"), "a test buffer");
+        var e = Assert.Throws<IlgpuVae.Compute.DeviceFaultException>(() => memory.Floats(1L << 40));
+        Assert.Contains("cpu (", e.Message);
+        Assert.Contains("4096.0 GB for a test buffer", e.Message);
+        Assert.Contains("--batch-size", e.Message);
+    }
+
+    [Fact]
+    public void ABatchWhoseActivationsOutgrowAnIndexIsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new VaeModel(TestDevices.Get("cpu"), new ModelSpec(4, [1 << 16], 2, []), 1 << 16));
+        Assert.Contains("--batch-size", e.Message);
+    }
+
+    [Fact]
+    public void AModelWithMoreParametersThanAnIndexHoldsIsRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new ParameterLayout(new ModelSpec(1 << 20, [1 << 20], 2, [])));
+        Assert.Contains("parameters", e.Message);
+    }
+}
