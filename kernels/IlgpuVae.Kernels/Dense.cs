@@ -10,8 +10,9 @@ namespace IlgpuVae.Kernels;
 ///   dPrevPre = (dPre·W) ⊙ act_prev'(x) [B, in], the gradient for the previous layer's pre-activation,
 /// so the activation's backward rides in the input-gradient product and needs no pass of its own.
 /// Each kernel exists for both backends: <c>…Tiled</c> for GPUs (explicitly grouped, shared memory), and
-/// <c>…Simd</c> for the CPU accelerator (vector code); the epilogues are shared. Parameters: the thread
-/// index (CPU), the problems and sizes, inputs, outputs.
+/// <c>…Simd</c> for the CPU accelerator (vector code); the epilogues are shared. The product problems honour
+/// any strides, so the convolutions (<see cref="Convolutions"/>) use the same two kernels. Parameters: the
+/// thread index (CPU), the problems and sizes, inputs, outputs.
 /// </summary>
 public static class Dense
 {
@@ -58,41 +59,42 @@ public static class Dense
         ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y) =>
         SimdGemm.Run<BiasThenActivation>(thread, p, x, weight, y, bias);
 
-    // ---- backward: dW, db and dPrevPre of one layer in one launch ----------------------------------------
+    // ---- two products in one launch: a layer's backward, or any pair the convolutions need ----------------
 
     /// <summary>
-    /// GPU: the first <see cref="TiledGemm.Tiles"/>(weight) groups compute dW = dPreᵀ·x with db fused in (the row
-    /// sums of dPreᵀ), the rest dPrevPre = (dPre·W) ⊙ act_prev'(x) — none when <paramref name="input"/> has M = 0
-    /// (the first layer, whose input needs no gradient). Both read dPre, so one launch serves the layer.
+    /// GPU: the first <see cref="TiledGemm.Tiles"/>(first) groups compute C1 = A1·B1 — and, where rowSums1 is not
+    /// empty, rowSums1[m] = Σₖ A1(m, k) (a bias gradient) — the rest C2 = (A2·B2) ⊙ act'(aux2), none when second
+    /// has M = 0. A dense layer's backward is the pair dW = dPreᵀ·x with db, and dPrevPre = (dPre·W) ⊙ act_prev'(x):
+    /// both read dPre, and one launch serves the layer.
     /// </summary>
-    public static void BackwardTiled(GemmProblem weight, GemmProblem input, int side,
-        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> w,
-        ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
+    public static void PairTiled(GemmProblem first, GemmProblem second, int side,
+        ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> rowSums1,
+        ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
-        int tile = Grid.IdxX, weightTiles = TiledGemm.Tiles(weight, side);
-        if (tile < weightTiles)
-            TiledGemm.Run<Plain>(tile, side, weight, dPre, x, dWeight, dWeight, dBias);
+        int tile = Grid.IdxX, firstTiles = TiledGemm.Tiles(first, side);
+        if (tile < firstTiles)
+            TiledGemm.Run<Plain>(tile, side, first, a1, b1, c1, c1, rowSums1);
         else
-            TiledGemm.Run<TimesActivationDerivative>(tile - weightTiles, side, input, dPre, w, dPrevPre, x, default);
+            TiledGemm.Run<TimesActivationDerivative>(tile - firstTiles, side, second, a2, b2, c2, aux2, default);
     }
 
     /// <summary>
-    /// CPU accelerator: threads below weight.Threads each take a band of dW's rows (and of db, summed in the same
-    /// pass), the rest a band of dPrevPre's rows; input.Threads is 0 when no input gradient is wanted.
+    /// CPU accelerator: <see cref="PairTiled"/> with threads below first.Threads each taking a band of C1's rows
+    /// (and of rowSums1, summed in the same pass), the rest a band of C2's rows; second.Threads is 0 for none.
     /// </summary>
-    public static void BackwardSimd(Index1D thread, GemmProblem weight, GemmProblem input,
-        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> w,
-        ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
+    public static void PairSimd(Index1D thread, GemmProblem first, GemmProblem second,
+        ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> rowSums1,
+        ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
-        if (thread < weight.Threads)
+        if (thread < first.Threads)
         {
-            var (m0, m1) = SimdGemm.Band(thread, weight);
+            var (m0, m1) = SimdGemm.Band(thread, first);
             if (m0 >= m1) return;
-            SimdGemm.Run<Plain>(thread, weight, dPre, x, dWeight, dWeight);
-            SimdGemm.RowSums(weight, m0, m1, dPre, dBias);
+            SimdGemm.Run<Plain>(thread, first, a1, b1, c1, c1);
+            if (rowSums1.Length > 0) SimdGemm.RowSums(first, m0, m1, a1, rowSums1);
         }
         else
-            SimdGemm.Run<TimesActivationDerivative>(thread - weight.Threads, input, dPre, w, dPrevPre, x);
+            SimdGemm.Run<TimesActivationDerivative>(thread - first.Threads, second, a2, b2, c2, aux2);
     }
 
     // ---- epilogues, shared by both backends ------------------------------------------------------------

@@ -20,11 +20,16 @@ public sealed class CpuKernels : KernelSet
     public static readonly IReadOnlyList<System.Reflection.MethodInfo> VectorKernels =
     [
         ((Delegate)Dense.ForwardSimd).Method,
-        ((Delegate)Dense.BackwardSimd).Method,
+        ((Delegate)Dense.PairSimd).Method,
+        ((Delegate)Convolutions.Im2ColBands).Method,
+        ((Delegate)Convolutions.Col2ImBands).Method,
+        ((Delegate)Convolutions.ChannelSumsBands).Method,
     ];
 
     readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> forward;
-    readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> backward;
+    readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
+    readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
+    readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
     readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
@@ -36,7 +41,10 @@ public sealed class CpuKernels : KernelSet
     {
         var a = Accelerator;
         forward = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardSimd));
-        backward = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardSimd));
+        pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.PairSimd));
+        im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
+        col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
+        channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsBands));
         likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Rows));
         mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdRows));
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
@@ -62,12 +70,37 @@ public sealed class CpuKernels : KernelSet
         forward(p.Threads, p, x, weight, bias, y);
     }
 
-    private protected override void LaunchDenseBackward(GemmProblem weight, GemmProblem input, ArrayView<float> dPre, ArrayView<float> x,
-        ArrayView<float> w, ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
+    private protected override void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
+        ArrayView<float> c1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
-        weight.Threads = Bands(weight);
-        input.Threads = Bands(input);
-        backward(weight.Threads + input.Threads, weight, input, dPre, x, w, dWeight, dBias, dPrevPre);
+        first.Threads = Bands(first);
+        second.Threads = Bands(second);
+        pair(first.Threads + second.Threads, first, second, a1, b1, c1, rowSums1, a2, b2, c2, aux2);
+    }
+
+    /// <summary>Bands of <paramref name="items"/> rows, pixels or channels: one per hardware thread, at most one per item.</summary>
+    ConvGeometry WithBands(ConvGeometry g, int items)
+    {
+        g.Items = new Partition { Length = items, Threads = Math.Max(1, Math.Min(items, Accelerator.MaxNumThreads)), Chunk = 1 };
+        return g;
+    }
+
+    private protected override void LaunchIm2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
+    {
+        g = WithBands(g, g.ColRows);
+        im2col(g.Items.Threads, g, image, col);
+    }
+
+    private protected override void LaunchCol2Im(ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
+    {
+        g = WithBands(g, g.Batch * g.ImagePixels);
+        col2im(g.Items.Threads, g, col, aux, image);
+    }
+
+    private protected override void LaunchChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
+    {
+        g = WithBands(g, g.Channels);
+        channelSums(g.Items.Threads, g, values, sums);
     }
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,

@@ -13,7 +13,10 @@ namespace IlgpuVae.Compute;
 public sealed class GpuKernels : KernelSet
 {
     readonly Action<KernelConfig, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> forward;
-    readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> backward;
+    readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
+    readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col;
+    readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
+    readonly Action<KernelConfig, ConvGeometry, ArrayView<float>, ArrayView<float>> channelSums;
     readonly Action<KernelConfig, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<KernelConfig, MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
@@ -26,7 +29,10 @@ public sealed class GpuKernels : KernelSet
         Shape = shape ?? GpuLaunchShape.For(device.Accelerator);
         var a = Accelerator;
         forward = Load(a.LoadStreamKernel<GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardTiled));
-        backward = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.BackwardTiled));
+        pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.PairTiled));
+        im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
+        col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2Im));
+        channelSums = Load(a.LoadStreamKernel<ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsGrouped));
         likelihood = Load(a.LoadStreamKernel<LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsGrouped));
         mmd = Load(a.LoadStreamKernel<MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(MmdTiles.Run));
         lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGrouped));
@@ -57,13 +63,28 @@ public sealed class GpuKernels : KernelSet
         if (tiles > 0) forward(GemmGroups(tiles, side), p, side, x, weight, bias, y);
     }
 
-    private protected override void LaunchDenseBackward(GemmProblem weight, GemmProblem input, ArrayView<float> dPre, ArrayView<float> x,
-        ArrayView<float> w, ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre)
+    private protected override void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
+        ArrayView<float> c1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
-        int side = Shape.SideFor(s => TiledGemm.Tiles(weight, s) + TiledGemm.Tiles(input, s));
-        int tiles = TiledGemm.Tiles(weight, side) + TiledGemm.Tiles(input, side);
-        if (tiles > 0) backward(GemmGroups(tiles, side), weight, input, side, dPre, x, w, dWeight, dBias, dPrevPre);
+        int side = Shape.SideFor(s => TiledGemm.Tiles(first, s) + TiledGemm.Tiles(second, s));
+        int tiles = TiledGemm.Tiles(first, side) + TiledGemm.Tiles(second, side);
+        pair(GemmGroups(tiles, side), first, second, side, a1, b1, c1, rowSums1, a2, b2, c2, aux2);
     }
+
+    private protected override void LaunchIm2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
+    {
+        g.Items = Partition(g.ColRows * g.ColWidth);
+        im2col(g.Items.Threads, g, image, col);
+    }
+
+    private protected override void LaunchCol2Im(ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
+    {
+        g.Items = Partition(g.ImageSize);
+        col2im(g.Items.Threads, g, col, aux, image);
+    }
+
+    private protected override void LaunchChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums) =>
+        channelSums(Groups(g.Channels, Shape.ReductionGroup, Shape.ReductionGroup), g, values, sums);
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput) =>

@@ -97,20 +97,78 @@ public abstract class KernelSet
         ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> weight,
         ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float>? dPrevPre)
     {
-        Require(dPre, (long)batch * outputs, nameof(dPre)); Require(x, (long)batch * inputs, nameof(x));
-        Require(weight, (long)outputs * inputs, nameof(weight));
-        Require(dWeight, (long)outputs * inputs, nameof(dWeight)); Require(dBias, outputs, nameof(dBias));
-        if (dPrevPre is { } d) Require(d, (long)batch * inputs, nameof(dPrevPre));
-        var input = dPrevPre is null ? default : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation);
-        LaunchDenseBackward(Dense.BackwardWeightProblem(batch, inputs, outputs), input, dPre, x, weight, dWeight, dBias, dPrevPre ?? default);
+        Require(dBias, outputs, nameof(dBias));
+        ProductPair(Dense.BackwardWeightProblem(batch, inputs, outputs), dPre, x, dWeight, dBias,
+            dPrevPre is null ? null : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation), dPre, weight, dPrevPre ?? default, x);
+    }
+
+    /// <summary>
+    /// Two products in one launch: C1 = A1·B1 (and, unless <paramref name="rowSums1"/> is empty, its row sums
+    /// Σₖ A1(m, k)), and — unless <paramref name="second"/> is null — C2 = (A2·B2) ⊙ act'(aux2) with the activation
+    /// of second.Activation (Identity: a plain product). Every view is checked against the strides it is read with.
+    /// </summary>
+    public void ProductPair(GemmProblem first, ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> rowSums1,
+        GemmProblem? second, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
+    {
+        RequireOperands(first, a1, b1, c1);
+        if (rowSums1.Length > 0) Require(rowSums1, first.M, nameof(rowSums1));
+        if (second is { } p2)
+        {
+            RequireOperands(p2, a2, b2, c2);
+            if (p2.Activation != (int)Activation.Identity) Require(aux2, (long)p2.M * p2.N, nameof(aux2));
+        }
+        LaunchPair(first, second ?? default, a1, b1, c1, rowSums1, a2, b2, c2, aux2);
         Launched();
+    }
+
+    static void RequireOperands(GemmProblem p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
+    {
+        if (p.M <= 0 || p.N <= 0 || p.K <= 0) throw new InternalFaultException($"A product of {p.M}×{p.K} by {p.K}×{p.N} is empty.");
+        Require(a, p.AOffset + (long)(p.M - 1) * p.ARow + (long)(p.K - 1) * p.ACol + 1, "A");
+        Require(b, p.BOffset + (long)(p.K - 1) * p.BRow + (long)(p.N - 1) * p.BCol + 1, "B");
+        Require(c, (long)p.M * p.N, "C");
     }
 
     private protected abstract void LaunchDenseForward(GemmProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y);
 
-    /// <summary><paramref name="input"/> has M = 0 when no input gradient is wanted.</summary>
-    private protected abstract void LaunchDenseBackward(GemmProblem weight, GemmProblem input, ArrayView<float> dPre, ArrayView<float> x,
-        ArrayView<float> w, ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float> dPrevPre);
+    /// <summary><paramref name="second"/> has M = 0 when there is no second product.</summary>
+    private protected abstract void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
+        ArrayView<float> c1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2);
+
+    // ---- convolutions' gathers (per backend) -------------------------------------------------------------------
+
+    /// <summary>The column matrix of <paramref name="image"/> for geometry <paramref name="g"/> (<see cref="Convolutions.Im2Col"/>).</summary>
+    public void Im2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
+    {
+        Require(image, g.ImageSize, nameof(image)); Require(col, (long)g.ColRows * g.ColWidth, nameof(col));
+        LaunchIm2Col(g, image, col);
+        Launched();
+    }
+
+    /// <summary>
+    /// image = act(Col2Im(col) + bias) when g.AddBias (aux = bias [C]), else Col2Im(col) ⊙ act'(aux) (aux = the
+    /// activation's output, shaped as the image) (<see cref="Convolutions.Col2Im"/>).
+    /// </summary>
+    public void Col2Im(ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
+    {
+        Require(col, (long)g.ColRows * g.ColWidth, nameof(col)); Require(image, g.ImageSize, nameof(image));
+        if (g.AddBias != 0) Require(aux, g.Channels, nameof(aux));
+        else if (g.Activation != (int)Activation.Identity) Require(aux, g.ImageSize, nameof(aux));
+        LaunchCol2Im(g, col, aux, image);
+        Launched();
+    }
+
+    /// <summary>sums[c] = Σ over images and pixels of values at channel c (a transposed conv's bias gradient).</summary>
+    public void ChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
+    {
+        Require(values, g.ImageSize, nameof(values)); Require(sums, g.Channels, nameof(sums));
+        LaunchChannelSums(g, values, sums);
+        Launched();
+    }
+
+    private protected abstract void LaunchIm2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col);
+    private protected abstract void LaunchCol2Im(ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image);
+    private protected abstract void LaunchChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums);
 
     // ---- random numbers ------------------------------------------------------------------------------------
 

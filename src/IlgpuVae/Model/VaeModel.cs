@@ -19,8 +19,10 @@ public sealed class VaeModel : IDisposable
     readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, input, eps, prior, z, dz;
     readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, mmdRows, terms, totals;
     readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
-    // One output and one output-gradient buffer per layer, [MaxBatch, outputs].
-    readonly MemoryBuffer1D<float, Stride1D.Dense>[] encoderOut, encoderGrad, decoderOut, decoderGrad;
+    // One output and one output-gradient buffer per layer, [MaxBatch, outputs]; what each layer keeps from its
+    // forward to its backward; one workspace all layers share.
+    readonly MemoryBuffer1D<float, Stride1D.Dense>[] encoderOut, encoderGrad, decoderOut, decoderGrad, encoderKept, decoderKept;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> workspace;
     readonly double[] hostTerms = new double[Term.Count];
     // The key the next Encode draws ε with; null: ε is in place already.
     ulong? noiseKey;
@@ -39,7 +41,8 @@ public sealed class VaeModel : IDisposable
         if (maxBatch <= 0) throw new ArgumentException($"The batch size must be positive; got {maxBatch}.");
         this.device = device;
         Layout = new ParameterLayout(spec);
-        long widest = (long)maxBatch * Layout.Encoder.Concat(Layout.Decoder).Max(l => Math.Max(l.Inputs, l.Outputs));
+        long widest = Layout.Encoder.Concat(Layout.Decoder)
+            .Max(l => Math.Max((long)maxBatch * Math.Max(l.Inputs, l.Outputs), Math.Max(l.KeptFloats(maxBatch), l.WorkspaceFloats(maxBatch))));
         if (widest > int.MaxValue)
             throw new ArgumentException($"A batch of {maxBatch} rows makes layers of {widest} values; kernels index them with 32-bit integers. Use a smaller --batch-size.");
         MaxBatch = maxBatch;
@@ -63,6 +66,9 @@ public sealed class VaeModel : IDisposable
         encoderGrad = Layout.Encoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
         decoderOut = Layout.Decoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
         decoderGrad = Layout.Decoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
+        encoderKept = Layout.Encoder.Select(l => memory.Floats(l.KeptFloats(maxBatch))).ToArray();
+        decoderKept = Layout.Decoder.Select(l => memory.Floats(l.KeptFloats(maxBatch))).ToArray();
+        workspace = memory.Floats(Layout.Encoder.Concat(Layout.Decoder).Max(l => l.WorkspaceFloats(maxBatch)));
     }
 
     KernelSet K => device.Kernels;
@@ -91,20 +97,16 @@ public sealed class VaeModel : IDisposable
     public ArrayView<int> Faults => faults.View;
 
     /// <summary>
-    /// PyTorch's nn.Linear initialization: weights and biases uniform in ±1/√fan_in, drawn on the device from
-    /// the counter-based generator (one key per tensor).
+    /// PyTorch's default initialization of nn.Linear, nn.Conv2d and nn.ConvTranspose2d: weights and biases
+    /// uniform in ±1/√fan_in, drawn on the device from the counter-based generator (one key per tensor).
     /// </summary>
     public void Initialize(ulong seed)
     {
-        var layers = Layout.Encoder.Concat(Layout.Decoder).ToList();
-        ulong tensor = 0;
-        foreach (var l in layers)
+        ulong key = 0;
+        foreach (var t in Layout.Tensors)
         {
-            float bound = 1f / MathF.Sqrt(l.Inputs);
-            K.FillUniform(CounterRng.Key(seed, RandomStreams.Initialization, tensor++), -bound, bound,
-                Parameters.SubView(l.WeightOffset, l.Inputs * l.Outputs), l.Inputs * l.Outputs);
-            K.FillUniform(CounterRng.Key(seed, RandomStreams.Initialization, tensor++), -bound, bound,
-                Parameters.SubView(l.BiasOffset, l.Outputs), l.Outputs);
+            float bound = 1f / MathF.Sqrt(t.FanIn);
+            K.FillUniform(CounterRng.Key(seed, RandomStreams.Initialization, key++), -bound, bound, Parameters.SubView(t.Offset, t.Length), t.Length);
         }
     }
 
@@ -123,7 +125,7 @@ public sealed class VaeModel : IDisposable
     public void Encode(int batch)
     {
         CheckBatch(batch, 0);
-        Forward(Layout.Encoder, encoderOut, Input, batch);
+        Forward(Layout.Encoder, encoderOut, encoderKept, Input, batch);
         K.Reparameterize(batch, Spec.LatentDim, noiseKey, Heads, Epsilon, Z, klTerms.View);
         noiseKey = null;
     }
@@ -132,16 +134,18 @@ public sealed class VaeModel : IDisposable
     public void Decode(int batch)
     {
         CheckBatch(batch, 0);
-        Forward(Layout.Decoder, decoderOut, Z, batch);
+        Forward(Layout.Decoder, decoderOut, decoderKept, Z, batch);
     }
 
+    LayerBuffers Buffers(MemoryBuffer1D<float, Stride1D.Dense> kept) => new(K, Parameters, Gradients, kept.View, workspace.View);
+
     // Each layer's output feeds the next.
-    void Forward(IReadOnlyList<DenseLayer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs, ArrayView<float> input, int batch)
+    void Forward(IReadOnlyList<Layer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs, MemoryBuffer1D<float, Stride1D.Dense>[] kept,
+        ArrayView<float> input, int batch)
     {
         for (int i = 0; i < layers.Count; i++)
         {
-            var l = layers[i];
-            K.DenseForward(batch, l.Inputs, l.Outputs, l.Activation, input, Weight(Parameters, l), Bias(Parameters, l), outputs[i].View);
+            layers[i].Forward(Buffers(kept[i]), batch, input, outputs[i].View);
             input = outputs[i].View;
         }
     }
@@ -231,29 +235,25 @@ public sealed class VaeModel : IDisposable
     }
 
     // From the output's gradient (written by the likelihood) back to dz = ∂loss/∂z (before the MMD adds in).
-    void DecoderBackward(int batch) => Backward(Layout.Decoder, decoderOut, decoderGrad, Z, dz.View, batch);
+    void DecoderBackward(int batch) => Backward(Layout.Decoder, decoderOut, decoderGrad, decoderKept, Z, dz.View, batch);
 
     // From ∂loss/∂heads back to every encoder parameter; the input x needs no gradient.
-    void EncoderBackward(int batch) => Backward(Layout.Encoder, encoderOut, encoderGrad, Input, null, batch);
+    void EncoderBackward(int batch) => Backward(Layout.Encoder, encoderOut, encoderGrad, encoderKept, Input, null, batch);
 
     // Each layer's output gradient (already in grads[i]) gives, in one launch, its parameters' gradients and,
     // through the previous activation, the previous layer's output gradient — or inputGrad for the first layer.
-    void Backward(IReadOnlyList<DenseLayer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs,
-        MemoryBuffer1D<float, Stride1D.Dense>[] grads, ArrayView<float> input, ArrayView<float>? inputGrad, int batch)
+    void Backward(IReadOnlyList<Layer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs,
+        MemoryBuffer1D<float, Stride1D.Dense>[] grads, MemoryBuffer1D<float, Stride1D.Dense>[] kept,
+        ArrayView<float> input, ArrayView<float>? inputGrad, int batch)
     {
         for (int i = layers.Count - 1; i >= 0; i--)
         {
-            var l = layers[i];
             var inputs = i > 0 ? (ArrayView<float>)outputs[i - 1].View : input;
             var previous = i > 0 ? layers[i - 1].Activation : Activation.Identity;
             var target = i > 0 ? grads[i - 1].View : inputGrad;
-            K.DenseBackward(batch, l.Inputs, l.Outputs, previous, grads[i].View, inputs, Weight(Parameters, l),
-                Weight(Gradients, l), Bias(Gradients, l), target);
+            layers[i].Backward(Buffers(kept[i]), batch, inputs, grads[i].View, previous, target);
         }
     }
-
-    static ArrayView<float> Weight(ArrayView<float> flat, DenseLayer l) => flat.SubView(l.WeightOffset, (long)l.Outputs * l.Inputs);
-    static ArrayView<float> Bias(ArrayView<float> flat, DenseLayer l) => flat.SubView(l.BiasOffset, l.Outputs);
 
     void CheckBatch(int batch, int priorCount)
     {
@@ -263,40 +263,10 @@ public sealed class VaeModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(priorCount), $"{priorCount} prior samples asked for; this model holds up to {MaxPrior}.");
     }
 
-    // ---- host access by PyTorch name ------------------------------------------------------------------------
-
-    /// <summary>Every parameter (or gradient) as a named host tensor in PyTorch's [out, in] layout.</summary>
-    public IReadOnlyList<(ParameterTensor Tensor, float[] Data)> ReadTensors(bool gradientsInstead = false)
-    {
-        var flat = (gradientsInstead ? gradients : parameters).GetAsArray1D();
-        return Layout.Tensors.Select(t => (t, flat.AsSpan(t.Offset, t.Length).ToArray())).ToList();
-    }
-
-    /// <summary>
-    /// Loads parameters by name. Every parameter of the model must be given, with its exact shape; anything
-    /// missing, extra or misshapen is refused before the device is touched.
-    /// </summary>
-    public void LoadTensors(IReadOnlyDictionary<string, (int[] Shape, float[] Data)> named, string source)
-    {
-        var flat = new float[Layout.Count];
-        foreach (var t in Layout.Tensors)
-        {
-            if (!named.TryGetValue(t.Name, out var given))
-                throw new ArgumentException($"{source} has no tensor '{t.Name}', which a {Spec} model needs: it was saved for another architecture.");
-            if (!given.Shape.SequenceEqual(t.Shape) || given.Data.Length != t.Length)
-                throw new ArgumentException(
-                    $"{source}: tensor '{t.Name}' has shape [{string.Join(", ", given.Shape)}]; a {Spec} model needs [{string.Join(", ", t.Shape)}].");
-            given.Data.CopyTo(flat, t.Offset);
-        }
-        var extra = named.Keys.Except(Layout.Tensors.Select(t => t.Name)).ToList();
-        if (extra.Count > 0)
-            throw new ArgumentException($"{source} holds tensors this model does not have ({string.Join(", ", extra)}): it was saved for another architecture.");
-        parameters.View.CopyFromCPU(flat);
-    }
-
     public void Dispose()
     {
-        foreach (var b in new[] { parameters, gradients, input, eps, prior, z, dz }.Concat(encoderOut).Concat(encoderGrad).Concat(decoderOut).Concat(decoderGrad))
+        foreach (var b in new[] { parameters, gradients, input, eps, prior, z, dz, workspace }.Concat(encoderOut).Concat(encoderGrad)
+                     .Concat(decoderOut).Concat(decoderGrad).Concat(encoderKept).Concat(decoderKept))
             b.Dispose();
         foreach (var b in new[] { nllRows, klTerms, mmdRows, terms, totals })
             b.Dispose();

@@ -13,7 +13,7 @@ namespace IlgpuVae.Runs;
 public static class Checkpoint
 {
     public static void SaveWeights(string path, VaeModel model, long step) =>
-        SafeTensors.Write(path, model.ReadTensors().Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(),
+        SafeTensors.Write(path, ModelTensors.Read(model).Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(),
             new Dictionary<string, string> { ["step"] = Text(step) });
 
     /// <summary>Loads weights into <paramref name="model"/>; a file of another architecture is refused by name and shape.</summary>
@@ -22,7 +22,7 @@ public static class Checkpoint
         var tensors = SafeTensors.Read(path);
         var named = new Dictionary<string, (int[] Shape, float[] Data)>();
         foreach (var t in tensors) named[t.Name] = (t.Shape, t.Data);
-        model.LoadTensors(named, path);
+        ModelTensors.Load(model, named, path);
     }
 
     public static void SaveState(string path, Optimizer optimizer, int epoch, EpochProgress? partial)

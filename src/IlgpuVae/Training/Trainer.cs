@@ -113,7 +113,7 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
 
     string FirstBadGradient()
     {
-        foreach (var (tensor, data) in model.ReadTensors(gradientsInstead: true))
+        foreach (var (tensor, data) in Runs.ModelTensors.Read(model, gradients: true))
             if (data.Any(v => !float.IsFinite(v))) return tensor.Name;
         return "an unknown tensor";
     }

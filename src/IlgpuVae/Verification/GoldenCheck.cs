@@ -19,7 +19,7 @@ public static class GoldenCheck
     {
         int batch = f.X.Rows, k = f.Model.LatentDim;
         using var model = new VaeModel(device, f.Model, batch, f.PriorZ.Rows);
-        model.LoadTensors(f.Parameters.ToDictionary(p => p.Key, p => (p.Value.Shape, ToFloat(p.Value.Data))), f.Name);
+        Runs.ModelTensors.Load(model, f.Parameters.ToDictionary(p => p.Key, p => (p.Value.Shape, ToFloat(p.Value.Data))), f.Name);
         model.Input.SubView(0, f.X.Data.Length).CopyFromCPU(ToFloat(f.X.Data));
         model.Epsilon.SubView(0, f.Eps.Length).CopyFromCPU(ToFloat(f.Eps));
         model.Prior.SubView(0, f.PriorZ.Data.Length).CopyFromCPU(ToFloat(f.PriorZ.Data));
@@ -40,7 +40,7 @@ public static class GoldenCheck
             result.Add(new(name, Math.Abs(got - want) / Math.Max(Math.Abs(want), 1e-6)));
         }
         var grads = e.GetProperty("grads");
-        foreach (var (tensor, data) in model.ReadTensors(gradientsInstead: true))
+        foreach (var (tensor, data) in Runs.ModelTensors.Read(model, gradients: true))
         {
             var (shape, want) = GoldenFixture.Tensor(grads.GetProperty(tensor.Name));
             if (!shape.SequenceEqual(tensor.Shape))

@@ -41,7 +41,7 @@ public sealed class ModelCase
     {
         var model = new VaeModel(TestDevices.Get(device), Spec, Batch, PriorCount);
         var layout = model.Layout;
-        model.LoadTensors(Parameters.ToDictionary(p => p.Key, p => (layout[p.Key].Shape, p.Value)), "test case");
+        IlgpuVae.Runs.ModelTensors.Load(model, Parameters.ToDictionary(p => p.Key, p => (layout[p.Key].Shape, p.Value)), "test case");
         model.Input.SubView(0, X.Length).CopyFromCPU(X);
         model.Epsilon.SubView(0, Eps.Length).CopyFromCPU(Eps);
         model.Prior.SubView(0, Prior.Length).CopyFromCPU(Prior);

@@ -1,0 +1,56 @@
+using ILGPU;
+using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae;
+
+/// <summary>
+/// What a layer's launches use besides its input and output: the kernel set, the flat parameter and gradient
+/// buffers, the scratch the layer keeps from its forward to its backward (a conv's column matrix), and the
+/// workspace every layer may use within one forward or backward.
+/// </summary>
+public readonly record struct LayerBuffers(KernelSet Kernels, ArrayView<float> Parameters, ArrayView<float> Gradients,
+    ArrayView<float> Kept, ArrayView<float> Workspace);
+
+/// <summary>
+/// One layer of the encoder's or decoder's stack, acting on [batch, <see cref="Inputs"/>] rows and producing
+/// [batch, <see cref="Outputs"/>] with <see cref="Activation"/> applied. Its backward takes dPre = ∂L/∂(its
+/// pre-activation output) and writes its parameters' gradients (overwriting) and, when asked, ∂L/∂(the previous
+/// layer's pre-activation), the previous activation's derivative fused in.
+/// </summary>
+public abstract class Layer(int inputs, int outputs, Activation activation, int weightOffset, int weightLength, int biasOffset)
+{
+    public int Inputs => inputs;
+    public int Outputs => outputs;
+    public Activation Activation => activation;
+    public int WeightOffset => weightOffset;
+    public int BiasOffset => biasOffset;
+
+    /// <summary>Floats kept from the forward to the backward, for a batch of <paramref name="batch"/>.</summary>
+    public virtual long KeptFloats(int batch) => 0;
+
+    /// <summary>Floats of shared workspace a forward or backward uses, for a batch of <paramref name="batch"/>.</summary>
+    public virtual long WorkspaceFloats(int batch) => 0;
+
+    public abstract void Forward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> y);
+
+    /// <summary><paramref name="x"/> is the forward's input, made by <paramref name="inputActivation"/> (Identity for a model input).</summary>
+    public abstract void Backward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> dPre,
+        Activation inputActivation, ArrayView<float>? dInputPre);
+
+    protected ArrayView<float> Weight(ArrayView<float> flat) => flat.SubView(weightOffset, weightLength);
+    protected ArrayView<float> Bias(ArrayView<float> flat, int length) => flat.SubView(biasOffset, length);
+}
+
+/// <summary>y = act(x·Wᵀ + b), W [out, in]: <see cref="KernelSet.DenseForward"/> and <see cref="KernelSet.DenseBackward"/>.</summary>
+public sealed class DenseLayer(int inputs, int outputs, Activation activation, int weightOffset, int biasOffset)
+    : Layer(inputs, outputs, activation, weightOffset, inputs * outputs, biasOffset)
+{
+    public override void Forward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> y) =>
+        b.Kernels.DenseForward(batch, Inputs, Outputs, Activation, x, Weight(b.Parameters), Bias(b.Parameters, Outputs), y);
+
+    public override void Backward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> dPre,
+        Activation inputActivation, ArrayView<float>? dInputPre) =>
+        b.Kernels.DenseBackward(batch, Inputs, Outputs, inputActivation, dPre, x, Weight(b.Parameters),
+            Weight(b.Gradients), Bias(b.Gradients, Outputs), dInputPre);
+}

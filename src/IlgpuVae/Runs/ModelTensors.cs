@@ -1,0 +1,47 @@
+using ILGPU.Runtime;
+
+namespace IlgpuVae.Runs;
+
+/// <summary>
+/// A model's parameters (or gradients) as named host tensors in PyTorch's names, shapes and layouts — what a
+/// checkpoint stores and a parity fixture holds — translated from and to the model's flat buffer.
+/// </summary>
+public static class ModelTensors
+{
+    /// <summary>Every parameter (or gradient) of <paramref name="model"/>, in PyTorch's layout.</summary>
+    public static IReadOnlyList<(ParameterTensor Tensor, float[] Data)> Read(VaeModel model, bool gradients = false)
+    {
+        var flat = new float[model.Layout.Count];
+        (gradients ? model.Gradients : model.Parameters).CopyToCPU(flat);
+        return model.Layout.Tensors.Select(t =>
+        {
+            var data = new float[t.Length];
+            for (int i = 0; i < t.Length; i++) data[t.FileIndex?.Invoke(i) ?? i] = flat[t.Offset + i];
+            return (t, data);
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Loads parameters by name into <paramref name="model"/>. Every parameter of the model must be given, with its
+    /// exact shape; anything missing, extra or misshapen is refused, naming <paramref name="source"/>, before the
+    /// device is touched.
+    /// </summary>
+    public static void Load(VaeModel model, IReadOnlyDictionary<string, (int[] Shape, float[] Data)> named, string source)
+    {
+        var layout = model.Layout;
+        var flat = new float[layout.Count];
+        foreach (var t in layout.Tensors)
+        {
+            if (!named.TryGetValue(t.Name, out var given))
+                throw new ArgumentException($"{source} has no tensor '{t.Name}', which a {model.Spec} model needs: it was saved for another architecture.");
+            if (!given.Shape.SequenceEqual(t.Shape) || given.Data.Length != t.Length)
+                throw new ArgumentException(
+                    $"{source}: tensor '{t.Name}' has shape [{string.Join(", ", given.Shape)}]; a {model.Spec} model needs [{string.Join(", ", t.Shape)}].");
+            for (int i = 0; i < t.Length; i++) flat[t.Offset + i] = given.Data[t.FileIndex?.Invoke(i) ?? i];
+        }
+        var extra = named.Keys.Except(layout.Tensors.Select(t => t.Name)).ToList();
+        if (extra.Count > 0)
+            throw new ArgumentException($"{source} holds tensors this model does not have ({string.Join(", ", extra)}): it was saved for another architecture.");
+        model.Parameters.CopyFromCPU(flat);
+    }
+}
