@@ -62,23 +62,24 @@ public static class StepBenchmark
             products, peak?.Gflops, peak is null ? null : products.ForwardGflops / peak.Gflops, peak?.How, freeBefore, freeAfter);
     }
 
-    /// <summary>The median time of launching the empty kernel and waiting for it, in microseconds.</summary>
+    /// <summary>The median time of launching the empty kernel and waiting for it, in microseconds (rounds of 10, for up to half a second).</summary>
     static double EmptyLaunchMicroseconds(ComputeDevice device)
     {
         var k = device.Kernels;
         k.Empty();
         device.Synchronize();
-        var times = new double[51];
+        var times = new List<double>();
         var clock = new Stopwatch();
-        for (int i = 0; i < times.Length; i++)
+        var budget = Stopwatch.StartNew();
+        while (times.Count < 51 && (times.Count < 3 || budget.Elapsed.TotalSeconds < 0.5))
         {
             clock.Restart();
             for (int j = 0; j < 10; j++) k.Empty();
             device.Synchronize();
-            times[i] = clock.Elapsed.TotalMilliseconds * 100; // µs per launch
+            times.Add(clock.Elapsed.TotalMilliseconds * 100); // µs per launch
         }
-        Array.Sort(times);
-        return times[times.Length / 2];
+        times.Sort();
+        return times[times.Count / 2];
     }
 
     static long? FreeBytes(ComputeDevice device) => device.Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : null;

@@ -67,24 +67,14 @@ public sealed record RunConfig
 
     public ModelSpec ModelSpec(int inputDim) => new ModelSpec(
         inputDim, Hidden, Latent, DecoderHidden ?? Hidden.Reverse().ToArray(),
-        ParseActivation(Activation), ParseLikelihood(Likelihood), ObsLogVar).Validate();
+        SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar).Validate();
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
     public ObjectiveSpec Objective()
     {
         var preset = ObjectiveSpec.Preset(Model, Latent, Beta);
-        var kernel = Kernel.ToLowerInvariant() switch
-        {
-            "imq" => MmdKernel.Imq,
-            "rbf" => MmdKernel.Rbf,
-            _ => throw new ArgumentException($"Unknown MMD kernel '{Kernel}'. Use imq or rbf."),
-        };
-        var estimator = Estimator.ToLowerInvariant() switch
-        {
-            "unbiased" => MmdEstimator.Unbiased,
-            "biased" => MmdEstimator.Biased,
-            _ => throw new ArgumentException($"Unknown MMD estimator '{Estimator}'. Use unbiased or biased."),
-        };
+        var kernel = SettingNames.MmdKernel(Kernel);
+        var estimator = SettingNames.MmdEstimator(Estimator);
         double parameter = kernel == MmdKernel.Imq ? ImqC ?? 2.0 * Latent : Bandwidth ?? 1.0;
         return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples).Validate();
     }
@@ -93,12 +83,7 @@ public sealed record RunConfig
         new OptimizerSpec(IlgpuVae.OptimizerSpec.ParseKind(Optimizer), Lr, WeightDecay: WeightDecay).Validate();
 
     [JsonIgnore]
-    public bool DynamicBinarization => Binarize.ToLowerInvariant() switch
-    {
-        "dynamic" => true,
-        "none" => false,
-        _ => throw new ArgumentException($"Unknown binarization '{Binarize}'. Use none or dynamic."),
-    };
+    public bool DynamicBinarization => SettingNames.Pick(Binarize, "binarization", ("none", false), ("dynamic", true));
 
     /// <summary>Checks every setting that does not need the data; throws <see cref="ArgumentException"/> on the first bad one.</summary>
     public RunConfig Validate()
@@ -121,22 +106,6 @@ public sealed record RunConfig
         Compute.KernelChoices.Parse(Kernels);
         return this;
     }
-
-    public static Activation ParseActivation(string name) => name.ToLowerInvariant().Replace('-', '_') switch
-    {
-        "relu" => IlgpuVae.Kernels.Activation.Relu,
-        "leaky_relu" => IlgpuVae.Kernels.Activation.LeakyRelu,
-        "tanh" => IlgpuVae.Kernels.Activation.Tanh,
-        "softplus" => IlgpuVae.Kernels.Activation.Softplus,
-        _ => throw new ArgumentException($"Unknown activation '{name}'. Use relu, leaky_relu, tanh or softplus."),
-    };
-
-    public static Likelihood ParseLikelihood(string name) => name.ToLowerInvariant() switch
-    {
-        "bernoulli" => IlgpuVae.Likelihood.Bernoulli,
-        "gaussian" => IlgpuVae.Likelihood.Gaussian,
-        _ => throw new ArgumentException($"Unknown likelihood '{name}'. Use bernoulli or gaussian."),
-    };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

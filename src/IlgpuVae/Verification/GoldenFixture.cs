@@ -16,48 +16,81 @@ public sealed class GoldenFixture
     public required (int Rows, double[] Data) PriorZ { get; init; }
     public required JsonElement Expected { get; init; }
 
+    /// <summary>
+    /// Reads a fixture: a dense one (no <c>arch</c> key), or a conv one (<c>arch: conv</c>, with <c>image</c>,
+    /// <c>conv</c> and the mirrored <c>deconv</c> list, checked against the mirror this project builds). Every
+    /// setting is read by the names the command line uses; an unknown one is refused, naming the file.
+    /// </summary>
     public static GoldenFixture Load(string path)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var root = doc.RootElement.Clone();
-        var model = root.GetProperty("model");
-        var obj = root.GetProperty("objective");
-        var kernel = obj.GetProperty("kernel").GetString() == "rbf" ? MmdKernel.Rbf : MmdKernel.Imq;
-        var kp = obj.GetProperty("kernel_params");
-        var x = Matrix(root.GetProperty("x"));
-        var prior = Matrix(root.GetProperty("prior_z"));
-        return new GoldenFixture
+        string name = Path.GetFileName(path);
+        try
         {
-            Name = Path.GetFileName(path),
-            Model = new ModelSpec(
-                model.GetProperty("input_dim").GetInt32(),
-                Ints(model.GetProperty("encoder_hidden")),
-                model.GetProperty("latent_dim").GetInt32(),
-                Ints(model.GetProperty("decoder_hidden")),
-                ParseActivation(model.GetProperty("activation").GetString()!),
-                model.GetProperty("likelihood").GetString() == "gaussian" ? Likelihood.Gaussian : Likelihood.Bernoulli,
-                model.TryGetProperty("obs_log_var", out var s) ? s.GetSingle() : 0f),
-            Objective = new ObjectiveSpec(
-                obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
-                kernel == MmdKernel.Rbf ? kp.GetProperty("bandwidth").GetDouble() : kp.GetProperty("c").GetDouble(),
-                obj.GetProperty("estimator").GetString() == "biased" ? MmdEstimator.Biased : MmdEstimator.Unbiased,
-                prior.Rows),
-            Parameters = root.GetProperty("params").EnumerateObject().ToDictionary(p => p.Name, p => Tensor(p.Value)),
-            X = x,
-            Eps = Matrix(root.GetProperty("eps")).Data,
-            PriorZ = prior,
-            Expected = root.GetProperty("expected"),
-        };
+            var model = root.GetProperty("model");
+            var obj = root.GetProperty("objective");
+            var kernel = SettingNames.MmdKernel(obj.GetProperty("kernel").GetString()!);
+            var kp = obj.GetProperty("kernel_params");
+            var x = Matrix(root.GetProperty("x"));
+            var prior = Matrix(root.GetProperty("prior_z"));
+            return new GoldenFixture
+            {
+                Name = name,
+                Model = new ModelSpec(
+                    model.GetProperty("input_dim").GetInt32(),
+                    Ints(model.GetProperty("encoder_hidden")),
+                    model.GetProperty("latent_dim").GetInt32(),
+                    Ints(model.GetProperty("decoder_hidden")),
+                    SettingNames.Activation(model.GetProperty("activation").GetString()!),
+                    SettingNames.Likelihood(model.GetProperty("likelihood").GetString()!),
+                    model.TryGetProperty("obs_log_var", out var s) ? s.GetSingle() : 0f,
+                    Conv(model)).Validate(),
+                Objective = new ObjectiveSpec(
+                    obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
+                    kernel == MmdKernel.Rbf ? kp.GetProperty("bandwidth").GetDouble() : kp.GetProperty("c").GetDouble(),
+                    SettingNames.MmdEstimator(obj.GetProperty("estimator").GetString()!),
+                    prior.Rows),
+                Parameters = root.GetProperty("params").EnumerateObject().ToDictionary(p => p.Name, p => Tensor(p.Value)),
+                X = x,
+                Eps = Matrix(root.GetProperty("eps")).Data,
+                PriorZ = prior,
+                Expected = root.GetProperty("expected"),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"Fixture {name}: {e.Message}", e);
+        }
     }
 
-    public static Activation ParseActivation(string name) => name switch
+    /// <summary>The conv part of a fixture's model, or null for a dense fixture.</summary>
+    static ConvSpec? Conv(JsonElement model)
     {
-        "relu" => Activation.Relu,
-        "leaky_relu" => Activation.LeakyRelu,
-        "tanh" => Activation.Tanh,
-        "softplus" => Activation.Softplus,
-        _ => throw new InvalidDataException($"Unknown activation '{name}' in fixture."),
-    };
+        if (!model.TryGetProperty("arch", out var arch)) return null;
+        if (arch.GetString() != "conv") throw new ArgumentException($"unknown arch '{arch.GetString()}'; this project knows dense (no arch) and conv.");
+        var image = Ints(model.GetProperty("image"));
+        if (image.Length != 3) throw new ArgumentException($"image must be [C, H, W]; got {image.Length} numbers.");
+        var layers = model.GetProperty("conv").EnumerateArray().Select(l => new ConvLayerSpec(
+            l.GetProperty("channels").GetInt32(), l.GetProperty("kernel").GetInt32(),
+            l.GetProperty("stride").GetInt32(), l.GetProperty("padding").GetInt32())).ToList();
+        var spec = new ConvSpec(new ImageShape(image[0], image[1], image[2]), layers);
+        var mirror = spec.Mirror();
+        var deconv = model.GetProperty("deconv").EnumerateArray().ToList();
+        if (deconv.Count != mirror.Count) throw new ArgumentException($"{deconv.Count} deconv layers do not mirror {mirror.Count} conv layers.");
+        for (int j = 0; j < mirror.Count; j++)
+        {
+            var (_, output, layer, opH, opW) = mirror[j];
+            var d = deconv[j];
+            var op = Ints(d.GetProperty("output_padding"));
+            if (d.GetProperty("channels").GetInt32() != output.Channels || d.GetProperty("kernel").GetInt32() != layer.Kernel ||
+                d.GetProperty("stride").GetInt32() != layer.Stride || d.GetProperty("padding").GetInt32() != layer.Padding ||
+                op.Length != 2 || op[0] != opH || op[1] != opW)
+                throw new ArgumentException($"deconv {j} is not the mirror of conv {mirror.Count - 1 - j} " +
+                    $"(expected {output.Channels} channels, kernel {layer.Kernel}, stride {layer.Stride}, padding {layer.Padding}, output padding [{opH}, {opW}]).");
+        }
+        return spec;
+    }
 
     static int[] Ints(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt32()).ToArray();
 

@@ -1,0 +1,31 @@
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae;
+
+/// <summary>
+/// The names settings go by in config.json, on the command line and in parity fixtures, turned into their enums
+/// in one place. An unknown name is refused with the names allowed; nothing falls back to a default.
+/// </summary>
+public static class SettingNames
+{
+    public static Activation Activation(string name) => Pick(name.Replace('-', '_'), "activation",
+        ("relu", Kernels.Activation.Relu), ("leaky_relu", Kernels.Activation.LeakyRelu),
+        ("tanh", Kernels.Activation.Tanh), ("softplus", Kernels.Activation.Softplus));
+
+    public static Likelihood Likelihood(string name) => Pick(name, "likelihood",
+        ("bernoulli", IlgpuVae.Likelihood.Bernoulli), ("gaussian", IlgpuVae.Likelihood.Gaussian));
+
+    public static MmdKernel MmdKernel(string name) => Pick(name, "MMD kernel",
+        ("imq", Kernels.MmdKernel.Imq), ("rbf", Kernels.MmdKernel.Rbf));
+
+    public static MmdEstimator MmdEstimator(string name) => Pick(name, "MMD estimator",
+        ("unbiased", IlgpuVae.MmdEstimator.Unbiased), ("biased", IlgpuVae.MmdEstimator.Biased));
+
+    /// <summary>The value named <paramref name="name"/> (any case); else an <see cref="ArgumentException"/> listing the names.</summary>
+    public static T Pick<T>(string name, string what, params (string Name, T Value)[] choices)
+    {
+        foreach (var (n, v) in choices)
+            if (string.Equals(n, name?.Trim(), StringComparison.OrdinalIgnoreCase)) return v;
+        throw new ArgumentException($"Unknown {what} '{name}'. Use {string.Join(", ", choices[..^1].Select(c => c.Name))} or {choices[^1].Name}.");
+    }
+}
