@@ -23,23 +23,33 @@ static class ConvolutionRows
     public static void Im2Col(ConvGeometry g, int r0, int r1, ArrayView<float> image, ArrayView<float> col)
     {
         ref float img = ref image[0], c = ref col[0];
-        int gridPixels = g.GridHeight * g.GridWidth, channels = g.Channels;
+        // The geometry in locals: the JIT would otherwise reload each field after every store through a ref.
+        int channels = g.Channels, width = g.ImageWidth, height = g.ImageHeight, pixels = width * height;
+        int gridWidth = g.GridWidth, gridPixels = g.GridHeight * gridWidth, kernelWidth = g.KernelWidth, kernelHeight = g.KernelHeight;
+        int stride = g.Stride, padding = g.Padding, colWidth = g.ColWidth, channelStride = g.ChannelStride, pixelStride = g.PixelStride;
+        bool blocks = channels >= 8 && channelStride == 1;
         for (int row = r0; row < r1; row++)
         {
-            int b = row / gridPixels, gp = row - b * gridPixels, gy = gp / g.GridWidth, gx = gp - gy * g.GridWidth;
-            for (int ky = 0; ky < g.KernelHeight; ky++)
-                for (int kx = 0; kx < g.KernelWidth; kx++)
+            int b = row / gridPixels, gp = row - b * gridPixels, gy = gp / gridWidth, gx = gp - gy * gridWidth;
+            int imageBase = b * channels * pixels, to = row * colWidth;
+            for (int ky = 0; ky < kernelHeight; ky++)
+            {
+                int iy = gy * stride + ky - padding;
+                for (int kx = 0; kx < kernelWidth; kx++, to += channels)
                 {
-                    var target = Run(ref c, row * g.ColWidth + (ky * g.KernelWidth + kx) * channels, channels);
-                    int iy = gy * g.Stride + ky - g.Padding, ix = gx * g.Stride + kx - g.Padding;
-                    if (iy < 0 || iy >= g.ImageHeight || ix < 0 || ix >= g.ImageWidth)
-                        target.Clear();
-                    else if (g.ChannelsLast)
-                        Run(ref img, g.ImageIndex(b, 0, iy * g.ImageWidth + ix), channels).CopyTo(target);
-                    else
+                    int ix = gx * stride + kx - padding;
+                    bool inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
+                    int from = imageBase + (iy * width + ix) * pixelStride;
+                    if (!blocks)
+                        // A few channels, or NCHW: element by element (a block copy's call costs more than it moves).
                         for (int ch = 0; ch < channels; ch++)
-                            target[ch] = At(ref img, g.ImageIndex(b, ch, iy * g.ImageWidth + ix));
+                            At(ref c, to + ch) = inside ? At(ref img, from + ch * channelStride) : 0f;
+                    else if (inside)
+                        Run(ref img, from, channels).CopyTo(Run(ref c, to, channels));
+                    else
+                        Run(ref c, to, channels).Clear();
                 }
+            }
         }
     }
 
@@ -48,32 +58,55 @@ static class ConvolutionRows
     public static void Col2Im(ConvGeometry g, int p0, int p1, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
     {
         ref float c = ref col[0], a = ref aux[0], img = ref image[0];
-        int pixels = g.ImagePixels, channels = g.Channels;
+        // The geometry in locals: the JIT would otherwise reload each field after every store through a ref.
+        int channels = g.Channels, width = g.ImageWidth, height = g.ImageHeight, pixels = width * height;
+        int gridWidth = g.GridWidth, gridHeight = g.GridHeight, kernelWidth = g.KernelWidth, kernelHeight = g.KernelHeight;
+        int stride = g.Stride, padding = g.Padding, colWidth = g.ColWidth, channelStride = g.ChannelStride;
+        int mode = g.AddBias != 0 ? 2 : g.Activation == (int)Activation.Identity ? 0 : 1, activation = g.Activation;
         Span<float> sums = channels <= 1024 ? stackalloc float[channels] : new float[channels];
+        ref float sum = ref sums[0];
+        // Walk the band pixel by pixel, keeping (iy + padding) and (ix + padding) as quotient and remainder by the
+        // stride: divisions by a stride known only at run time cost more than the rest of a pixel's work.
+        int b = p0 / pixels, pixel = p0 - b * pixels, iy = pixel / width, ix = pixel - iy * width;
+        int q0 = padding / stride, r0 = padding % stride; // the quotient and remainder at row or column 0
+        int qy = (iy + padding) / stride, ry = (iy + padding) % stride, qx = (ix + padding) / stride, rx = (ix + padding) % stride;
         for (int p = p0; p < p1; p++)
         {
-            int b = p / pixels, pixel = p - b * pixels, iy = pixel / g.ImageWidth, ix = pixel - iy * g.ImageWidth;
             sums.Clear();
-            for (int ky = 0; ky < g.KernelHeight; ky++)
+            // Only the taps ky ≡ iy + padding (mod stride) reach this pixel, each from the grid row one above the last.
+            for (int ky = ry, gy = qy; ky < kernelHeight && gy >= 0; ky += stride, gy--)
             {
-                int ty = iy + g.Padding - ky;
-                if (ty < 0 || ty % g.Stride != 0 || ty / g.Stride >= g.GridHeight) continue;
-                for (int kx = 0; kx < g.KernelWidth; kx++)
-                {
-                    int tx = ix + g.Padding - kx;
-                    if (tx < 0 || tx % g.Stride != 0 || tx / g.Stride >= g.GridWidth) continue;
-                    int row = (b * g.GridHeight + ty / g.Stride) * g.GridWidth + tx / g.Stride;
-                    Add(sums, Run(ref c, row * g.ColWidth + (ky * g.KernelWidth + kx) * channels, channels));
-                }
+                if (gy >= gridHeight) continue;
+                int rowBase = (b * gridHeight + gy) * gridWidth;
+                for (int kx = rx, gx = qx; kx < kernelWidth && gx >= 0; kx += stride, gx--)
+                    if (gx < gridWidth)
+                        Add(ref sum, ref At(ref c, (rowBase + gx) * colWidth + (ky * kernelWidth + kx) * channels), channels);
             }
+            // The pixel's channels into the image: act(sum + bias[c]), or sum · act'(aux), or the sum.
+            int first = b * channels * pixels + pixel * (channelStride == 1 ? channels : 1);
             for (int ch = 0; ch < channels; ch++)
             {
-                int e = g.ImageIndex(b, ch, pixel);
-                float sum = sums[ch];
-                At(ref img, e) = g.AddBias != 0
-                    ? Activations.Forward(sum + At(ref a, ch), g.Activation)
-                    : g.Activation == (int)Activation.Identity ? sum : sum * Activations.Derivative(At(ref a, e), g.Activation);
+                int e = first + ch * channelStride;
+                float s = At(ref sum, ch);
+                At(ref img, e) = mode == 0 ? s
+                    : mode == 2 ? Activations.Forward(s + At(ref a, ch), activation)
+                    : s * Activations.Derivative(At(ref a, e), activation);
             }
+            // Next pixel: along the row, then to the next row, then to the next image.
+            pixel++;
+            if (++ix < width)
+            {
+                if (++rx == stride) { rx = 0; qx++; }
+                continue;
+            }
+            (ix, qx, rx) = (0, q0, r0);
+            if (++iy < height)
+            {
+                if (++ry == stride) { ry = 0; qy++; }
+                continue;
+            }
+            (iy, qy, ry, pixel) = (0, q0, r0, 0);
+            b++;
         }
     }
 
@@ -94,11 +127,12 @@ static class ConvolutionRows
         }
     }
 
-    static void Add(Span<float> sums, Span<float> values)
+    /// <summary>sums[0..n) += values[0..n), a vector at a time.</summary>
+    static void Add(ref float sums, ref float values, int n)
     {
         int i = 0, w = Vector<float>.Count;
-        for (; i + w <= sums.Length; i += w)
-            (new Vector<float>(sums[i..]) + new Vector<float>(values[i..])).CopyTo(sums[i..]);
-        for (; i < sums.Length; i++) sums[i] += values[i];
+        for (; i + w <= n; i += w)
+            (Vector.LoadUnsafe(ref sums, (nuint)i) + Vector.LoadUnsafe(ref values, (nuint)i)).StoreUnsafe(ref sums, (nuint)i);
+        for (; i < n; i++) At(ref sums, i) += At(ref values, i);
     }
 }

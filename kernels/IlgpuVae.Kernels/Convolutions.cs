@@ -103,18 +103,16 @@ public static class Convolutions
     static float TapSum(ConvGeometry g, ArrayView<float> col, int b, int c, int pixel)
     {
         int iy = pixel / g.ImageWidth, ix = pixel - iy * g.ImageWidth;
+        int firstKy = (iy + g.Padding) % g.Stride, firstKx = (ix + g.Padding) % g.Stride;
         float sum = 0f;
-        for (int ky = 0; ky < g.KernelHeight; ky++)
+        // Only the taps ky ≡ iy + padding (mod stride) reach this pixel, each from the grid row one above the last.
+        for (int ky = firstKy, gy = (iy + g.Padding) / g.Stride; ky < g.KernelHeight && gy >= 0; ky += g.Stride, gy--)
         {
-            int ty = iy + g.Padding - ky;
-            if (ty < 0 || ty % g.Stride != 0 || ty / g.Stride >= g.GridHeight) continue;
-            int rowBase = (b * g.GridHeight + ty / g.Stride) * g.GridWidth;
-            for (int kx = 0; kx < g.KernelWidth; kx++)
-            {
-                int tx = ix + g.Padding - kx;
-                if (tx < 0 || tx % g.Stride != 0 || tx / g.Stride >= g.GridWidth) continue;
-                sum += col[(rowBase + tx / g.Stride) * g.ColWidth + (ky * g.KernelWidth + kx) * g.Channels + c];
-            }
+            if (gy >= g.GridHeight) continue;
+            int rowBase = (b * g.GridHeight + gy) * g.GridWidth;
+            for (int kx = firstKx, gx = (ix + g.Padding) / g.Stride; kx < g.KernelWidth && gx >= 0; kx += g.Stride, gx--)
+                if (gx < g.GridWidth)
+                    sum += col[(rowBase + gx) * g.ColWidth + (ky * g.KernelWidth + kx) * g.Channels + c];
         }
         return sum;
     }

@@ -53,7 +53,8 @@ public static class SimdGemm
 
     /// <summary>
     /// C[m, n] = Σₖ A(m, k)·B(k, n) for rows m0 ≤ m &lt; m1. Vectorized along k when A's rows and B's columns
-    /// run along k (x·Wᵀ), along n when B's rows do (dY·W, dYᵀ·x); any other layout takes a scalar loop.
+    /// run along k (x·Wᵀ) and k is long, along n when B's rows do (dY·W, dYᵀ·x) or B is small enough to copy
+    /// that way; any other layout takes a scalar loop.
     /// The host has checked that the views hold every element the problem names: nothing is checked here.
     /// </summary>
     [External("ilgpuvae_simd_gemm_rows")]
@@ -61,7 +62,18 @@ public static class SimdGemm
     public static void ProductRows(GemmProblem p, int m0, int m1, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
     {
         ref float ra = ref a[0], rb = ref b[0], rc = ref c[0];
-        if (p.ACol == 1 && p.BRow == 1) SimdTiles.DotRows(p, m0, m1, ref ra, ref rb, ref rc);
+        if (p.ACol == 1 && p.BRow == 1 && p.K <= 4 * Vector<float>.Count && p.K * p.N <= 8192)
+        {
+            // Dot products of a few vectors spend more on summing lanes than on multiplying: copy the small
+            // B into rows along n instead (a 4×4 conv over one channel has K = 16) and broadcast A.
+            Span<float> rows = stackalloc float[p.K * p.N];
+            for (int k = 0; k < p.K; k++)
+                for (int n = 0; n < p.N; n++)
+                    rows[k * p.N + n] = Unsafe.Add(ref rb, p.BOffset + k * p.BRow + n * p.BCol);
+            var q = p with { BOffset = 0, BRow = p.N, BCol = 1 };
+            SimdTiles.BroadcastRows(q, m0, m1, ref ra, ref rows[0], ref rc);
+        }
+        else if (p.ACol == 1 && p.BRow == 1) SimdTiles.DotRows(p, m0, m1, ref ra, ref rb, ref rc);
         else if (p.BCol == 1) SimdTiles.BroadcastRows(p, m0, m1, ref ra, ref rb, ref rc);
         else SimdTiles.ScalarRows(p, m0, m1, ref ra, ref rb, ref rc);
     }

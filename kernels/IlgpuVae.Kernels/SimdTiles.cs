@@ -96,53 +96,77 @@ static class SimdTiles
 
     // ---- B rows along n (dY·W, dYᵀ·x): A(m, k) broadcast, times a vector of B's row k ---------------------
 
-    /// <summary>4-row × 2-vector output tiles; A may have any strides.</summary>
+    /// <summary>
+    /// 4-row × 2-vector output tiles; A may have any strides. K is walked in blocks whose rows of B (about 256 KB)
+    /// stay in the core's cache while every row block of C uses them: with a long K (a weight gradient over a
+    /// large batch, or over a convolution's many positions) B would otherwise stream from memory once per row block.
+    /// </summary>
     public static void BroadcastRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)
     {
-        int m = m0;
-        for (; m + 4 <= m1; m += 4)
+        int block = Math.Max(16, 65536 / Math.Max(1, p.N));
+        for (int k0 = 0; k0 < p.K; k0 += block)
         {
-            int a0 = p.AOffset + m * p.ARow, a1 = a0 + p.ARow, a2 = a1 + p.ARow, a3 = a2 + p.ARow;
-            int n = 0;
-            for (; n + 2 * W <= p.N; n += 2 * W)
+            int k1 = Math.Min(p.K, k0 + block);
+            bool add = k0 > 0;
+            int m = m0;
+            for (; m + 4 <= m1; m += 4)
             {
-                Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
-                Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
-                for (int k = 0; k < p.K; k++)
-                {
-                    int bk = p.BOffset + k * p.BRow + n, ak = k * p.ACol;
-                    var y0 = Load(ref b, bk); var y1 = Load(ref b, bk + W);
-                    var x = new Vector<float>(At(ref a, a0 + ak)); c00 = Fma(x, y0, c00); c01 = Fma(x, y1, c01);
-                    x = new Vector<float>(At(ref a, a1 + ak)); c10 = Fma(x, y0, c10); c11 = Fma(x, y1, c11);
-                    x = new Vector<float>(At(ref a, a2 + ak)); c20 = Fma(x, y0, c20); c21 = Fma(x, y1, c21);
-                    x = new Vector<float>(At(ref a, a3 + ak)); c30 = Fma(x, y0, c30); c31 = Fma(x, y1, c31);
-                }
-                int r = m * p.N + n;
-                c00.StoreUnsafe(ref c, (nuint)r); c01.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
-                c10.StoreUnsafe(ref c, (nuint)r); c11.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
-                c20.StoreUnsafe(ref c, (nuint)r); c21.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
-                c30.StoreUnsafe(ref c, (nuint)r); c31.StoreUnsafe(ref c, (nuint)(r + W));
+                int n = 0;
+                for (; n + 2 * W <= p.N; n += 2 * W)
+                    BroadcastTile(p, m, n, k0, k1, add, ref a, ref b, ref c);
+                for (int i = 0; i < 4; i++)
+                    BroadcastRow(p, m + i, n, k0, k1, add, ref a, ref b, ref c);
             }
-            for (int i = 0; i < 4; i++)
-                BroadcastRow(p, m + i, n, ref a, ref b, ref c);
+            for (; m < m1; m++)
+                BroadcastRow(p, m, 0, k0, k1, add, ref a, ref b, ref c);
         }
-        for (; m < m1; m++)
-            BroadcastRow(p, m, 0, ref a, ref b, ref c);
     }
 
-    /// <summary>Outputs n0.. of row m: a vector at a time, then one at a time (the edges of <see cref="BroadcastRows"/>).</summary>
-    static void BroadcastRow(GemmProblem p, int m, int n0, ref float a, ref float b, ref float c)
+    /// <summary>Rows m..m+3, columns n..n+2W of C: Σ over k in [k0, k1), added to what C holds when <paramref name="add"/>.</summary>
+    static void BroadcastTile(GemmProblem p, int m, int n, int k0, int k1, bool add, ref float a, ref float b, ref float c)
+    {
+        int a0 = p.AOffset + m * p.ARow, a1 = a0 + p.ARow, a2 = a1 + p.ARow, a3 = a2 + p.ARow;
+        int r = m * p.N + n;
+        Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        if (add)
+        {
+            c00 = Load(ref c, r); c01 = Load(ref c, r + W); c10 = Load(ref c, r + p.N); c11 = Load(ref c, r + p.N + W);
+            c20 = Load(ref c, r + 2 * p.N); c21 = Load(ref c, r + 2 * p.N + W); c30 = Load(ref c, r + 3 * p.N); c31 = Load(ref c, r + 3 * p.N + W);
+        }
+        for (int k = k0; k < k1; k++)
+        {
+            int bk = p.BOffset + k * p.BRow + n, ak = k * p.ACol;
+            var y0 = Load(ref b, bk); var y1 = Load(ref b, bk + W);
+            var x = new Vector<float>(At(ref a, a0 + ak)); c00 = Fma(x, y0, c00); c01 = Fma(x, y1, c01);
+            x = new Vector<float>(At(ref a, a1 + ak)); c10 = Fma(x, y0, c10); c11 = Fma(x, y1, c11);
+            x = new Vector<float>(At(ref a, a2 + ak)); c20 = Fma(x, y0, c20); c21 = Fma(x, y1, c21);
+            x = new Vector<float>(At(ref a, a3 + ak)); c30 = Fma(x, y0, c30); c31 = Fma(x, y1, c31);
+        }
+        c00.StoreUnsafe(ref c, (nuint)r); c01.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
+        c10.StoreUnsafe(ref c, (nuint)r); c11.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
+        c20.StoreUnsafe(ref c, (nuint)r); c21.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
+        c30.StoreUnsafe(ref c, (nuint)r); c31.StoreUnsafe(ref c, (nuint)(r + W));
+    }
+
+    /// <summary>Outputs n0.. of row m over k in [k0, k1): a vector at a time, then one at a time (the edges of <see cref="BroadcastRows"/>).</summary>
+    static void BroadcastRow(GemmProblem p, int m, int n0, int k0, int k1, bool add, ref float a, ref float b, ref float c)
     {
         int am = p.AOffset + m * p.ARow, n = n0;
         for (; n + W <= p.N; n += W)
         {
-            Vector<float> acc = default;
-            for (int k = 0; k < p.K; k++)
+            Vector<float> acc = add ? Load(ref c, m * p.N + n) : default;
+            for (int k = k0; k < k1; k++)
                 acc = Fma(new Vector<float>(At(ref a, am + k * p.ACol)), Load(ref b, p.BOffset + k * p.BRow + n), acc);
             acc.StoreUnsafe(ref c, (nuint)(m * p.N + n));
         }
         for (; n < p.N; n++)
-            At(ref c, m * p.N + n) = ScalarDot(p, m, n, ref a, ref b);
+        {
+            float sum = add ? At(ref c, m * p.N + n) : 0f;
+            for (int k = k0; k < k1; k++)
+                sum += At(ref a, am + k * p.ACol) * At(ref b, p.BOffset + k * p.BRow + n);
+            At(ref c, m * p.N + n) = sum;
+        }
     }
 
     // ---- row sums of A ---------------------------------------------------------------------------------------

@@ -25,17 +25,26 @@ static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per measurement (after the first)", DefaultValueFactory = _ => 20 };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds of untimed steps before timing (at least one step)", DefaultValueFactory = _ => 1.0 };
         var model = new Option<string>("--model") { Description = "Objective preset", DefaultValueFactory = _ => "vae" };
-        var hidden = new Option<string>("--hidden") { Description = "Hidden sizes", DefaultValueFactory = _ => "400" };
+        var hidden = new Option<string?>("--hidden") { Description = "Hidden sizes (default 400 for mlp, 1024 for conv)" };
+        var arch = new Option<string>("--arch") { Description = "mlp, or conv (the InfoVAE paper's model: --channels, --conv-kernel, --conv-stride)", DefaultValueFactory = _ => "mlp" };
+        var channels = new Option<string>("--channels") { Description = "conv: the encoder's convolutions' channels", DefaultValueFactory = _ => "64,128" };
+        var convKernel = new Option<int>("--conv-kernel") { Description = "conv: kernel size", DefaultValueFactory = _ => 4 };
+        var convStride = new Option<int>("--conv-stride") { Description = "conv: stride", DefaultValueFactory = _ => 2 };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => 20 };
         var outFile = new Option<string>("--out") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
-        var command = new Command("bench", "Measure training steps per second of the 784-400-20 VAE (or --hidden/--latent) per device and batch size.")
+        var command = new Command("bench", "Measure training steps per second of the 784-400-20 VAE (or --arch/--hidden/--latent) on 28×28 images, per device and batch size.")
         {
-            devices, kernels, batches, steps, warmUp, model, hidden, latent, outFile,
+            devices, kernels, batches, steps, warmUp, model, arch, channels, convKernel, convStride, hidden, latent, outFile,
         };
         command.SetAction(parse =>
         {
-            var sizes = TrainCommand.ParseSizes(parse.GetValue(hidden)!, "--hidden");
-            var spec = new ModelSpec(784, sizes, parse.GetValue(latent), sizes.Reverse().ToArray()).Validate();
+            var config = new RunConfig
+            {
+                Arch = parse.GetValue(arch)!, Channels = TrainCommand.ParseSizes(parse.GetValue(channels)!, "--channels"),
+                ConvKernel = parse.GetValue(convKernel), ConvStride = parse.GetValue(convStride), Latent = parse.GetValue(latent),
+                Hidden = parse.GetValue(hidden) is string h ? TrainCommand.ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),
+            };
+            var spec = config.ModelSpec(new ImageShape(1, 28, 28));
             var results = new List<StepTiming>();
             var choices = ParseKernels(parse.GetValue(kernels)!);
             var batchSizes = TrainCommand.ParseSizes(parse.GetValue(batches)!, "--batch-sizes");

@@ -28,10 +28,10 @@ static class SampleCommand
             Directory.CreateDirectory(folder);
             var test = EvalCommand.LoadTest(c, null, 64);
             ulong s = (ulong)(parse.GetValue(seed) ?? c.Seed);
-            RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), trained.Model, c.ImageHeight, c.ImageWidth, s, n);
+            RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), trained.Model, c.Image, s, n);
             RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), trained.Model, test);
             RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), trained.Model, test);
-            RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), trained.Model, c.ImageHeight, c.ImageWidth);
+            RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), trained.Model, c.Image);
             foreach (var name in new[] { RunPictures.Samples, RunPictures.Reconstructions, RunPictures.Interpolation, RunPictures.Traversals })
                 output.WriteLine($"Wrote {Path.GetFullPath(Path.Combine(folder, name))}");
             return 0;

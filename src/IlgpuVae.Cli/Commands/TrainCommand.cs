@@ -22,7 +22,12 @@ static class TrainCommand
         var imqC = new Option<double?>("--imq-c") { Description = "IMQ constant c (default 2·latent)" };
         var estimator = new Option<string>("--estimator") { Description = "MMD estimator: unbiased or biased", DefaultValueFactory = _ => defaults.Estimator };
         var priorSamples = new Option<int>("--prior-samples") { Description = "Prior draws per batch for the MMD (0: the batch size)" };
-        var hidden = new Option<string>("--hidden") { Description = "Encoder hidden sizes, e.g. 512,256 (empty for none)", DefaultValueFactory = _ => string.Join(",", defaults.Hidden) };
+        var arch = new Option<string>("--arch") { Description = "mlp, or conv: strided convolutions (--channels) before the dense layers, transposed ones after", DefaultValueFactory = _ => defaults.Arch };
+        var channels = new Option<string>("--channels") { Description = "conv: output channels of the encoder's convolutions, e.g. 64,128", DefaultValueFactory = _ => string.Join(",", defaults.Channels) };
+        var convKernel = new Option<int>("--conv-kernel") { Description = "conv: kernel size of every convolution", DefaultValueFactory = _ => defaults.ConvKernel };
+        var convStride = new Option<int>("--conv-stride") { Description = "conv: stride of every convolution", DefaultValueFactory = _ => defaults.ConvStride };
+        var convPadding = new Option<int?>("--conv-padding") { Description = "conv: zero padding of every convolution (default (kernel − 1)/2)" };
+        var hidden = new Option<string?>("--hidden") { Description = "Encoder dense hidden sizes, e.g. 512,256 (empty for none; default 400 for mlp, 1024 for conv)" };
         var decoderHidden = new Option<string?>("--decoder-hidden") { Description = "Decoder hidden sizes (default: the encoder's, reversed)" };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => defaults.Latent };
         var activation = new Option<string>("--activation") { Description = "relu, leaky_relu, tanh or softplus", DefaultValueFactory = _ => defaults.Activation };
@@ -45,7 +50,7 @@ static class TrainCommand
         var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).")
         {
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
-            priorSamples, hidden, decoderHidden, latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
+            priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
             device, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
@@ -58,7 +63,9 @@ static class TrainCommand
                 Lambda = parse.GetValue(lambda), Beta = parse.GetValue(beta), Kernel = parse.GetValue(kernel)!,
                 Bandwidth = parse.GetValue(bandwidth), ImqC = parse.GetValue(imqC), Estimator = parse.GetValue(estimator)!,
                 PriorSamples = parse.GetValue(priorSamples),
-                Hidden = ParseSizes(parse.GetValue(hidden)!, "--hidden"),
+                Arch = parse.GetValue(arch)!, Channels = ParseSizes(parse.GetValue(channels)!, "--channels"),
+                ConvKernel = parse.GetValue(convKernel), ConvStride = parse.GetValue(convStride), ConvPadding = parse.GetValue(convPadding),
+                Hidden = parse.GetValue(hidden) is string h ? ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),
                 DecoderHidden = parse.GetValue(decoderHidden) is string dh ? ParseSizes(dh, "--decoder-hidden") : null,
                 Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
                 Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),

@@ -21,7 +21,7 @@ public sealed record StepTiming(string Device, string DeviceName, string Kernels
 /// then — after <c>warmUp</c> of untimed steps, while .NET recompiles the host code and ILGPU's launch path at
 /// full optimization — the median of the next <c>steps</c>. Beside them: launches per step (counted by the
 /// kernel set), an empty kernel's launch time (the floor a step's launches cannot beat), and the products of the
-/// model's widest layer (<see cref="ProductBenchmark"/>).
+/// model's layer with the most arithmetic (<see cref="ProductBenchmark"/>).
 /// </summary>
 public static class StepBenchmark
 {
@@ -55,7 +55,10 @@ public static class StepBenchmark
         Array.Sort(times);
         double median = times[steps / 2];
         double empty = EmptyLaunchMicroseconds(device);
-        var products = ProductBenchmark.Measure(device, batchSize, spec.InputDim, spec.EncoderHidden.Count > 0 ? spec.EncoderHidden[0] : 2 * spec.LatentDim);
+        // The products of the layer with the most arithmetic, as a dense layer's (a convolution's over its columns).
+        var (rows, inputs, outputs) = rig.Model.Layout.Encoder.Concat(rig.Model.Layout.Decoder)
+            .Select(l => l.Product(batchSize)).MaxBy(p => (long)p.Rows * p.Inputs * p.Outputs);
+        var products = ProductBenchmark.Measure(device, rows, inputs, outputs);
         var peak = DevicePeak.Of(device);
         return new StepTiming(device.Spec, device.Name, device.KernelChoice.ToString().ToLowerInvariant(), spec.ToString(), preset, batchSize,
             first, median, batchSize / (median / 1000), steps, perStep, empty, empty * perStep / 1000,

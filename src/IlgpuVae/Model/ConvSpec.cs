@@ -1,7 +1,18 @@
 namespace IlgpuVae;
 
 /// <summary>One strided convolution of the encoder: <see cref="Channels"/> output channels, a square kernel.</summary>
-public sealed record ConvLayerSpec(int Channels, int Kernel, int Stride, int Padding);
+public sealed record ConvLayerSpec(int Channels, int Kernel, int Stride, int Padding)
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first value out of range and the option that sets it.</summary>
+    public static void Validate(ConvLayerSpec l)
+    {
+        if (l.Channels <= 0) throw new ArgumentException($"Every convolution needs a positive channel count; got {l.Channels} (--channels).");
+        if (l.Kernel <= 0) throw new ArgumentException($"The convolution kernel must be at least 1; got {l.Kernel} (--conv-kernel).");
+        if (l.Stride <= 0) throw new ArgumentException($"The convolution stride must be at least 1; got {l.Stride} (--conv-stride).");
+        if (l.Padding < 0 || l.Padding >= l.Kernel)
+            throw new ArgumentException($"The convolution padding must lie in [0, kernel − 1] = [0, {l.Kernel - 1}]; got {l.Padding} (--conv-padding).");
+    }
+}
 
 /// <summary>An image's channels, height and width.</summary>
 public readonly record struct ImageShape(int Channels, int Height, int Width)
@@ -28,11 +39,7 @@ public sealed record ConvSpec(ImageShape Image, IReadOnlyList<ConvLayerSpec> Lay
         for (int i = 0; i < Layers.Count; i++)
         {
             var l = Layers[i];
-            if (l.Channels <= 0) throw new ArgumentException($"Convolution {i + 1} needs a positive channel count; got {l.Channels} (--channels).");
-            if (l.Kernel <= 0) throw new ArgumentException($"The convolution kernel must be at least 1; got {l.Kernel} (--conv-kernel).");
-            if (l.Stride <= 0) throw new ArgumentException($"The convolution stride must be at least 1; got {l.Stride} (--conv-stride).");
-            if (l.Padding < 0 || l.Padding >= l.Kernel)
-                throw new ArgumentException($"The convolution padding must lie in [0, kernel − 1] = [0, {l.Kernel - 1}]; got {l.Padding} (--conv-padding).");
+            ConvLayerSpec.Validate(l);
             if (shape.Height + 2 * l.Padding < l.Kernel || shape.Width + 2 * l.Padding < l.Kernel)
                 throw new ArgumentException($"Convolution {i + 1}'s {l.Kernel}×{l.Kernel} kernel is larger than its padded {shape.Height}×{shape.Width} input " +
                     $"(padding {l.Padding}). Use fewer --channels layers, a smaller --conv-kernel or larger images.");

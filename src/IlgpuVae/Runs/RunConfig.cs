@@ -22,6 +22,14 @@ public sealed record RunConfig
     public string Estimator { get; init; } = "unbiased";
     /// <summary>Prior draws per batch for the MMD; 0: as many as the batch.</summary>
     public int PriorSamples { get; init; }
+    /// <summary>mlp (dense layers only) or conv (strided convolutions first, transposed ones last).</summary>
+    public string Arch { get; init; } = "mlp";
+    /// <summary>conv: the encoder's convolutions' output channels, one per layer (the InfoVAE paper's MNIST model: 64, 128).</summary>
+    public int[] Channels { get; init; } = [64, 128];
+    /// <summary>conv: every convolution's kernel size, stride and padding (default (kernel − 1)/2).</summary>
+    public int ConvKernel { get; init; } = 4;
+    public int ConvStride { get; init; } = 2;
+    public int? ConvPadding { get; init; }
     public int[] Hidden { get; init; } = [400];
     /// <summary>Decoder hidden sizes; null mirrors <see cref="Hidden"/>.</summary>
     public int[]? DecoderHidden { get; init; }
@@ -54,9 +62,29 @@ public sealed record RunConfig
     public int? ImageChannels { get; init; }
     /// <summary>The fraction of a folder of image files held out as the test set (split by a shuffle seeded with <see cref="Seed"/>).</summary>
     public double TestFraction { get; init; } = 0.1;
-    /// <summary>The image size the data had, so pictures can be drawn without the data.</summary>
+    /// <summary>The image size the data had, so pictures can be drawn without the data (<see cref="ImageChannels"/> holds its channels).</summary>
     public int ImageHeight { get; init; }
     public int ImageWidth { get; init; }
+
+    /// <summary>The recorded image shape; one channel where none was recorded (runs from before colour images).</summary>
+    [JsonIgnore]
+    public ImageShape Image => new(ImageChannels ?? 1, ImageHeight, ImageWidth);
+
+    [JsonIgnore]
+    public bool IsConv => SettingNames.Pick(Arch, "architecture (--arch)", ("mlp", false), ("conv", true));
+
+    /// <summary>Hidden sizes when --hidden is not given: 400 for the MLP (pytorch/examples), 1024 for conv (the InfoVAE paper).</summary>
+    public static int[] DefaultHidden(string arch) => SettingNames.Pick(arch, "architecture (--arch)", ("mlp", new[] { 400 }), ("conv", new[] { 1024 }));
+
+    /// <summary>The encoder's convolutions as configured (each layer's values checked; whether they fit an image is checked with it).</summary>
+    public IReadOnlyList<ConvLayerSpec> ConvLayers()
+    {
+        int padding = ConvPadding ?? (ConvKernel - 1) / 2;
+        var layers = Channels.Select(c => new ConvLayerSpec(c, ConvKernel, ConvStride, padding)).ToList();
+        if (layers.Count == 0) throw new ArgumentException("--arch conv needs at least one convolution: give --channels, e.g. 64,128.");
+        foreach (var l in layers) ConvLayerSpec.Validate(l);
+        return layers;
+    }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -65,9 +93,11 @@ public sealed record RunConfig
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
-    public ModelSpec ModelSpec(int inputDim) => new ModelSpec(
-        inputDim, Hidden, Latent, DecoderHidden ?? Hidden.Reverse().ToArray(),
-        SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar).Validate();
+    /// <summary>The model for images of <paramref name="image"/>'s shape; refused, naming the value, when they cannot take it.</summary>
+    public ModelSpec ModelSpec(ImageShape image) => new ModelSpec(
+        image.Size, Hidden, Latent, DecoderHidden ?? Hidden.Reverse().ToArray(),
+        SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
+        IsConv ? new ConvSpec(image, ConvLayers()) : null).Validate();
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
     public ObjectiveSpec Objective()
@@ -99,7 +129,8 @@ public sealed record RunConfig
         if (ImageSize is <= 0) throw new ArgumentException($"--image-size must be positive; got {ImageSize}.");
         if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"--image-channels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
         if (!(TestFraction > 0 && TestFraction < 1)) throw new ArgumentException($"--test-fraction must lie strictly between 0 and 1; got {TestFraction}.");
-        ModelSpec(1);
+        if (IsConv) ConvLayers();
+        else ModelSpec(new ImageShape(1, 1, 1));
         Objective();
         OptimizerSpec();
         _ = DynamicBinarization;

@@ -23,13 +23,9 @@ public static class RunData
         test = Limit(test, config.TestLimit);
         ImageSet.Validate(train);
         ImageSet.Validate(test);
-        // The model, the trainer and the pictures take one channel (Height·Width values per image) for now.
-        if (train.Channels != 1)
-            throw new ArgumentException($"The data's images have {train.Channels} channels; models of colour images " +
-                "are not supported yet. Pass --image-channels 1 to train on their grey-scale versions.");
-        if (config.ImageHeight > 0 && (test.Height != config.ImageHeight || test.Width != config.ImageWidth))
+        if (config.ImageHeight > 0 && (test.Height != config.ImageHeight || test.Width != config.ImageWidth || test.Channels != config.Image.Channels))
             throw new ArgumentException(
-                $"The data's images are {test.Height}×{test.Width}; the model was trained on {config.ImageHeight}×{config.ImageWidth}.");
+                $"The data's images are {test.Shape}; the model was trained on {config.ImageHeight}×{config.ImageWidth} with {config.Image.Channels} channel(s).");
         return (train, test);
     }
 

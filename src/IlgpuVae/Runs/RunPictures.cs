@@ -17,11 +17,16 @@ public static class RunPictures
     const int Columns = 8;
 
     /// <summary>64 images decoded from z ~ N(0, I).</summary>
-    public static void WriteSamples(string path, VaeModel model, int height, int width, ulong seed, int count = 64)
+    public static void WriteSamples(string path, VaeModel model, ImageShape image, ulong seed, int count = 64)
     {
         var z = HostNormal(seed, count * model.Spec.LatentDim);
-        PngGrid.Write(path, VaeInference.Decode(model, z, count), count, height, width, Columns, scale: 2);
+        Write(path, VaeInference.Decode(model, z, count), count, image, Columns);
     }
+
+    static void Write(string path, float[] pixels, int count, ImageShape image, int columns) =>
+        PngGrid.Write(path, pixels, count, image.Height, image.Width, columns, scale: 2, channels: image.Channels);
+
+    static ImageShape Shape(ImageSet set) => new(set.Channels, set.Height, set.Width);
 
     /// <summary>Rows of test images, each followed by a row of their reconstructions from z = μ.</summary>
     public static void WriteReconstructions(string path, VaeModel model, ImageSet test, int pairsOfRows = 4)
@@ -37,7 +42,7 @@ public static class RunPictures
             Array.Copy(test.Pixels, i * d, grid, ((2 * row) * Columns + col) * d, d);
             Array.Copy(recon, i * d, grid, ((2 * row + 1) * Columns + col) * d, d);
         }
-        PngGrid.Write(path, grid, cells, test.Height, test.Width, Columns, scale: 2);
+        Write(path, grid, cells, Shape(test), Columns);
     }
 
     /// <summary>Each row walks in a straight line between the posterior means of two test images.</summary>
@@ -55,18 +60,18 @@ public static class RunPictures
                 for (int j = 0; j < k; j++)
                     z[(r * steps + s) * k + j] = (1 - t) * mu[2 * r * k + j] + t * mu[(2 * r + 1) * k + j];
             }
-        PngGrid.Write(path, VaeInference.Decode(model, z, rows * steps), rows * steps, test.Height, test.Width, steps, scale: 2);
+        Write(path, VaeInference.Decode(model, z, rows * steps), rows * steps, Shape(test), steps);
     }
 
     /// <summary>One row per latent dimension: that coordinate swept from −3 to 3, the others at 0.</summary>
-    public static void WriteTraversals(string path, VaeModel model, int height, int width, int steps = 11, int maxDims = 32)
+    public static void WriteTraversals(string path, VaeModel model, ImageShape image, int steps = 11, int maxDims = 32)
     {
         int k = model.Spec.LatentDim, dims = Math.Min(k, maxDims);
         var z = new float[dims * steps * k];
         for (int j = 0; j < dims; j++)
             for (int s = 0; s < steps; s++)
                 z[(j * steps + s) * k + j] = -3f + 6f * s / (steps - 1);
-        PngGrid.Write(path, VaeInference.Decode(model, z, dims * steps), dims * steps, height, width, steps, scale: 2);
+        Write(path, VaeInference.Decode(model, z, dims * steps), dims * steps, image, steps);
     }
 
     /// <summary>Train and test loss, and the test terms, per epoch.</summary>

@@ -43,7 +43,7 @@ public sealed class TrainedModel : IDisposable
         var config = RunConfig.FromJson(File.ReadAllText(configPath), configPath).Validate();
         if (config.ImageHeight <= 0 || config.ImageWidth <= 0)
             throw new RunFolderException($"{configPath} does not record the image size (image_height, image_width).");
-        var spec = config.ModelSpec(config.ImageHeight * config.ImageWidth);
+        var spec = config.ModelSpec(config.Image);
         var objective = config.Objective();
         var device = ComputeDevice.Open(deviceSpec ?? config.Device, kernels);
         try

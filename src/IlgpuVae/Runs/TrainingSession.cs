@@ -50,8 +50,8 @@ public static class TrainingSession
         var (train, test) = RunData.Load(config, log: new ObserverWriter(observer));
         if (config.BatchSize > train.Count)
             throw new ArgumentException($"--batch-size {config.BatchSize} is larger than the training set ({train.Count} images). Use a smaller batch.");
-        config = config with { ImageHeight = train.Height, ImageWidth = train.Width };
-        var spec = config.ModelSpec(train.Dim);
+        config = config with { ImageHeight = train.Height, ImageWidth = train.Width, ImageChannels = train.Channels };
+        var spec = config.ModelSpec(config.Image);
         var objective = config.Objective();
         var optimizerSpec = config.OptimizerSpec();
         // Record the resolved weights and kernel parameter, so config.json states the objective in full.
@@ -155,7 +155,7 @@ public static class TrainingSession
     /// <summary>Every picture of the run folder, from the model as it is now.</summary>
     public static void WritePictures(RunFolder folder, VaeModel model, ImageSet test, ulong seed)
     {
-        RunPictures.WriteSamples(folder.File(RunPictures.Samples), model, test.Height, test.Width, seed);
+        RunPictures.WriteSamples(folder.File(RunPictures.Samples), model, new ImageShape(test.Channels, test.Height, test.Width), seed);
         RunPictures.WriteReconstructions(folder.File(RunPictures.Reconstructions), model, test);
         RunPictures.WriteInterpolation(folder.File(RunPictures.Interpolation), model, test);
         RunPictures.WriteLatentScatter(folder.File(RunPictures.LatentScatter), model, test);

@@ -24,6 +24,12 @@ public sealed class CliErrorTests
     [InlineData("--image-channels must be 1 (grey-scale) or 3 (RGB); got 2", "--image-channels", "2")]
     [InlineData("--test-fraction must lie strictly between 0 and 1; got 1", "--test-fraction", "1")]
     [InlineData("--test-fraction must lie strictly between 0 and 1; got -0.5", "--test-fraction", "-0.5")]
+    [InlineData("Unknown architecture (--arch) 'resnet'", "--arch", "resnet")]
+    [InlineData("kernel is larger than its padded 28×28 input", "--arch", "conv", "--conv-kernel", "40", "--conv-padding", "0")]
+    [InlineData("stride must be at least 1; got 0 (--conv-stride)", "--arch", "conv", "--conv-stride", "0")]
+    [InlineData("padding must lie in [0, kernel − 1] = [0, 3]; got 4 (--conv-padding)", "--arch", "conv", "--conv-padding", "4")]
+    [InlineData("Convolution 5's 4×4 kernel is larger than its padded 1×1 input", "--arch", "conv", "--channels", "4,4,4,4,4")]
+    [InlineData("positive layer sizes", "--arch", "conv", "--channels", "8,0")]
     public void TrainRejectsBadInputWithoutCreatingTheRunFolder(string message, params string[] options)
     {
         using var temp = new TempFolder();

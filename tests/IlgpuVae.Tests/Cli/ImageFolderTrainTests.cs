@@ -36,17 +36,25 @@ public sealed class ImageFolderTrainTests : IDisposable
         Assert.Equal((6, 6), (config.ImageHeight, config.ImageWidth));
     }
 
-    [Fact]
-    public void ColourImagesAreRefusedUntilModelsTakeChannels()
+    /// <summary>Colour images train a colour model, dense or convolutional: three channels in, three out, RGB pictures.</summary>
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("conv")]
+    public void ColourImagesTrainAColourModel(string arch)
     {
-        string run = temp.File("run");
+        string run = temp.File("run-" + arch);
 
-        var (exit, _, error) = CliRunner.Train(run, "--data", Folder(colour: true), "--batch-size", "8");
+        var (exit, output, error) = CliRunner.Train(run, "--data", Folder(colour: true), "--batch-size", "8", "--epochs", "1",
+            "--arch", arch, "--channels", "3,4", "--conv-kernel", "3", "--hidden", "12");
 
-        Assert.Equal(1, exit);
-        Assert.Contains("--image-channels 1", error);
-        Assert.Single(error.Trim().Split('\n'));
-        Assert.False(Directory.Exists(run));
+        Assert.True(exit == 0, error + output);
+        var config = RunConfig.FromJson(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)), "config");
+        Assert.Equal((3, 8, 8), (config.ImageChannels, config.ImageHeight, config.ImageWidth)); // 10×8, centre-cropped square
+        Assert.Equal(arch, config.Arch);
+        using var samples = SKBitmap.Decode(Path.Combine(run, RunPictures.Samples));
+        Assert.NotEqual(SKColorType.Gray8, samples.ColorType);
+        var (evalExit, _, evalError) = CliRunner.Run("eval", run, "--iwae-k", "4", "--device", "cpu");
+        Assert.True(evalExit == 0, evalError);
     }
 
     [Fact]

@@ -85,4 +85,20 @@ public sealed class InterruptTests
         Assert.Contains("encoder.0.weight", error);
         Assert.Contains("[16, 784]", error);
     }
+
+    [Fact]
+    public void AConvCheckpointWhoseShapesDifferIsRefusedByName()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        TrainingSession.Run(Tiny with { Epochs = 1, Arch = "conv", Channels = [3, 4], ConvKernel = 3 }, run, null, null,
+            new StopAfter(0, 0, new CancellationTokenSource()), CancellationToken.None);
+        var config = File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)).Replace("\"channels\": [\n    3,", "\"channels\": [\n    5,");
+        File.WriteAllText(temp.File("other.json"), config);
+        var (exit, _, error) = CliRunner.Run("eval", Path.Combine(run, RunFolder.ModelFile), "--config", temp.File("other.json"), "--iwae-k", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("encoder.conv.0.weight", error);
+        Assert.Contains("[3, 1, 3, 3]", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
 }

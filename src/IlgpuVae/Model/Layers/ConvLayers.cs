@@ -24,6 +24,8 @@ public sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayerSp
         ChannelStride = inputChannelsLast ? 1 : input.Pixels, PixelStride = inputChannelsLast ? input.Channels : 1,
     };
 
+    public override (int Rows, int Inputs, int Outputs) Product(int batch) => (batch * output.Pixels, Taps, output.Channels);
+
     public override long KeptFloats(int batch) => (long)batch * output.Pixels * Taps;
 
     public override long WorkspaceFloats(int batch) => KeptFloats(batch);
@@ -68,6 +70,8 @@ public sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, Co
         Stride = spec.Stride, Padding = spec.Padding,
         ChannelStride = outputChannelsLast ? 1 : output.Pixels, PixelStride = outputChannelsLast ? output.Channels : 1,
     };
+
+    public override (int Rows, int Inputs, int Outputs) Product(int batch) => (batch * input.Pixels, input.Channels, Taps);
 
     public override long WorkspaceFloats(int batch) => (long)batch * input.Pixels * Taps;
 

@@ -26,6 +26,9 @@ public abstract class Layer(int inputs, int outputs, Activation activation, int 
     public int WeightOffset => weightOffset;
     public int BiasOffset => biasOffset;
 
+    /// <summary>Its main product for a batch of <paramref name="batch"/> as a dense layer's: rows × inputs → outputs.</summary>
+    public virtual (int Rows, int Inputs, int Outputs) Product(int batch) => (batch, inputs, outputs);
+
     /// <summary>Floats kept from the forward to the backward, for a batch of <paramref name="batch"/>.</summary>
     public virtual long KeptFloats(int batch) => 0;
 
