@@ -43,7 +43,7 @@ step "golden fixtures on $device"
 
 step "eval on $device of the CPU-trained checkpoint"
 cp -r "$d/cpu-run" "$logs/cpu-run"
-"$cli" eval "$logs/cpu-run" --device "$device" --limit 2000 --iwae-k 1000 --out "$logs/eval-$device.json" 2>&1 | tee "$logs/eval.txt"
+"$cli" eval "$logs/cpu-run" --device "$device" --limit 2000 --iwae-k 1000 --out "$logs/eval-$device" 2>&1 | tee "$logs/eval.txt"
 
 step "training on $device: $epochs epochs of the Fashion-MNIST subset"
 "$cli" train --data "$d/fmnist" --model vae --hidden 400 --latent 20 --epochs "$epochs" --batch-size 128 --seed 1 \
@@ -51,7 +51,7 @@ step "training on $device: $epochs epochs of the Fashion-MNIST subset"
 "$python" "$d/pytorch_vae.py" --data "$d/fmnist" --epochs "$epochs" --batch 128 --device "$device" 2>&1 | tee "$logs/peer-train.jsonl"
 
 step "bench on $device"
-"$cli" bench --device "$device" --batch-sizes 128,1024,4096 --steps 30 --out "$logs/bench.json" 2>&1 | tee "$logs/bench.txt"
+"$cli" bench --device "$device" --batch-sizes 128,1024,4096 --steps 30 --out "$logs" 2>&1 | tee "$logs/bench.txt"
 
 step "whole epochs on the same data at batch 128, 1024, 4096: ours, the peer eager and compiled"
 for batch in 128 1024 4096; do
@@ -92,7 +92,7 @@ cat "$logs/matmul.json"
 if [ "$device" = cuda ] && command -v compute-sanitizer >/dev/null; then
   step "compute-sanitizer memcheck over a few training steps"
   compute-sanitizer --tool memcheck --print-limit 20 "$cli" bench --device cuda --batch-sizes 64 --steps 3 --warmup 0 \
-    --out "$logs/sanitizer-bench.json" > "$logs/memcheck.txt" 2>&1
+    --out "$logs/sanitizer" > "$logs/memcheck.txt" 2>&1
   tail -3 "$logs/memcheck.txt"
 fi
 
@@ -113,7 +113,7 @@ def lines(name):
 rows = []
 golden = open(os.path.join(logs, "golden.txt")).read().strip().splitlines() if os.path.exists(os.path.join(logs, "golden.txt")) else []
 rows.append(("golden fixtures", golden[-1] if golden else "did not run"))
-cpu, gpu = load("cpu-run/eval.json"), load(f"eval-{device}.json")
+cpu, gpu = load("cpu-run/eval.json"), load(f"eval-{device}/eval.json")
 if cpu and gpu:
     for key in ("test_neg_elbo", "iwae_nll", "mi", "active_units", "mmd_aggregate", "kl"):
         rows.append((f"eval {key}: cpu / {device} / diff", f"{cpu[key]:.4f} / {gpu[key]:.4f} / {gpu[key] - cpu[key]:+.4f}"))

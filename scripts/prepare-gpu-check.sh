@@ -76,7 +76,7 @@ cp "$peer" "$out/pytorch_vae.py"
 echo "== a CPU-trained checkpoint and its CPU evaluation"
 "$cli" train --data "$out/fmnist" --model vae --hidden 400 --latent 20 --epochs 2 --batch-size 128 --seed 1 \
   --device cpu --out "$out/cpu-run" | tail -3
-"$cli" eval "$out/cpu-run" --device cpu --limit 2000 --iwae-k 1000 --out "$out/cpu-run/eval.json" | tail -12
+"$cli" eval "$out/cpu-run" --device cpu --limit 2000 --iwae-k 1000 --out "$out/cpu-run" | tail -12
 rm -f "$out/cpu-run/"*.png
 rm -rf "$publish"
 du -sh "$out"

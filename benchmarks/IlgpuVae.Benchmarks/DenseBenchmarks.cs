@@ -49,7 +49,7 @@ public class DenseBenchmarks
         dx = a.Allocate1D<float>(Batch * Inputs); dw = a.Allocate1D<float>(Outputs * Inputs); db = a.Allocate1D<float>(Outputs);
         var k = device.Kernels;
         foreach (var (buffer, key) in new[] { (x, 1UL), (w, 2UL), (b, 3UL), (dy, 4UL) })
-            k.FillUniform(key, -1, 1, buffer.View, (int)buffer.Length);
+            k.FillUniform(key, -1, 1, (int)buffer.Length, buffer.View);
         device.Synchronize();
     }
 

@@ -36,8 +36,8 @@ public class MmdBenchmarks
         var a = device.Accelerator;
         z = a.Allocate1D<float>(Batch * Latent); prior = a.Allocate1D<float>(Batch * Latent); dz = a.Allocate1D<float>(Batch * Latent);
         rows = a.Allocate1D<double>(2 * Batch);
-        device.Kernels.FillNormal(1, z.View, Batch * Latent);
-        device.Kernels.FillNormal(2, prior.View, Batch * Latent);
+        device.Kernels.FillNormal(1, Batch * Latent, z.View);
+        device.Kernels.FillNormal(2, Batch * Latent, prior.View);
         device.Synchronize();
     }
 

@@ -2,6 +2,8 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using IlgpuVae.Benchmarking;
 using IlgpuVae.Compute;
+using IlgpuVae.Model;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Benchmarks;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IlgpuVae.Model;
 using IlgpuVae.Runs;
 using Spectre.Console;
 

@@ -2,6 +2,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Cli;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using IlgpuVae.Benchmarking;
 using IlgpuVae.Compute;
 using IlgpuVae.IO;
+using IlgpuVae.Model;
 using IlgpuVae.Runs;
 
 namespace IlgpuVae.Cli.Commands;
@@ -13,6 +14,8 @@ namespace IlgpuVae.Cli.Commands;
 /// </summary>
 static class BenchCommand
 {
+    public const string BenchFile = "bench.json";
+
     public static Command Create(TextWriter output)
     {
         var devices = new Option<string>("--device") { Description = "Comma-separated devices to measure (auto, cpu, cuda, opencl)", DefaultValueFactory = _ => "auto" };
@@ -31,10 +34,10 @@ static class BenchCommand
         var convKernel = new Option<int>("--conv-kernel") { Description = "conv: kernel size", DefaultValueFactory = _ => 4 };
         var convStride = new Option<int>("--conv-stride") { Description = "conv: stride", DefaultValueFactory = _ => 2 };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => 20 };
-        var outFile = new Option<string>("--out") { Description = "Where to write the JSON results", DefaultValueFactory = _ => "bench.json" };
+        var outFolder = new Option<string>("--out") { Description = "Folder to write bench.json into", DefaultValueFactory = _ => "." };
         var command = new Command("bench", "Measure training steps per second of the 784-400-20 VAE (or --arch/--hidden/--latent) on 28×28 images, per device and batch size.")
         {
-            devices, kernels, batches, steps, warmUp, model, arch, channels, convKernel, convStride, hidden, latent, outFile,
+            devices, kernels, batches, steps, warmUp, model, arch, channels, convKernel, convStride, hidden, latent, outFolder,
         };
         command.SetAction(parse =>
         {
@@ -65,8 +68,10 @@ static class BenchCommand
                 }
             foreach (var t in results.Where(t => t.PeakFormula is not null).DistinctBy(t => t.Device))
                 output.WriteLine($"{t.Device} FP32 peak {t.PeakGflops:F0} GFLOP/s = {t.PeakFormula}; % peak is the forward product's share.");
-            AtomicWrite.ReplaceText(parse.GetValue(outFile)!, JsonSerializer.Serialize(results, RunConfig.Json));
-            output.WriteLine($"Wrote {Path.GetFullPath(parse.GetValue(outFile)!)}");
+            Directory.CreateDirectory(parse.GetValue(outFolder)!);
+            string path = Path.Combine(parse.GetValue(outFolder)!, BenchFile);
+            AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(results, RunConfig.Json));
+            output.WriteLine($"Wrote {Path.GetFullPath(path)}");
             return 0;
         });
         return command;

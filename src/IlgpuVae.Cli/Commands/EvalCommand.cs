@@ -1,5 +1,6 @@
 using System.CommandLine;
 using IlgpuVae.Data;
+using IlgpuVae.Evaluation;
 using IlgpuVae.Runs;
 
 namespace IlgpuVae.Cli.Commands;
@@ -20,10 +21,10 @@ static class EvalCommand
         var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per image for the IWAE NLL (0: skip)", DefaultValueFactory = _ => defaults.ImportanceSamples };
         var threshold = new Option<double>("--active-threshold") { Description = "Variance of E[zⱼ|x] above which a unit is active", DefaultValueFactory = _ => defaults.ActiveUnitThreshold };
         var mmdSamples = new Option<int>("--mmd-samples") { Description = "Codes in the aggregate-posterior MMD", DefaultValueFactory = _ => defaults.MmdSamples };
-        var outFile = new Option<string?>("--out") { Description = "Where to write eval.json (default: the run folder)" };
+        var outFolder = new Option<string?>("--out") { Description = "Folder to write eval.json and kl_per_dim.png into (default: the run folder; the current folder for a bare checkpoint)" };
         var command = new Command("eval", "Evaluate a trained model on the whole test set and write eval.json.")
         {
-            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, outFile,
+            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, outFolder,
         };
         command.SetAction(parse =>
         {
@@ -39,12 +40,13 @@ static class EvalCommand
             var test = LoadTest(trained.Config, parse.GetValue(data), parse.GetValue(limit));
             output.WriteLine($"Evaluating {test.Count} test images on {trained.Device.Describe()}…");
             var result = EvalReport.Run(trained, test, options);
-            string path = parse.GetValue(outFile) ?? (trained.Folder?.File(RunFolder.EvalFile) ?? RunFolder.EvalFile);
+            string folder = parse.GetValue(outFolder) ?? trained.Folder?.Path ?? ".";
+            Directory.CreateDirectory(folder);
+            string path = Path.Combine(folder, RunFolder.EvalFile), chart = Path.Combine(folder, EvalReport.KlChart);
             EvalReport.Write(path, result);
-            string chart = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, EvalReport.KlChart);
             EvalReport.WriteKlChart(chart, result);
             foreach (var line in EvalReport.Table(result)) output.WriteLine(line);
-            output.WriteLine($"Wrote {Path.GetFullPath(path)} and {chart}");
+            output.WriteLine($"Wrote {Path.GetFullPath(path)} and {Path.GetFullPath(chart)}");
             return 0;
         });
         return command;

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using IlgpuVae.Model;
 using IlgpuVae.Runs;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Cli.Commands;
 

@@ -33,9 +33,9 @@ public static class ProductBenchmark
         using var dw = memory.Floats((long)outputs * inputs);
         using var db = memory.Floats(outputs);
         var k = device.Kernels;
-        k.FillUniform(1, 0, 1, x.View, (int)x.Length);
-        k.FillUniform(2, -0.05f, 0.05f, w.View, (int)w.Length);
-        k.FillUniform(3, -1, 1, dy.View, (int)dy.Length);
+        k.FillUniform(1, 0, 1, (int)x.Length, x.View);
+        k.FillUniform(2, -0.05f, 0.05f, (int)w.Length, w.View);
+        k.FillUniform(3, -1, 1, (int)dy.Length, dy.View);
         double Time(Action launch)
         {
             launch();

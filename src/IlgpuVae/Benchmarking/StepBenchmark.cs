@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using ILGPU.Runtime.Cuda;
 using IlgpuVae.Compute;
+using IlgpuVae.Data;
+using IlgpuVae.Model;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Benchmarking;
 

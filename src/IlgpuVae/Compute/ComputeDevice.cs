@@ -191,7 +191,7 @@ public sealed class ComputeDevice : IDisposable
         string name = kind == DeviceKind.Cuda ? "cuda" : "opencl";
         if (devices.Count == 0)
             throw new DeviceUnavailableException(
-                $"No {(kind == DeviceKind.Cuda ? "CUDA" : "OpenCL")} device was found. " +
+                $"No {(kind == DeviceKind.Cuda ? "CUDA" : "OpenCL")} device was found, so '{name}:{index}' cannot be used. " +
                 $"Run the 'devices' command to see what is available, or use --device cpu.");
         if (index >= devices.Count)
             throw new DeviceUnavailableException(
@@ -203,7 +203,8 @@ public sealed class ComputeDevice : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException and not DeviceUnavailableException)
         {
             throw new DeviceUnavailableException(
-                $"ILGPU refused {name}:{index} ({devices[index].Name}): {e.Message} Use --device cpu or another device.", e);
+                $"Device '{name}:{index}' ({devices[index].Name}) cannot be used: ILGPU refused it ({e.Message.TrimEnd('.')}). " +
+                "Use --device cpu, or another device from the 'devices' command.", e);
         }
     }
 

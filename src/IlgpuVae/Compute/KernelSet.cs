@@ -1,6 +1,7 @@
-using ILGPU;
 using ILGPU.Runtime;
+using ILGPU;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Compute;
 
@@ -11,7 +12,9 @@ namespace IlgpuVae.Compute;
 /// (shared-memory tiles and group reductions, for CUDA and OpenCL — and for any accelerator with
 /// <c>--kernels portable</c>), picked once when the device opens. This base class holds the element-wise
 /// kernels both run alike, with the backend's <see cref="Partition"/> for grid-stride launches.
-/// Parameter order follows the kernels: sizes and scalars, inputs, outputs.
+/// Parameter order follows the kernels: problems, sizes and scalars, then inputs, then outputs (a view that is read
+/// and written, such as dz for the MMD or C for an accumulating product, sits with the outputs). A product pair
+/// lists each product's problem and views together, the first product's before the second's.
 /// </summary>
 public abstract class KernelSet
 {
@@ -172,8 +175,8 @@ public abstract class KernelSet
 
     // ---- random numbers ------------------------------------------------------------------------------------
 
-    /// <summary>output[i] = draw i of N(0, 1) under <paramref name="key"/>.</summary>
-    public void FillNormal(ulong key, ArrayView<float> output, int length)
+    /// <summary>output[i] = draw i of N(0, 1) under <paramref name="key"/>, for i &lt; <paramref name="length"/>.</summary>
+    public void FillNormal(ulong key, int length, ArrayView<float> output)
     {
         Require(output, length, nameof(output));
         if (length == 0) return;
@@ -182,8 +185,8 @@ public abstract class KernelSet
         Launched();
     }
 
-    /// <summary>output[i] = draw i of U(low, high) under <paramref name="key"/>.</summary>
-    public void FillUniform(ulong key, float low, float high, ArrayView<float> output, int length)
+    /// <summary>output[i] = draw i of U(low, high) under <paramref name="key"/>, for i &lt; <paramref name="length"/>.</summary>
+    public void FillUniform(ulong key, float low, float high, int length, ArrayView<float> output)
     {
         Require(output, length, nameof(output));
         if (length == 0) return;
@@ -233,7 +236,7 @@ public abstract class KernelSet
         if (gradScale != 0f) Require(dOutput, (long)batch * dim, nameof(dOutput));
         LaunchLikelihood(new LikelihoodProblem
         {
-            Rows = batch, Dim = dim, Bernoulli = kind == IlgpuVae.Likelihood.Bernoulli ? 1 : 0, LogVar = obsLogVar, GradScale = gradScale,
+            Rows = batch, Dim = dim, Bernoulli = kind == Model.Likelihood.Bernoulli ? 1 : 0, LogVar = obsLogVar, GradScale = gradScale,
         }, output, x, nllRows, dOutput);
         Launched();
     }

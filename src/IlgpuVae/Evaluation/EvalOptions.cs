@@ -1,4 +1,4 @@
-namespace IlgpuVae;
+namespace IlgpuVae.Evaluation;
 
 /// <summary>How thoroughly <see cref="Evaluator"/> measures a model.</summary>
 public sealed record EvalOptions
@@ -21,44 +21,4 @@ public sealed record EvalOptions
         if (MmdSamples < 2) throw new ArgumentException($"The aggregate MMD needs at least 2 samples; got {MmdSamples}.");
         return this;
     }
-}
-
-/// <summary>
-/// A model's numbers on a data set. NLLs are in nats per image; bits per dimension = NLL / (d·ln 2).
-/// <see cref="MutualInformation"/> is I_q(x; z) with q(z) the mixture of the evaluated posteriors, so at most log N.
-/// </summary>
-public sealed record EvalResult(
-    LossTerms Terms,
-    double NegativeElbo,
-    double IwaeNll,
-    int IwaeK,
-    double MutualInformation,
-    int ActiveUnits,
-    double[] MuVariance,
-    double[] KlPerDimension,
-    double MmdAggregate,
-    int Images,
-    int Dim)
-{
-    public double Kl => KlPerDimension.Sum();
-    public double BitsPerDim => (IwaeK > 0 ? IwaeNll : NegativeElbo) / (Dim * Math.Log(2));
-
-    /// <summary>The eval.json object (DESIGN.md's keys first).</summary>
-    public Dictionary<string, object> ToJson() => new()
-    {
-        ["test_neg_elbo"] = NegativeElbo,
-        ["iwae_nll"] = IwaeK > 0 ? IwaeNll : double.NaN,
-        ["iwae_k"] = IwaeK,
-        ["bits_per_dim"] = BitsPerDim,
-        ["mi"] = MutualInformation,
-        ["active_units"] = ActiveUnits,
-        ["mmd_aggregate"] = MmdAggregate,
-        ["kl"] = Kl,
-        ["test_recon"] = Terms.Recon,
-        ["test_mmd"] = Terms.Mmd,
-        ["test_loss"] = Terms.Loss,
-        ["images"] = Images,
-        ["kl_per_dim"] = KlPerDimension,
-        ["mu_variance"] = MuVariance,
-    };
 }

@@ -1,9 +1,11 @@
-using ILGPU;
 using ILGPU.Runtime;
+using ILGPU;
 using IlgpuVae.Compute;
+using IlgpuVae.Data;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Evaluation;
 
 /// <summary>
 /// Measures a model on a data set, all on the device: the loss terms and −ELBO, the importance-weighted NLL,
@@ -19,7 +21,7 @@ public static class Evaluator
         var sums = new double[4];
         for (int s = 0; s < options.ElboSamples; s++)
         {
-            var t = Evaluation.MeanTerms(model, data, objective, options.Seed + (ulong)s, binarize);
+            var t = DataSetTerms.Mean(model, data, objective, options.Seed + (ulong)s, binarize);
             sums[0] += t.Recon; sums[1] += t.Kl; sums[2] += t.Mmd; sums[3] += t.Loss;
         }
         var terms = new LossTerms(sums[0] / options.ElboSamples, sums[1] / options.ElboSamples, sums[2] / options.ElboSamples, sums[3] / options.ElboSamples);
@@ -49,7 +51,7 @@ public static class Evaluator
     static void Posteriors(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, ArrayView<float> heads, ArrayView<float> codes)
     {
         int k = model.Spec.LatentDim;
-        ulong binarizeKey = Evaluation.BinarizationKey(options.Seed);
+        ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
         for (int start = 0, b = 0; start < data.Count; start += model.MaxBatch, b++)
         {
             int rows = Math.Min(model.MaxBatch, data.Count - start);
@@ -76,7 +78,7 @@ public static class Evaluator
         using var logWeights = memory.Doubles((long)images * kSamples);
         using var iwae = memory.Doubles(data.Count);
         using var elbo = memory.Doubles(images);
-        ulong binarizeKey = Evaluation.BinarizationKey(options.Seed);
+        ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
         ulong drawKey = CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationImportance);
         for (int first = 0; first < data.Count; first += images)
         {
@@ -113,7 +115,7 @@ public static class Evaluator
         var memory = new DeviceMemory(model.Device, $"the aggregate MMD of {count} codes");
         using var prior = memory.Floats((long)count * k);
         using var rows = memory.Doubles(2 * count);
-        model.Device.Kernels.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, RandomStreams.AggregateMmdPrior), prior.View, count * k);
+        model.Device.Kernels.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, RandomStreams.AggregateMmdPrior), count * k, prior.View);
         model.Device.Kernels.Mmd(new MmdProblem
         {
             B = count, M = count, Latent = k, Kernel = (int)objective.Kernel, KernelParameter = (float)objective.KernelParameter,

@@ -31,7 +31,7 @@ public static class Plots
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="z"/> or <paramref name="labels"/> is shorter than count needs.</exception>
     public static void LatentScatter(string path, float[] z, int count, int dim, int[] labels, string[] labelNames,
-        int width = 700, int height = 600)
+        int width = 700, int height = 600, int xDim = 0, int yDim = 1, string? xLabel = null, string? yLabel = null)
     {
         if (count > 0 && dim > 0 && (z.Length < (long)count * dim || labels.Length < count))
             throw new ArgumentException($"{count} codes of {dim} dimensions need {(long)count * dim} values and {count} labels; {z.Length} and {labels.Length} given.");
@@ -39,14 +39,14 @@ public static class Plots
         int drawn = dim > 0 ? Math.Max(count, 0) : 0;
         foreach (var group in Enumerable.Range(0, drawn).GroupBy(i => Math.Max(labels[i], -1)).OrderBy(g => g.Key))
         {
-            var (xs, ys) = Finite(group.Select(i => ((double)z[i * dim], dim > 1 ? z[i * dim + 1] : 0.0)));
+            var (xs, ys) = Finite(group.Select(i => ((double)z[i * dim + xDim], dim > 1 ? z[i * dim + yDim] : 0.0)));
             if (xs.Length == 0) continue;
             // Colour by label value, not by order, so a label keeps its colour whichever labels are present.
             var points = plot.Add.ScatterPoints(xs, ys, group.Key < 0 ? Colors.LightGray : plot.Add.Palette.GetColor(group.Key));
             points.MarkerSize = 4;
             points.LegendText = group.Key < 0 ? "unlabelled" : group.Key < labelNames.Length ? labelNames[group.Key] : $"{group.Key}";
         }
-        Save(plot, path, "Latent space", "z[0]", dim > 1 ? "z[1]" : "", width, height);
+        Save(plot, path, "Latent space", xLabel ?? $"z[{xDim}]", dim > 1 ? yLabel ?? $"z[{yDim}]" : "", width, height);
     }
 
     /// <summary>One bar per value at positions 0, 1, …, labelled by <paramref name="names"/> (or the index); non-finite values get no bar.</summary>

@@ -1,4 +1,4 @@
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>One strided convolution of the encoder: <see cref="Channels"/> output channels, a square kernel.</summary>
 public sealed record ConvLayerSpec(int Channels, int Kernel, int Stride, int Padding)

@@ -1,4 +1,4 @@
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// The objective's terms for one batch, each a mean over the batch: recon = −log p(x|z), the analytic KL,

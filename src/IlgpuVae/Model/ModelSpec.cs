@@ -1,6 +1,6 @@
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>The decoder's output distribution p(x|z).</summary>
 public enum Likelihood
@@ -17,6 +17,10 @@ public enum Likelihood
 /// starts with strided convolutions and the decoder ends with their mirror image (transposed convolutions after
 /// a dense layer to the deepest feature map). <see cref="Activation"/> follows every hidden layer, never the
 /// heads or the output layer.
+/// Settings that reach kernels as scalars — <see cref="ObsLogVar"/> here, the learning rate, the MMD's kernel
+/// parameter and weights — are floats, as the kernels compute in float (double only for sums that need it);
+/// a value that is not a float (−0.7, say) is used as its nearest float. Test references read fixtures' values
+/// in double.
 /// </summary>
 public sealed record ModelSpec(
     int InputDim,

@@ -1,6 +1,6 @@
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>Which MMD² estimator: the U-statistic (diagonals left out) or the V-statistic (all pairs).</summary>
 public enum MmdEstimator { Unbiased, Biased }

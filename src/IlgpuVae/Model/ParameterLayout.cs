@@ -1,6 +1,6 @@
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// One named parameter tensor inside the flat buffer, named and shaped as PyTorch saves it. <see cref="FileIndex"/>

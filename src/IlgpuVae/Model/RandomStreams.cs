@@ -1,4 +1,4 @@
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// The independent streams of the counter-based generator: a draw is keyed by (seed, stream, step), so
@@ -6,7 +6,7 @@ namespace IlgpuVae;
 /// </summary>
 public static class RandomStreams
 {
-    public const ulong Initialization = 1, Epsilon = 2, Prior = 3, Binarization = 4, Shuffle = 5, Evaluation = 6;
+    public const ulong Initialization = 1, Epsilon = 2, Prior = 3, Binarization = 4, Shuffle = 5, Evaluation = 6, Pictures = 7;
 
     /// <summary>The step number of the <see cref="Binarization"/> stream reserved for evaluated data (training uses the epoch).</summary>
     public const ulong EvaluationBinarization = ulong.MaxValue;

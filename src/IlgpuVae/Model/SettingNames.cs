@@ -1,6 +1,6 @@
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// The names settings go by in config.json, on the command line and in parity fixtures, turned into their enums
@@ -13,13 +13,13 @@ public static class SettingNames
         ("tanh", Kernels.Activation.Tanh), ("softplus", Kernels.Activation.Softplus));
 
     public static Likelihood Likelihood(string name) => Pick(name, "likelihood",
-        ("bernoulli", IlgpuVae.Likelihood.Bernoulli), ("gaussian", IlgpuVae.Likelihood.Gaussian));
+        ("bernoulli", Model.Likelihood.Bernoulli), ("gaussian", Model.Likelihood.Gaussian));
 
     public static MmdKernel MmdKernel(string name) => Pick(name, "MMD kernel",
         ("imq", Kernels.MmdKernel.Imq), ("rbf", Kernels.MmdKernel.Rbf));
 
     public static MmdEstimator MmdEstimator(string name) => Pick(name, "MMD estimator",
-        ("unbiased", IlgpuVae.MmdEstimator.Unbiased), ("biased", IlgpuVae.MmdEstimator.Biased));
+        ("unbiased", Model.MmdEstimator.Unbiased), ("biased", Model.MmdEstimator.Biased));
 
     /// <summary>The value named <paramref name="name"/> (any case); else an <see cref="ArgumentException"/> listing the names.</summary>
     public static T Pick<T>(string name, string what, params (string Name, T Value)[] choices)

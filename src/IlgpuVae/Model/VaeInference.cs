@@ -1,6 +1,6 @@
 using ILGPU.Runtime;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// Host-side use of a trained model, in chunks of the model's batch size: posterior means of images, and

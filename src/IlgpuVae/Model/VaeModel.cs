@@ -3,7 +3,7 @@ using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// A VAE living on one accelerator: the flat parameter and gradient buffers, and the activations of one
@@ -71,7 +71,7 @@ public sealed class VaeModel : IDisposable
         workspace = memory.Floats(Layout.Encoder.Concat(Layout.Decoder).Max(l => l.WorkspaceFloats(maxBatch)));
     }
 
-    KernelSet K => device.Kernels;
+    KernelSet Kernels => device.Kernels;
 
     public ArrayView<float> Parameters => parameters.View;
     public ArrayView<float> Gradients => gradients.View;
@@ -106,7 +106,7 @@ public sealed class VaeModel : IDisposable
         foreach (var t in Layout.Tensors)
         {
             float bound = 1f / MathF.Sqrt(t.FanIn);
-            K.FillUniform(CounterRng.Key(seed, RandomStreams.Initialization, key++), -bound, bound, Parameters.SubView(t.Offset, t.Length), t.Length);
+            Kernels.FillUniform(CounterRng.Key(seed, RandomStreams.Initialization, key++), -bound, bound, t.Length, Parameters.SubView(t.Offset, t.Length));
         }
     }
 
@@ -118,7 +118,7 @@ public sealed class VaeModel : IDisposable
     {
         CheckBatch(batch, priorCount);
         noiseKey = CounterRng.Key(seed, RandomStreams.Epsilon, step);
-        K.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, step), Prior, priorCount * Spec.LatentDim);
+        Kernels.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, step), priorCount * Spec.LatentDim, Prior);
     }
 
     /// <summary>heads = encoder(x) and z = μ + σ·ε for the first <paramref name="batch"/> rows.</summary>
@@ -126,7 +126,7 @@ public sealed class VaeModel : IDisposable
     {
         CheckBatch(batch, 0);
         Forward(Layout.Encoder, encoderOut, encoderKept, Input, batch);
-        K.Reparameterize(batch, Spec.LatentDim, noiseKey, Heads, Epsilon, Z, klTerms.View);
+        Kernels.Reparameterize(batch, Spec.LatentDim, noiseKey, Heads, Epsilon, Z, klTerms.View);
         noiseKey = null;
     }
 
@@ -137,7 +137,7 @@ public sealed class VaeModel : IDisposable
         Forward(Layout.Decoder, decoderOut, decoderKept, Z, batch);
     }
 
-    LayerBuffers Buffers(MemoryBuffer1D<float, Stride1D.Dense> kept) => new(K, Parameters, Gradients, kept.View, workspace.View);
+    LayerBuffers Buffers(MemoryBuffer1D<float, Stride1D.Dense> kept) => new(Kernels, Parameters, Gradients, kept.View, workspace.View);
 
     // Each layer's output feeds the next.
     void Forward(IReadOnlyList<Layer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs, MemoryBuffer1D<float, Stride1D.Dense>[] kept,
@@ -154,7 +154,7 @@ public sealed class VaeModel : IDisposable
     public void ReconstructionNll(int batch)
     {
         CheckBatch(batch, 0);
-        K.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 0f, DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
+        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 0f, DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
     }
 
     /// <summary>
@@ -172,21 +172,21 @@ public sealed class VaeModel : IDisposable
             throw new ArgumentException($"The unbiased MMD needs at least {ObjectiveSpec.UnbiasedMmdMinimum} codes and prior samples; got {batch} and {m}.");
         Encode(batch);
         Decode(batch);
-        K.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, backward ? 1f / batch : 0f,
+        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, backward ? 1f / batch : 0f,
             DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
         if (backward) DecoderBackward(batch);
 
         float klGradScale = (float)(objective.KlWeight / batch);
         // The MMD is computed for the metrics even when its weight is 0; its gradient only when it counts.
         if (mmd)
-            K.Mmd(new MmdProblem
+            Kernels.Mmd(new MmdProblem
             {
                 B = batch, M = m, Latent = k, Kernel = (int)objective.Kernel,
                 KernelParameter = (float)objective.KernelParameter, Unbiased = objective.Estimator == MmdEstimator.Unbiased ? 1 : 0,
                 GradScale = backward ? (float)objective.MmdWeight : 0f, Backward = backward ? 1 : 0, KlGradScale = klGradScale,
             }, Z, Prior, Heads, Epsilon, mmdRows.View, dz.View, encoderGrad[^1].View);
         else if (backward)
-            K.ReparameterizeBackward(batch, k, klGradScale, Heads, Epsilon, dz.View, encoderGrad[^1].View);
+            Kernels.ReparameterizeBackward(batch, k, klGradScale, Heads, Epsilon, dz.View, encoderGrad[^1].View);
         if (backward) EncoderBackward(batch);
         lastWeights = new LossWeights
         {
@@ -201,7 +201,7 @@ public sealed class VaeModel : IDisposable
     public void ReduceTerms()
     {
         var w = lastWeights ?? throw new InternalFaultException("ReduceTerms ran before any Compute.");
-        K.LossTerms(w, nllRows.View, klTerms.View, mmdRows.View, Faults, Terms, Totals);
+        Kernels.LossTerms(w, nllRows.View, klTerms.View, mmdRows.View, Faults, Terms, Totals);
     }
 
     /// <summary>

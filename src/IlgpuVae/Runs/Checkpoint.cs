@@ -1,5 +1,7 @@
 using System.Globalization;
 using IlgpuVae.IO;
+using IlgpuVae.Model;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
 

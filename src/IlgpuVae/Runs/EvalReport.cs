@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using IlgpuVae.Data;
-using IlgpuVae.Images;
+using IlgpuVae.Evaluation;
 using IlgpuVae.IO;
+using IlgpuVae.Images;
 
 namespace IlgpuVae.Runs;
 

@@ -1,4 +1,5 @@
 using ILGPU.Runtime;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Runs;
 

@@ -1,12 +1,15 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
 
 /// <summary>
 /// Everything that reproduces a training run, as written to the run folder's config.json. The names are
-/// the command line's (snake_case); <see cref="Resolve"/> turns them into the model, objective and optimizer.
+/// the command line's (snake_case); <see cref="ModelSpec"/>, <see cref="Objective"/> and <see cref="OptimizerSpec"/>
+/// turn them into the model, the objective and the optimizer.
 /// </summary>
 public sealed record RunConfig
 {
@@ -110,7 +113,7 @@ public sealed record RunConfig
     }
 
     public OptimizerSpec OptimizerSpec() =>
-        new OptimizerSpec(IlgpuVae.OptimizerSpec.ParseKind(Optimizer), Lr, WeightDecay: WeightDecay).Validate();
+        new OptimizerSpec(Training.OptimizerSpec.ParseKind(Optimizer), Lr, WeightDecay: WeightDecay).Validate();
 
     [JsonIgnore]
     public bool DynamicBinarization => SettingNames.Pick(Binarize, "binarization", ("none", false), ("dynamic", true));

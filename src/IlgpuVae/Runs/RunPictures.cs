@@ -1,6 +1,7 @@
 using IlgpuVae.Data;
 using IlgpuVae.Images;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Runs;
 
@@ -83,17 +84,31 @@ public static class RunPictures
             "Loss per epoch", "epoch", "nats per image");
     }
 
-    /// <summary>The first two coordinates of the posterior means of up to 2,000 test images, coloured by label.</summary>
+    /// <summary>
+    /// The posterior means of up to 2,000 test images, coloured by label, on the two most active latent dimensions
+    /// (the largest variance of E[zⱼ|x] over the images: inactive ones would show a blob); the axes say which.
+    /// </summary>
     public static void WriteLatentScatter(string path, VaeModel model, ImageSet test, int maxPoints = 2000)
     {
-        int n = Math.Min(maxPoints, test.Count);
+        int n = Math.Min(maxPoints, test.Count), k = model.Spec.LatentDim;
         var (mu, _) = VaeInference.Encode(model, test.Pixels, n);
-        Plots.LatentScatter(path, mu, n, model.Spec.LatentDim, test.Labels.Take(n).ToArray(), test.LabelNames);
+        var variance = Enumerable.Range(0, k).Select(j =>
+        {
+            double mean = 0, squares = 0;
+            for (int i = 0; i < n; i++) mean += mu[i * k + j];
+            mean /= Math.Max(1, n);
+            for (int i = 0; i < n; i++) squares += (mu[i * k + j] - mean) * (mu[i * k + j] - mean);
+            return squares / Math.Max(1, n - 1);
+        }).ToArray();
+        var top = Enumerable.Range(0, k).OrderByDescending(j => variance[j]).ThenBy(j => j).Take(2).ToArray();
+        int x = top[0], y = top.Length > 1 ? top[1] : top[0];
+        string Label(int j) => $"z[{j}] (Var E[z|x] = {variance[j]:G3})";
+        Plots.LatentScatter(path, mu, n, k, test.Labels.Take(n).ToArray(), test.LabelNames, xDim: x, yDim: y, xLabel: Label(x), yLabel: Label(y));
     }
 
     static float[] HostNormal(ulong seed, int count)
     {
-        ulong key = CounterRng.Key(seed, RandomStreams.Evaluation, 1);
+        ulong key = CounterRng.Key(seed, RandomStreams.Pictures, 0);
         var values = new float[count];
         for (int i = 0; i < count; i++) values[i] = CounterRng.Normal(key, i);
         return values;

@@ -1,4 +1,5 @@
 using IlgpuVae.Compute;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Runs;
 

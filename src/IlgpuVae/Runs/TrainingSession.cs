@@ -1,12 +1,15 @@
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
+using IlgpuVae.Evaluation;
+using IlgpuVae.Model;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
 
 /// <summary>One epoch's numbers as they go into metrics.jsonl.</summary>
 public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTerms Test, double Seconds, double ImagesPerSecond)
 {
-    /// <summary>The metrics.jsonl object: the contract's keys (DESIGN.md), then extras.</summary>
+    /// <summary>The metrics.jsonl object: the keys other tools rely on (epoch … images_per_second), then extras.</summary>
     public Dictionary<string, object> ToMetrics(long step) => new()
     {
         ["epoch"] = Epoch,

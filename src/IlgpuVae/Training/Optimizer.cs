@@ -3,7 +3,7 @@ using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Training;
 
 /// <summary>
 /// An optimizer's state on the device (Adam's m and v, or SGD's velocity), the same size as the flat

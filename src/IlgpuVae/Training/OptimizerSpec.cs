@@ -1,4 +1,4 @@
-namespace IlgpuVae;
+namespace IlgpuVae.Training;
 
 /// <summary>The optimizer families; each updates the whole parameter buffer in one launch.</summary>
 public enum OptimizerKind { Adam, AdamW, Sgd }

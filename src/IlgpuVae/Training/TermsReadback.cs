@@ -1,9 +1,10 @@
-using ILGPU;
 using ILGPU.Runtime;
+using ILGPU;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Training;
 
 /// <summary>A step's loss terms and fault count as read back, with the epoch and step they belong to.</summary>
 public sealed record StepTerms(int Epoch, long Step, LossTerms Terms, int Faults);

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using IlgpuVae.Data;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Training;
 
 /// <summary>Mean loss terms over an epoch (weighted by batch size), its wall time and throughput.</summary>
 public sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond);
@@ -104,8 +106,8 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
         return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds);
     }
 
-    /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="Evaluation.MeanTerms"/>).</summary>
-    public LossTerms Evaluate(DeviceDataSet data) => Evaluation.MeanTerms(model, data, objective, seed, binarize);
+    /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="DataSetTerms.Mean"/>).</summary>
+    public LossTerms Evaluate(DeviceDataSet data) => DataSetTerms.Mean(model, data, objective, seed, binarize);
 
     int Batches(int count) => (count + batchSize - 1) / batchSize;
 

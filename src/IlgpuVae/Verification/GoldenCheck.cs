@@ -1,5 +1,6 @@
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Verification;
 

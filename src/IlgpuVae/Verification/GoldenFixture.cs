@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Verification;
 
@@ -15,6 +16,8 @@ public sealed class GoldenFixture
     public required double[] Eps { get; init; }
     public required (int Rows, double[] Data) PriorZ { get; init; }
     public required JsonElement Expected { get; init; }
+    /// <summary>The Gaussian's log-variance as the fixture states it (the model's is its nearest float).</summary>
+    public double ObsLogVar { get; init; }
 
     /// <summary>
     /// Reads a fixture: a dense one (no <c>arch</c> key), or a conv one (<c>arch: conv</c>, with <c>image</c>,
@@ -56,6 +59,7 @@ public sealed class GoldenFixture
                 Eps = Matrix(root.GetProperty("eps")).Data,
                 PriorZ = prior,
                 Expected = root.GetProperty("expected"),
+                ObsLogVar = model.TryGetProperty("obs_log_var", out var exact) ? exact.GetDouble() : 0,
             };
         }
         catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidOperationException or FormatException)

@@ -12,7 +12,7 @@ public sealed class BenchAndGoldenCommandTests
     {
         using var temp = new TempFolder();
         var (exit, output, error) = CliRunner.Run("bench", "--device", "cpu", "--batch-sizes", "8,16",
-            "--steps", "2", "--warmup", "0", "--hidden", "16", "--latent", "2", "--out", temp.File("bench.json"));
+            "--steps", "2", "--warmup", "0", "--hidden", "16", "--latent", "2", "--out", temp.Path);
         Assert.True(exit == 0, error + output);
         Assert.Contains("images/s", output);
         var rows = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json"))).RootElement;
@@ -28,7 +28,7 @@ public sealed class BenchAndGoldenCommandTests
     {
         using var temp = new TempFolder();
         var (exit, output, error) = CliRunner.Run("bench", "--device", "cpu", "--kernels", "portable", "--batch-sizes", "4",
-            "--steps", "1", "--warmup", "0", "--hidden", "8", "--latent", "2", "--out", temp.File("bench.json"));
+            "--steps", "1", "--warmup", "0", "--hidden", "8", "--latent", "2", "--out", temp.Path);
         Assert.True(exit == 0, error + output);
         var row = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json"))).RootElement[0];
         Assert.Equal("portable", row.GetProperty("kernels").GetString());
@@ -39,7 +39,7 @@ public sealed class BenchAndGoldenCommandTests
     public void BenchRefusesAnUnknownKernelChoice()
     {
         using var temp = new TempFolder();
-        var (exit, _, error) = CliRunner.Run("bench", "--device", "cpu", "--kernels", "turbo", "--out", temp.File("bench.json"));
+        var (exit, _, error) = CliRunner.Run("bench", "--device", "cpu", "--kernels", "turbo", "--out", temp.Path);
         Assert.Equal(1, exit);
         Assert.Contains("--kernels takes fastest or portable", error);
         Assert.Contains("'turbo'", error);

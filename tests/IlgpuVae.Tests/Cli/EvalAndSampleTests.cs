@@ -35,9 +35,11 @@ public sealed class EvalAndSampleTests(TrainedRunFixture run) : IClassFixture<Tr
     {
         using var temp = new TempFolder();
         var (exit, output, error) = CliRunner.Run("eval", Path.Combine(run.Run, RunFolder.ModelFile),
-            "--config", Path.Combine(run.Run, RunFolder.ConfigFile), "--device", "cpu", "--limit", "16", "--iwae-k", "5", "--out", temp.File("eval.json"));
+            "--config", Path.Combine(run.Run, RunFolder.ConfigFile), "--device", "cpu", "--limit", "16", "--iwae-k", "5", "--out", temp.File("eval"));
         Assert.True(exit == 0, error + output);
-        Assert.True(File.Exists(temp.File("eval.json")));
+        // --out names a folder, as for train and sample: both files go into it.
+        Assert.True(File.Exists(Path.Combine(temp.File("eval"), RunFolder.EvalFile)));
+        Assert.True(File.Exists(Path.Combine(temp.File("eval"), "kl_per_dim.png")));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using IlgpuVae.IO;
+using IlgpuVae.Model;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
 

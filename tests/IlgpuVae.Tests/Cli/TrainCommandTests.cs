@@ -6,7 +6,7 @@ using IlgpuVae.Tests.Data;
 
 namespace IlgpuVae.Tests.Cli;
 
-/// <summary>`train` end to end: the run folder's contents follow the contracts in DESIGN.md.</summary>
+/// <summary>`train` end to end: the run folder's files and keys are the ones other tools rely on (README: the run folder).</summary>
 public sealed class TrainCommandTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
     static readonly string[] MetricKeys =

@@ -1,14 +1,18 @@
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Tests.Infrastructure;
 
 /// <summary>
-/// The whole objective and its gradient in double precision, straight from the formulas in DESIGN.md:
+/// The whole objective and its gradient in double precision, straight from the formulas (the README's objective):
 /// the reference for cases the PyTorch fixtures do not cover (M ≠ B, no hidden layers, odd sizes).
 /// Parameters are by PyTorch name.
 /// </summary>
-public sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective)
+/// <param name="obsLogVar">The Gaussian's log-variance at full precision (a fixture's value); default: the spec's float.</param>
+public sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, double? obsLogVar = null)
 {
+    readonly double obsLogVar = obsLogVar ?? spec.ObsLogVar;
+
     public sealed record Result(double Recon, double Kl, double Mmd, double Loss, double[] Mu, double[] LogVar, double[] Z,
         double[] Output, Dictionary<string, double[]> Grads);
 
@@ -37,7 +41,7 @@ public sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective)
 
         double recon = 0;
         var dOut = new double[output.Length];
-        double precision = Math.Exp(-spec.ObsLogVar);
+        double precision = Math.Exp(-obsLogVar);
         for (int i = 0; i < output.Length; i++)
         {
             if (spec.Likelihood == Likelihood.Bernoulli)
@@ -48,7 +52,7 @@ public sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective)
             else
             {
                 double r = output[i] - x[i];
-                recon += 0.5 * (r * r * precision + spec.ObsLogVar + Math.Log(2 * Math.PI));
+                recon += 0.5 * (r * r * precision + obsLogVar + Math.Log(2 * Math.PI));
                 dOut[i] = r * precision / batch;
             }
         }

@@ -1,6 +1,7 @@
 using ILGPU;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Kernels;

@@ -1,4 +1,5 @@
 using IlgpuVae.Tests.Infrastructure;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Tests.Kernels;
 

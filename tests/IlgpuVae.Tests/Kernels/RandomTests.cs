@@ -1,4 +1,5 @@
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Kernels;
@@ -12,7 +13,7 @@ public sealed class RandomTests
     {
         using var d = new DeviceArrays(TestDevices.Get(device));
         var v = d.Floats(n);
-        d.Device.Kernels.FillNormal(key, v, n);
+        d.Device.Kernels.FillNormal(key, n, v);
         return DeviceArrays.Download(v);
     }
 

@@ -62,7 +62,7 @@ public sealed class ReparameterizeTests
         using var d = new DeviceArrays(TestDevices.Get(device));
         var (eps, z, kl, filled) = (d.Floats(B * K), d.Floats(B * K), d.Doubles(B * K), d.Floats(B * K));
         d.Device.Kernels.Reparameterize(B, K, 1234UL, d.Upload(heads), eps, z, kl);
-        d.Device.Kernels.FillNormal(1234UL, filled, B * K);
+        d.Device.Kernels.FillNormal(1234UL, B * K, filled);
         var drawn = DeviceArrays.Download(eps);
         Assert.Equal(DeviceArrays.Download(filled), drawn);
         Tolerance.AssertClose(DeviceArrays.Download(z), Expected(heads, drawn).Z, 1e-6, "z");

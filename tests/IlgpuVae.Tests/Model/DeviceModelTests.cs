@@ -1,4 +1,5 @@
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Model;

@@ -1,4 +1,8 @@
+using IlgpuVae.Data;
+using IlgpuVae.Evaluation;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Tests.Model;
 

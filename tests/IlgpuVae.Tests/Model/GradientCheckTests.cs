@@ -1,5 +1,6 @@
 using ILGPU.Runtime;
 using IlgpuVae.Kernels;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Model;

@@ -1,4 +1,5 @@
 using ILGPU.Runtime;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Model;

@@ -1,5 +1,8 @@
 using ILGPU.Runtime;
+using IlgpuVae.Data;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Tests.Model;
 

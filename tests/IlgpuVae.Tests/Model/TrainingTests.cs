@@ -1,10 +1,13 @@
+using IlgpuVae.Data;
+using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Tests.Model;
 
 /// <summary>
 /// Short training runs on generated data: the loss falls for every preset, and a run repeats bit for bit.
-/// The loss is measured by <see cref="Evaluation.MeanTerms"/> over the whole set with fixed draws before and after,
+/// The loss is measured by <see cref="DataSetTerms.Mean"/> over the whole set with fixed draws before and after,
 /// because a single batch's λ = 1000 MMD term is noisy enough to hide the trend.
 /// </summary>
 public sealed class TrainingTests

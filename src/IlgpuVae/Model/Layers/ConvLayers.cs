@@ -1,7 +1,7 @@
 using ILGPU;
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// Conv2d (PyTorch's, no dilation or groups) as a column matrix and a dense product: the output is NHWC

@@ -2,7 +2,7 @@ using ILGPU;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// What a layer's launches use besides its input and output: the kernel set, the flat parameter and gradient

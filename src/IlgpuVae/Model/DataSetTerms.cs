@@ -1,16 +1,20 @@
+using IlgpuVae.Data;
 using IlgpuVae.Kernels;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Model;
 
-/// <summary>Forward-only passes over a data set: the mean loss terms of a model, without touching its parameters.</summary>
-public static class Evaluation
+/// <summary>
+/// Forward-only passes over a data set: the mean loss terms of a model, without touching its parameters — what
+/// the trainer reports for the test set each epoch and the evaluation averages over several draws.
+/// </summary>
+public static class DataSetTerms
 {
     /// <summary>
     /// The mean terms over <paramref name="data"/> in order, with ε and prior draws keyed by (seed, batch
     /// index) — the same numbers every time for the same parameters. A binarized data set is binarized with one
     /// fixed key, so epochs are compared on the same images.
     /// </summary>
-    public static LossTerms MeanTerms(VaeModel model, DeviceDataSet data, ObjectiveSpec objective, ulong seed, bool binarize)
+    public static LossTerms Mean(VaeModel model, DeviceDataSet data, ObjectiveSpec objective, ulong seed, bool binarize)
     {
         model.TakeTotals();
         int seen = 0, batchSize = model.MaxBatch;

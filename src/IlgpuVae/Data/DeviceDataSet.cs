@@ -1,8 +1,9 @@
-using ILGPU;
 using ILGPU.Runtime;
+using ILGPU;
 using IlgpuVae.Compute;
+using IlgpuVae.Model;
 
-namespace IlgpuVae;
+namespace IlgpuVae.Data;
 
 /// <summary>
 /// A data set uploaded to the device once ([Count, Dim] floats in [0, 1]) with an order list that says which
