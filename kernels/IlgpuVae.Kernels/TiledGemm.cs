@@ -47,19 +47,20 @@ public static class TiledGemm
         var aSlab = shared.SubView(0, side * stride);
         var bSlab = shared.SubView(side * stride, side * stride);
 
-        Quad nextA = LoadA(p, a, m0, 0, side, tid), nextB = LoadB(p, b, n0, 0, side, tid);
+        Operand opA = Operand.A(p), opB = Operand.B(p);
+        Quad nextA = Load(opA, a, m0, 0, side, tid), nextB = Load(opB, b, n0, 0, side, tid);
         Tile acc = default;
         Quad rowSum = default;
         for (int k0 = 0; k0 < p.K; k0 += side)
         {
             Group.Barrier(); // the previous slab's products are done before it is overwritten
-            StoreA(p, aSlab, nextA, side, stride, tid);
-            StoreB(p, bSlab, nextB, side, stride, tid);
+            Store(opA, aSlab, nextA, side, stride, tid);
+            Store(opB, bSlab, nextB, side, stride, tid);
             Group.Barrier();
             if (k0 + side < p.K)
             {
-                nextA = LoadA(p, a, m0, k0 + side, side, tid);
-                nextB = LoadB(p, b, n0, k0 + side, side, tid);
+                nextA = Load(opA, a, m0, k0 + side, side, tid);
+                nextB = Load(opB, b, n0, k0 + side, side, tid);
             }
             for (int k = 0; k < side; k++)
             {
@@ -88,52 +89,43 @@ public static class TiledGemm
 
     // ---- global → registers → shared -----------------------------------------------------------------------
 
-    // Element q of a thread's four is number e = tid + q·side² of the slab. With A's k stride 1, consecutive e
-    // walk k (a row's slab is side values long); otherwise they walk m (a column of the slab is 4·side long).
-    static Quad LoadA(GemmProblem p, ArrayView<float> a, int m0, int k0, int side, int tid)
+    /// <summary>
+    /// A or B seen from the block: element (r, k) — r a row of A or a column of B — at Offset + r·Across + k·Along,
+    /// r below Extent, k below Depth.
+    /// </summary>
+    struct Operand
+    {
+        public int Offset, Across, Along, Extent, Depth;
+
+        public readonly bool AlongK => Along == 1;
+
+        public static Operand A(GemmProblem p) => new() { Offset = p.AOffset, Across = p.ARow, Along = p.ACol, Extent = p.M, Depth = p.K };
+
+        public static Operand B(GemmProblem p) => new() { Offset = p.BOffset, Across = p.BCol, Along = p.BRow, Extent = p.N, Depth = p.K };
+    }
+
+    // Element q of a thread's four is number e = tid + q·side² of the slab. With the operand's k stride 1,
+    // consecutive e walk k (a row's slab is side values long); otherwise they walk r (4·side long).
+    static Quad Load(Operand o, ArrayView<float> v, int r0, int k0, int side, int tid)
     {
         int n = side * side;
-        return new Quad(ElementA(p, a, m0, k0, side, tid), ElementA(p, a, m0, k0, side, tid + n),
-            ElementA(p, a, m0, k0, side, tid + 2 * n), ElementA(p, a, m0, k0, side, tid + 3 * n));
+        return new Quad(Element(o, v, r0, k0, side, tid), Element(o, v, r0, k0, side, tid + n),
+            Element(o, v, r0, k0, side, tid + 2 * n), Element(o, v, r0, k0, side, tid + 3 * n));
     }
 
-    static float ElementA(GemmProblem p, ArrayView<float> a, int m0, int k0, int side, int e)
+    static float Element(Operand o, ArrayView<float> v, int r0, int k0, int side, int e)
     {
-        int m = m0 + SlabRow(p.ACol == 1, e, side), k = k0 + SlabDepth(p.ACol == 1, e, side);
-        return m < p.M && k < p.K ? a[p.AOffset + m * p.ARow + k * p.ACol] : 0f;
+        int r = r0 + SlabRow(o.AlongK, e, side), k = k0 + SlabDepth(o.AlongK, e, side);
+        return r < o.Extent && k < o.Depth ? v[o.Offset + r * o.Across + k * o.Along] : 0f;
     }
 
-    static void StoreA(GemmProblem p, ArrayView<float> slab, Quad v, int side, int stride, int tid)
-    {
-        bool alongK = p.ACol == 1;
-        int n = side * side;
-        slab[SlabIndex(alongK, tid, side, stride)] = v.V0;
-        slab[SlabIndex(alongK, tid + n, side, stride)] = v.V1;
-        slab[SlabIndex(alongK, tid + 2 * n, side, stride)] = v.V2;
-        slab[SlabIndex(alongK, tid + 3 * n, side, stride)] = v.V3;
-    }
-
-    static Quad LoadB(GemmProblem p, ArrayView<float> b, int n0, int k0, int side, int tid)
+    static void Store(Operand o, ArrayView<float> slab, Quad v, int side, int stride, int tid)
     {
         int n = side * side;
-        return new Quad(ElementB(p, b, n0, k0, side, tid), ElementB(p, b, n0, k0, side, tid + n),
-            ElementB(p, b, n0, k0, side, tid + 2 * n), ElementB(p, b, n0, k0, side, tid + 3 * n));
-    }
-
-    static float ElementB(GemmProblem p, ArrayView<float> b, int n0, int k0, int side, int e)
-    {
-        int col = n0 + SlabRow(p.BRow == 1, e, side), k = k0 + SlabDepth(p.BRow == 1, e, side);
-        return col < p.N && k < p.K ? b[p.BOffset + k * p.BRow + col * p.BCol] : 0f;
-    }
-
-    static void StoreB(GemmProblem p, ArrayView<float> slab, Quad v, int side, int stride, int tid)
-    {
-        bool alongK = p.BRow == 1;
-        int n = side * side;
-        slab[SlabIndex(alongK, tid, side, stride)] = v.V0;
-        slab[SlabIndex(alongK, tid + n, side, stride)] = v.V1;
-        slab[SlabIndex(alongK, tid + 2 * n, side, stride)] = v.V2;
-        slab[SlabIndex(alongK, tid + 3 * n, side, stride)] = v.V3;
+        slab[SlabIndex(o.AlongK, tid, side, stride)] = v.V0;
+        slab[SlabIndex(o.AlongK, tid + n, side, stride)] = v.V1;
+        slab[SlabIndex(o.AlongK, tid + 2 * n, side, stride)] = v.V2;
+        slab[SlabIndex(o.AlongK, tid + 3 * n, side, stride)] = v.V3;
     }
 
     /// <summary>Which of the block's 4·side rows (of A) or columns (of B) element e of the slab is.</summary>

@@ -105,28 +105,24 @@ public sealed class ParameterLayout
         return new DenseLayer(inputs, outputs, activation, w, b);
     }
 
-    /// <summary>Conv2d weight [Co, Ci, K, K] in PyTorch, kept as [Co, K, K, Ci]; fan-in Ci·K².</summary>
-    (int Weight, int Bias) AddConv(string name, ConvLayerSpec l, int inChannels, int outChannels)
-    {
-        int taps = l.Kernel * l.Kernel, fanIn = inChannels * taps;
-        int w = Add(name + ".weight", [outChannels, inChannels, l.Kernel, l.Kernel], fanIn, i =>
-        {
-            int co = i / (taps * inChannels), rest = i % (taps * inChannels), tap = rest / inChannels, ci = rest % inChannels;
-            return (co * inChannels + ci) * taps + tap;
-        });
-        return (w, Add(name + ".bias", [outChannels], fanIn));
-    }
+    /// <summary>Conv2d: weight [Co, Ci, K, K] in PyTorch, kept as [Co, K, K, Ci]; fan-in Ci·K².</summary>
+    (int Weight, int Bias) AddConv(string name, ConvLayerSpec l, int inChannels, int outChannels) =>
+        AddKernel(name, outChannels, inChannels, l.Kernel, outChannels, fanIn: inChannels * l.Kernel * l.Kernel);
 
-    /// <summary>ConvTranspose2d weight [Ci, Co, K, K] in PyTorch, kept as [Ci, K, K, Co]; fan-in Co·K² (PyTorch's, from dimension 1).</summary>
-    (int Weight, int Bias) AddConvTranspose(string name, ConvLayerSpec l, int inChannels, int outChannels)
+    /// <summary>ConvTranspose2d: weight [Ci, Co, K, K] in PyTorch, kept as [Ci, K, K, Co]; fan-in Co·K² (PyTorch's, from dimension 1).</summary>
+    (int Weight, int Bias) AddConvTranspose(string name, ConvLayerSpec l, int inChannels, int outChannels) =>
+        AddKernel(name, inChannels, outChannels, l.Kernel, outChannels, fanIn: outChannels * l.Kernel * l.Kernel);
+
+    /// <summary>A weight [outer, inner, K, K] kept as [outer, K, K, inner] (the column matrix's order), and a bias.</summary>
+    (int Weight, int Bias) AddKernel(string name, int outer, int inner, int kernel, int biasLength, int fanIn)
     {
-        int taps = l.Kernel * l.Kernel, fanIn = outChannels * taps;
-        int w = Add(name + ".weight", [inChannels, outChannels, l.Kernel, l.Kernel], fanIn, i =>
+        int taps = kernel * kernel;
+        int w = Add(name + ".weight", [outer, inner, kernel, kernel], fanIn, i =>
         {
-            int ci = i / (taps * outChannels), rest = i % (taps * outChannels), tap = rest / outChannels, co = rest % outChannels;
-            return (ci * outChannels + co) * taps + tap;
+            int o = i / (taps * inner), rest = i % (taps * inner), tap = rest / inner, n = rest % inner;
+            return (o * inner + n) * taps + tap;
         });
-        return (w, Add(name + ".bias", [outChannels], fanIn));
+        return (w, Add(name + ".bias", [biasLength], fanIn));
     }
 
     /// <summary>Weight [rows, H·W·C] kept with its columns in NHWC order; PyTorch's flatten puts them in C, H, W order.</summary>

@@ -86,3 +86,24 @@ public sealed class CliErrorTests
         Assert.NotEmpty(error);
     }
 }
+
+/// <summary>A bug is not the user's mistake: it gets its own exception, a message that says so, and exit code 70.</summary>
+public sealed class InternalFaultTests
+{
+    [Fact]
+    public void AnInternalFaultSaysItIsABugAndWhatToReport()
+    {
+        var e = new InternalFaultException("Buffer 'x' holds 3 elements; the launch needs 4.");
+        Assert.Contains("a bug in IlgpuVae, not a problem with your input", e.Message);
+        Assert.Contains("Please report it", e.Message);
+        Assert.Equal("Buffer 'x' holds 3 elements; the launch needs 4.", e.Detail);
+    }
+
+    [Fact]
+    public void ALaunchWithAShortBufferIsAnInternalFaultNotAUserError()
+    {
+        using var d = new IlgpuVae.Tests.Infrastructure.DeviceArrays(IlgpuVae.Tests.Infrastructure.TestDevices.Get("cpu"));
+        var e = Assert.Throws<InternalFaultException>(() => d.Device.Kernels.FillNormal(1, 10, d.Floats(4)));
+        Assert.Contains("'output'", e.Message);
+    }
+}

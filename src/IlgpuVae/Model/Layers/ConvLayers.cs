@@ -16,13 +16,7 @@ public sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayerSp
     int Taps => spec.Kernel * spec.Kernel * input.Channels;
 
     /// <summary>The taps land on the input; the kernel sits at each output position.</summary>
-    ConvGeometry Geometry(int batch) => new()
-    {
-        Batch = batch, Channels = input.Channels, ImageHeight = input.Height, ImageWidth = input.Width,
-        GridHeight = output.Height, GridWidth = output.Width, KernelHeight = spec.Kernel, KernelWidth = spec.Kernel,
-        Stride = spec.Stride, Padding = spec.Padding,
-        ChannelStride = inputChannelsLast ? 1 : input.Pixels, PixelStride = inputChannelsLast ? input.Channels : 1,
-    };
+    ConvGeometry Geometry(int batch) => ConvGeometries.Of(batch, input, output, spec, inputChannelsLast);
 
     public override (int Rows, int Inputs, int Outputs) Product(int batch) => (batch * output.Pixels, Taps, output.Channels);
 
@@ -63,13 +57,7 @@ public sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, Co
     int Taps => spec.Kernel * spec.Kernel * output.Channels;
 
     /// <summary>The taps land on the output; the kernel sits at each input position.</summary>
-    ConvGeometry Geometry(int batch) => new()
-    {
-        Batch = batch, Channels = output.Channels, ImageHeight = output.Height, ImageWidth = output.Width,
-        GridHeight = input.Height, GridWidth = input.Width, KernelHeight = spec.Kernel, KernelWidth = spec.Kernel,
-        Stride = spec.Stride, Padding = spec.Padding,
-        ChannelStride = outputChannelsLast ? 1 : output.Pixels, PixelStride = outputChannelsLast ? output.Channels : 1,
-    };
+    ConvGeometry Geometry(int batch) => ConvGeometries.Of(batch, output, input, spec, outputChannelsLast);
 
     public override (int Rows, int Inputs, int Outputs) Product(int batch) => (batch * input.Pixels, input.Channels, Taps);
 
@@ -102,4 +90,16 @@ public sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, Co
             dInputPre is null ? null : inputGradient, dCols, Weight(b.Parameters), dInputPre ?? default, x);
         b.Kernels.ChannelSums(g, dPre, Bias(b.Gradients, output.Channels));
     }
+}
+
+/// <summary>The kernels' <see cref="ConvGeometry"/> of a layer: the image side (where the taps land), the grid side.</summary>
+static class ConvGeometries
+{
+    public static ConvGeometry Of(int batch, ImageShape image, ImageShape grid, ConvLayerSpec spec, bool imageChannelsLast) => new()
+    {
+        Batch = batch, Channels = image.Channels, ImageHeight = image.Height, ImageWidth = image.Width,
+        GridHeight = grid.Height, GridWidth = grid.Width, KernelHeight = spec.Kernel, KernelWidth = spec.Kernel,
+        Stride = spec.Stride, Padding = spec.Padding,
+        ChannelStride = imageChannelsLast ? 1 : image.Pixels, PixelStride = imageChannelsLast ? image.Channels : 1,
+    };
 }
