@@ -43,24 +43,26 @@ public static class SimdGemm
     {
         var (m0, m1) = Band(thread, p);
         if (m0 >= m1) return;
-        ProductRows(p, m0, m1, a, b, c);
+        // An accumulating product adds into C as it goes; its epilogue would read C after the product overwrote it.
+        bool add = p.Epilogue == (int)Epilogue.Accumulate;
+        ProductRows(p, m0, m1, add ? 1 : 0, a, b, c);
 
         TEpilogue e = default;
-        if (e.IsIdentity(p)) return;
+        if (add || e.IsIdentity(p)) return;
         for (int m = m0; m < m1; m++)
             for (int n = 0, i = m * p.N; n < p.N; n++, i++)
                 c[i] = e.Apply(c[i], m, n, p, aux);
     }
 
     /// <summary>
-    /// C[m, n] = Σₖ A(m, k)·B(k, n) for rows m0 ≤ m &lt; m1. Vectorized along k when A's rows and B's columns
+    /// C[m, n] = Σₖ A(m, k)·B(k, n) for rows m0 ≤ m &lt; m1 — added to what C holds when <paramref name="add"/> is 1. Vectorized along k when A's rows and B's columns
     /// run along k (x·Wᵀ) and k is long, along n when B's rows do (dY·W, dYᵀ·x) or B is small enough to copy
     /// that way; any other layout takes a scalar loop.
     /// The host has checked that the views hold every element the problem names: nothing is checked here.
     /// </summary>
     [External("ilgpuvae_simd_gemm_rows")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ProductRows(GemmProblem p, int m0, int m1, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
+    public static void ProductRows(GemmProblem p, int m0, int m1, int add, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
     {
         ref float ra = ref a[0], rb = ref b[0], rc = ref c[0];
         if (p.ACol == 1 && p.BRow == 1 && p.K <= 4 * Vector<float>.Count && p.K * p.N <= 8192)
@@ -72,11 +74,11 @@ public static class SimdGemm
                 for (int n = 0; n < p.N; n++)
                     rows[k * p.N + n] = Unsafe.Add(ref rb, p.BOffset + k * p.BRow + n * p.BCol);
             var q = p with { BOffset = 0, BRow = p.N, BCol = 1 };
-            SimdTiles.BroadcastRows(q, m0, m1, ref ra, ref rows[0], ref rc);
+            SimdTiles.BroadcastRows(q, m0, m1, add != 0, ref ra, ref rows[0], ref rc);
         }
-        else if (p.ACol == 1 && p.BRow == 1) SimdTiles.DotRows(p, m0, m1, ref ra, ref rb, ref rc);
-        else if (p.BCol == 1) SimdTiles.BroadcastRows(p, m0, m1, ref ra, ref rb, ref rc);
-        else SimdTiles.ScalarRows(p, m0, m1, ref ra, ref rb, ref rc);
+        else if (p.ACol == 1 && p.BRow == 1) SimdTiles.DotRows(p, m0, m1, add != 0, ref ra, ref rb, ref rc);
+        else if (p.BCol == 1) SimdTiles.BroadcastRows(p, m0, m1, add != 0, ref ra, ref rb, ref rc);
+        else SimdTiles.ScalarRows(p, m0, m1, add != 0, ref ra, ref rb, ref rc);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ static class SimdTiles
     // ---- A rows and B columns along k (x·Wᵀ): vector dot products, summed across lanes at the end ------------
 
     /// <summary>4×4 output tiles, each output a dot product of two k-contiguous runs.</summary>
-    public static void DotRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)
+    public static void DotRows(GemmProblem p, int m0, int m1, bool add, ref float a, ref float b, ref float c)
     {
         int m = m0;
         for (; m + 4 <= m1; m += 4)
@@ -50,30 +50,30 @@ static class SimdTiles
                     c03 = Fma(x0, y, c03); c13 = Fma(x1, y, c13); c23 = Fma(x2, y, c23); c33 = Fma(x3, y, c33);
                 }
                 int r = m * p.N + n;
-                StoreDots(p, ref c, r, c00, c01, c02, c03, ref a, a0, ref b, b0, kv);
-                StoreDots(p, ref c, r + p.N, c10, c11, c12, c13, ref a, a1, ref b, b0, kv);
-                StoreDots(p, ref c, r + 2 * p.N, c20, c21, c22, c23, ref a, a2, ref b, b0, kv);
-                StoreDots(p, ref c, r + 3 * p.N, c30, c31, c32, c33, ref a, a3, ref b, b0, kv);
+                StoreDots(p, add, ref c, r, c00, c01, c02, c03, ref a, a0, ref b, b0, kv);
+                StoreDots(p, add, ref c, r + p.N, c10, c11, c12, c13, ref a, a1, ref b, b0, kv);
+                StoreDots(p, add, ref c, r + 2 * p.N, c20, c21, c22, c23, ref a, a2, ref b, b0, kv);
+                StoreDots(p, add, ref c, r + 3 * p.N, c30, c31, c32, c33, ref a, a3, ref b, b0, kv);
             }
             for (int i = 0; i < 4; i++)
-                DotRow(p, m + i, n, ref a, ref b, ref c);
+                DotRow(p, m + i, n, add, ref a, ref b, ref c);
         }
         for (; m < m1; m++)
-            DotRow(p, m, 0, ref a, ref b, ref c);
+            DotRow(p, m, 0, add, ref a, ref b, ref c);
     }
 
     /// <summary>Four outputs of one row: each lane-summed accumulator plus the k beyond the last whole vector.</summary>
-    static void StoreDots(GemmProblem p, ref float c, int r, Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3,
+    static void StoreDots(GemmProblem p, bool add, ref float c, int r, Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3,
         ref float a, int ai, ref float b, int b0, int kv)
     {
-        At(ref c, r) = Vector.Sum(s0) + TailDot(ref a, ai, ref b, b0, kv, p.K);
-        At(ref c, r + 1) = Vector.Sum(s1) + TailDot(ref a, ai, ref b, b0 + p.BCol, kv, p.K);
-        At(ref c, r + 2) = Vector.Sum(s2) + TailDot(ref a, ai, ref b, b0 + 2 * p.BCol, kv, p.K);
-        At(ref c, r + 3) = Vector.Sum(s3) + TailDot(ref a, ai, ref b, b0 + 3 * p.BCol, kv, p.K);
+        Put(add, ref c, r, Vector.Sum(s0) + TailDot(ref a, ai, ref b, b0, kv, p.K));
+        Put(add, ref c, r + 1, Vector.Sum(s1) + TailDot(ref a, ai, ref b, b0 + p.BCol, kv, p.K));
+        Put(add, ref c, r + 2, Vector.Sum(s2) + TailDot(ref a, ai, ref b, b0 + 2 * p.BCol, kv, p.K));
+        Put(add, ref c, r + 3, Vector.Sum(s3) + TailDot(ref a, ai, ref b, b0 + 3 * p.BCol, kv, p.K));
     }
 
     /// <summary>Outputs n0.. of row m, one dot product each (the edges of <see cref="DotRows"/>).</summary>
-    static void DotRow(GemmProblem p, int m, int n0, ref float a, ref float b, ref float c)
+    static void DotRow(GemmProblem p, int m, int n0, bool add, ref float a, ref float b, ref float c)
     {
         int ai = p.AOffset + m * p.ARow, kv = p.K - p.K % W;
         for (int n = n0; n < p.N; n++)
@@ -82,7 +82,7 @@ static class SimdTiles
             Vector<float> acc = default;
             for (int k = 0; k < kv; k += W)
                 acc = Fma(Load(ref a, ai + k), Load(ref b, bi + k), acc);
-            At(ref c, m * p.N + n) = Vector.Sum(acc) + TailDot(ref a, ai, ref b, bi, kv, p.K);
+            Put(add, ref c, m * p.N + n, Vector.Sum(acc) + TailDot(ref a, ai, ref b, bi, kv, p.K));
         }
     }
 
@@ -101,24 +101,24 @@ static class SimdTiles
     /// stay in the core's cache while every row block of C uses them: with a long K (a weight gradient over a
     /// large batch, or over a convolution's many positions) B would otherwise stream from memory once per row block.
     /// </summary>
-    public static void BroadcastRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)
+    public static void BroadcastRows(GemmProblem p, int m0, int m1, bool add, ref float a, ref float b, ref float c)
     {
         int block = Math.Max(16, 65536 / Math.Max(1, p.N));
         for (int k0 = 0; k0 < p.K; k0 += block)
         {
             int k1 = Math.Min(p.K, k0 + block);
-            bool add = k0 > 0;
+            bool onto = add || k0 > 0;
             int m = m0;
             for (; m + 4 <= m1; m += 4)
             {
                 int n = 0;
                 for (; n + 2 * W <= p.N; n += 2 * W)
-                    BroadcastTile(p, m, n, k0, k1, add, ref a, ref b, ref c);
+                    BroadcastTile(p, m, n, k0, k1, onto, ref a, ref b, ref c);
                 for (int i = 0; i < 4; i++)
-                    BroadcastRow(p, m + i, n, k0, k1, add, ref a, ref b, ref c);
+                    BroadcastRow(p, m + i, n, k0, k1, onto, ref a, ref b, ref c);
             }
             for (; m < m1; m++)
-                BroadcastRow(p, m, 0, k0, k1, add, ref a, ref b, ref c);
+                BroadcastRow(p, m, 0, k0, k1, onto, ref a, ref b, ref c);
         }
     }
 
@@ -194,12 +194,15 @@ static class SimdTiles
 
     // ---- any other layout ---------------------------------------------------------------------------------
 
-    public static void ScalarRows(GemmProblem p, int m0, int m1, ref float a, ref float b, ref float c)
+    public static void ScalarRows(GemmProblem p, int m0, int m1, bool add, ref float a, ref float b, ref float c)
     {
         for (int m = m0; m < m1; m++)
             for (int n = 0; n < p.N; n++)
-                At(ref c, m * p.N + n) = ScalarDot(p, m, n, ref a, ref b);
+                Put(add, ref c, m * p.N + n, ScalarDot(p, m, n, ref a, ref b));
     }
+
+    /// <summary>C[i] = value, or C[i] += value for an accumulating product.</summary>
+    static void Put(bool add, ref float c, int i, float value) => At(ref c, i) = add ? At(ref c, i) + value : value;
 
     static float ScalarDot(GemmProblem p, int m, int n, ref float a, ref float b)
     {

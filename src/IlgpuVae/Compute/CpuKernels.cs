@@ -19,15 +19,13 @@ public sealed class CpuKernels : KernelSet
     /// </summary>
     public static readonly IReadOnlyList<System.Reflection.MethodInfo> VectorKernels =
     [
-        ((Delegate)Dense.ForwardSimd).Method,
-        ((Delegate)Dense.PairSimd).Method,
+        ((Delegate)Products.PairSimd).Method,
         ((Delegate)Convolutions.Im2ColBands).Method,
         ((Delegate)Convolutions.Col2ImBands).Method,
         ((Delegate)Convolutions.ChannelSumsBands).Method,
     ];
 
-    readonly Action<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> forward;
-    readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
+    readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
     readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
@@ -40,8 +38,7 @@ public sealed class CpuKernels : KernelSet
     internal CpuKernels(ComputeDevice device) : base(device)
     {
         var a = Accelerator;
-        forward = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardSimd));
-        pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.PairSimd));
+        pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairSimd));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
         channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsBands));
@@ -64,18 +61,12 @@ public sealed class CpuKernels : KernelSet
 
     int Bands(GemmProblem p) => SimdGemm.Threads(p, Accelerator.MaxNumThreads);
 
-    private protected override void LaunchDenseForward(GemmProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y)
-    {
-        p.Threads = Bands(p);
-        forward(p.Threads, p, x, weight, bias, y);
-    }
-
     private protected override void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
-        ArrayView<float> c1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
+        ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
         first.Threads = Bands(first);
         second.Threads = Bands(second);
-        pair(first.Threads + second.Threads, first, second, a1, b1, c1, rowSums1, a2, b2, c2, aux2);
+        pair(first.Threads + second.Threads, first, second, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
     }
 
     /// <summary>Bands of <paramref name="items"/> rows, pixels or channels: one per hardware thread, at most one per item.</summary>

@@ -12,8 +12,7 @@ namespace IlgpuVae.Compute;
 /// </summary>
 public sealed class GpuKernels : KernelSet
 {
-    readonly Action<KernelConfig, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> forward;
-    readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
+    readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
     readonly Action<KernelConfig, ConvGeometry, ArrayView<float>, ArrayView<float>> channelSums;
@@ -28,8 +27,7 @@ public sealed class GpuKernels : KernelSet
     {
         Shape = shape ?? GpuLaunchShape.For(device.Accelerator);
         var a = Accelerator;
-        forward = Load(a.LoadStreamKernel<GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.ForwardTiled));
-        pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Dense.PairTiled));
+        pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairTiled));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2Im));
         channelSums = Load(a.LoadStreamKernel<ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsGrouped));
@@ -56,19 +54,12 @@ public sealed class GpuKernels : KernelSet
     static KernelConfig GemmGroups(int tiles, int side) =>
         new(tiles, side * side, SharedMemoryConfig.RequestDynamic<float>(TiledGemm.SharedFloats(side)));
 
-    private protected override void LaunchDenseForward(GemmProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y)
-    {
-        int side = Shape.SideFor(s => TiledGemm.Tiles(p, s));
-        int tiles = TiledGemm.Tiles(p, side);
-        if (tiles > 0) forward(GemmGroups(tiles, side), p, side, x, weight, bias, y);
-    }
-
     private protected override void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
-        ArrayView<float> c1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
+        ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
         int side = Shape.SideFor(s => TiledGemm.Tiles(first, s) + TiledGemm.Tiles(second, s));
         int tiles = TiledGemm.Tiles(first, side) + TiledGemm.Tiles(second, side);
-        pair(GemmGroups(tiles, side), first, second, side, a1, b1, c1, rowSums1, a2, b2, c2, aux2);
+        pair(GemmGroups(tiles, side), first, second, side, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
     }
 
     private protected override void LaunchIm2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col)

@@ -84,10 +84,8 @@ public abstract class KernelSet
     public void DenseForward(int batch, int inputs, int outputs, Activation activation,
         ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y)
     {
-        Require(x, (long)batch * inputs, nameof(x)); Require(weight, (long)outputs * inputs, nameof(weight));
-        Require(bias, outputs, nameof(bias)); Require(y, (long)batch * outputs, nameof(y));
-        LaunchDenseForward(Dense.ForwardProblem(batch, inputs, outputs, activation), x, weight, bias, y);
-        Launched();
+        Require(bias, outputs, nameof(bias));
+        ProductPair(Dense.ForwardProblem(batch, inputs, outputs, activation), x, weight, y, bias, default, null, default, default, default, default);
     }
 
     /// <summary>
@@ -101,42 +99,45 @@ public abstract class KernelSet
         ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float>? dPrevPre)
     {
         Require(dBias, outputs, nameof(dBias));
-        ProductPair(Dense.BackwardWeightProblem(batch, inputs, outputs), dPre, x, dWeight, dBias,
+        ProductPair(Dense.BackwardWeightProblem(batch, inputs, outputs), dPre, x, dWeight, default, dBias,
             dPrevPre is null ? null : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation), dPre, weight, dPrevPre ?? default, x);
     }
 
     /// <summary>
-    /// Two products in one launch: C1 = A1·B1 (and, unless <paramref name="rowSums1"/> is empty, its row sums
-    /// Σₖ A1(m, k)), and — unless <paramref name="second"/> is null — C2 = (A2·B2) ⊙ act'(aux2) with the activation
-    /// of second.Activation (Identity: a plain product). Every view is checked against the strides it is read with.
+    /// One or two products in one launch (<see cref="Products"/>): C1 = epilogue1(A1·B1) — and, unless
+    /// <paramref name="rowSums1"/> is empty, its A's row sums Σₖ A1(m, k) — and, unless <paramref name="second"/> is
+    /// null, C2 = epilogue2(A2·B2); each problem names its <see cref="Epilogue"/>, whose extra view is its aux. Every
+    /// view is checked against the strides and the epilogue it is read with.
     /// </summary>
-    public void ProductPair(GemmProblem first, ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> rowSums1,
+    public void ProductPair(GemmProblem first, ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1,
         GemmProblem? second, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
-        RequireOperands(first, a1, b1, c1);
+        RequireOperands(first, a1, b1, c1, aux1);
         if (rowSums1.Length > 0) Require(rowSums1, first.M, nameof(rowSums1));
-        if (second is { } p2)
-        {
-            RequireOperands(p2, a2, b2, c2);
-            if (p2.Activation != (int)Activation.Identity) Require(aux2, (long)p2.M * p2.N, nameof(aux2));
-        }
-        LaunchPair(first, second ?? default, a1, b1, c1, rowSums1, a2, b2, c2, aux2);
+        if (second is { } p2) RequireOperands(p2, a2, b2, c2, aux2);
+        LaunchPair(first, second ?? default, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
         Launched();
     }
 
-    static void RequireOperands(GemmProblem p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
+    static void RequireOperands(GemmProblem p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
     {
         if (p.M <= 0 || p.N <= 0 || p.K <= 0) throw new InternalFaultException($"A product of {p.M}×{p.K} by {p.K}×{p.N} is empty.");
         Require(a, p.AOffset + (long)(p.M - 1) * p.ARow + (long)(p.K - 1) * p.ACol + 1, "A");
         Require(b, p.BOffset + (long)(p.K - 1) * p.BRow + (long)(p.N - 1) * p.BCol + 1, "B");
         Require(c, (long)p.M * p.N, "C");
+        long auxLength = (Epilogue)p.Epilogue switch
+        {
+            Epilogue.BiasActivation => p.N,
+            Epilogue.TimesDerivative => p.Activation == (int)Activation.Identity ? 0 : (long)p.M * p.N,
+            Epilogue.Store => 0,
+            _ => (long)p.M * p.N,
+        };
+        Require(aux, auxLength, "the epilogue's aux");
     }
-
-    private protected abstract void LaunchDenseForward(GemmProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y);
 
     /// <summary><paramref name="second"/> has M = 0 when there is no second product.</summary>
     private protected abstract void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
-        ArrayView<float> c1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2);
+        ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2);
 
     // ---- convolutions' gathers (per backend) -------------------------------------------------------------------
 

@@ -38,8 +38,8 @@ public sealed class SimdGemmTests
         var (aView, bView) = (d.Upload(a), d.Upload(b));
         // In two bands, as two threads of a launch would run them.
         int split = Math.Min(m, 4);
-        SimdGemm.ProductRows(p, 0, split, aView, bView, c);
-        if (split < m) SimdGemm.ProductRows(p, split, m, aView, bView, c);
+        SimdGemm.ProductRows(p, 0, split, 0, aView, bView, c);
+        if (split < m) SimdGemm.ProductRows(p, split, m, 0, aView, bView, c);
 
         var want = new double[m * n];
         for (int i = 0; i < m; i++)

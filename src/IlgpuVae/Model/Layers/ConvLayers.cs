@@ -69,7 +69,7 @@ public sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, Co
         var cols = b.Workspace.SubView(0, WorkspaceFloats(batch));
         // cols[(b, pixel), (ky, kx, co)] = Σ_ci x[(b, pixel), ci] · W[ci, (ky, kx, co)]
         var product = new GemmProblem { M = rows, N = Taps, K = input.Channels, ARow = input.Channels, ACol = 1, BRow = Taps, BCol = 1 };
-        b.Kernels.ProductPair(product, x, Weight(b.Parameters), cols, default, null, default, default, default, default);
+        b.Kernels.ProductPair(product, x, Weight(b.Parameters), cols, default, default, null, default, default, default, default);
         b.Kernels.Col2Im(Geometry(batch) with { AddBias = 1, Activation = (int)Activation }, cols, Bias(b.Parameters, output.Channels), y);
     }
 
@@ -84,9 +84,10 @@ public sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, Co
         var weight = new GemmProblem { M = input.Channels, N = Taps, K = rows, ARow = 1, ACol = input.Channels, BRow = Taps, BCol = 1 };
         var inputGradient = new GemmProblem
         {
-            M = rows, N = input.Channels, K = Taps, ARow = Taps, ACol = 1, BRow = 1, BCol = Taps, Activation = (int)inputActivation,
+            M = rows, N = input.Channels, K = Taps, ARow = Taps, ACol = 1, BRow = 1, BCol = Taps,
+            Activation = (int)inputActivation, Epilogue = (int)Epilogue.TimesDerivative,
         };
-        b.Kernels.ProductPair(weight, x, dCols, Weight(b.Gradients), default,
+        b.Kernels.ProductPair(weight, x, dCols, Weight(b.Gradients), default, default,
             dInputPre is null ? null : inputGradient, dCols, Weight(b.Parameters), dInputPre ?? default, x);
         b.Kernels.ChannelSums(g, dPre, Bias(b.Gradients, output.Channels));
     }
