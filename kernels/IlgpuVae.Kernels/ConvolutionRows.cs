@@ -63,6 +63,10 @@ static class ConvolutionRows
         int gridWidth = g.GridWidth, gridHeight = g.GridHeight, kernelWidth = g.KernelWidth, kernelHeight = g.KernelHeight;
         int stride = g.Stride, padding = g.Padding, colWidth = g.ColWidth, channelStride = g.ChannelStride;
         int mode = g.AddBias != 0 ? 2 : g.Activation == (int)Activation.Identity ? 0 : 1, activation = g.Activation;
+        // Channels-last images take the pixel's channels a vector at a time where the activation has a vector form.
+        int w = Vector<float>.Count, vectorEnd = channels - channels % w;
+        bool vectors = channelStride == 1 && vectorEnd > 0
+            && (mode == 1 ? VectorActivations.HasDerivative(activation) : VectorActivations.HasForward(activation));
         Span<float> sums = channels <= 1024 ? stackalloc float[channels] : new float[channels];
         ref float sum = ref sums[0];
         // Walk the band pixel by pixel, keeping (iy + padding) and (ix + padding) as quotient and remainder by the
@@ -83,8 +87,17 @@ static class ConvolutionRows
                         Add(ref sum, ref At(ref c, (rowBase + gx) * colWidth + (ky * kernelWidth + kx) * channels), channels);
             }
             // The pixel's channels into the image: act(sum + bias[c]), or sum · act'(aux), or the sum.
-            int first = b * channels * pixels + pixel * (channelStride == 1 ? channels : 1);
-            for (int ch = 0; ch < channels; ch++)
+            int first = b * channels * pixels + pixel * (channelStride == 1 ? channels : 1), ch = 0;
+            if (vectors)
+                for (; ch < vectorEnd; ch += w)
+                {
+                    var s = Vector.LoadUnsafe(ref sum, (nuint)ch);
+                    var value = mode == 0 ? s
+                        : mode == 2 ? VectorActivations.Forward(s + Vector.LoadUnsafe(ref a, (nuint)ch), activation)
+                        : s * VectorActivations.Derivative(Vector.LoadUnsafe(ref a, (nuint)(first + ch)), activation);
+                    value.StoreUnsafe(ref img, (nuint)(first + ch));
+                }
+            for (; ch < channels; ch++)
             {
                 int e = first + ch * channelStride;
                 float s = At(ref sum, ch);

@@ -17,8 +17,10 @@ public struct GemmProblem
     public int Activation;
     /// <summary>What is done with each accumulated value before it is stored (<see cref="Kernels.Epilogue"/>).</summary>
     public int Epilogue;
-    /// <summary>The CPU kernel's launch size: rows of C are split into this many bands (<see cref="SimdGemm.Band"/>).</summary>
+    /// <summary>The CPU kernel's launch size: C is split into this many bands (<see cref="SimdGemm.Band"/>).</summary>
     public int Threads;
+    /// <summary>The CPU kernel's bands are ranges of C's columns (1) rather than of its rows (0) (<see cref="SimdGemm.SplitsColumns"/>).</summary>
+    public int ColumnBands;
 
     internal static int DivUp(int a, int b) => (a + b - 1) / b;
 }
@@ -40,11 +42,45 @@ public enum Epilogue
     Masked = 5,
 }
 
-/// <summary>What happens to an accumulated dot product before it is stored in C[m, n].</summary>
-public interface IGemmEpilogue
+/// <summary>
+/// The epilogues of <see cref="Epilogue"/>, one element at a time: the GPU tiles apply them as they store, and
+/// the CPU accelerator's vector rows (<see cref="SimdTiles.EpilogueRows"/>) fall back on them for the
+/// activations they do not vectorize, so both backends compute the same numbers.
+/// </summary>
+public static class Epilogues
 {
-    float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> aux);
+    /// <summary>Where C[m, n]'s epilogue reads aux: n (a bias), m·N + n, or −1 where it reads nothing.</summary>
+    public static int AuxIndex(GemmProblem p, int m, int n) => p.Epilogue switch
+    {
+        (int)Epilogue.Store => -1,
+        (int)Epilogue.BiasActivation => n,
+        (int)Epilogue.TimesDerivative when p.Activation == (int)Activation.Identity => -1,
+        _ => m * p.N + n,
+    };
 
-    /// <summary>Whether <see cref="Apply"/> returns acc unchanged for <paramref name="p"/>, so a pass over C can be skipped.</summary>
-    bool IsIdentity(GemmProblem p);
+    /// <summary>The stored value for accumulated <paramref name="acc"/> and the aux value the epilogue reads (0 where none).</summary>
+    public static float Apply(float acc, float aux, GemmProblem p)
+    {
+        switch (p.Epilogue)
+        {
+            case (int)Epilogue.BiasActivation:
+            case (int)Epilogue.AddActivation: return Activations.Forward(acc + aux, p.Activation);
+            case (int)Epilogue.TimesDerivative:
+                return p.Activation == (int)Activation.Identity ? acc : acc * Activations.Derivative(aux, p.Activation);
+            case (int)Epilogue.Accumulate: return acc + aux;
+            case (int)Epilogue.Masked: return aux != 0f ? acc : 0f;
+            default: return acc;
+        }
+    }
+
+    /// <summary>C[m, n] for accumulated <paramref name="acc"/>, reading the problem's aux view where its epilogue does.</summary>
+    public static float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> aux)
+    {
+        int i = AuxIndex(p, m, n);
+        return Apply(acc, i < 0 ? 0f : aux[i], p);
+    }
+
+    /// <summary>Whether the epilogue stores acc unchanged, so the CPU's pass over C can be skipped.</summary>
+    public static bool IsIdentity(GemmProblem p) =>
+        p.Epilogue == (int)Epilogue.Store || p.Epilogue == (int)Epilogue.TimesDerivative && p.Activation == (int)Activation.Identity;
 }

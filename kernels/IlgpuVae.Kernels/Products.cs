@@ -21,14 +21,14 @@ public static class Products
     {
         int tile = Grid.IdxX, firstTiles = TiledGemm.Tiles(first, side);
         if (tile < firstTiles)
-            TiledGemm.Run<ProblemEpilogue>(tile, side, first, a1, b1, c1, aux1, rowSums1);
+            TiledGemm.Run(tile, side, first, a1, b1, c1, aux1, rowSums1);
         else
-            TiledGemm.Run<ProblemEpilogue>(tile - firstTiles, side, second, a2, b2, c2, aux2, default);
+            TiledGemm.Run(tile - firstTiles, side, second, a2, b2, c2, aux2, default);
     }
 
     /// <summary>
-    /// CPU accelerator: threads below first.Threads each take a band of the first product's rows (and of rowSums1,
-    /// summed in the same pass), the rest a band of the second's; second.Threads is 0 for none.
+    /// CPU accelerator: threads below first.Threads each take a band of the first product (and rowSums1 of its
+    /// rows, summed in the same pass), the rest a band of the second's; second.Threads is 0 for none.
     /// </summary>
     public static void PairSimd(Index1D thread, GemmProblem first, GemmProblem second,
         ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1,
@@ -36,33 +36,13 @@ public static class Products
     {
         if (thread < first.Threads)
         {
-            var (m0, m1) = SimdGemm.Band(thread, first);
+            var (m0, m1, n0, _) = SimdGemm.Band(thread, first);
             if (m0 >= m1) return;
-            SimdGemm.Run<ProblemEpilogue>(thread, first, a1, b1, c1, aux1);
-            if (rowSums1.Length > 0) SimdGemm.RowSums(first, m0, m1, a1, rowSums1);
+            SimdGemm.Run(thread, first, a1, b1, c1, aux1);
+            // Column bands share every row: the first band sums them.
+            if (rowSums1.Length > 0 && n0 == 0) SimdGemm.RowSums(first, m0, m1, a1, rowSums1);
         }
         else
-            SimdGemm.Run<ProblemEpilogue>(thread - first.Threads, second, a2, b2, c2, aux2);
-    }
-
-    /// <summary>The epilogue a problem names, shared by both backends.</summary>
-    struct ProblemEpilogue : IGemmEpilogue
-    {
-        public readonly float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> aux)
-        {
-            switch (p.Epilogue)
-            {
-                case (int)Epilogue.BiasActivation: return Activations.Forward(acc + aux[n], p.Activation);
-                case (int)Epilogue.TimesDerivative:
-                    return p.Activation == (int)Activation.Identity ? acc : acc * Activations.Derivative(aux[m * p.N + n], p.Activation);
-                case (int)Epilogue.AddActivation: return Activations.Forward(acc + aux[m * p.N + n], p.Activation);
-                case (int)Epilogue.Accumulate: return acc + aux[m * p.N + n];
-                case (int)Epilogue.Masked: return aux[m * p.N + n] != 0f ? acc : 0f;
-                default: return acc;
-            }
-        }
-
-        public readonly bool IsIdentity(GemmProblem p) =>
-            p.Epilogue == (int)Epilogue.Store || p.Epilogue == (int)Epilogue.TimesDerivative && p.Activation == (int)Activation.Identity;
+            SimdGemm.Run(thread - first.Threads, second, a2, b2, c2, aux2);
     }
 }

@@ -10,7 +10,7 @@ namespace IlgpuVae.Kernels;
 /// code on its simulated threads, but ILGPU first compiles every kernel into its own IR, which has no vector
 /// types, so a kernel body is scalar code (about 5 GFLOP/s per core here). This kernel is ordinary ILGPU code:
 /// it gives each thread a band of C's rows and applies the epilogue to it. The product of a band is
-/// <see cref="ProductRows"/>, marked <c>[External]</c> — opaque to ILGPU's IR, the way a GPU kernel calls a
+/// <see cref="ProductBlock"/>, marked <c>[External]</c> — opaque to ILGPU's IR, the way a GPU kernel calls a
 /// library function — so .NET compiles it with the processor's vector FMAs (AVX2, AVX-512 or NEON through
 /// <see cref="Vector{T}"/>): 60–90 GFLOP/s on the 784↔400 products at batch 128 on two cores (<c>bench</c>; the
 /// README's table). GPUs never load it; there <see cref="TiledGemm"/> runs.
@@ -20,70 +20,99 @@ public static class SimdGemm
     /// <summary>Rows of C one thread's band is made of (the micro-tile height).</summary>
     public const int RowBlock = 4;
 
+    /// <summary>Columns of C a column band is made of: a cache line of floats, so no two threads write one line.</summary>
+    public const int ColumnBlock = 16;
+
+    /// <summary>
+    /// Whether C is better split by columns: where it has fewer rows than columns and B is large (a weight
+    /// gradient over many rows, M = 64 outputs by N = 512 taps over K = 6272 positions), every row band would
+    /// stream all of B from memory, and a column band streams its share; the rows' A is the smaller operand.
+    /// </summary>
+    public static bool SplitsColumns(GemmProblem p, int maxThreads) =>
+        maxThreads > 1 && p.M < p.N && p.N >= 2 * maxThreads * ColumnBlock && (long)p.K * p.N >= 1 << 17;
+
     /// <summary>
     /// How many threads a launch of <paramref name="p"/> uses: one band each, at most <paramref name="maxThreads"/>;
     /// none for a problem without rows.
     /// </summary>
     public static int Threads(GemmProblem p, int maxThreads) =>
-        p.M <= 0 ? 0 : Math.Max(1, Math.Min(maxThreads, GemmProblem.DivUp(p.M, RowBlock)));
+        p.M <= 0 ? 0 : Math.Max(1, Math.Min(maxThreads, p.ColumnBands != 0 ? GemmProblem.DivUp(p.N, ColumnBlock) : GemmProblem.DivUp(p.M, RowBlock)));
 
-    /// <summary>Rows [m0, m1) of C that <paramref name="thread"/> owns: whole row blocks, split evenly.</summary>
-    public static (int M0, int M1) Band(int thread, GemmProblem p)
+    /// <summary>
+    /// The block of C that <paramref name="thread"/> owns, rows [M0, M1) × columns [N0, N1): whole row blocks of
+    /// every column, or whole column blocks of every row (<see cref="GemmProblem.ColumnBands"/>), split evenly.
+    /// </summary>
+    public static (int M0, int M1, int N0, int N1) Band(int thread, GemmProblem p)
     {
-        int blocks = GemmProblem.DivUp(p.M, RowBlock);
-        int m0 = (int)((long)blocks * thread / p.Threads) * RowBlock;
-        int m1 = (int)((long)blocks * (thread + 1) / p.Threads) * RowBlock;
-        return (m0, m1 > p.M ? p.M : m1);
+        if (p.ColumnBands != 0)
+        {
+            var (n0, n1) = Split(thread, p.Threads, p.N, ColumnBlock);
+            return (0, p.M, n0, n1);
+        }
+        var (m0, m1) = Split(thread, p.Threads, p.M, RowBlock);
+        return (m0, m1, 0, p.N);
     }
 
-    /// <summary>This thread's band of rows: the product, then the epilogue on each of its outputs.</summary>
-    public static void Run<TEpilogue>(int thread, GemmProblem p,
-        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
-        where TEpilogue : struct, IGemmEpilogue
+    /// <summary>Share <paramref name="thread"/> of <paramref name="length"/> items in whole blocks.</summary>
+    static (int From, int To) Split(int thread, int threads, int length, int block)
     {
-        var (m0, m1) = Band(thread, p);
-        if (m0 >= m1) return;
-        // An accumulating product adds into C as it goes; its epilogue would read C after the product overwrote it.
-        bool add = p.Epilogue == (int)Epilogue.Accumulate;
-        ProductRows(p, m0, m1, add ? 1 : 0, a, b, c);
+        int blocks = GemmProblem.DivUp(length, block);
+        int from = (int)((long)blocks * thread / threads) * block;
+        int to = (int)((long)blocks * (thread + 1) / threads) * block;
+        return (from, to > length ? length : to);
+    }
 
-        TEpilogue e = default;
-        if (add || e.IsIdentity(p)) return;
-        for (int m = m0; m < m1; m++)
-            for (int n = 0, i = m * p.N; n < p.N; n++, i++)
-                c[i] = e.Apply(c[i], m, n, p, aux);
+    /// <summary>This thread's band of C = epilogue(A·B).</summary>
+    public static void Run(int thread, GemmProblem p,
+        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
+    {
+        var (m0, m1, n0, n1) = Band(thread, p);
+        if (m0 < m1 && n0 < n1) ProductBlock(p, m0, m1, n0, n1, a, b, c, aux);
     }
 
     /// <summary>
-    /// C[m, n] = Σₖ A(m, k)·B(k, n) for rows m0 ≤ m &lt; m1 — added to what C holds when <paramref name="add"/> is 1. Vectorized along k when A's rows and B's columns
-    /// run along k (x·Wᵀ) and k is long, along n when B's rows do (dY·W, dYᵀ·x) or B is small enough to copy
-    /// that way; any other layout takes a scalar loop.
+    /// C[m, n] = epilogue(Σₖ A(m, k)·B(k, n)) for rows m0 ≤ m &lt; m1 and columns n0 ≤ n &lt; n1. Vectorized along k when A's rows and B's
+    /// columns run along k (x·Wᵀ) and k is long, along n when B's rows do (dY·W, dYᵀ·x) or B is small enough to
+    /// copy that way; any other layout takes a scalar loop. The epilogue is vector code too
+    /// (<see cref="SimdTiles.EpilogueRows"/>), run on each chunk of rows right after its product, while the chunk
+    /// is still in cache: in ILGPU's scalar IR a pass over C cost more than the product it followed.
     /// The host has checked that the views hold every element the problem names: nothing is checked here.
     /// </summary>
     [External("ilgpuvae_simd_gemm_rows")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ProductRows(GemmProblem p, int m0, int m1, int add, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
+    public static void ProductBlock(GemmProblem p, int m0, int m1, int n0, int n1, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
     {
         ref float ra = ref a[0], rb = ref b[0], rc = ref c[0];
-        if (p.ACol == 1 && p.BRow == 1 && p.K <= 4 * Vector<float>.Count && p.K * p.N <= 8192)
+        ref float rx = ref aux.Length > 0 ? ref aux[0] : ref Unsafe.NullRef<float>();
+        // An accumulating product adds into C as it goes (its aux is C itself); every other epilogue follows the product.
+        bool add = p.Epilogue == (int)Epilogue.Accumulate, epilogue = !add && !Epilogues.IsIdentity(p);
+        // Dot products of a few vectors spend more on summing lanes than on multiplying: copy a small B
+        // into rows along n instead (a 4×4 conv over one channel has K = 16) and broadcast A.
+        bool copyB = p.ACol == 1 && p.BRow == 1 && p.K <= 4 * Vector<float>.Count && p.K * p.N <= 8192;
+        Span<float> rows = copyB ? stackalloc float[p.K * p.N] : default;
+        if (copyB)
         {
-            // Dot products of a few vectors spend more on summing lanes than on multiplying: copy the small
-            // B into rows along n instead (a 4×4 conv over one channel has K = 16) and broadcast A.
-            Span<float> rows = stackalloc float[p.K * p.N];
             for (int k = 0; k < p.K; k++)
                 for (int n = 0; n < p.N; n++)
                     rows[k * p.N + n] = Unsafe.Add(ref rb, p.BOffset + k * p.BRow + n * p.BCol);
-            var q = p with { BOffset = 0, BRow = p.N, BCol = 1 };
-            SimdTiles.BroadcastRows(q, m0, m1, add != 0, ref ra, ref rows[0], ref rc);
         }
-        else if (p.ACol == 1 && p.BRow == 1) SimdTiles.DotRows(p, m0, m1, add != 0, ref ra, ref rb, ref rc);
-        else if (p.BCol == 1) SimdTiles.BroadcastRows(p, m0, m1, add != 0, ref ra, ref rb, ref rc);
-        else SimdTiles.ScalarRows(p, m0, m1, add != 0, ref ra, ref rb, ref rc);
+        // Chunks of about 128 KB of C, so the epilogue reads what the product has just written from cache.
+        int chunk = epilogue ? Math.Max(RowBlock, 32768 / (n1 - n0) / RowBlock * RowBlock) : m1 - m0;
+        for (int r0 = m0; r0 < m1; r0 += chunk)
+        {
+            int r1 = Math.Min(m1, r0 + chunk);
+            if (!rows.IsEmpty)
+                SimdTiles.BroadcastRows(p with { BOffset = 0, BRow = p.N, BCol = 1 }, r0, r1, n0, n1, add, ref ra, ref rows[0], ref rc);
+            else if (p.ACol == 1 && p.BRow == 1) SimdTiles.DotRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
+            else if (p.BCol == 1) SimdTiles.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
+            else SimdTiles.ScalarRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
+            if (epilogue) SimdTiles.EpilogueRows(p, r0, r1, n0, n1, ref rc, ref rx);
+        }
     }
 
     /// <summary>
     /// sums[m] = Σₖ A(m, k) for rows m0 ≤ m &lt; m1 (the bias gradient beside dW = dPreᵀ·x), in k order;
-    /// vectorized along m when A's rows are adjacent (ARow = 1). Unchecked, as <see cref="ProductRows"/>.
+    /// vectorized along m when A's rows are adjacent (ARow = 1). Unchecked, as <see cref="ProductBlock"/>.
     /// </summary>
     [External("ilgpuvae_simd_row_sums")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

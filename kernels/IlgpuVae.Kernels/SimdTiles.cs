@@ -1,10 +1,11 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The vector micro-kernels behind <see cref="SimdGemm.ProductRows"/>: plain .NET code, never seen by ILGPU's
+/// The vector micro-kernels behind <see cref="SimdGemm.ProductBlock"/>: plain .NET code, never seen by ILGPU's
 /// IR. A, B and C are refs to element 0 of their views; (m, k) of A is at AOffset + m·ARow + k·ACol, and so on.
 /// Each keeps a 4-row tile of accumulators in registers and reuses every loaded vector four times.
 /// </summary>
@@ -21,14 +22,14 @@ static class SimdTiles
     // ---- A rows and B columns along k (x·Wᵀ): vector dot products, summed across lanes at the end ------------
 
     /// <summary>4×4 output tiles, each output a dot product of two k-contiguous runs.</summary>
-    public static void DotRows(GemmProblem p, int m0, int m1, bool add, ref float a, ref float b, ref float c)
+    public static void DotRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c)
     {
         int m = m0;
         for (; m + 4 <= m1; m += 4)
         {
             int a0 = p.AOffset + m * p.ARow, a1 = a0 + p.ARow, a2 = a1 + p.ARow, a3 = a2 + p.ARow;
-            int n = 0;
-            for (; n + 4 <= p.N; n += 4)
+            int n = n0;
+            for (; n + 4 <= n1; n += 4)
             {
                 int b0 = p.BOffset + n * p.BCol, b1 = b0 + p.BCol, b2 = b1 + p.BCol, b3 = b2 + p.BCol;
                 Vector<float> c00 = default, c01 = default, c02 = default, c03 = default;
@@ -56,10 +57,10 @@ static class SimdTiles
                 StoreDots(p, add, ref c, r + 3 * p.N, c30, c31, c32, c33, ref a, a3, ref b, b0, kv);
             }
             for (int i = 0; i < 4; i++)
-                DotRow(p, m + i, n, add, ref a, ref b, ref c);
+                DotRow(p, m + i, n, n1, add, ref a, ref b, ref c);
         }
         for (; m < m1; m++)
-            DotRow(p, m, 0, add, ref a, ref b, ref c);
+            DotRow(p, m, n0, n1, add, ref a, ref b, ref c);
     }
 
     /// <summary>Four outputs of one row: each lane-summed accumulator plus the k beyond the last whole vector.</summary>
@@ -72,11 +73,11 @@ static class SimdTiles
         Put(add, ref c, r + 3, Vector.Sum(s3) + TailDot(ref a, ai, ref b, b0 + 3 * p.BCol, kv, p.K));
     }
 
-    /// <summary>Outputs n0.. of row m, one dot product each (the edges of <see cref="DotRows"/>).</summary>
-    static void DotRow(GemmProblem p, int m, int n0, bool add, ref float a, ref float b, ref float c)
+    /// <summary>Outputs [n0, n1) of row m, one dot product each (the edges of <see cref="DotRows"/>).</summary>
+    static void DotRow(GemmProblem p, int m, int n0, int n1, bool add, ref float a, ref float b, ref float c)
     {
         int ai = p.AOffset + m * p.ARow, kv = p.K - p.K % W;
-        for (int n = n0; n < p.N; n++)
+        for (int n = n0; n < n1; n++)
         {
             int bi = p.BOffset + n * p.BCol;
             Vector<float> acc = default;
@@ -96,34 +97,48 @@ static class SimdTiles
 
     // ---- B rows along n (dY·W, dYᵀ·x): A(m, k) broadcast, times a vector of B's row k ---------------------
 
+    /// <summary>Floats of B one thread packs at a time (256 KB, within a core's L2 cache).</summary>
+    const int PackFloats = 65536;
+
+    /// <summary>Each thread's packed block of B, grown to the largest product it has run and kept.</summary>
+    [ThreadStatic] static float[]? packed;
+
     /// <summary>
-    /// 4-row × 2-vector output tiles; A may have any strides. K is walked in blocks whose rows of B (about 256 KB)
-    /// stay in the core's cache while every row block of C uses them: with a long K (a weight gradient over a
-    /// large batch, or over a convolution's many positions) B would otherwise stream from memory once per row block.
+    /// 4-row × 2-vector output tiles; A may have any strides. K is walked in blocks, and each block of B is first
+    /// packed as panels of 2 vectors' columns, each panel's rows contiguous, which every row tile then reads in
+    /// order. Unpacked, a panel's rows lie a whole row of B apart — 2 KB for N = 512 — so they fall into a few
+    /// sets of the L1 cache and evict each other, and the prefetcher cannot follow them.
     /// </summary>
-    public static void BroadcastRows(GemmProblem p, int m0, int m1, bool add, ref float a, ref float b, ref float c)
+    public static void BroadcastRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c)
     {
-        int block = Math.Max(16, 65536 / Math.Max(1, p.N));
-        for (int k0 = 0; k0 < p.K; k0 += block)
+        int width = 2 * W, panelled = n1 - (n1 - n0) % width, tiled = m0 + (m1 - m0) / 4 * 4;
+        int depth = Math.Clamp(PackFloats / Math.Max(width, panelled - n0), 16, 512);
+        if (panelled > n0 && (packed is null || packed.Length < depth * (panelled - n0))) packed = new float[depth * (panelled - n0)];
+        ref float pack = ref panelled > n0 ? ref MemoryMarshal.GetArrayDataReference(packed!) : ref Unsafe.NullRef<float>();
+        for (int k0 = 0; k0 < p.K; k0 += depth)
         {
-            int k1 = Math.Min(p.K, k0 + block);
+            int k1 = Math.Min(p.K, k0 + depth), panelFloats = (k1 - k0) * width;
             bool onto = add || k0 > 0;
-            int m = m0;
-            for (; m + 4 <= m1; m += 4)
-            {
-                int n = 0;
-                for (; n + 2 * W <= p.N; n += 2 * W)
-                    BroadcastTile(p, m, n, k0, k1, onto, ref a, ref b, ref c);
-                for (int i = 0; i < 4; i++)
-                    BroadcastRow(p, m + i, n, k0, k1, onto, ref a, ref b, ref c);
-            }
-            for (; m < m1; m++)
-                BroadcastRow(p, m, 0, k0, k1, onto, ref a, ref b, ref c);
+            for (int k = k0; k < k1; k++)
+                for (int n = n0, to = (k - k0) * width; n < panelled; n += width, to += panelFloats)
+                {
+                    int from = p.BOffset + k * p.BRow + n;
+                    Load(ref b, from).StoreUnsafe(ref pack, (nuint)to);
+                    Load(ref b, from + W).StoreUnsafe(ref pack, (nuint)(to + W));
+                }
+            for (int m = m0; m < tiled; m += 4)
+                for (int n = n0, panel = 0; n < panelled; n += width, panel += panelFloats)
+                    BroadcastTile(p, m, n, k0, k1, onto, ref a, ref At(ref pack, panel), ref c);
+            for (int m = m0; m < m1; m++)
+                BroadcastRow(p, m, m < tiled ? panelled : n0, n1, k0, k1, onto, ref a, ref b, ref c);
         }
     }
 
-    /// <summary>Rows m..m+3, columns n..n+2W of C: Σ over k in [k0, k1), added to what C holds when <paramref name="add"/>.</summary>
-    static void BroadcastTile(GemmProblem p, int m, int n, int k0, int k1, bool add, ref float a, ref float b, ref float c)
+    /// <summary>
+    /// Rows m..m+3, columns n..n+2W of C: Σ over k in [k0, k1) with B's rows from the packed panel, added to what C
+    /// holds when <paramref name="add"/>.
+    /// </summary>
+    static void BroadcastTile(GemmProblem p, int m, int n, int k0, int k1, bool add, ref float a, ref float panel, ref float c)
     {
         int a0 = p.AOffset + m * p.ARow, a1 = a0 + p.ARow, a2 = a1 + p.ARow, a3 = a2 + p.ARow;
         int r = m * p.N + n;
@@ -134,10 +149,10 @@ static class SimdTiles
             c00 = Load(ref c, r); c01 = Load(ref c, r + W); c10 = Load(ref c, r + p.N); c11 = Load(ref c, r + p.N + W);
             c20 = Load(ref c, r + 2 * p.N); c21 = Load(ref c, r + 2 * p.N + W); c30 = Load(ref c, r + 3 * p.N); c31 = Load(ref c, r + 3 * p.N + W);
         }
-        for (int k = k0; k < k1; k++)
+        for (int k = k0, bk = 0; k < k1; k++, bk += 2 * W)
         {
-            int bk = p.BOffset + k * p.BRow + n, ak = k * p.ACol;
-            var y0 = Load(ref b, bk); var y1 = Load(ref b, bk + W);
+            int ak = k * p.ACol;
+            var y0 = Load(ref panel, bk); var y1 = Load(ref panel, bk + W);
             var x = new Vector<float>(At(ref a, a0 + ak)); c00 = Fma(x, y0, c00); c01 = Fma(x, y1, c01);
             x = new Vector<float>(At(ref a, a1 + ak)); c10 = Fma(x, y0, c10); c11 = Fma(x, y1, c11);
             x = new Vector<float>(At(ref a, a2 + ak)); c20 = Fma(x, y0, c20); c21 = Fma(x, y1, c21);
@@ -149,18 +164,18 @@ static class SimdTiles
         c30.StoreUnsafe(ref c, (nuint)r); c31.StoreUnsafe(ref c, (nuint)(r + W));
     }
 
-    /// <summary>Outputs n0.. of row m over k in [k0, k1): a vector at a time, then one at a time (the edges of <see cref="BroadcastRows"/>).</summary>
-    static void BroadcastRow(GemmProblem p, int m, int n0, int k0, int k1, bool add, ref float a, ref float b, ref float c)
+    /// <summary>Outputs [n0, n1) of row m over k in [k0, k1): a vector at a time, then one at a time (the edges of <see cref="BroadcastRows"/>).</summary>
+    static void BroadcastRow(GemmProblem p, int m, int n0, int n1, int k0, int k1, bool add, ref float a, ref float b, ref float c)
     {
         int am = p.AOffset + m * p.ARow, n = n0;
-        for (; n + W <= p.N; n += W)
+        for (; n + W <= n1; n += W)
         {
             Vector<float> acc = add ? Load(ref c, m * p.N + n) : default;
             for (int k = k0; k < k1; k++)
                 acc = Fma(new Vector<float>(At(ref a, am + k * p.ACol)), Load(ref b, p.BOffset + k * p.BRow + n), acc);
             acc.StoreUnsafe(ref c, (nuint)(m * p.N + n));
         }
-        for (; n < p.N; n++)
+        for (; n < n1; n++)
         {
             float sum = add ? At(ref c, m * p.N + n) : 0f;
             for (int k = k0; k < k1; k++)
@@ -192,12 +207,53 @@ static class SimdTiles
         }
     }
 
+    // ---- epilogues --------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// C[m, n] = epilogue(C[m, n]) for rows m0 ≤ m &lt; m1 and columns n0 ≤ n &lt; n1 (<see cref="Epilogues"/>), a vector at a time where
+    /// <see cref="VectorActivations"/> covers the activation; otherwise, and for the columns past the last whole
+    /// vector, element by element through <see cref="Epilogues.Apply(float, float, GemmProblem)"/>.
+    /// </summary>
+    public static void EpilogueRows(GemmProblem p, int m0, int m1, int n0, int n1, ref float c, ref float aux)
+    {
+        int epilogue = p.Epilogue, activation = p.Activation;
+        bool vectors = epilogue switch
+        {
+            (int)Epilogue.Masked => true,
+            (int)Epilogue.TimesDerivative => VectorActivations.HasDerivative(activation),
+            _ => VectorActivations.HasForward(activation),
+        };
+        int vectorEnd = vectors ? n1 - (n1 - n0) % W : n0;
+        for (int m = m0; m < m1; m++)
+        {
+            int row = m * p.N, n = n0;
+            for (; n < vectorEnd; n += W)
+            {
+                var acc = Load(ref c, row + n);
+                var result = epilogue switch
+                {
+                    (int)Epilogue.BiasActivation => VectorActivations.Forward(acc + Load(ref aux, n), activation),
+                    (int)Epilogue.AddActivation => VectorActivations.Forward(acc + Load(ref aux, row + n), activation),
+                    (int)Epilogue.TimesDerivative => acc * VectorActivations.Derivative(Load(ref aux, row + n), activation),
+                    (int)Epilogue.Masked => Vector.ConditionalSelect(Vector.Equals(Load(ref aux, row + n), Vector<float>.Zero), Vector<float>.Zero, acc),
+                    _ => acc,
+                };
+                result.StoreUnsafe(ref c, (nuint)(row + n));
+            }
+            for (; n < n1; n++)
+            {
+                int i = Epilogues.AuxIndex(p, m, n);
+                At(ref c, row + n) = Epilogues.Apply(At(ref c, row + n), i < 0 ? 0f : At(ref aux, i), p);
+            }
+        }
+    }
+
     // ---- any other layout ---------------------------------------------------------------------------------
 
-    public static void ScalarRows(GemmProblem p, int m0, int m1, bool add, ref float a, ref float b, ref float c)
+    public static void ScalarRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c)
     {
         for (int m = m0; m < m1; m++)
-            for (int n = 0; n < p.N; n++)
+            for (int n = n0; n < n1; n++)
                 Put(add, ref c, m * p.N + n, ScalarDot(p, m, n, ref a, ref b));
     }
 

@@ -34,9 +34,8 @@ public static class TiledGemm
     /// groups of the first block column also write rowSums[m] = Σₖ A(m, k) (a bias gradient, summed from the
     /// slabs already in shared memory, in k order).
     /// </summary>
-    public static void Run<TEpilogue>(int tile, int side, GemmProblem p,
+    public static void Run(int tile, int side, GemmProblem p,
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux, ArrayView<float> rowSums)
-        where TEpilogue : struct, IGemmEpilogue
     {
         int block = Micro * side, stride = block + 1;
         int tilesN = GemmProblem.DivUp(p.N, block);
@@ -72,11 +71,10 @@ public static class TiledGemm
             }
         }
 
-        TEpilogue e = default;
-        StoreRow<TEpilogue>(e, acc.R0, m0 + ty, n0 + tx, side, p, c, aux);
-        StoreRow<TEpilogue>(e, acc.R1, m0 + ty + side, n0 + tx, side, p, c, aux);
-        StoreRow<TEpilogue>(e, acc.R2, m0 + ty + 2 * side, n0 + tx, side, p, c, aux);
-        StoreRow<TEpilogue>(e, acc.R3, m0 + ty + 3 * side, n0 + tx, side, p, c, aux);
+        StoreRow(acc.R0, m0 + ty, n0 + tx, side, p, c, aux);
+        StoreRow(acc.R1, m0 + ty + side, n0 + tx, side, p, c, aux);
+        StoreRow(acc.R2, m0 + ty + 2 * side, n0 + tx, side, p, c, aux);
+        StoreRow(acc.R3, m0 + ty + 3 * side, n0 + tx, side, p, c, aux);
         if (sums && tx == 0)
         {
             int m = m0 + ty;
@@ -138,15 +136,14 @@ public static class TiledGemm
 
     // ---- registers → C ------------------------------------------------------------------------------------
 
-    static void StoreRow<TEpilogue>(TEpilogue e, Quad r, int m, int n, int side, GemmProblem p, ArrayView<float> c, ArrayView<float> aux)
-        where TEpilogue : struct, IGemmEpilogue
+    static void StoreRow(Quad r, int m, int n, int side, GemmProblem p, ArrayView<float> c, ArrayView<float> aux)
     {
         if (m >= p.M) return;
         int row = m * p.N;
-        if (n < p.N) c[row + n] = e.Apply(r.V0, m, n, p, aux);
-        if (n + side < p.N) c[row + n + side] = e.Apply(r.V1, m, n + side, p, aux);
-        if (n + 2 * side < p.N) c[row + n + 2 * side] = e.Apply(r.V2, m, n + 2 * side, p, aux);
-        if (n + 3 * side < p.N) c[row + n + 3 * side] = e.Apply(r.V3, m, n + 3 * side, p, aux);
+        if (n < p.N) c[row + n] = Epilogues.Apply(r.V0, m, n, p, aux);
+        if (n + side < p.N) c[row + n + side] = Epilogues.Apply(r.V1, m, n + side, p, aux);
+        if (n + 2 * side < p.N) c[row + n + 2 * side] = Epilogues.Apply(r.V2, m, n + 2 * side, p, aux);
+        if (n + 3 * side < p.N) c[row + n + 3 * side] = Epilogues.Apply(r.V3, m, n + 3 * side, p, aux);
     }
 
     /// <summary>Four floats; a struct of scalars, so they stay in registers.</summary>

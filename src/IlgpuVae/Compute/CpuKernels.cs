@@ -59,13 +59,19 @@ public sealed class CpuKernels : KernelSet
         return new Partition { Length = length, Threads = threads, Chunk = Math.Max(chunk, cacheLine) };
     }
 
-    int Bands(GemmProblem p) => SimdGemm.Threads(p, Accelerator.MaxNumThreads);
+    /// <summary>The problem with its bands chosen: by rows, or by columns where that streams less of B.</summary>
+    GemmProblem Banded(GemmProblem p)
+    {
+        p.ColumnBands = SimdGemm.SplitsColumns(p, Accelerator.MaxNumThreads) ? 1 : 0;
+        p.Threads = SimdGemm.Threads(p, Accelerator.MaxNumThreads);
+        return p;
+    }
 
     private protected override void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
         ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
-        first.Threads = Bands(first);
-        second.Threads = Bands(second);
+        first = Banded(first);
+        second = Banded(second);
         pair(first.Threads + second.Threads, first, second, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
     }
 
