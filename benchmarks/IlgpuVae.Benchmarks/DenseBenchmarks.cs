@@ -63,7 +63,7 @@ public class DenseBenchmarks
     [Benchmark]
     public void Backward()
     {
-        device.Kernels.DenseBackward(Batch, Inputs, Outputs, Activation.Relu, dy.View, x.View, w.View, dw.View, db.View, dx.View);
+        device.Kernels.DenseBackward(Batch, Inputs, Outputs, Activation.Relu, false, dy.View, x.View, w.View, dw.View, db.View, dx.View);
         device.Synchronize();
     }
 

@@ -22,14 +22,17 @@ public static class Dense
 
     /// <summary>
     /// dPrevPre = (dPre·W) ⊙ act_prev'(x): M = B, N = in, K = out, A = dPre [B, out], B = W [out, in], aux = x;
-    /// <paramref name="previousActivation"/> is the activation that produced x (Identity for the input).
+    /// <paramref name="previousActivation"/> is the activation that produced x (Identity for the input). With
+    /// <paramref name="accumulate"/>, the product is added to what dPrevPre holds (another layer's gradient for the
+    /// same x) before the derivative: dPrevPre = (dPrevPre + dPre·W) ⊙ act_prev'(x).
     /// </summary>
-    public static GemmProblem BackwardInputProblem(int batch, int inputs, int outputs, Activation previousActivation) => new()
+    public static GemmProblem BackwardInputProblem(int batch, int inputs, int outputs, Activation previousActivation, bool accumulate = false) => new()
     {
         M = batch, N = inputs, K = outputs,
         ARow = outputs, ACol = 1,
         BRow = inputs, BCol = 1,
-        Activation = (int)previousActivation, Epilogue = (int)Epilogue.TimesDerivative,
+        Activation = (int)previousActivation,
+        Epilogue = (int)(accumulate ? Epilogue.AccumulateTimesDerivative : Epilogue.TimesDerivative),
     };
 
     /// <summary>dW = dPreᵀ·x: M = out, N = in, K = B, A(m, k) = dPre[k, m]; db = the row sums of that A.</summary>

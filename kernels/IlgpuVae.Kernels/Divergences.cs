@@ -25,7 +25,8 @@ public struct MmdProblem
     public float GradScale;
     /// <summary>
     /// 1: each code row, its dz complete, also runs the reparameterization's backward into dHeads
-    /// (<see cref="Reparameterize.BackwardElement"/>) with the KL weight <see cref="KlGradScale"/>; 0: dz only.
+    /// (<see cref="Reparameterize.BackwardElement"/>) with the KL weight <see cref="KlGradScale"/>; 0: dz only (as under
+    /// a flow posterior, whose dz goes back through the flow first).
     /// </summary>
     public int Backward;
     public float KlGradScale;
@@ -70,7 +71,7 @@ public static class Divergences
         rowTerms[r] = CodeRow(r, p, z, prior, dz);
         if (p.Backward != 0)
             for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
-                Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, dz[i], heads, eps, dHeads);
+                Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
     }
 
     static double CodeRow(int i, MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)

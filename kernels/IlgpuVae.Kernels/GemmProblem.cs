@@ -36,10 +36,12 @@ public enum Epilogue
     TimesDerivative = 2,
     /// <summary>C = act(acc + aux[m, n]): another input's product (with the bias) added before the activation.</summary>
     AddActivation = 3,
-    /// <summary>C = C + acc: aux is C itself, read before it is written.</summary>
+    /// <summary>C = C + acc: a second product onto a gradient the first wrote (no aux).</summary>
     Accumulate = 4,
     /// <summary>C = acc where aux[m, n] ≠ 0, else 0: the gradient of a weight held at zero by a mask.</summary>
     Masked = 5,
+    /// <summary>C = (C + acc) · act'(aux[m, n]): a second product onto an input gradient, then the activation's derivative.</summary>
+    AccumulateTimesDerivative = 6,
 }
 
 /// <summary>
@@ -49,38 +51,51 @@ public enum Epilogue
 /// </summary>
 public static class Epilogues
 {
-    /// <summary>Where C[m, n]'s epilogue reads aux: n (a bias), m·N + n, or −1 where it reads nothing.</summary>
-    public static int AuxIndex(GemmProblem p, int m, int n) => p.Epilogue switch
-    {
-        (int)Epilogue.Store => -1,
-        (int)Epilogue.BiasActivation => n,
-        (int)Epilogue.TimesDerivative when p.Activation == (int)Activation.Identity => -1,
-        _ => m * p.N + n,
-    };
+    /// <summary>Whether C's old value is added to the product before the rest of the epilogue.</summary>
+    public static bool Accumulates(GemmProblem p) =>
+        p.Epilogue == (int)Epilogue.Accumulate || p.Epilogue == (int)Epilogue.AccumulateTimesDerivative;
 
-    /// <summary>The stored value for accumulated <paramref name="acc"/> and the aux value the epilogue reads (0 where none).</summary>
-    public static float Apply(float acc, float aux, GemmProblem p)
+    /// <summary>Whether the epilogue is a derivative's factor act'(aux[m, n]).</summary>
+    static bool TimesDerivative(GemmProblem p) =>
+        p.Epilogue == (int)Epilogue.TimesDerivative || p.Epilogue == (int)Epilogue.AccumulateTimesDerivative;
+
+    /// <summary>Where C[m, n]'s epilogue reads aux: n (a bias), m·N + n, or −1 where it reads nothing.</summary>
+    public static int AuxIndex(GemmProblem p, int m, int n)
+    {
+        if (p.Epilogue == (int)Epilogue.Store || p.Epilogue == (int)Epilogue.Accumulate) return -1;
+        if (p.Epilogue == (int)Epilogue.BiasActivation) return n;
+        if (TimesDerivative(p) && p.Activation == (int)Activation.Identity) return -1;
+        return m * p.N + n;
+    }
+
+    /// <summary>
+    /// The stored value for <paramref name="value"/> — the accumulated product, plus C's old value where the
+    /// epilogue <see cref="Accumulates"/> — and the aux value the epilogue reads (0 where none).
+    /// </summary>
+    public static float Apply(float value, float aux, GemmProblem p)
     {
         switch (p.Epilogue)
         {
             case (int)Epilogue.BiasActivation:
-            case (int)Epilogue.AddActivation: return Activations.Forward(acc + aux, p.Activation);
+            case (int)Epilogue.AddActivation: return Activations.Forward(value + aux, p.Activation);
             case (int)Epilogue.TimesDerivative:
-                return p.Activation == (int)Activation.Identity ? acc : acc * Activations.Derivative(aux, p.Activation);
-            case (int)Epilogue.Accumulate: return acc + aux;
-            case (int)Epilogue.Masked: return aux != 0f ? acc : 0f;
-            default: return acc;
+            case (int)Epilogue.AccumulateTimesDerivative:
+                return p.Activation == (int)Activation.Identity ? value : value * Activations.Derivative(aux, p.Activation);
+            case (int)Epilogue.Masked: return aux != 0f ? value : 0f;
+            default: return value;
         }
     }
 
-    /// <summary>C[m, n] for accumulated <paramref name="acc"/>, reading the problem's aux view where its epilogue does.</summary>
-    public static float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> aux)
+    /// <summary>C[m, n] for accumulated <paramref name="acc"/>, reading C and the problem's aux view where its epilogue does.</summary>
+    public static float Apply(float acc, int m, int n, GemmProblem p, ArrayView<float> c, ArrayView<float> aux)
     {
         int i = AuxIndex(p, m, n);
-        return Apply(acc, i < 0 ? 0f : aux[i], p);
+        float value = Accumulates(p) ? acc + c[m * p.N + n] : acc;
+        return Apply(value, i < 0 ? 0f : aux[i], p);
     }
 
-    /// <summary>Whether the epilogue stores acc unchanged, so the CPU's pass over C can be skipped.</summary>
+    /// <summary>Whether, after any accumulation, the epilogue stores the value unchanged, so the CPU's pass over C can be skipped.</summary>
     public static bool IsIdentity(GemmProblem p) =>
-        p.Epilogue == (int)Epilogue.Store || p.Epilogue == (int)Epilogue.TimesDerivative && p.Activation == (int)Activation.Identity;
+        p.Epilogue == (int)Epilogue.Store || p.Epilogue == (int)Epilogue.Accumulate
+        || TimesDerivative(p) && p.Activation == (int)Activation.Identity;
 }

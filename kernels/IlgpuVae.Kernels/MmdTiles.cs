@@ -115,7 +115,7 @@ public static class MmdTiles
                 total += (float)(p.GradScale * gradient[e]);
                 dz[i] = total;
             }
-            if (p.Backward != 0) Reparameterize.BackwardElement(i, k, p.KlGradScale, total, heads, eps, dHeads);
+            if (p.Backward != 0) Reparameterize.BackwardElement(i, k, p.KlGradScale, 0, total, heads, eps, dHeads);
         }
     }
 }

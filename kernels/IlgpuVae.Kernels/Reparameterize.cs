@@ -9,6 +9,11 @@ public struct ReparameterizeProblem
     /// <summary>1: draw ε[i] = N(0, 1) draw i of <see cref="Key"/> and store it; 0: read the ε already in place.</summary>
     public int DrawNoise;
     public ulong Key;
+    /// <summary>
+    /// 1: the posterior continues through a flow (<see cref="Flows"/>), and the KL element is its single-sample
+    /// estimate's Gaussian part, −½ε² − ½log σ² (the flow steps add theirs); 0: the analytic Gaussian KL.
+    /// </summary>
+    public int FlowKl;
     /// <summary>The B·k elements among the launch's threads.</summary>
     public Partition Items;
 }
@@ -18,7 +23,9 @@ public struct ReparameterizeProblem
 /// heads [B, 2k] is the encoder's last layer: μ = heads[:, :k], log σ² = heads[:, k:] (the two PyTorch heads
 /// encoder.mu and encoder.logvar laid side by side, so one product computes both).
 ///   z = μ + exp(½·log σ²)·ε,  ε [B, k] (drawn by <see cref="CounterRng"/> here, or supplied),
-///   KL element (b, j) = ½(μ² + σ² − 1 − log σ²)  (<see cref="Divergences.GaussianKl"/>), summed by the loss reduction.
+///   KL element (b, j) = ½(μ² + σ² − 1 − log σ²)  (<see cref="Divergences.GaussianKl"/>), summed by the loss reduction;
+///   under a flow, log q(z₀|x) − log N(z₀; 0, 1)'s share without z's prior term: −½ε² − ½log σ² (the 2π terms cancel
+///   against the prior's, which the last flow step adds as ½z_T²).
 /// Both directions are element-wise over the B·k codes (grid-stride, neighbouring threads on neighbouring
 /// elements), the same kernels on every backend.
 /// </summary>
@@ -42,33 +49,35 @@ public static class Reparameterize
                 }
                 else e = eps[i];
                 z[i] = heads[mu] + DeviceMath.Exp(0.5f * heads[logVar]) * e;
-                klTerms[i] = Divergences.GaussianKl(heads[mu], heads[logVar]);
+                klTerms[i] = p.FlowKl != 0 ? -0.5 * e * e - 0.5 * heads[logVar] : Divergences.GaussianKl(heads[mu], heads[logVar]);
             }
     }
 
     /// <summary>
     /// ∂L/∂heads from ∂L/∂z and the KL weight, grid-stride over the B·k elements (see <see cref="BackwardElement"/>).
     /// </summary>
-    public static void Backward(Index1D thread, Partition s, int latent, float klGradScale,
+    public static void Backward(Index1D thread, Partition s, int latent, float klGradScale, int flowKl,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
             for (int i = run; i < s.End(run); i++)
-                BackwardElement(i, latent, klGradScale, dz[i], heads, eps, dHeads);
+                BackwardElement(i, latent, klGradScale, flowKl, dz[i], heads, eps, dHeads);
     }
 
     /// <summary>
     /// Element i = (b, j) of the backward, given its complete ∂L/∂z:
     ///   ∂L/∂μ = dz + w·μ,   ∂L/∂log σ² = dz·ε·½σ + w·½(σ² − 1),
-    /// where <paramref name="klGradScale"/> w = (1 − α)/B is the KL term's weight over the batch mean.
+    /// where <paramref name="klGradScale"/> w = (1 − α)/B is the KL term's weight over the batch mean; under a flow
+    /// (<paramref name="flowKl"/> = 1, dz then ∂L/∂z₀ from the flow's backward): ∂L/∂μ = dz, ∂L/∂log σ² = dz·ε·½σ − ½w.
     /// The MMD kernels call it too, once a code row's gradient is complete.
     /// </summary>
-    public static void BackwardElement(int i, int latent, float klGradScale, float dz,
+    public static void BackwardElement(int i, int latent, float klGradScale, int flowKl, float dz,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dHeads)
     {
         int b = i / latent, mu = i + b * latent, logVar = mu + latent;
         float halfSigma = 0.5f * DeviceMath.Exp(0.5f * heads[logVar]);
-        dHeads[mu] = dz + klGradScale * Divergences.GaussianKlGradMu(heads[mu]);
-        dHeads[logVar] = dz * eps[i] * halfSigma + klGradScale * Divergences.GaussianKlGradLogVar(heads[logVar]);
+        dHeads[mu] = flowKl != 0 ? dz : dz + klGradScale * Divergences.GaussianKlGradMu(heads[mu]);
+        dHeads[logVar] = dz * eps[i] * halfSigma
+            + (flowKl != 0 ? -0.5f * klGradScale : klGradScale * Divergences.GaussianKlGradLogVar(heads[logVar]));
     }
 }

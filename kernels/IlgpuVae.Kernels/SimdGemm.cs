@@ -84,8 +84,8 @@ public static class SimdGemm
     {
         ref float ra = ref a[0], rb = ref b[0], rc = ref c[0];
         ref float rx = ref aux.Length > 0 ? ref aux[0] : ref Unsafe.NullRef<float>();
-        // An accumulating product adds into C as it goes (its aux is C itself); every other epilogue follows the product.
-        bool add = p.Epilogue == (int)Epilogue.Accumulate, epilogue = !add && !Epilogues.IsIdentity(p);
+        // An accumulating product adds into C as it goes; the rest of the epilogue follows the product.
+        bool add = Epilogues.Accumulates(p), epilogue = !Epilogues.IsIdentity(p);
         // Dot products of a few vectors spend more on summing lanes than on multiplying: copy a small B
         // into rows along n instead (a 4×4 conv over one channel has K = 16) and broadcast A.
         bool copyB = p.ACol == 1 && p.BRow == 1 && p.K <= 4 * Vector<float>.Count && p.K * p.N <= 8192;

@@ -220,7 +220,7 @@ static class SimdTiles
         bool vectors = epilogue switch
         {
             (int)Epilogue.Masked => true,
-            (int)Epilogue.TimesDerivative => VectorActivations.HasDerivative(activation),
+            (int)Epilogue.TimesDerivative or (int)Epilogue.AccumulateTimesDerivative => VectorActivations.HasDerivative(activation),
             _ => VectorActivations.HasForward(activation),
         };
         int vectorEnd = vectors ? n1 - (n1 - n0) % W : n0;
@@ -234,7 +234,8 @@ static class SimdTiles
                 {
                     (int)Epilogue.BiasActivation => VectorActivations.Forward(acc + Load(ref aux, n), activation),
                     (int)Epilogue.AddActivation => VectorActivations.Forward(acc + Load(ref aux, row + n), activation),
-                    (int)Epilogue.TimesDerivative => acc * VectorActivations.Derivative(Load(ref aux, row + n), activation),
+                    (int)Epilogue.TimesDerivative or (int)Epilogue.AccumulateTimesDerivative
+                        => acc * VectorActivations.Derivative(Load(ref aux, row + n), activation),
                     (int)Epilogue.Masked => Vector.ConditionalSelect(Vector.Equals(Load(ref aux, row + n), Vector<float>.Zero), Vector<float>.Zero, acc),
                     _ => acc,
                 };

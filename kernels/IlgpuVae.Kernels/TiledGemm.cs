@@ -140,10 +140,10 @@ public static class TiledGemm
     {
         if (m >= p.M) return;
         int row = m * p.N;
-        if (n < p.N) c[row + n] = Epilogues.Apply(r.V0, m, n, p, aux);
-        if (n + side < p.N) c[row + n + side] = Epilogues.Apply(r.V1, m, n + side, p, aux);
-        if (n + 2 * side < p.N) c[row + n + 2 * side] = Epilogues.Apply(r.V2, m, n + 2 * side, p, aux);
-        if (n + 3 * side < p.N) c[row + n + 3 * side] = Epilogues.Apply(r.V3, m, n + 3 * side, p, aux);
+        if (n < p.N) c[row + n] = Epilogues.Apply(r.V0, m, n, p, c, aux);
+        if (n + side < p.N) c[row + n + side] = Epilogues.Apply(r.V1, m, n + side, p, c, aux);
+        if (n + 2 * side < p.N) c[row + n + 2 * side] = Epilogues.Apply(r.V2, m, n + 2 * side, p, c, aux);
+        if (n + 3 * side < p.N) c[row + n + 3 * side] = Epilogues.Apply(r.V3, m, n + 3 * side, p, c, aux);
     }
 
     /// <summary>Four floats; a struct of scalars, so they stay in registers.</summary>

@@ -60,7 +60,7 @@ public static class ProductBenchmark
         }
         return new ProductTiming(batch, inputs, outputs,
             Time(() => k.DenseForward(batch, inputs, outputs, Activation.Relu, x.View, w.View, b.View, y.View)),
-            Time(() => k.DenseBackward(batch, inputs, outputs, Activation.Identity, dy.View, x.View, w.View, dw.View, db.View, null)),
-            Time(() => k.DenseBackward(batch, inputs, outputs, Activation.Relu, dy.View, x.View, w.View, dw.View, db.View, dx.View)));
+            Time(() => k.DenseBackward(batch, inputs, outputs, Activation.Identity, false, dy.View, x.View, w.View, dw.View, db.View, null)),
+            Time(() => k.DenseBackward(batch, inputs, outputs, Activation.Relu, false, dy.View, x.View, w.View, dw.View, db.View, dx.View)));
     }
 }

@@ -16,13 +16,13 @@ namespace IlgpuVae.Compute;
 /// and written, such as dz for the MMD or C for an accumulating product, sits with the outputs). A product pair
 /// lists each product's problem and views together, the first product's before the second's.
 /// </summary>
-public abstract class KernelSet
+public abstract partial class KernelSet
 {
     readonly List<Delegate> launchers = [];
     readonly Action<Index1D, Partition, ulong, ArrayView<float>> fillNormal;
     readonly Action<Index1D, Partition, ulong, float, float, ArrayView<float>> fillUniform;
     readonly Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
-    readonly Action<Index1D, Partition, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
+    readonly Action<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
     readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> sgd;
     readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
@@ -37,13 +37,14 @@ public abstract class KernelSet
         fillNormal = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, ArrayView<float>>(CounterRng.FillNormal));
         fillUniform = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform));
         reparameterize = Load(a.LoadAutoGroupedStreamKernel<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Kernels.Reparameterize.Forward));
-        reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
+        reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
         adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam));
         sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
         gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather));
         importanceSamples = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples));
         importanceWeights = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights));
         empty = Load(a.LoadAutoGroupedStreamKernel<Index1D, int>(EmptyKernel));
+        (flowStep, flowStepBackward, applyMask, samplePixel) = LoadAutoregressive(a);
     }
 
     public ComputeDevice Device { get; }
@@ -92,15 +93,16 @@ public abstract class KernelSet
     /// A layer's backward in one launch: dW[out, in] = dPreᵀ·x, db[out] = Σ_b dPre, and — unless
     /// <paramref name="dPrevPre"/> is null (the first layer, whose input needs no gradient) —
     /// dPrevPre[B, in] = (dPre·W) ⊙ act_prev'(x), with <paramref name="previousActivation"/> the activation
-    /// that produced x (Identity for a model input such as z).
+    /// that produced x (Identity for a model input such as z); with <paramref name="accumulate"/>, (dPrevPre + dPre·W) ⊙ act_prev'(x).
     /// </summary>
-    public void DenseBackward(int batch, int inputs, int outputs, Activation previousActivation,
+    public void DenseBackward(int batch, int inputs, int outputs, Activation previousActivation, bool accumulate,
         ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> weight,
         ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float>? dPrevPre)
     {
         Require(dBias, outputs, nameof(dBias));
         ProductPair(Dense.BackwardWeightProblem(batch, inputs, outputs), dPre, x, dWeight, default, dBias,
-            dPrevPre is null ? null : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation), dPre, weight, dPrevPre ?? default, x);
+            dPrevPre is null ? null : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation, accumulate),
+            dPre, weight, dPrevPre ?? default, x);
     }
 
     /// <summary>
@@ -125,13 +127,7 @@ public abstract class KernelSet
         Require(a, p.AOffset + (long)(p.M - 1) * p.ARow + (long)(p.K - 1) * p.ACol + 1, "A");
         Require(b, p.BOffset + (long)(p.K - 1) * p.BRow + (long)(p.N - 1) * p.BCol + 1, "B");
         Require(c, (long)p.M * p.N, "C");
-        long auxLength = (Epilogue)p.Epilogue switch
-        {
-            Epilogue.BiasActivation => p.N,
-            Epilogue.TimesDerivative => p.Activation == (int)Activation.Identity ? 0 : (long)p.M * p.N,
-            Epilogue.Store => 0,
-            _ => (long)p.M * p.N,
-        };
+        long auxLength = Epilogues.AuxIndex(p, p.M - 1, p.N - 1) + 1;
         Require(aux, auxLength, "the epilogue's aux");
     }
 
@@ -201,28 +197,32 @@ public abstract class KernelSet
     /// <summary>
     /// z = μ + exp(½ log σ²)·ε and the per-element KL, from heads [B, 2k]; with a <paramref name="noiseKey"/>,
     /// ε is drawn in the same launch (draw i of that key) and stored in <paramref name="eps"/>, else read from it.
+    /// With <paramref name="flowKl"/>, z is a flow's z₀ and the KL elements start its estimate (<see cref="ReparameterizeProblem.FlowKl"/>).
     /// </summary>
-    public void Reparameterize(int batch, int latent, ulong? noiseKey,
+    public void Reparameterize(int batch, int latent, ulong? noiseKey, bool flowKl,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
         Require(z, (long)batch * latent, nameof(z)); Require(klTerms, (long)batch * latent, nameof(klTerms));
         var p = new ReparameterizeProblem
         {
-            Latent = latent, DrawNoise = noiseKey is null ? 0 : 1, Key = noiseKey ?? 0, Items = Partition(batch * latent),
+            Latent = latent, DrawNoise = noiseKey is null ? 0 : 1, Key = noiseKey ?? 0, FlowKl = flowKl ? 1 : 0, Items = Partition(batch * latent),
         };
         reparameterize(p.Items.Threads, p, heads, eps, z, klTerms);
         Launched();
     }
 
-    /// <summary>dHeads [B, 2k] from dz and the KL term's gradient weight (1 − α)/B (used where no MMD launch does it).</summary>
-    public void ReparameterizeBackward(int batch, int latent, float klGradScale,
+    /// <summary>
+    /// dHeads [B, 2k] from dz and the KL term's gradient weight (1 − α)/B (used where no MMD launch does it);
+    /// with <paramref name="flowKl"/>, dz is ∂L/∂z₀ of a flow and the KL is its estimate.
+    /// </summary>
+    public void ReparameterizeBackward(int batch, int latent, float klGradScale, bool flowKl,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
         Require(dz, (long)batch * latent, nameof(dz)); Require(dHeads, 2L * batch * latent, nameof(dHeads));
         var s = Partition(batch * latent);
-        reparameterizeBackward(s.Threads, s, latent, klGradScale, heads, eps, dz, dHeads);
+        reparameterizeBackward(s.Threads, s, latent, klGradScale, flowKl ? 1 : 0, heads, eps, dz, dHeads);
         Launched();
     }
 

@@ -11,12 +11,49 @@ public enum Likelihood
     Gaussian,
 }
 
+/// <summary>The decoder's structure.</summary>
+public enum DecoderKind
+{
+    /// <summary>Dense layers on z (then transposed convolutions for a conv model): pixels independent given z.</summary>
+    Mlp,
+    /// <summary>
+    /// A MADE over the pixels in raster order with z feeding every layer: p(x|z) = Π_i p(x_i | x_&lt;i, z), so the
+    /// decoder can model x without z (<see cref="ModelSpec.DecoderHidden"/> are its hidden widths).
+    /// </summary>
+    Made,
+}
+
+/// <summary>The approximate posterior q(z|x).</summary>
+public enum PosteriorKind
+{
+    /// <summary>A diagonal Gaussian N(μ, σ²) (mean field: no z_j depends on another); the KL term is analytic.</summary>
+    Gaussian,
+    /// <summary>The Gaussian followed by an inverse autoregressive flow (<see cref="FlowSpec"/>); the KL term is a single-sample estimate.</summary>
+    Iaf,
+}
+
+/// <summary>
+/// An inverse autoregressive flow after the Gaussian posterior (Kingma et al., 2016): <paramref name="Steps"/> MADEs
+/// over z of the given hidden widths, each also reading a context vector of <paramref name="ContextDim"/> that the
+/// encoder computes beside the heads.
+/// </summary>
+public sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int ContextDim)
+{
+    public bool Equals(FlowSpec? other) => other is not null && Steps == other.Steps && ContextDim == other.ContextDim && Hidden.SequenceEqual(other.Hidden);
+
+    public override int GetHashCode() => HashCode.Combine(Steps, ContextDim, Hidden.Count);
+
+    /// <summary>"iaf 2×[64] context 32".</summary>
+    public override string ToString() => $"iaf {Steps}×[{string.Join(",", Hidden)}] context {ContextDim}";
+}
+
 /// <summary>
 /// A VAE: x [d] → encoder hidden layers → two heads μ, log σ² [k] → z → decoder hidden layers → [d].
 /// Either hidden list may be empty and they need not mirror each other. With <see cref="Conv"/>, the encoder
 /// starts with strided convolutions and the decoder ends with their mirror image (transposed convolutions after
 /// a dense layer to the deepest feature map). <see cref="Activation"/> follows every hidden layer, never the
-/// heads or the output layer.
+/// heads or the output layer. <see cref="Decoder"/> may instead be a MADE (<see cref="DecoderKind.Made"/>), and the
+/// Gaussian posterior may continue through an inverse autoregressive <see cref="Flow"/>.
 /// Settings that reach kernels as scalars — <see cref="ObsLogVar"/> here, the learning rate, the MMD's kernel
 /// parameter and weights — are floats, as the kernels compute in float (double only for sums that need it);
 /// a value that is not a float (−0.7, say) is used as its nearest float. Test references read fixtures' values
@@ -30,7 +67,9 @@ public sealed record ModelSpec(
     Activation Activation = Activation.Relu,
     Likelihood Likelihood = Likelihood.Bernoulli,
     float ObsLogVar = 0f,
-    ConvSpec? Conv = null)
+    ConvSpec? Conv = null,
+    DecoderKind Decoder = DecoderKind.Mlp,
+    FlowSpec? Flow = null)
 {
     /// <summary>The pytorch/examples VAE: 784-400-20-400-784, ReLU, Bernoulli.</summary>
     public static ModelSpec PyTorchExample(int inputDim = 784) => new(inputDim, [400], 20, [400]);
@@ -45,6 +84,16 @@ public sealed record ModelSpec(
                 if (h <= 0) throw new ArgumentException($"Every {name} hidden size must be positive; got {h}.");
         if (!Enum.IsDefined(Activation)) throw new ArgumentException($"Unknown activation {(int)Activation}.");
         if (!float.IsFinite(ObsLogVar)) throw new ArgumentException($"The observation log-variance must be finite; got {ObsLogVar}.");
+        if (Decoder == DecoderKind.Made && InputDim < 2)
+            throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {InputDim}. Use --decoder mlp.");
+        if (Flow is { } flow)
+        {
+            if (flow.Steps < 1) throw new ArgumentException($"An IAF posterior needs at least one step; got --flow-steps {flow.Steps}.");
+            if (flow.Hidden.Count == 0 || flow.Hidden.Any(h => h <= 0))
+                throw new ArgumentException($"Every flow step needs hidden layers of positive width; got --flow-hidden {string.Join(",", flow.Hidden)}.");
+            if (flow.ContextDim <= 0) throw new ArgumentException($"The flow's context must have a positive size; got --context-dim {flow.ContextDim}.");
+            if (LatentDim < 2) throw new ArgumentException($"An IAF posterior orders the latent dimensions, so it needs at least 2; got --latent {LatentDim}.");
+        }
         if (Conv is { } conv)
         {
             if (conv.Image.Size != InputDim)
@@ -58,15 +107,19 @@ public sealed record ModelSpec(
     public override string ToString()
     {
         int first = Conv?.Deepest.Size ?? InputDim;
-        string dense = string.Join("-", new[] { first }.Concat(EncoderHidden).Append(LatentDim).Concat(DecoderHidden).Append(first));
-        return Conv is null ? dense : $"conv {Conv}, {dense}";
+        string encoder = string.Join("-", new[] { first }.Concat(EncoderHidden).Append(LatentDim));
+        string decoder = Decoder == DecoderKind.Made
+            ? $"made[{string.Join(",", DecoderHidden)}]-{InputDim}"
+            : string.Join("-", DecoderHidden.Append(Conv is null ? InputDim : first));
+        string text = $"{encoder}-{decoder}" + (Flow is null ? "" : $", {Flow}");
+        return Conv is null ? text : $"conv {Conv}, {text}";
     }
 
     public bool Equals(ModelSpec? other) => other is not null &&
         InputDim == other.InputDim && LatentDim == other.LatentDim &&
         EncoderHidden.SequenceEqual(other.EncoderHidden) && DecoderHidden.SequenceEqual(other.DecoderHidden) &&
         Activation == other.Activation && Likelihood == other.Likelihood && ObsLogVar.Equals(other.ObsLogVar) &&
-        Equals(Conv, other.Conv);
+        Equals(Conv, other.Conv) && Decoder == other.Decoder && Equals(Flow, other.Flow);
 
     public override int GetHashCode() => HashCode.Combine(ToString(), Activation, Likelihood, ObsLogVar);
 }

@@ -6,9 +6,12 @@ namespace IlgpuVae.Model;
 /// One named parameter tensor inside the flat buffer, named and shaped as PyTorch saves it. <see cref="FileIndex"/>
 /// maps an element's index inside the buffer to its index in PyTorch's layout where the two differ (a conv weight
 /// kept with its input channels last; a dense layer that reads or writes an NHWC feature map), else null.
-/// <see cref="FanIn"/> is what PyTorch's default initialization scales by.
+/// <see cref="FanIn"/> is what PyTorch's default initialization scales by; <see cref="Constant"/>, where set, is
+/// the initial value instead (a flow's s bias). <see cref="Mask"/> is a masked layer's 0/1 connectivity, in the
+/// tensor's own layout: its zeros are weights that are held at zero.
 /// </summary>
-public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int FanIn, Func<int, int>? FileIndex = null)
+public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int FanIn, Func<int, int>? FileIndex = null,
+    float[]? Mask = null, float? Constant = null)
 {
     public int Length => Shape.Aggregate(1, (a, b) => a * b);
 }
@@ -24,6 +27,11 @@ public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int F
 /// first of which reads the last conv's output flattened (PyTorch flattens C, H, W; the model keeps H, W, C, so
 /// that layer's columns are mapped); the decoder's dense layers end with one more, decoder.{n}, to the deepest
 /// conv shape (rows mapped the same way), then decoder.deconv.{j}.* and decoder.out.* as transposed convs.
+/// An IAF posterior (<see cref="ModelSpec.Flow"/>) adds encoder.context.* (a dense layer beside the heads, on their
+/// input) and per step t: flow.{t}.made.{l}.weight, .cond.weight, .bias, then the outputs m and s as one masked
+/// layer of 2k: flow.{t}.m.weight, flow.{t}.s.weight, flow.{t}.m.cond.weight, flow.{t}.s.cond.weight,
+/// flow.{t}.m.bias, flow.{t}.s.bias. A MADE decoder (<see cref="DecoderKind.Made"/>) is decoder.made.{l}.* and
+/// decoder.out.*, each weight, cond.weight (z's) and bias. Masks follow <see cref="Made"/>.
 /// </summary>
 public sealed class ParameterLayout
 {
@@ -32,6 +40,12 @@ public sealed class ParameterLayout
     public IReadOnlyList<ParameterTensor> Tensors => tensors;
     public IReadOnlyList<Layer> Encoder { get; }
     public IReadOnlyList<Layer> Decoder { get; }
+    /// <summary>An IAF posterior's context layer (on the heads' input), else null.</summary>
+    public DenseLayer? Context { get; }
+    /// <summary>An IAF posterior's steps, each a MADE whose last layer outputs [m | s]; empty for a Gaussian posterior.</summary>
+    public IReadOnlyList<IReadOnlyList<MaskedLayer>> Flow { get; }
+    /// <summary>Whether any tensor is masked, so the model keeps a mask buffer.</summary>
+    public bool HasMasks => tensors.Any(t => t.Mask is not null);
     public int Count { get; private set; }
 
     public ParameterLayout(ModelSpec spec)
@@ -66,9 +80,26 @@ public sealed class ParameterLayout
         int muBias = Add("encoder.mu.bias", [k], width);
         Add("encoder.logvar.bias", [k], width);
         encoder.Add(new DenseLayer(width, 2 * k, Activation.Identity, muWeight, muBias));
+        var flow = new List<IReadOnlyList<MaskedLayer>>();
+        if (spec.Flow is { } f)
+        {
+            Context = AddDense("encoder.context", width, f.ContextDim, Activation.Identity, readsMap: headsMap);
+            for (int t = 0; t < f.Steps; t++)
+                flow.Add(AddFlowStep(t, k, f, act));
+        }
+        Flow = flow;
 
+        Decoder = spec.Decoder == DecoderKind.Made
+            ? AddMade("decoder.made", "decoder.out", Made.InputDegrees(spec.InputDim, reversed: false), spec.DecoderHidden, k, act)
+            : AddDenseDecoder(spec, act);
+        Encoder = encoder;
+    }
+
+    /// <summary>decoder.{i} on z, then decoder.out — or, for a conv model, one more dense layer and the transposed convs.</summary>
+    List<Layer> AddDenseDecoder(ModelSpec spec, Activation act)
+    {
         var decoder = new List<Layer>();
-        width = k;
+        int width = spec.LatentDim;
         for (int i = 0; i < spec.DecoderHidden.Count; i++)
         {
             decoder.Add(AddDense($"decoder.{i}", width, spec.DecoderHidden[i], act));
@@ -90,8 +121,62 @@ public sealed class ParameterLayout
         }
         else
             decoder.Add(AddDense("decoder.out", width, spec.InputDim, Activation.Identity));
-        Encoder = encoder;
-        Decoder = decoder;
+        return decoder;
+    }
+
+    /// <summary>
+    /// A MADE over inputs of the given degrees with a context of <paramref name="contextWidth"/>: masked layers
+    /// {hidden}.{l} of the given widths, then {output} back to one output per input, with no activation.
+    /// </summary>
+    List<Layer> AddMade(string hidden, string output, int[] degrees, IReadOnlyList<int> widths, int contextWidth, Activation act)
+    {
+        var masks = Made.Masks(degrees, widths);
+        var layers = new List<Layer>();
+        int width = degrees.Length;
+        for (int l = 0; l < widths.Count; l++)
+        {
+            layers.Add(AddMasked($"{hidden}.{l}", width, widths[l], contextWidth, act, masks[l]));
+            width = widths[l];
+        }
+        layers.Add(AddMasked(output, width, degrees.Length, contextWidth, Activation.Identity, masks[^1]));
+        return layers;
+    }
+
+    /// <summary>
+    /// Flow step <paramref name="t"/>: a MADE over the k dims of z (their order reversed in odd steps) with the
+    /// encoder's context, whose last layer is m and s side by side ([2k] outputs, rows m then s, sharing the output mask).
+    /// </summary>
+    IReadOnlyList<MaskedLayer> AddFlowStep(int t, int k, FlowSpec f, Activation act)
+    {
+        var degrees = Made.InputDegrees(k, reversed: t % 2 == 1);
+        var masks = Made.Masks(degrees, f.Hidden, outputBlocks: 2);
+        var layers = new List<MaskedLayer>();
+        int width = k;
+        for (int l = 0; l < f.Hidden.Count; l++)
+        {
+            layers.Add(AddMasked($"flow.{t}.made.{l}", width, f.Hidden[l], f.ContextDim, act, masks[l]));
+            width = f.Hidden[l];
+        }
+        var outMask = masks[^1];
+        int half = k * width;
+        int w = Add($"flow.{t}.m.weight", [k, width], width, mask: outMask[..half]);
+        Add($"flow.{t}.s.weight", [k, width], width, mask: outMask[half..]);
+        int v = Add($"flow.{t}.m.cond.weight", [k, f.ContextDim], f.ContextDim);
+        Add($"flow.{t}.s.cond.weight", [k, f.ContextDim], f.ContextDim);
+        int b = Add($"flow.{t}.m.bias", [k], width);
+        // PyTorch's IAF starts σ = sigmoid(s) near 0.73 so the first steps stay close to z₀ (Kingma et al., 2016).
+        Add($"flow.{t}.s.bias", [k], width, constant: 1f);
+        layers.Add(new MaskedLayer(width, 2 * k, f.ContextDim, Activation.Identity, w, v, b));
+        return layers;
+    }
+
+    /// <summary>{name}.weight [out, in] (masked), {name}.cond.weight [out, C], {name}.bias [out], as nn.Linear initializes them.</summary>
+    MaskedLayer AddMasked(string name, int inputs, int outputs, int contextWidth, Activation activation, float[] mask)
+    {
+        int w = Add(name + ".weight", [outputs, inputs], inputs, mask: mask);
+        int v = Add(name + ".cond.weight", [outputs, contextWidth], contextWidth);
+        int b = Add(name + ".bias", [outputs], inputs);
+        return new MaskedLayer(inputs, outputs, contextWidth, activation, w, v, b);
     }
 
     public ParameterTensor this[string name] =>
@@ -139,12 +224,12 @@ public sealed class ParameterLayout
         return (channel * m.Pixels + pixel) * columns + column;
     };
 
-    int Add(string name, int[] shape, int fanIn, Func<int, int>? fileIndex = null)
+    int Add(string name, int[] shape, int fanIn, Func<int, int>? fileIndex = null, float[]? mask = null, float? constant = null)
     {
         long length = shape.Aggregate(1L, (a, b) => a * b);
         if (Count + length > int.MaxValue)
             throw new ArgumentException($"The model would have more than {int.MaxValue} parameters (at {name}); kernels index them with 32-bit integers. Use smaller layers.");
-        var t = new ParameterTensor(name, shape, Count, fanIn, fileIndex);
+        var t = new ParameterTensor(name, shape, Count, fanIn, fileIndex, mask, constant);
         tensors.Add(t);
         Count += (int)length;
         return t.Offset;

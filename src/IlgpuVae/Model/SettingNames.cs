@@ -21,6 +21,12 @@ public static class SettingNames
     public static MmdEstimator MmdEstimator(string name) => Pick(name, "MMD estimator",
         ("unbiased", Model.MmdEstimator.Unbiased), ("biased", Model.MmdEstimator.Biased));
 
+    public static DecoderKind Decoder(string name) => Pick(name, "decoder",
+        ("mlp", DecoderKind.Mlp), ("made", DecoderKind.Made));
+
+    public static PosteriorKind Posterior(string name) => Pick(name, "posterior",
+        ("gaussian", PosteriorKind.Gaussian), ("iaf", PosteriorKind.Iaf));
+
     /// <summary>The value named <paramref name="name"/> (any case); else an <see cref="ArgumentException"/> listing the names.</summary>
     public static T Pick<T>(string name, string what, params (string Name, T Value)[] choices)
     {

@@ -24,8 +24,8 @@ public static class ModelTensors
 
     /// <summary>
     /// Loads parameters by name into <paramref name="model"/>. Every parameter of the model must be given, with its
-    /// exact shape; anything missing, extra or misshapen is refused, naming <paramref name="source"/>, before the
-    /// device is touched.
+    /// exact shape, and a masked weight zero wherever its mask is; anything missing, extra, misshapen or connected
+    /// where the model's masks are not is refused, naming <paramref name="source"/>, before the device is touched.
     /// </summary>
     public static void Load(VaeModel model, IReadOnlyDictionary<string, (int[] Shape, float[] Data)> named, string source)
     {
@@ -39,10 +39,22 @@ public static class ModelTensors
                 throw new ArgumentException(
                     $"{source}: tensor '{t.Name}' has shape [{string.Join(", ", given.Shape)}]; a {model.Spec} model needs [{string.Join(", ", t.Shape)}].");
             for (int i = 0; i < t.Length; i++) flat[t.Offset + i] = given.Data[t.FileIndex?.Invoke(i) ?? i];
+            if (t.Mask is { } mask && FirstUnmasked(mask, given.Data) is var at && at >= 0)
+                throw new ArgumentException(
+                    $"{source}: masked weight '{t.Name}' holds {given.Data[at]} at [{at / t.Shape[1]}, {at % t.Shape[1]}], where this model's MADE " +
+                    "has no connection: it was saved with other masks (another order or degree assignment), so it cannot be loaded into this model.");
         }
         var extra = named.Keys.Except(layout.Tensors.Select(t => t.Name)).ToList();
         if (extra.Count > 0)
             throw new ArgumentException($"{source} holds tensors this model does not have ({string.Join(", ", extra)}): it was saved for another architecture.");
         model.Parameters.CopyFromCPU(flat);
+    }
+
+    /// <summary>The first index where the mask is 0 and the weight is not, or −1.</summary>
+    static int FirstUnmasked(float[] mask, float[] weights)
+    {
+        for (int i = 0; i < mask.Length; i++)
+            if (mask[i] == 0f && weights[i] != 0f) return i;
+        return -1;
     }
 }

@@ -9,7 +9,8 @@ public sealed record GoldenDifference(string Quantity, double RelativeError);
 
 /// <summary>
 /// Runs one PyTorch-parity fixture on a device — its parameters, x, ε and prior draws loaded, one forward and
-/// backward pass — and compares μ, log σ², z, the decoder output, the four loss terms and every gradient.
+/// backward pass — and compares μ, log σ², z, the decoder output, the four loss terms and every gradient; with an
+/// IAF posterior also the context, z₀ and log q(z|x) per row, and for every masked weight its mask.
 /// The fixtures' rule: each within 1e-4.
 /// </summary>
 public static class GoldenCheck
@@ -35,11 +36,22 @@ public static class GoldenCheck
             new("z", Error(Read(model.Z, batch * k), Want(e, "z"))),
             new("decoder_out", Error(Read(model.DecoderOutput, batch * f.Model.InputDim), Want(e, "decoder_out"))),
         };
+        if (f.Model.Flow is { } flow)
+        {
+            var z = Read(model.Z, batch * k);
+            var kl = new double[batch * k];
+            model.KlTerms.SubView(0, kl.Length).CopyToCPU(kl);
+            result.Add(new("context", Error(Read(model.Context, batch * flow.ContextDim), Want(e, "context"))));
+            result.Add(new("z0", Error(Read(model.Z0, batch * k), Want(e, "z0"))));
+            result.Add(new("log_q", Error(LogQ(kl, z, batch, k), Want(e, "log_q"))));
+        }
         foreach (var (name, got) in new[] { ("recon", terms.Recon), ("kl", terms.Kl), ("mmd", terms.Mmd), ("loss", terms.Loss) })
         {
             double want = e.GetProperty(name).GetDouble();
             result.Add(new(name, Math.Abs(got - want) / Math.Max(Math.Abs(want), 1e-6)));
         }
+        foreach (var tensor in model.Layout.Tensors.Where(t => t.Mask is not null || f.Masks.ContainsKey(t.Name)))
+            result.Add(new($"mask {tensor.Name}", MaskMismatch(tensor, f)));
         var grads = e.GetProperty("grads");
         foreach (var (tensor, data) in Runs.ModelTensors.Read(model, gradients: true))
         {
@@ -49,6 +61,29 @@ public static class GoldenCheck
             result.Add(new($"grad {tensor.Name}", Error(data, want)));
         }
         return result;
+    }
+
+    /// <summary>
+    /// log q(z_T|x) per row from the flow's KL elements, log q − log p(z_T) with the 2π terms cancelled:
+    /// Σ_j kl[b, j] − Σ_j ½z_T² − k·½log 2π.
+    /// </summary>
+    static float[] LogQ(double[] kl, float[] z, int batch, int k)
+    {
+        var logQ = new float[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            double sum = -0.5 * k * Math.Log(2 * Math.PI);
+            for (int j = 0; j < k; j++) sum += kl[b * k + j] - 0.5 * z[b * k + j] * (double)z[b * k + j];
+            logQ[b] = (float)sum;
+        }
+        return logQ;
+    }
+
+    /// <summary>The share of a masked weight's entries where the fixture's mask and the model's differ (1 where either lacks one).</summary>
+    static double MaskMismatch(ParameterTensor tensor, GoldenFixture f)
+    {
+        if (tensor.Mask is not { } mine || !f.Masks.TryGetValue(tensor.Name, out var theirs) || !theirs.Shape.SequenceEqual(tensor.Shape)) return 1;
+        return (double)mine.Where((m, i) => m != theirs.Data[i]).Count() / mine.Length;
     }
 
     /// <summary>‖got − want‖ / max(‖want‖, 1e-6).</summary>

@@ -16,13 +16,17 @@ public sealed class GoldenFixture
     public required double[] Eps { get; init; }
     public required (int Rows, double[] Data) PriorZ { get; init; }
     public required JsonElement Expected { get; init; }
+    /// <summary>The masked weights' 0/1 masks by weight name (autoregressive fixtures), for comparison with the model's own.</summary>
+    public IReadOnlyDictionary<string, (int[] Shape, double[] Data)> Masks { get; init; } = new Dictionary<string, (int[], double[])>();
     /// <summary>The Gaussian's log-variance as the fixture states it (the model's is its nearest float).</summary>
     public double ObsLogVar { get; init; }
 
     /// <summary>
     /// Reads a fixture: a dense one (no <c>arch</c> key), or a conv one (<c>arch: conv</c>, with <c>image</c>,
-    /// <c>conv</c> and the mirrored <c>deconv</c> list, checked against the mirror this project builds). Every
-    /// setting is read by the names the command line uses; an unknown one is refused, naming the file.
+    /// <c>conv</c> and the mirrored <c>deconv</c> list, checked against the mirror this project builds); with a
+    /// MADE decoder (<c>decoder: made</c>, <c>made_hidden</c>) and/or an IAF posterior (<c>posterior: iaf</c>,
+    /// <c>flow_steps</c>, <c>flow_hidden</c>, <c>context_dim</c>) and their <c>masks</c>. Every setting is read by
+    /// the names the command line uses; an unknown one is refused, naming the file.
     /// </summary>
     public static GoldenFixture Load(string path)
     {
@@ -37,6 +41,7 @@ public sealed class GoldenFixture
             var kp = obj.GetProperty("kernel_params");
             var x = Matrix(root.GetProperty("x"));
             var prior = Matrix(root.GetProperty("prior_z"));
+            var decoder = model.TryGetProperty("decoder", out var kind) ? SettingNames.Decoder(kind.GetString()!) : DecoderKind.Mlp;
             return new GoldenFixture
             {
                 Name = name,
@@ -44,11 +49,11 @@ public sealed class GoldenFixture
                     model.GetProperty("input_dim").GetInt32(),
                     Ints(model.GetProperty("encoder_hidden")),
                     model.GetProperty("latent_dim").GetInt32(),
-                    Ints(model.GetProperty("decoder_hidden")),
+                    Ints(model.GetProperty(decoder == DecoderKind.Made ? "made_hidden" : "decoder_hidden")),
                     SettingNames.Activation(model.GetProperty("activation").GetString()!),
                     SettingNames.Likelihood(model.GetProperty("likelihood").GetString()!),
                     model.TryGetProperty("obs_log_var", out var s) ? s.GetSingle() : 0f,
-                    Conv(model)).Validate(),
+                    Conv(model, decoder), decoder, Flow(model)).Validate(),
                 Objective = new ObjectiveSpec(
                     obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
                     kernel == MmdKernel.Rbf ? kp.GetProperty("bandwidth").GetDouble() : kp.GetProperty("c").GetDouble(),
@@ -59,6 +64,9 @@ public sealed class GoldenFixture
                 Eps = Matrix(root.GetProperty("eps")).Data,
                 PriorZ = prior,
                 Expected = root.GetProperty("expected"),
+                Masks = root.TryGetProperty("masks", out var masks)
+                    ? masks.EnumerateObject().ToDictionary(m => m.Name, m => Tensor(m.Value))
+                    : new Dictionary<string, (int[], double[])>(),
                 ObsLogVar = model.TryGetProperty("obs_log_var", out var exact) ? exact.GetDouble() : 0,
             };
         }
@@ -68,8 +76,17 @@ public sealed class GoldenFixture
         }
     }
 
-    /// <summary>The conv part of a fixture's model, or null for a dense fixture.</summary>
-    static ConvSpec? Conv(JsonElement model)
+    /// <summary>An IAF posterior's flow, or null for the plain Gaussian (no <c>posterior</c> key).</summary>
+    static FlowSpec? Flow(JsonElement model)
+    {
+        if (!model.TryGetProperty("posterior", out var posterior)) return null;
+        if (SettingNames.Posterior(posterior.GetString()!) == PosteriorKind.Gaussian) return null;
+        return new FlowSpec(model.GetProperty("flow_steps").GetInt32(), Ints(model.GetProperty("flow_hidden")),
+            model.GetProperty("context_dim").GetInt32());
+    }
+
+    /// <summary>The conv part of a fixture's model, or null for a dense fixture; a MADE decoder has no deconv list.</summary>
+    static ConvSpec? Conv(JsonElement model, DecoderKind decoder)
     {
         if (!model.TryGetProperty("arch", out var arch)) return null;
         if (arch.GetString() != "conv") throw new ArgumentException($"unknown arch '{arch.GetString()}'; this project knows dense (no arch) and conv.");
@@ -79,6 +96,12 @@ public sealed class GoldenFixture
             l.GetProperty("channels").GetInt32(), l.GetProperty("kernel").GetInt32(),
             l.GetProperty("stride").GetInt32(), l.GetProperty("padding").GetInt32())).ToList();
         var spec = new ConvSpec(new ImageShape(image[0], image[1], image[2]), layers);
+        if (decoder == DecoderKind.Made)
+        {
+            if (model.TryGetProperty("deconv", out _)) throw new ArgumentException("a MADE decoder has no transposed convolutions, but the fixture lists deconv layers.");
+            spec.Shapes();
+            return spec;
+        }
         var mirror = spec.Mirror();
         var deconv = model.GetProperty("deconv").EnumerateArray().ToList();
         if (deconv.Count != mirror.Count) throw new ArgumentException($"{deconv.Count} deconv layers do not mirror {mirror.Count} conv layers.");

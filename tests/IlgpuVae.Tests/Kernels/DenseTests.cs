@@ -66,7 +66,7 @@ public sealed class DenseTests
         float[] x = TestData.Uniform(random, b * n).Select(v => (float)Reference.Act(2 * v, previous)).ToArray();
         using var d = new DeviceArrays(TestDevices.Get(device));
         var (dx, dw, db) = (d.Floats(b * n), d.Floats(o * n), d.Floats(o));
-        d.Device.Kernels.DenseBackward(b, n, o, previous, d.Upload(dPre), d.Upload(x), d.Upload(w), dw, db, dx);
+        d.Device.Kernels.DenseBackward(b, n, o, previous, false, d.Upload(dPre), d.Upload(x), d.Upload(w), dw, db, dx);
 
         var wantDx = RowMajor(M(dPre, b, o) * M(w, o, n)).Select((v, i) => v * DerivativeFromOutput(x[i], previous)).ToArray();
         Tolerance.AssertClose(DeviceArrays.Download(dx), wantDx, 1e-6, "dx");
@@ -84,7 +84,7 @@ public sealed class DenseTests
         float[] dPre = TestData.Uniform(random, b * o), x = TestData.Uniform(random, b * n), w = TestData.Uniform(random, o * n);
         using var d = new DeviceArrays(TestDevices.Get(device));
         var (dw, db) = (d.Floats(o * n), d.Floats(o));
-        d.Device.Kernels.DenseBackward(b, n, o, Activation.Identity, d.Upload(dPre), d.Upload(x), d.Upload(w), dw, db, null);
+        d.Device.Kernels.DenseBackward(b, n, o, Activation.Identity, false, d.Upload(dPre), d.Upload(x), d.Upload(w), dw, db, null);
         Tolerance.AssertClose(DeviceArrays.Download(dw), RowMajor(M(dPre, b, o).Transpose() * M(x, b, n)), 1e-6, "dW");
         Tolerance.AssertClose(DeviceArrays.Download(db), RowMajor(M(dPre, b, o).Transpose() * Matrix<double>.Build.Dense(b, 1, 1.0)), 1e-6, "db");
     }
@@ -126,8 +126,8 @@ public sealed class DenseTests
 
         Loss(x, w1, b1);
         var (dPre1, dx, dw1, db1, dw2, db2) = (d.Floats(b * h), d.Floats(b * n), d.Floats(h * n), d.Floats(h), d.Floats(o * h), d.Floats(o));
-        k.DenseBackward(b, h, o, Activation.Tanh, d.Upload(r), y1, w2v, dw2, db2, dPre1);
-        k.DenseBackward(b, n, h, Activation.Identity, dPre1, d.Upload(x), d.Upload(w1), dw1, db1, dx);
+        k.DenseBackward(b, h, o, Activation.Tanh, false, d.Upload(r), y1, w2v, dw2, db2, dPre1);
+        k.DenseBackward(b, n, h, Activation.Identity, false, dPre1, d.Upload(x), d.Upload(w1), dw1, db1, dx);
 
         var (vx, vw, vb) = (TestData.Normal(random, x.Length), TestData.Normal(random, w1.Length), TestData.Normal(random, b1.Length));
         double analytic = Dot(DeviceArrays.Download(dx), vx) + Dot(DeviceArrays.Download(dw1), vw) + Dot(DeviceArrays.Download(db1), vb);

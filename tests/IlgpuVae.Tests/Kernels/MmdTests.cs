@@ -59,7 +59,7 @@ public sealed class MmdTests
         p.Backward = 1;
         p.KlGradScale = 0.25f;
         k.Mmd(p, d.Upload(z), d.Upload(prior), h, e, rows, dz, fused);
-        k.ReparameterizeBackward(b, K, 0.25f, h, e, dz, separate);
+        k.ReparameterizeBackward(b, K, 0.25f, false, h, e, dz, separate);
         Assert.Equal(DeviceArrays.Download(separate), DeviceArrays.Download(fused));
         var (_, grad) = Reference.Mmd(TestData.ToDouble(z), b, TestData.ToDouble(prior), m, K, MmdKernel.Imq, Parameter(MmdKernel.Imq), true);
         Tolerance.AssertClose(DeviceArrays.Download(dz), grad.Select((g, i) => dzStart[i] + 3.0 * g).ToArray(), 1e-5, "dz");

@@ -46,7 +46,7 @@ public sealed class ReparameterizeTests
         var (heads, eps) = Inputs(1);
         using var d = new DeviceArrays(TestDevices.Get(device));
         var (z, kl) = (d.Floats(B * K), d.Doubles(B * K));
-        d.Device.Kernels.Reparameterize(B, K, null, d.Upload(heads), d.Upload(eps), z, kl);
+        d.Device.Kernels.Reparameterize(B, K, null, false, d.Upload(heads), d.Upload(eps), z, kl);
         var (wantZ, wantKl) = Expected(heads, eps);
         Tolerance.AssertClose(DeviceArrays.Download(z), wantZ, 1e-6, "z");
         var gotKl = DeviceArrays.Download(kl);
@@ -61,7 +61,7 @@ public sealed class ReparameterizeTests
         var (heads, _) = Inputs(7);
         using var d = new DeviceArrays(TestDevices.Get(device));
         var (eps, z, kl, filled) = (d.Floats(B * K), d.Floats(B * K), d.Doubles(B * K), d.Floats(B * K));
-        d.Device.Kernels.Reparameterize(B, K, 1234UL, d.Upload(heads), eps, z, kl);
+        d.Device.Kernels.Reparameterize(B, K, 1234UL, false, d.Upload(heads), eps, z, kl);
         d.Device.Kernels.FillNormal(1234UL, B * K, filled);
         var drawn = DeviceArrays.Download(eps);
         Assert.Equal(DeviceArrays.Download(filled), drawn);
@@ -77,7 +77,7 @@ public sealed class ReparameterizeTests
         const float w = 0.3f;
         using var d = new DeviceArrays(TestDevices.Get(device));
         var dHeads = d.Floats(B * 2 * K);
-        d.Device.Kernels.ReparameterizeBackward(B, K, w, d.Upload(heads), d.Upload(eps), d.Upload(dz), dHeads);
+        d.Device.Kernels.ReparameterizeBackward(B, K, w, false, d.Upload(heads), d.Upload(eps), d.Upload(dz), dHeads);
         var want = new double[B * 2 * K];
         for (int b = 0; b < B; b++)
             for (int j = 0; j < K; j++)
@@ -104,10 +104,10 @@ public sealed class ReparameterizeTests
         var epsView = d.Upload(eps);
         double Loss(float[] h)
         {
-            k.Reparameterize(B, K, null, d.Upload(h), epsView, z, kl);
+            k.Reparameterize(B, K, null, false, d.Upload(h), epsView, z, kl);
             return DeviceArrays.Download(z).Zip(r, (a, b) => (double)a * b).Sum() + w * DeviceArrays.Download(kl).Sum();
         }
-        k.ReparameterizeBackward(B, K, w, d.Upload(heads), epsView, d.Upload(r), dHeads);
+        k.ReparameterizeBackward(B, K, w, false, d.Upload(heads), epsView, d.Upload(r), dHeads);
         var grad = DeviceArrays.Download(dHeads);
         var v = TestData.Normal(random, heads.Length);
         const float step = 1e-2f;
@@ -124,8 +124,8 @@ public sealed class ReparameterizeTests
         using var d = new DeviceArrays(TestDevices.Get(device));
         var (z, kl, dHeads) = (d.Floats(B * K), d.Doubles(B * K), d.Floats(B * 2 * K));
         var (h, e) = (d.Upload(heads), d.Upload(eps));
-        d.Device.Kernels.Reparameterize(B, K, null, h, e, z, kl);
-        d.Device.Kernels.ReparameterizeBackward(B, K, 1f, h, e, d.Upload(new float[B * K]), dHeads);
+        d.Device.Kernels.Reparameterize(B, K, null, false, h, e, z, kl);
+        d.Device.Kernels.ReparameterizeBackward(B, K, 1f, false, h, e, d.Upload(new float[B * K]), dHeads);
         Assert.All(DeviceArrays.Download(z), v => Assert.True(float.IsFinite(v)));
         Assert.All(DeviceArrays.Download(kl), v => Assert.True(double.IsFinite(v)));
         Assert.All(DeviceArrays.Download(dHeads), v => Assert.True(float.IsFinite(v)));

@@ -37,7 +37,7 @@ public sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayerSp
     {
         var col = b.Kept.SubView(0, KeptFloats(batch));
         var dCol = b.Workspace.SubView(0, KeptFloats(batch));
-        b.Kernels.DenseBackward(batch * output.Pixels, Taps, output.Channels, Activation.Identity, dPre, col, Weight(b.Parameters),
+        b.Kernels.DenseBackward(batch * output.Pixels, Taps, output.Channels, Activation.Identity, false, dPre, col, Weight(b.Parameters),
             Weight(b.Gradients), Bias(b.Gradients, output.Channels), dInputPre is null ? null : dCol);
         if (dInputPre is { } target)
             b.Kernels.Col2Im(Geometry(batch) with { Activation = (int)inputActivation }, dCol, x, target);

@@ -7,10 +7,27 @@ namespace IlgpuVae.Model;
 /// <summary>
 /// What a layer's launches use besides its input and output: the kernel set, the flat parameter and gradient
 /// buffers, the scratch the layer keeps from its forward to its backward (a conv's column matrix), and the
-/// workspace every layer may use within one forward or backward.
+/// workspace every layer may use within one forward or backward. Masked layers (<see cref="MaskedLayer"/>) also
+/// read a context, write its gradient, and take their weights' masks from a buffer laid out as the parameters.
 /// </summary>
 public readonly record struct LayerBuffers(KernelSet Kernels, ArrayView<float> Parameters, ArrayView<float> Gradients,
-    ArrayView<float> Kept, ArrayView<float> Workspace);
+    ArrayView<float> Kept, ArrayView<float> Workspace)
+{
+    /// <summary>The backward adds its input gradient to what the buffer holds (another layer read the same input).</summary>
+    public bool AccumulateInputGradient { get; init; }
+
+    /// <summary>The context c [batch, C] every masked layer of a MADE reads (z for a decoder, the encoder's context for a flow).</summary>
+    public ArrayView<float> Context { get; init; }
+
+    /// <summary>∂L/∂c [batch, C], which masked layers' backward writes, or adds to with <see cref="AccumulateContextGradient"/>.</summary>
+    public ArrayView<float> ContextGradient { get; init; }
+
+    /// <summary>The backward adds its context gradient to what the buffer holds (every layer of a MADE reads c).</summary>
+    public bool AccumulateContextGradient { get; init; }
+
+    /// <summary>0/1 per parameter, at the parameters' offsets: which weights of a masked layer exist.</summary>
+    public ArrayView<float> Masks { get; init; }
+}
 
 /// <summary>
 /// One layer of the encoder's or decoder's stack, acting on [batch, <see cref="Inputs"/>] rows and producing
@@ -54,6 +71,6 @@ public sealed class DenseLayer(int inputs, int outputs, Activation activation, i
 
     public override void Backward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> dPre,
         Activation inputActivation, ArrayView<float>? dInputPre) =>
-        b.Kernels.DenseBackward(batch, Inputs, Outputs, inputActivation, dPre, x, Weight(b.Parameters),
+        b.Kernels.DenseBackward(batch, Inputs, Outputs, inputActivation, b.AccumulateInputGradient, dPre, x, Weight(b.Parameters),
             Weight(b.Gradients), Bias(b.Gradients, Outputs), dInputPre);
 }

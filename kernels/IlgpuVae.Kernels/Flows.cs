@@ -1,0 +1,88 @@
+using ILGPU;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>One step of an inverse autoregressive flow over a batch of codes.</summary>
+public struct FlowStepProblem
+{
+    /// <summary>Codes z [B, k]; the step's MADE gives [m | s] [B, 2k].</summary>
+    public int Latent;
+    /// <summary>1 for the flow's last step, which also adds the prior's term ½z_T² to the KL elements.</summary>
+    public int Last;
+    /// <summary>The weight of the KL estimate over the batch mean, (1 − α)/B, for the backward.</summary>
+    public float KlGradScale;
+    /// <summary>The B·k elements among the launch's threads.</summary>
+    public Partition Items;
+}
+
+/// <summary>
+/// The element-wise part of an inverse autoregressive flow step (Kingma et al., 2016), after its MADE has made
+/// [m | s] from z_t and the context: σ = sigmoid(s), z_{t+1} = σ ⊙ z_t + (1 − σ) ⊙ m, log|det| = Σ log σ.
+/// The KL elements hold the single-sample estimate log q(z_T|x) − log p(z_T) per code element (the Gaussian's part
+/// from <see cref="Reparameterize.Forward"/>): each step adds −log σ = softplus(−s), the last also ½z_T².
+/// Backward, for the KL weight w and the incoming ∂L/∂z_{t+1} (plus w·z_T at the last step):
+///   ∂L/∂z_t (direct) = g·σ,  ∂L/∂m = g·(1 − σ),  ∂L/∂s = g·(z_t − m)·σ(1 − σ) − w·(1 − σ);
+/// the MADE's own backward adds its path to ∂L/∂z_t.
+/// </summary>
+public static class Flows
+{
+    public static void StepForward(Index1D thread, FlowStepProblem p,
+        ArrayView<float> z, ArrayView<float> ms, ArrayView<float> next, ArrayView<double> klTerms)
+    {
+        var items = p.Items;
+        int k = p.Latent;
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int i = run; i < items.End(run); i++)
+            {
+                int m = i + i / k * k, s = m + k;
+                float sigma = Activations.Sigmoid(ms[s]);
+                float value = sigma * z[i] + (1f - sigma) * ms[m];
+                next[i] = value;
+                double kl = klTerms[i] + Activations.Softplus(-ms[s]);
+                klTerms[i] = p.Last != 0 ? kl + 0.5 * value * value : kl;
+            }
+    }
+
+    /// <summary>dMs [B, 2k] and the direct part of dz [B, k] from dNext; next is the step's output (read at the last step).</summary>
+    public static void StepBackward(Index1D thread, FlowStepProblem p,
+        ArrayView<float> z, ArrayView<float> ms, ArrayView<float> next, ArrayView<float> dNext, ArrayView<float> dMs, ArrayView<float> dz)
+    {
+        var items = p.Items;
+        int k = p.Latent;
+        float w = p.KlGradScale;
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int i = run; i < items.End(run); i++)
+            {
+                int m = i + i / k * k, s = m + k;
+                float sigma = Activations.Sigmoid(ms[s]), rest = 1f - sigma;
+                float g = p.Last != 0 ? dNext[i] + w * next[i] : dNext[i];
+                dz[i] = g * sigma;
+                dMs[m] = g * rest;
+                dMs[s] = g * (z[i] - ms[m]) * sigma * rest - w * rest;
+            }
+    }
+
+    /// <summary>values[i] = 0 where mask[i] is 0 (+0, never −0): a masked layer's weights start, and stay, at zero.</summary>
+    public static void ApplyMask(Index1D thread, Partition items, ArrayView<float> mask, ArrayView<float> values)
+    {
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int i = run; i < items.End(run); i++)
+                if (mask[i] == 0f) values[i] = 0f;
+    }
+
+    /// <summary>
+    /// One pixel of autoregressive sampling from a MADE decoder's output [B, d]: x[b, pixel] = a Bernoulli draw
+    /// (draw b of <paramref name="key"/>) with probability sigmoid(logit), or the Gaussian's mean; the next pass of
+    /// the decoder then sees it.
+    /// </summary>
+    public static void SamplePixel(Index1D thread, Partition rows, int dim, int pixel, int bernoulli, ulong key,
+        ArrayView<float> output, ArrayView<float> x)
+    {
+        for (int run = rows.Start(thread); run < rows.Length; run = rows.Next(run))
+            for (int b = run; b < rows.End(run); b++)
+            {
+                int i = b * dim + pixel;
+                x[i] = bernoulli == 0 ? output[i] : CounterRng.Uniform(key, b) < Activations.Sigmoid(output[i]) ? 1f : 0f;
+            }
+    }
+}

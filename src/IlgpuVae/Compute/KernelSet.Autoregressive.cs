@@ -1,0 +1,98 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Compute;
+
+// The autoregressive models' kernels: masked layers (on the product kernel), flow steps, masks and sampling.
+public abstract partial class KernelSet
+{
+    readonly Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> flowStep;
+    readonly Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> flowStepBackward;
+    readonly Action<Index1D, Partition, ArrayView<float>, ArrayView<float>> applyMask;
+    readonly Action<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>> samplePixel;
+
+    (Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>,
+     Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>,
+     Action<Index1D, Partition, ArrayView<float>, ArrayView<float>>,
+     Action<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>>) LoadAutoregressive(Accelerator a) => (
+        Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Flows.StepForward)),
+        Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Flows.StepBackward)),
+        Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ArrayView<float>, ArrayView<float>>(Flows.ApplyMask)),
+        Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>>(Flows.SamplePixel)));
+
+    /// <summary>
+    /// A masked layer's forward, y = act(x·Wᵀ + c·Vᵀ + b) (W's masked entries are zero already): the context's
+    /// product with the bias into <paramref name="sum"/> [B, out], then x's, added before the activation.
+    /// </summary>
+    public void MaskedForward(int batch, int inputs, int outputs, int contextWidth, Activation activation,
+        ArrayView<float> x, ArrayView<float> weight, ArrayView<float> context, ArrayView<float> contextWeight, ArrayView<float> bias,
+        ArrayView<float> sum, ArrayView<float> y)
+    {
+        Require(bias, outputs, nameof(bias));
+        ProductPair(Dense.ForwardProblem(batch, contextWidth, outputs, Activation.Identity), context, contextWeight, sum, bias, default,
+            null, default, default, default, default);
+        ProductPair(Dense.ForwardProblem(batch, inputs, outputs, activation) with { Epilogue = (int)Epilogue.AddActivation },
+            x, weight, y, sum, default, null, default, default, default, default);
+    }
+
+    /// <summary>
+    /// A masked layer's backward in two launches: dW = (dPreᵀ·x) ⊙ M and db = Σ_b dPre with, unless
+    /// <paramref name="dInputPre"/> is null, the input's gradient as <see cref="DenseBackward"/>'s; then
+    /// dV = dPreᵀ·c with ∂L/∂c = dPre·V, written or (<paramref name="accumulateContext"/>) added.
+    /// </summary>
+    public void MaskedBackward(int batch, int inputs, int outputs, int contextWidth, Activation previousActivation,
+        bool accumulateInput, bool accumulateContext,
+        ArrayView<float> dPre, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> mask, ArrayView<float> context, ArrayView<float> contextWeight,
+        ArrayView<float> dWeight, ArrayView<float> dBias, ArrayView<float>? dInputPre, ArrayView<float> dContextWeight, ArrayView<float> dContext)
+    {
+        Require(dBias, outputs, nameof(dBias));
+        ProductPair(Dense.BackwardWeightProblem(batch, inputs, outputs) with { Epilogue = (int)Epilogue.Masked }, dPre, x, dWeight, mask, dBias,
+            dInputPre is null ? null : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation, accumulateInput),
+            dPre, weight, dInputPre ?? default, x);
+        ProductPair(Dense.BackwardWeightProblem(batch, contextWidth, outputs), dPre, context, dContextWeight, default, default,
+            Dense.BackwardInputProblem(batch, contextWidth, outputs, Activation.Identity, accumulateContext), dPre, contextWeight, dContext, default);
+    }
+
+    /// <summary>A flow step's z_{t+1} from z_t and its MADE's [m | s], adding its share of the KL estimate (<see cref="Flows"/>).</summary>
+    public void FlowStep(int batch, int latent, bool last,
+        ArrayView<float> z, ArrayView<float> ms, ArrayView<float> next, ArrayView<double> klTerms)
+    {
+        Require(z, (long)batch * latent, nameof(z)); Require(ms, 2L * batch * latent, nameof(ms));
+        Require(next, (long)batch * latent, nameof(next)); Require(klTerms, (long)batch * latent, nameof(klTerms));
+        var p = new FlowStepProblem { Latent = latent, Last = last ? 1 : 0, Items = Partition(batch * latent) };
+        flowStep(p.Items.Threads, p, z, ms, next, klTerms);
+        Launched();
+    }
+
+    /// <summary>A flow step's backward: d[m | s] for its MADE and the direct part of ∂L/∂z_t (<see cref="Flows.StepBackward"/>).</summary>
+    public void FlowStepBackward(int batch, int latent, bool last, float klGradScale,
+        ArrayView<float> z, ArrayView<float> ms, ArrayView<float> next, ArrayView<float> dNext, ArrayView<float> dMs, ArrayView<float> dz)
+    {
+        Require(z, (long)batch * latent, nameof(z)); Require(ms, 2L * batch * latent, nameof(ms));
+        Require(next, (long)batch * latent, nameof(next)); Require(dNext, (long)batch * latent, nameof(dNext));
+        Require(dMs, 2L * batch * latent, nameof(dMs)); Require(dz, (long)batch * latent, nameof(dz));
+        var p = new FlowStepProblem { Latent = latent, Last = last ? 1 : 0, KlGradScale = klGradScale, Items = Partition(batch * latent) };
+        flowStepBackward(p.Items.Threads, p, z, ms, next, dNext, dMs, dz);
+        Launched();
+    }
+
+    /// <summary>values[i] = +0 where mask[i] is 0, for the first <paramref name="length"/> elements.</summary>
+    public void ApplyMask(int length, ArrayView<float> mask, ArrayView<float> values)
+    {
+        Require(mask, length, nameof(mask)); Require(values, length, nameof(values));
+        var items = Partition(length);
+        applyMask(items.Threads, items, mask, values);
+        Launched();
+    }
+
+    /// <summary>Pixel <paramref name="pixel"/> of x [B, d] drawn from a MADE decoder's output (<see cref="Flows.SamplePixel"/>).</summary>
+    public void SamplePixel(int batch, int dim, int pixel, Model.Likelihood likelihood, ulong key, ArrayView<float> output, ArrayView<float> x)
+    {
+        Require(output, (long)batch * dim, nameof(output)); Require(x, (long)batch * dim, nameof(x));
+        if (pixel < 0 || pixel >= dim) throw new InternalFaultException($"Pixel {pixel} of {dim} was asked to be sampled.");
+        var rows = Partition(batch);
+        samplePixel(rows.Threads, rows, dim, pixel, likelihood == Model.Likelihood.Bernoulli ? 1 : 0, key, output, x);
+        Launched();
+    }
+}

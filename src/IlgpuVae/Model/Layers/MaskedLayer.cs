@@ -1,0 +1,34 @@
+using ILGPU;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Model;
+
+/// <summary>
+/// A layer of a MADE (<see cref="Made"/>) with a context: y = act((W ⊙ M)·x + V·c + b), W [out, in] with its
+/// masked entries held at zero (<see cref="ParameterTensor.Mask"/>: initialized to zero, their gradient masked
+/// to zero, so no optimizer moves them), V [out, C] unmasked, b [out]. The context c [batch, C] and its gradient
+/// come in <see cref="LayerBuffers"/>: z for a MADE decoder, the encoder's context vector for a flow step.
+/// </summary>
+public sealed class MaskedLayer(int inputs, int outputs, int contextWidth, Activation activation,
+    int weightOffset, int contextWeightOffset, int biasOffset)
+    : Layer(inputs, outputs, activation, weightOffset, inputs * outputs, biasOffset)
+{
+    public int ContextWidth => contextWidth;
+
+    public int ContextWeightOffset => contextWeightOffset;
+
+    /// <summary>The context's product with the bias, which the main product's epilogue adds.</summary>
+    public override long WorkspaceFloats(int batch) => (long)batch * Outputs;
+
+    ArrayView<float> ContextWeight(ArrayView<float> flat) => flat.SubView(contextWeightOffset, Outputs * contextWidth);
+
+    public override void Forward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> y) =>
+        b.Kernels.MaskedForward(batch, Inputs, Outputs, contextWidth, Activation, x, Weight(b.Parameters), b.Context,
+            ContextWeight(b.Parameters), Bias(b.Parameters, Outputs), b.Workspace.SubView(0, WorkspaceFloats(batch)), y);
+
+    public override void Backward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> dPre,
+        Activation inputActivation, ArrayView<float>? dInputPre) =>
+        b.Kernels.MaskedBackward(batch, Inputs, Outputs, contextWidth, inputActivation, b.AccumulateInputGradient, b.AccumulateContextGradient,
+            dPre, x, Weight(b.Parameters), Weight(b.Masks), b.Context, ContextWeight(b.Parameters),
+            Weight(b.Gradients), Bias(b.Gradients, Outputs), dInputPre, ContextWeight(b.Gradients), b.ContextGradient);
+}
