@@ -27,7 +27,7 @@ public struct ImportanceProblem
 /// </summary>
 public static class Estimators
 {
-    const double HalfLog2Pi = 0.91893853320467274;
+    internal const double HalfLog2Pi = 0.91893853320467274;
 
     /// <summary>
     /// Row r = (image b, draw s) of a chunk: z = μ_b + σ_b·ε with ε keyed by (image, draw), and
@@ -140,7 +140,7 @@ public static class Estimators
     }
 
     /// <summary>log q(zᵢ | xₙ) = Σⱼ −½(log 2π + log σ²ₙⱼ + (zᵢⱼ − μₙⱼ)²/σ²ₙⱼ).</summary>
-    static double LogPosterior(int i, int n, int k, ArrayView<float> heads, ArrayView<float> z)
+    internal static double LogPosterior(int i, int n, int k, ArrayView<float> heads, ArrayView<float> z)
     {
         double log = 0;
         for (int j = 0; j < k; j++)
@@ -165,53 +165,115 @@ public static class Estimators
     }
 
     /// <summary>
-    /// CPU: per latent dimension j over n posteriors, the variance of μⱼ (Cov_x E_q[zⱼ|x], whose size says whether
-    /// the unit is active) and the mean KL of that dimension. Two passes in double; one thread per dimension.
+    /// CPU: per latent dimension j over the posteriors, the variance of their means E_q[zⱼ|x] (whose size says
+    /// whether the unit is active) and the mean KL element of that dimension (<see cref="DimensionProblem"/>).
+    /// Two passes in double; one thread per dimension.
     /// </summary>
-    public static void DimensionStatistics(Index1D j, int count, int latent,
-        ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean)
+    public static void DimensionStatistics(Index1D j, DimensionProblem p,
+        ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl, ArrayView<double> muVariance, ArrayView<double> klMean)
     {
-        int k = latent;
-        double mean = 0, kl = 0;
-        for (int n = 0; n < count; n++)
+        double mean = 0, klSum = 0, within = 0;
+        for (int n = 0; n < p.Count; n++)
         {
-            mean += heads[n * 2 * k + j];
-            kl += Divergences.GaussianKl(heads[n * 2 * k + j], heads[n * 2 * k + k + j]);
+            mean += Mean(p, n, j, sums);
+            klSum += kl[n * p.Latent + j];
+            within += WithinVariance(p, n, j, sums, squares);
         }
-        mean /= count;
+        mean /= p.Count;
         double variance = 0;
-        for (int n = 0; n < count; n++)
+        for (int n = 0; n < p.Count; n++)
         {
-            double d = heads[n * 2 * k + j] - mean;
+            double d = Mean(p, n, j, sums) - mean;
             variance += d * d;
         }
-        muVariance[j] = count > 1 ? variance / (count - 1) : 0.0;
-        klMean[j] = kl / count;
+        Finish(p, j, variance, within, klSum, muVariance, klMean);
     }
 
     /// <summary>GPU: <see cref="DimensionStatistics"/> with a group per dimension.</summary>
-    public static void DimensionStatisticsGrouped(int count, int latent,
-        ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean)
+    public static void DimensionStatisticsGrouped(DimensionProblem p,
+        ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl, ArrayView<double> muVariance, ArrayView<double> klMean)
     {
-        int j = Grid.IdxX, k = latent;
+        int j = Grid.IdxX;
         var scratch = SharedMemory.GetDynamic<double>();
-        double mean = 0, kl = 0;
-        for (int n = Group.IdxX; n < count; n += Group.DimX)
+        double mean = 0, klSum = 0, within = 0;
+        for (int n = Group.IdxX; n < p.Count; n += Group.DimX)
         {
-            mean += heads[n * 2 * k + j];
-            kl += Divergences.GaussianKl(heads[n * 2 * k + j], heads[n * 2 * k + k + j]);
+            mean += Mean(p, n, j, sums);
+            klSum += kl[n * p.Latent + j];
+            within += WithinVariance(p, n, j, sums, squares);
         }
-        mean = GroupReductions.Sum(mean, scratch) / count;
-        kl = GroupReductions.Sum(kl, scratch);
+        mean = GroupReductions.Sum(mean, scratch) / p.Count;
+        klSum = GroupReductions.Sum(klSum, scratch);
+        within = GroupReductions.Sum(within, scratch);
         double variance = 0;
-        for (int n = Group.IdxX; n < count; n += Group.DimX)
+        for (int n = Group.IdxX; n < p.Count; n += Group.DimX)
         {
-            double d = heads[n * 2 * k + j] - mean;
+            double d = Mean(p, n, j, sums) - mean;
             variance += d * d;
         }
         variance = GroupReductions.Sum(variance, scratch);
-        if (Group.IdxX != 0) return;
-        muVariance[j] = count > 1 ? variance / (count - 1) : 0.0;
-        klMean[j] = kl / count;
+        if (Group.IdxX == 0) Finish(p, j, variance, within, klSum, muVariance, klMean);
     }
+
+    /// <summary>Posterior n's mean of dimension j: its μ, or the mean of its draws.</summary>
+    static double Mean(DimensionProblem p, int n, int j, ArrayView<float> sums) => (double)sums[n * p.Stride + j] / p.Draws;
+
+    /// <summary>The unbiased variance of posterior n's draws of dimension j (0 for a single draw).</summary>
+    static double WithinVariance(DimensionProblem p, int n, int j, ArrayView<float> sums, ArrayView<float> squares)
+    {
+        if (p.Draws < 2) return 0.0;
+        double m = Mean(p, n, j, sums);
+        return ((double)squares[n * p.Latent + j] - p.Draws * m * m) / (p.Draws - 1);
+    }
+
+    /// <summary>
+    /// The variance of the means over the posteriors, less the share their draws' noise adds to it (the mean
+    /// within-posterior variance over the draws), and the KL elements' mean over posteriors and draws.
+    /// </summary>
+    static void Finish(DimensionProblem p, int j, double variance, double within, double klSum,
+        ArrayView<double> muVariance, ArrayView<double> klMean)
+    {
+        double between = p.Count > 1 ? variance / (p.Count - 1) : 0.0;
+        muVariance[j] = p.Draws > 1 ? between - within / p.Count / p.Draws : between;
+        klMean[j] = klSum / ((double)p.Count * p.Draws);
+    }
+
+    /// <summary>
+    /// Draw <paramref name="draw"/> of a flow posterior's codes added into the running sums over draws, element-wise
+    /// over [rows, k]: z, z² and the KL elements (the first draw overwrites them).
+    /// </summary>
+    public static void AccumulateDraws(Index1D thread, Partition items, int draw,
+        ArrayView<float> z, ArrayView<double> klTerms, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl)
+    {
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int i = run; i < items.End(run); i++)
+            {
+                float v = z[i];
+                sums[i] = draw == 0 ? v : sums[i] + v;
+                squares[i] = draw == 0 ? v * v : squares[i] + v * v;
+                kl[i] = draw == 0 ? klTerms[i] : kl[i] + klTerms[i];
+            }
+    }
+
+    /// <summary>
+    /// log p(z) − log q(z|x) per row from the KL elements a flow posterior's encode left [rows, k] (their row sum is
+    /// the single-sample log q − log p): the importance weight's prior-over-posterior part for a flow.
+    /// </summary>
+    public static void FlowLogRatio(Index1D row, int latent, ArrayView<double> klTerms, ArrayView<double> logRatio)
+    {
+        double sum = 0;
+        for (int j = 0; j < latent; j++) sum += klTerms[row * latent + j];
+        logRatio[row] = -sum;
+    }
+}
+
+/// <summary>
+/// Per-dimension statistics over <see cref="Count"/> posteriors of <see cref="Latent"/> dimensions. Means:
+/// sums[n·Stride + j] of <see cref="Draws"/> draws — the Gaussian's μ from heads (Stride 2k, one "draw"), or a
+/// flow's codes summed over Monte Carlo draws (Stride k) with their squares' sums [n, k]; KL elements [n, k]
+/// summed over the draws.
+/// </summary>
+public struct DimensionProblem
+{
+    public int Count, Latent, Stride, Draws;
 }

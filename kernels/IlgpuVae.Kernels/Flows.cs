@@ -86,3 +86,57 @@ public static class Flows
             }
     }
 }
+
+/// <summary>
+/// Inverting a flow, for log q(z|x_j) at a code z that another image's posterior drew (the mutual information's
+/// aggregate posterior): rows are (code, image) pairs, so one launch covers many pairs.
+/// Step t is inverted dimension by dimension: z_t = (z_{t+1} − (1 − σ) ⊙ m) / σ with m, σ from the step's MADE at
+/// the current z_t. Each pass makes exact every dimension whose MADE degree it has reached (their m and σ read
+/// only lower degrees, exact already), so k passes recover z_t, and the last pass's σ are z_t's own.
+/// </summary>
+public static class FlowInversion
+{
+    /// <summary>
+    /// rows[r] = table[row of pair firstPair + r] for pairs q = i·n + j: row i = q / n (the code), or with
+    /// <paramref name="cycle"/> row j = q mod n (the image); rows are <paramref name="width"/> wide.
+    /// </summary>
+    public static void PairRows(Index1D thread, Partition items, int firstPair, int n, int width, int cycle,
+        ArrayView<float> table, ArrayView<float> rows)
+    {
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int e = run; e < items.End(run); e++)
+            {
+                int r = e / width, pair = firstPair + r;
+                int source = cycle != 0 ? pair % n : pair / n;
+                rows[e] = table[source * width + e - r * width];
+            }
+    }
+
+    /// <summary>One pass of a step's inversion: z = (next − (1 − σ(s)) ⊙ m) / σ(s), [m | s] from the MADE at the current z.</summary>
+    public static void Pass(Index1D thread, Partition items, int latent, ArrayView<float> next, ArrayView<float> ms, ArrayView<float> z)
+    {
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            for (int i = run; i < items.End(run); i++)
+            {
+                int m = i + i / latent * latent;
+                float sigma = Activations.Sigmoid(ms[m + latent]);
+                z[i] = (next[i] - (1f - sigma) * ms[m]) / sigma;
+            }
+    }
+
+    /// <summary>
+    /// logQ[r] = log N(z₀; μ, σ²) of the row's image (heads [rows, 2k]) − Σ_t Σ_j log σ_t,j, the second sum added
+    /// step by step into <paramref name="logQ"/> by <see cref="AddLogDeterminant"/> with the opposite sign.
+    /// </summary>
+    public static void AddGaussian(Index1D row, int latent, ArrayView<float> z0, ArrayView<float> heads, ArrayView<double> logQ) =>
+        logQ[row] += Estimators.LogPosterior(row, row, latent, heads, z0);
+
+    /// <summary>logQ[r] −= Σ_j log σ(s_j) = Σ_j softplus(−s_j) of the row's inverted step ([m | s] rows), starting from 0 with <paramref name="first"/>.</summary>
+    public static void AddLogDeterminant(Index1D row, int latent, int first, ArrayView<float> ms, ArrayView<double> logQ)
+    {
+        double sum = 0;
+        for (int j = 0; j < latent; j++)
+            sum += Activations.Softplus(-ms[row * 2 * latent + latent + j]);
+        logQ[row] = first != 0 ? sum : logQ[row] + sum;
+    }
+}

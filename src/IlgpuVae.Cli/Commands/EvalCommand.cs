@@ -21,10 +21,12 @@ static class EvalCommand
         var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per image for the IWAE NLL (0: skip)", DefaultValueFactory = _ => defaults.ImportanceSamples };
         var threshold = new Option<double>("--active-threshold") { Description = "Variance of E[zⱼ|x] above which a unit is active", DefaultValueFactory = _ => defaults.ActiveUnitThreshold };
         var mmdSamples = new Option<int>("--mmd-samples") { Description = "Codes in the aggregate-posterior MMD", DefaultValueFactory = _ => defaults.MmdSamples };
+        var miLimit = new Option<int>("--mi-limit") { Description = "IAF posterior: estimate the mutual information on the first N images (it inverts the flow for every pair of them)", DefaultValueFactory = _ => defaults.MiLimit };
+        var flowDraws = new Option<int>("--flow-draws") { Description = "IAF posterior: draws per image for the Monte Carlo means of z (active units)", DefaultValueFactory = _ => defaults.FlowDraws };
         var outFolder = new Option<string?>("--out") { Description = "Folder to write eval.json and kl_per_dim.png into (default: the run folder; the current folder for a bare checkpoint)" };
         var command = new Command("eval", "Evaluate a trained model on the whole test set and write eval.json.")
         {
-            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, outFolder,
+            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, miLimit, flowDraws, outFolder,
         };
         command.SetAction(parse =>
         {
@@ -33,6 +35,7 @@ static class EvalCommand
             {
                 ElboSamples = parse.GetValue(samples), ImportanceSamples = parse.GetValue(iwaeK),
                 ActiveUnitThreshold = parse.GetValue(threshold), MmdSamples = parse.GetValue(mmdSamples),
+                MiLimit = parse.GetValue(miLimit), FlowDraws = parse.GetValue(flowDraws),
             }.Validate();
             // Room for 1,000 importance samples per decoder pass.
             using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000,

@@ -29,9 +29,9 @@ static class SampleCommand
             var test = EvalCommand.LoadTest(c, null, 64);
             ulong s = (ulong)(parse.GetValue(seed) ?? c.Seed);
             RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), trained.Model, c.Image, s, n);
-            RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), trained.Model, test);
-            RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), trained.Model, test);
-            RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), trained.Model, c.Image);
+            RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), trained.Model, test, s);
+            RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), trained.Model, test, s);
+            RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), trained.Model, c.Image, s);
             foreach (var name in new[] { RunPictures.Samples, RunPictures.Reconstructions, RunPictures.Interpolation, RunPictures.Traversals })
                 output.WriteLine($"Wrote {Path.GetFullPath(Path.Combine(folder, name))}");
             return 0;

@@ -32,6 +32,12 @@ static class TrainCommand
         var hidden = new Option<string?>("--hidden") { Description = "Encoder dense hidden sizes, e.g. 512,256 (empty for none; default 400 for mlp, 1024 for conv)" };
         var decoderHidden = new Option<string?>("--decoder-hidden") { Description = "Decoder hidden sizes (default: the encoder's, reversed)" };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => defaults.Latent };
+        var decoder = new Option<string>("--decoder") { Description = "mlp, or made: an autoregressive decoder p(x|z) = Π p(x_i | x_<i, z) (a MADE over the pixels, z in every layer)", DefaultValueFactory = _ => defaults.Decoder };
+        var madeHidden = new Option<string>("--made-hidden") { Description = "made decoder: hidden widths, e.g. 500", DefaultValueFactory = _ => string.Join(",", defaults.MadeHidden) };
+        var posterior = new Option<string>("--posterior") { Description = "gaussian (mean field, analytic KL), or iaf: an inverse autoregressive flow after the Gaussian (single-sample KL estimate)", DefaultValueFactory = _ => defaults.Posterior };
+        var flowSteps = new Option<int>("--flow-steps") { Description = "iaf: flow steps (the order of z reversed between steps)", DefaultValueFactory = _ => defaults.FlowSteps };
+        var flowHidden = new Option<string>("--flow-hidden") { Description = "iaf: hidden widths of each step's MADE", DefaultValueFactory = _ => string.Join(",", defaults.FlowHidden) };
+        var contextDim = new Option<int>("--context-dim") { Description = "iaf: size of the context vector the encoder gives every step", DefaultValueFactory = _ => defaults.ContextDim };
         var activation = new Option<string>("--activation") { Description = "relu, leaky_relu, tanh or softplus", DefaultValueFactory = _ => defaults.Activation };
         var likelihood = new Option<string>("--likelihood") { Description = "bernoulli or gaussian", DefaultValueFactory = _ => defaults.Likelihood };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs in total (default {defaults.Epochs}; with --resume, the saved value)" };
@@ -52,7 +58,8 @@ static class TrainCommand
         var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).")
         {
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
-            priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
+            priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
+            decoder, madeHidden, posterior, flowSteps, flowHidden, contextDim, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
             device, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
@@ -70,6 +77,9 @@ static class TrainCommand
                 Hidden = parse.GetValue(hidden) is string h ? ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),
                 DecoderHidden = parse.GetValue(decoderHidden) is string dh ? ParseSizes(dh, "--decoder-hidden") : null,
                 Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
+                Decoder = parse.GetValue(decoder)!, MadeHidden = ParseSizes(parse.GetValue(madeHidden)!, "--made-hidden"),
+                Posterior = parse.GetValue(posterior)!, FlowSteps = parse.GetValue(flowSteps),
+                FlowHidden = ParseSizes(parse.GetValue(flowHidden)!, "--flow-hidden"), ContextDim = parse.GetValue(contextDim),
                 Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
                 Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
                 Kernels = parse.GetValue(kernels)!,

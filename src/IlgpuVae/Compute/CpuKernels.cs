@@ -33,7 +33,7 @@ public sealed class CpuKernels : KernelSet
     readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
     readonly Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
     readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
-    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
+    readonly Action<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
 
     internal CpuKernels(ComputeDevice device) : base(device)
     {
@@ -47,7 +47,7 @@ public sealed class CpuKernels : KernelSet
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
         logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp));
         mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationTerms));
-        dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatistics));
+        dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatistics));
     }
 
     /// <summary>One run of whole cache lines (16 floats) per hardware thread, fewer threads for few items.</summary>
@@ -117,6 +117,7 @@ public sealed class CpuKernels : KernelSet
     private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
         mutualInformation(count, count, latent, heads, z, terms);
 
-    private protected override void LaunchDimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean) =>
-        dimensionStatistics(latent, count, latent, heads, muVariance, klMean);
+    private protected override void LaunchDimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,
+        ArrayView<double> muVariance, ArrayView<double> klMean) =>
+        dimensionStatistics(p.Latent, p, sums, squares, kl, muVariance, klMean);
 }

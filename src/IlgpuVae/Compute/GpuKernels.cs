@@ -21,7 +21,7 @@ public sealed class GpuKernels : KernelSet
     readonly Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
     readonly Action<KernelConfig, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
     readonly Action<KernelConfig, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
-    readonly Action<KernelConfig, int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
+    readonly Action<KernelConfig, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
 
     internal GpuKernels(ComputeDevice device, GpuLaunchShape? shape = null) : base(device)
     {
@@ -36,7 +36,7 @@ public sealed class GpuKernels : KernelSet
         lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGrouped));
         logMeanExp = Load(a.LoadStreamKernel<int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpGrouped));
         mutualInformation = Load(a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationTermsGrouped));
-        dimensionStatistics = Load(a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsGrouped));
+        dimensionStatistics = Load(a.LoadStreamKernel<DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsGrouped));
     }
 
     /// <summary>The launch sizes this set uses.</summary>
@@ -99,6 +99,7 @@ public sealed class GpuKernels : KernelSet
     private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
         mutualInformation(Groups(count, Shape.ReductionGroup, Shape.ReductionGroup), count, latent, heads, z, terms);
 
-    private protected override void LaunchDimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean) =>
-        dimensionStatistics(Groups(latent, Shape.ReductionGroup, Shape.ReductionGroup), count, latent, heads, muVariance, klMean);
+    private protected override void LaunchDimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,
+        ArrayView<double> muVariance, ArrayView<double> klMean) =>
+        dimensionStatistics(Groups(p.Latent, Shape.ReductionGroup, Shape.ReductionGroup), p, sums, squares, kl, muVariance, klMean);
 }

@@ -4,22 +4,35 @@ using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Compute;
 
-// The autoregressive models' kernels: masked layers (on the product kernel), flow steps, masks and sampling.
+// The autoregressive models' kernels: masked layers (on the product kernel), flow steps, masks, sampling, and
+// the evaluation of flow posteriors.
 public abstract partial class KernelSet
 {
-    readonly Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> flowStep;
-    readonly Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> flowStepBackward;
-    readonly Action<Index1D, Partition, ArrayView<float>, ArrayView<float>> applyMask;
-    readonly Action<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>> samplePixel;
+    // Assigned once, by the constructor's call of LoadAutoregressive.
+    Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> flowStep = null!;
+    Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> flowStepBackward = null!;
+    Action<Index1D, Partition, ArrayView<float>, ArrayView<float>> applyMask = null!;
+    Action<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>> samplePixel = null!;
+    Action<Index1D, Partition, int, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<double>> accumulateDraws = null!;
+    Action<Index1D, int, ArrayView<double>, ArrayView<double>> flowLogRatio = null!;
+    Action<Index1D, Partition, int, int, int, int, ArrayView<float>, ArrayView<float>> pairRows = null!;
+    Action<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> inversionPass = null!;
+    Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> addGaussian = null!;
+    Action<Index1D, int, int, ArrayView<float>, ArrayView<double>> addLogDeterminant = null!;
 
-    (Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>,
-     Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>,
-     Action<Index1D, Partition, ArrayView<float>, ArrayView<float>>,
-     Action<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>>) LoadAutoregressive(Accelerator a) => (
-        Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Flows.StepForward)),
-        Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Flows.StepBackward)),
-        Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ArrayView<float>, ArrayView<float>>(Flows.ApplyMask)),
-        Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>>(Flows.SamplePixel)));
+    void LoadAutoregressive(Accelerator a)
+    {
+        flowStep = Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Flows.StepForward));
+        flowStepBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Flows.StepBackward));
+        applyMask = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ArrayView<float>, ArrayView<float>>(Flows.ApplyMask));
+        samplePixel = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>>(Flows.SamplePixel));
+        accumulateDraws = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.AccumulateDraws));
+        flowLogRatio = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>>(Estimators.FlowLogRatio));
+        pairRows = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, int, int, int, ArrayView<float>, ArrayView<float>>(FlowInversion.PairRows));
+        inversionPass = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(FlowInversion.Pass));
+        addGaussian = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(FlowInversion.AddGaussian));
+        addLogDeterminant = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<double>>(FlowInversion.AddLogDeterminant));
+    }
 
     /// <summary>
     /// A masked layer's forward, y = act(x·Wᵀ + c·Vᵀ + b) (W's masked entries are zero already): the context's
@@ -93,6 +106,61 @@ public abstract partial class KernelSet
         if (pixel < 0 || pixel >= dim) throw new InternalFaultException($"Pixel {pixel} of {dim} was asked to be sampled.");
         var rows = Partition(batch);
         samplePixel(rows.Threads, rows, dim, pixel, likelihood == Model.Likelihood.Bernoulli ? 1 : 0, key, output, x);
+        Launched();
+    }
+
+    // ---- evaluating flow posteriors ------------------------------------------------------------------------
+
+    /// <summary>Draw <paramref name="draw"/> of [rows, k] codes and KL elements added into running sums (<see cref="Estimators.AccumulateDraws"/>).</summary>
+    public void AccumulateDraws(int length, int draw, ArrayView<float> z, ArrayView<double> klTerms,
+        ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl)
+    {
+        Require(z, length, nameof(z)); Require(klTerms, length, nameof(klTerms));
+        Require(sums, length, nameof(sums)); Require(squares, length, nameof(squares)); Require(kl, length, nameof(kl));
+        var items = Partition(length);
+        accumulateDraws(items.Threads, items, draw, z, klTerms, sums, squares, kl);
+        Launched();
+    }
+
+    /// <summary>log p(z) − log q(z|x) per row from a flow posterior's KL elements (<see cref="Estimators.FlowLogRatio"/>).</summary>
+    public void FlowLogRatio(int rows, int latent, ArrayView<double> klTerms, ArrayView<double> logRatio)
+    {
+        Require(klTerms, (long)rows * latent, nameof(klTerms)); Require(logRatio, rows, nameof(logRatio));
+        flowLogRatio(rows, latent, klTerms, logRatio);
+        Launched();
+    }
+
+    /// <summary>Rows of (code, image) pairs from a table (<see cref="FlowInversion.PairRows"/>).</summary>
+    public void PairRows(int firstPair, int rows, int n, int width, bool cycle, ArrayView<float> table, ArrayView<float> output)
+    {
+        Require(table, (long)n * width, nameof(table)); Require(output, (long)rows * width, nameof(output));
+        var items = Partition(rows * width);
+        pairRows(items.Threads, items, firstPair, n, width, cycle ? 1 : 0, table, output);
+        Launched();
+    }
+
+    /// <summary>One pass of a flow step's inversion (<see cref="FlowInversion.Pass"/>).</summary>
+    public void InversionPass(int rows, int latent, ArrayView<float> next, ArrayView<float> ms, ArrayView<float> z)
+    {
+        Require(next, (long)rows * latent, nameof(next)); Require(ms, 2L * rows * latent, nameof(ms)); Require(z, (long)rows * latent, nameof(z));
+        var items = Partition(rows * latent);
+        inversionPass(items.Threads, items, latent, next, ms, z);
+        Launched();
+    }
+
+    /// <summary>logQ[r] −= Σ log σ of an inverted step; <paramref name="first"/> starts the sums.</summary>
+    public void AddLogDeterminant(int rows, int latent, bool first, ArrayView<float> ms, ArrayView<double> logQ)
+    {
+        Require(ms, 2L * rows * latent, nameof(ms)); Require(logQ, rows, nameof(logQ));
+        addLogDeterminant(rows, latent, first ? 1 : 0, ms, logQ);
+        Launched();
+    }
+
+    /// <summary>logQ[r] += log N(z₀; μ, σ²) with the row's own heads [rows, 2k].</summary>
+    public void AddGaussian(int rows, int latent, ArrayView<float> z0, ArrayView<float> heads, ArrayView<double> logQ)
+    {
+        Require(z0, (long)rows * latent, nameof(z0)); Require(heads, 2L * rows * latent, nameof(heads)); Require(logQ, rows, nameof(logQ));
+        addGaussian(rows, latent, z0, heads, logQ);
         Launched();
     }
 }

@@ -44,7 +44,7 @@ public abstract partial class KernelSet
         importanceSamples = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples));
         importanceWeights = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights));
         empty = Load(a.LoadAutoGroupedStreamKernel<Index1D, int>(EmptyKernel));
-        (flowStep, flowStepBackward, applyMask, samplePixel) = LoadAutoregressive(a);
+        LoadAutoregressive(a);
     }
 
     public ComputeDevice Device { get; }
@@ -368,16 +368,23 @@ public abstract partial class KernelSet
 
     private protected abstract void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms);
 
-    /// <summary>Per latent dimension: the variance of μ over the posteriors and the mean KL.</summary>
-    public void DimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean)
+    /// <summary>
+    /// Per latent dimension: the variance of the posteriors' means and the mean KL element (<see cref="DimensionProblem"/>):
+    /// for Gaussian posteriors, μ from heads (stride 2k, one draw) and their analytic KL elements.
+    /// </summary>
+    public void DimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,
+        ArrayView<double> muVariance, ArrayView<double> klMean)
     {
-        Require(heads, 2L * count * latent, nameof(heads)); Require(muVariance, latent, nameof(muVariance)); Require(klMean, latent, nameof(klMean));
-        if (count == 0) throw new InternalFaultException("Posterior statistics need at least one posterior.");
-        LaunchDimensionStatistics(count, latent, heads, muVariance, klMean);
+        if (p.Count == 0 || p.Draws < 1 || p.Stride < p.Latent) throw new InternalFaultException($"Posterior statistics of {p.Count} posteriors, {p.Draws} draws, stride {p.Stride}.");
+        Require(sums, (long)(p.Count - 1) * p.Stride + p.Latent, nameof(sums)); Require(kl, (long)p.Count * p.Latent, nameof(kl));
+        if (p.Draws > 1) Require(squares, (long)p.Count * p.Latent, nameof(squares));
+        Require(muVariance, p.Latent, nameof(muVariance)); Require(klMean, p.Latent, nameof(klMean));
+        LaunchDimensionStatistics(p, sums, squares, kl, muVariance, klMean);
         Launched();
     }
 
-    private protected abstract void LaunchDimensionStatistics(int count, int latent, ArrayView<float> heads, ArrayView<double> muVariance, ArrayView<double> klMean);
+    private protected abstract void LaunchDimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,
+        ArrayView<double> muVariance, ArrayView<double> klMean);
 
     /// <summary>A launch check that failed is a bug of the caller, never the user's input.</summary>
     static void Require<T>(ArrayView<T> view, long length, string name) where T : unmanaged

@@ -12,6 +12,10 @@ public sealed record EvalOptions
     /// <summary>Codes (and as many prior draws) in the aggregate MMD; its cost grows with the square.</summary>
     public int MmdSamples { get; init; } = 2000;
     public ulong Seed { get; init; } = 1;
+    /// <summary>An IAF posterior's draws per image for the Monte Carlo means of z behind its active units.</summary>
+    public int FlowDraws { get; init; } = 32;
+    /// <summary>An IAF posterior's mutual information uses the first this many images (its cost grows with the square).</summary>
+    public int MiLimit { get; init; } = 1000;
 
     public EvalOptions Validate()
     {
@@ -19,6 +23,9 @@ public sealed record EvalOptions
         if (ElboSamples <= 0) throw new ArgumentException($"The ELBO samples must be positive; got {ElboSamples}.");
         if (!(ActiveUnitThreshold >= 0)) throw new ArgumentException($"The active-unit threshold must be 0 or more; got {ActiveUnitThreshold}.");
         if (MmdSamples < 2) throw new ArgumentException($"The aggregate MMD needs at least 2 samples; got {MmdSamples}.");
+        if (FlowDraws < 2) throw new ArgumentException($"A flow posterior's means need at least 2 draws per image; got {FlowDraws}.");
+        if (MiLimit is < 2 or > 20000)
+            throw new ArgumentException($"--mi-limit must be between 2 and 20000 images (a flow's mutual information inverts it for every pair); got {MiLimit}.");
         return this;
     }
 }

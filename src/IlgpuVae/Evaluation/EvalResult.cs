@@ -4,7 +4,8 @@ namespace IlgpuVae.Evaluation;
 
 /// <summary>
 /// A model's numbers on a data set. NLLs are in nats per image; bits per dimension = NLL / (d·ln 2).
-/// <see cref="MutualInformation"/> is I_q(x; z) with q(z) the mixture of the evaluated posteriors, so at most log N.
+/// <see cref="MutualInformation"/> is I_q(x; z) with q(z) the mixture of the evaluated posteriors — all
+/// <see cref="Images"/> of them, or for an IAF posterior the first <see cref="MiImages"/> — so at most log of that count.
 /// </summary>
 public sealed record EvalResult(
     LossTerms Terms,
@@ -19,6 +20,9 @@ public sealed record EvalResult(
     int Images,
     int Dim)
 {
+    /// <summary>The images the mutual information was estimated on (all but for an IAF posterior, whose estimate is quadratic).</summary>
+    public int MiImages { get; init; } = Images;
+
     public double Kl => KlPerDimension.Sum();
     public double BitsPerDim => (IwaeK > 0 ? IwaeNll : NegativeElbo) / (Dim * Math.Log(2));
 
@@ -30,6 +34,7 @@ public sealed record EvalResult(
         ["iwae_k"] = IwaeK,
         ["bits_per_dim"] = BitsPerDim,
         ["mi"] = MutualInformation,
+        ["mi_images"] = MiImages,
         ["active_units"] = ActiveUnits,
         ["mmd_aggregate"] = MmdAggregate,
         ["kl"] = Kl,

@@ -11,6 +11,10 @@ namespace IlgpuVae.Evaluation;
 /// Measures a model on a data set, all on the device: the loss terms and −ELBO, the importance-weighted NLL,
 /// the mutual information, active units, the per-dimension KL and the MMD between the aggregate posterior and
 /// the prior. The draws are keyed by the options' seed, so the numbers repeat.
+/// An IAF posterior has no closed form for its means or its density at another image's code: its active units
+/// use Monte Carlo means of z (<see cref="EvalOptions.FlowDraws"/> draws, their noise's share of the variance
+/// taken out), its KL per dimension the single-sample estimate's elements, its IWAE weights the flow's own
+/// log q, and its mutual information inverts the flow on the first <see cref="EvalOptions.MiLimit"/> images.
 /// </summary>
 public static class Evaluator
 {
@@ -18,39 +22,64 @@ public static class Evaluator
     {
         options.Validate();
         int n = data.Count, k = model.Spec.LatentDim;
-        var sums = new double[4];
+        var totals = new double[4];
         for (int s = 0; s < options.ElboSamples; s++)
         {
             var t = DataSetTerms.Mean(model, data, objective, options.Seed + (ulong)s, binarize);
-            sums[0] += t.Recon; sums[1] += t.Kl; sums[2] += t.Mmd; sums[3] += t.Loss;
+            totals[0] += t.Recon; totals[1] += t.Kl; totals[2] += t.Mmd; totals[3] += t.Loss;
         }
-        var terms = new LossTerms(sums[0] / options.ElboSamples, sums[1] / options.ElboSamples, sums[2] / options.ElboSamples, sums[3] / options.ElboSamples);
+        var terms = new LossTerms(totals[0] / options.ElboSamples, totals[1] / options.ElboSamples, totals[2] / options.ElboSamples, totals[3] / options.ElboSamples);
 
         var kernels = model.Device.Kernels;
+        bool flow = model.Spec.Flow is not null;
+        int contextWidth = model.Spec.Flow?.ContextDim ?? 0;
         var memory = new DeviceMemory(model.Device, $"evaluating {n} images");
         using var heads = memory.Floats(2L * n * k);
         using var codes = memory.Floats((long)n * k);
-        Posteriors(model, data, options, binarize, heads.View, codes.View);
+        using var kl = memory.Doubles((long)n * k);
+        using var contexts = memory.Floats(Math.Max(1, (long)n * contextWidth));
+        Posteriors(model, data, options, binarize, heads.View, codes.View, kl.View, contexts.View);
 
         using var muVariance = memory.Doubles(k);
         using var klMean = memory.Doubles(k);
-        kernels.DimensionStatistics(n, k, heads.View, muVariance.View, klMean.View);
+        if (flow)
+        {
+            using var sums = memory.Floats((long)n * k);
+            using var squares = memory.Floats((long)n * k);
+            FlowDraws(model, data, options, binarize, sums.View, squares.View, kl.View);
+            kernels.DimensionStatistics(new DimensionProblem { Count = n, Latent = k, Stride = k, Draws = options.FlowDraws },
+                sums.View, squares.View, kl.View, muVariance.View, klMean.View);
+        }
+        else
+            kernels.DimensionStatistics(new DimensionProblem { Count = n, Latent = k, Stride = 2 * k, Draws = 1 },
+                heads.View, default, kl.View, muVariance.View, klMean.View);
         var variance = muVariance.GetAsArray1D();
 
-        using var miTerms = memory.Doubles(n);
-        kernels.MutualInformationTerms(n, k, heads.View, codes.View, miTerms.View);
-        double mi = miTerms.GetAsArray1D().Average();
+        int miImages = flow ? Math.Min(n, options.MiLimit) : n;
+        double mi;
+        if (flow)
+            mi = FlowMutualInformation.Estimate(model, miImages, heads.View, contexts.View, codes.View);
+        else
+        {
+            using var miTerms = memory.Doubles(n);
+            kernels.MutualInformationTerms(n, k, heads.View, codes.View, miTerms.View);
+            mi = miTerms.GetAsArray1D().Average();
+        }
 
         double iwae = options.ImportanceSamples > 0 ? ImportanceWeightedNll(model, data, options, binarize) : double.NaN;
         return new EvalResult(terms, terms.NegativeElbo, iwae, options.ImportanceSamples, mi,
             variance.Count(v => v > options.ActiveUnitThreshold), variance, klMean.GetAsArray1D(),
-            AggregateMmd(model, objective, codes.View, Math.Min(n, options.MmdSamples), options.Seed), n, data.Dim);
+            AggregateMmd(model, objective, codes.View, Math.Min(n, options.MmdSamples), options.Seed), n, data.Dim)
+        {
+            MiImages = miImages,
+        };
     }
 
-    /// <summary>μ, log σ² and one code z ~ q(z|x) for every image, in order.</summary>
-    static void Posteriors(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, ArrayView<float> heads, ArrayView<float> codes)
+    /// <summary>μ, log σ², one code z ~ q(z|x), its KL elements and (for a flow) the context, for every image in order.</summary>
+    static void Posteriors(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize,
+        ArrayView<float> heads, ArrayView<float> codes, ArrayView<double> kl, ArrayView<float> contexts)
     {
-        int k = model.Spec.LatentDim;
+        int k = model.Spec.LatentDim, c = model.Spec.Flow?.ContextDim ?? 0;
         ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
         for (int start = 0, b = 0; start < data.Count; start += model.MaxBatch, b++)
         {
@@ -60,6 +89,30 @@ public static class Evaluator
             model.Encode(rows);
             model.Heads.SubView(0, 2L * rows * k).CopyTo(heads.SubView(2L * start * k, 2L * rows * k));
             model.Z.SubView(0, (long)rows * k).CopyTo(codes.SubView((long)start * k, (long)rows * k));
+            model.KlTerms.SubView(0, (long)rows * k).CopyTo(kl.SubView((long)start * k, (long)rows * k));
+            if (c > 0) model.Context.SubView(0, (long)rows * c).CopyTo(contexts.SubView((long)start * c, (long)rows * c));
+        }
+    }
+
+    /// <summary>A flow posterior's codes and KL elements summed over <see cref="EvalOptions.FlowDraws"/> draws per image, with the codes' squares.</summary>
+    static void FlowDraws(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize,
+        ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl)
+    {
+        int k = model.Spec.LatentDim;
+        ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
+        ulong key = CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationMeans);
+        for (int start = 0, b = 0; start < data.Count; start += model.MaxBatch, b++)
+        {
+            int rows = Math.Min(model.MaxBatch, data.Count - start);
+            long at = (long)start * k, length = (long)rows * k;
+            data.Gather(start, rows, binarize, binarizeKey, model.Input);
+            for (int draw = 0; draw < options.FlowDraws; draw++)
+            {
+                model.DrawNoise(key, (ulong)b * (ulong)options.FlowDraws + (ulong)draw, rows, 0);
+                model.Encode(rows);
+                model.Device.Kernels.AccumulateDraws((int)length, draw, model.Z, model.KlTerms,
+                    sums.SubView(at, length), squares.SubView(at, length), kl.SubView(at, length));
+            }
         }
     }
 
@@ -67,6 +120,8 @@ public static class Evaluator
     /// −mean log p(x) by importance sampling with K draws of q(z|x) per image. The model's batch holds
     /// images × draws rows: each group of images is encoded once, its rows of x gathered once per draw (on the
     /// device), and the K draws decoded in chunks; each image's estimate stays on the device until the end.
+    /// A flow posterior encodes the repeated rows themselves, each with its own ε, and weighs each draw by the
+    /// flow's exact log q(z|x) (<see cref="KernelSet.FlowLogRatio"/>).
     /// </summary>
     static double ImportanceWeightedNll(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize)
     {
@@ -95,7 +150,14 @@ public static class Evaluator
                     Latent = model.Spec.LatentDim, TotalSamples = kSamples, FirstSample = s0, FirstImage = first, Key = drawKey,
                 };
                 // A short last chunk decodes some stale rows too; ImportanceWeights ignores them.
-                kernels.ImportanceSamples(p, model.Heads, model.Z, logRatio.View);
+                if (model.Spec.Flow is null)
+                    kernels.ImportanceSamples(p, model.Heads, model.Z, logRatio.View);
+                else
+                {
+                    model.DrawNoise(drawKey, (ulong)first * (ulong)kSamples + (ulong)s0, count * perChunk, 0);
+                    model.Encode(count * perChunk);
+                    kernels.FlowLogRatio(count * perChunk, model.Spec.LatentDim, model.KlTerms, logRatio.View);
+                }
                 model.Decode(count * perChunk);
                 model.ReconstructionNll(count * perChunk);
                 kernels.ImportanceWeights(p, model.NllRows, logRatio.View, logWeights.View);

@@ -43,6 +43,17 @@ public sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int ContextD
 
     public override int GetHashCode() => HashCode.Combine(Steps, ContextDim, Hidden.Count);
 
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid value, for codes of <paramref name="latent"/> dimensions.</summary>
+    public FlowSpec Validate(int latent)
+    {
+        if (Steps < 1) throw new ArgumentException($"An IAF posterior needs at least one step; got --flow-steps {Steps}.");
+        if (Hidden.Count == 0 || Hidden.Any(h => h <= 0))
+            throw new ArgumentException($"Every flow step needs hidden layers of positive width; got --flow-hidden {string.Join(",", Hidden)}.");
+        if (ContextDim <= 0) throw new ArgumentException($"The flow's context must have a positive size; got --context-dim {ContextDim}.");
+        if (latent < 2) throw new ArgumentException($"An IAF posterior orders the latent dimensions, so it needs at least 2; got --latent {latent}.");
+        return this;
+    }
+
     /// <summary>"iaf 2×[64] context 32".</summary>
     public override string ToString() => $"iaf {Steps}×[{string.Join(",", Hidden)}] context {ContextDim}";
 }
@@ -86,14 +97,7 @@ public sealed record ModelSpec(
         if (!float.IsFinite(ObsLogVar)) throw new ArgumentException($"The observation log-variance must be finite; got {ObsLogVar}.");
         if (Decoder == DecoderKind.Made && InputDim < 2)
             throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {InputDim}. Use --decoder mlp.");
-        if (Flow is { } flow)
-        {
-            if (flow.Steps < 1) throw new ArgumentException($"An IAF posterior needs at least one step; got --flow-steps {flow.Steps}.");
-            if (flow.Hidden.Count == 0 || flow.Hidden.Any(h => h <= 0))
-                throw new ArgumentException($"Every flow step needs hidden layers of positive width; got --flow-hidden {string.Join(",", flow.Hidden)}.");
-            if (flow.ContextDim <= 0) throw new ArgumentException($"The flow's context must have a positive size; got --context-dim {flow.ContextDim}.");
-            if (LatentDim < 2) throw new ArgumentException($"An IAF posterior orders the latent dimensions, so it needs at least 2; got --latent {LatentDim}.");
-        }
+        Flow?.Validate(LatentDim);
         if (Conv is { } conv)
         {
             if (conv.Image.Size != InputDim)

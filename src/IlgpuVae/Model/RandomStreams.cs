@@ -14,6 +14,9 @@ public static class RandomStreams
     /// <summary>The step number of the <see cref="Prior"/> stream reserved for the evaluation's aggregate MMD.</summary>
     public const ulong AggregateMmdPrior = ulong.MaxValue;
 
-    /// <summary>Sub-streams of <see cref="Evaluation"/>: the loss terms' noise, the posterior codes, the importance draws.</summary>
-    public const ulong EvaluationTerms = 0, EvaluationCodes = 1, EvaluationImportance = 2;
+    /// <summary>
+    /// Sub-streams of <see cref="Evaluation"/>: the loss terms' noise, the posterior codes, the importance draws, and
+    /// a flow posterior's Monte Carlo means.
+    /// </summary>
+    public const ulong EvaluationTerms = 0, EvaluationCodes = 1, EvaluationImportance = 2, EvaluationMeans = 3;
 }

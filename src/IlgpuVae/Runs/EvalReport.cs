@@ -41,7 +41,8 @@ public static class EvalReport
         yield return r.IwaeK > 0 ? $"{$"IWAE NLL, K = {r.IwaeK} (nats)",-26} {F(r.IwaeNll)}" : $"{"IWAE NLL",-26} skipped (--iwae-k 0)";
         yield return $"{"bits per dimension",-26} {F(r.BitsPerDim)}";
         yield return $"{"KL (nats)",-26} {F(r.Kl)}";
-        yield return $"{"mutual information (nats)",-26} {F(r.MutualInformation)}  (at most log N = {F(Math.Log(r.Images))})";
+        yield return $"{"mutual information (nats)",-26} {F(r.MutualInformation)}  (at most log N = {F(Math.Log(r.MiImages))}" +
+            (r.MiImages < r.Images ? $"; on the first {r.MiImages} images, as the flow is inverted for every pair: --mi-limit)" : ")");
         yield return $"{"active units",-26} {r.ActiveUnits} of {r.KlPerDimension.Length}";
         yield return $"{"MMD² aggregate vs prior",-26} {r.MmdAggregate.ToString("G4", CultureInfo.InvariantCulture)}";
         yield return $"{"test recon / loss",-26} {F(r.Terms.Recon)} / {F(r.Terms.Loss)}";

@@ -37,6 +37,18 @@ public sealed record RunConfig
     /// <summary>Decoder hidden sizes; null mirrors <see cref="Hidden"/>.</summary>
     public int[]? DecoderHidden { get; init; }
     public int Latent { get; init; } = 20;
+    /// <summary>mlp (pixels independent given z) or made (a MADE over the pixels with z feeding every layer).</summary>
+    public string Decoder { get; init; } = "mlp";
+    /// <summary>made decoder: its hidden layers' widths.</summary>
+    public int[] MadeHidden { get; init; } = [500];
+    /// <summary>gaussian (mean field) or iaf (the Gaussian followed by an inverse autoregressive flow).</summary>
+    public string Posterior { get; init; } = "gaussian";
+    /// <summary>iaf: the flow's steps, each MADE's hidden widths, and the size of the context the encoder gives every step.</summary>
+    public int FlowSteps { get; init; } = 2;
+    public int[] FlowHidden { get; init; } = [64];
+    public int ContextDim { get; init; } = 32;
+    /// <summary>How the KL term is computed: analytically for the Gaussian posterior, as a single-sample estimate for a flow (written for the reader).</summary>
+    public string KlTerm => IsIaf ? "single-sample estimate log q(z|x) - log p(z)" : "analytic KL(N(mu, sigma^2) || N(0, I))";
     public string Activation { get; init; } = "relu";
     public string Likelihood { get; init; } = "bernoulli";
     public float ObsLogVar { get; init; }
@@ -74,6 +86,9 @@ public sealed record RunConfig
     public ImageShape Image => new(ImageChannels ?? 1, ImageHeight, ImageWidth);
 
     [JsonIgnore]
+    public bool IsIaf => SettingNames.Posterior(Posterior) == PosteriorKind.Iaf;
+
+    [JsonIgnore]
     public bool IsConv => SettingNames.Pick(Arch, "architecture (--arch)", ("mlp", false), ("conv", true));
 
     /// <summary>Hidden sizes when --hidden is not given: 400 for the MLP (pytorch/examples), 1024 for conv (the InfoVAE paper).</summary>
@@ -97,10 +112,15 @@ public sealed record RunConfig
     };
 
     /// <summary>The model for images of <paramref name="image"/>'s shape; refused, naming the value, when they cannot take it.</summary>
-    public ModelSpec ModelSpec(ImageShape image) => new ModelSpec(
-        image.Size, Hidden, Latent, DecoderHidden ?? Hidden.Reverse().ToArray(),
-        SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
-        IsConv ? new ConvSpec(image, ConvLayers()) : null).Validate();
+    public ModelSpec ModelSpec(ImageShape image)
+    {
+        var decoder = SettingNames.Decoder(Decoder);
+        return new ModelSpec(
+            image.Size, Hidden, Latent, decoder == DecoderKind.Made ? MadeHidden : DecoderHidden ?? Hidden.Reverse().ToArray(),
+            SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
+            IsConv ? new ConvSpec(image, ConvLayers()) : null, decoder,
+            IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null).Validate();
+    }
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
     public ObjectiveSpec Objective()
@@ -133,7 +153,9 @@ public sealed record RunConfig
         if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"--image-channels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
         if (!(TestFraction > 0 && TestFraction < 1)) throw new ArgumentException($"--test-fraction must lie strictly between 0 and 1; got {TestFraction}.");
         if (IsConv) ConvLayers();
-        else ModelSpec(new ImageShape(1, 1, 1));
+        else ModelSpec(new ImageShape(1, 1, 2));
+        if (MadeHidden.Any(h => h <= 0)) throw new ArgumentException($"Every --made-hidden width must be positive; got {string.Join(",", MadeHidden)}.");
+        if (IsIaf) new FlowSpec(FlowSteps, FlowHidden, ContextDim).Validate(Latent);
         Objective();
         OptimizerSpec();
         _ = DynamicBinarization;

@@ -21,7 +21,7 @@ public static class RunPictures
     public static void WriteSamples(string path, VaeModel model, ImageShape image, ulong seed, int count = 64)
     {
         var z = HostNormal(seed, count * model.Spec.LatentDim);
-        Write(path, VaeInference.Decode(model, z, count), count, image, Columns);
+        Write(path, VaeInference.Decode(model, z, count, seed), count, image, Columns);
     }
 
     static void Write(string path, float[] pixels, int count, ImageShape image, int columns) =>
@@ -29,12 +29,12 @@ public static class RunPictures
 
     static ImageShape Shape(ImageSet set) => new(set.Channels, set.Height, set.Width);
 
-    /// <summary>Rows of test images, each followed by a row of their reconstructions from z = μ.</summary>
-    public static void WriteReconstructions(string path, VaeModel model, ImageSet test, int pairsOfRows = 4)
+    /// <summary>Rows of test images, each followed by a row of their reconstructions from the code at ε = 0 (z = μ without a flow).</summary>
+    public static void WriteReconstructions(string path, VaeModel model, ImageSet test, ulong seed, int pairsOfRows = 4)
     {
         int n = Math.Min(pairsOfRows * Columns, test.Count), d = test.Dim;
-        var (mu, _) = VaeInference.Encode(model, test.Pixels, n);
-        var recon = VaeInference.Decode(model, mu, n);
+        var (_, _, codes) = VaeInference.Encode(model, test.Pixels, n);
+        var recon = VaeInference.Decode(model, codes, n, seed);
         int cells = 2 * Columns * ((n + Columns - 1) / Columns); // a short last row stays black
         var grid = new float[cells * d];
         for (int i = 0; i < n; i++)
@@ -46,13 +46,13 @@ public static class RunPictures
         Write(path, grid, cells, Shape(test), Columns);
     }
 
-    /// <summary>Each row walks in a straight line between the posterior means of two test images.</summary>
-    public static void WriteInterpolation(string path, VaeModel model, ImageSet test, int rows = 8, int steps = 10)
+    /// <summary>Each row walks in a straight line between the codes (at ε = 0) of two test images.</summary>
+    public static void WriteInterpolation(string path, VaeModel model, ImageSet test, ulong seed, int rows = 8, int steps = 10)
     {
         int k = model.Spec.LatentDim;
         rows = Math.Min(rows, test.Count / 2);
         if (rows == 0) return;
-        var (mu, _) = VaeInference.Encode(model, test.Pixels, 2 * rows);
+        var (_, _, mu) = VaeInference.Encode(model, test.Pixels, 2 * rows);
         var z = new float[rows * steps * k];
         for (int r = 0; r < rows; r++)
             for (int s = 0; s < steps; s++)
@@ -61,18 +61,18 @@ public static class RunPictures
                 for (int j = 0; j < k; j++)
                     z[(r * steps + s) * k + j] = (1 - t) * mu[2 * r * k + j] + t * mu[(2 * r + 1) * k + j];
             }
-        Write(path, VaeInference.Decode(model, z, rows * steps), rows * steps, Shape(test), steps);
+        Write(path, VaeInference.Decode(model, z, rows * steps, seed), rows * steps, Shape(test), steps);
     }
 
     /// <summary>One row per latent dimension: that coordinate swept from −3 to 3, the others at 0.</summary>
-    public static void WriteTraversals(string path, VaeModel model, ImageShape image, int steps = 11, int maxDims = 32)
+    public static void WriteTraversals(string path, VaeModel model, ImageShape image, ulong seed, int steps = 11, int maxDims = 32)
     {
         int k = model.Spec.LatentDim, dims = Math.Min(k, maxDims);
         var z = new float[dims * steps * k];
         for (int j = 0; j < dims; j++)
             for (int s = 0; s < steps; s++)
                 z[(j * steps + s) * k + j] = -3f + 6f * s / (steps - 1);
-        Write(path, VaeInference.Decode(model, z, dims * steps), dims * steps, image, steps);
+        Write(path, VaeInference.Decode(model, z, dims * steps, seed), dims * steps, image, steps);
     }
 
     /// <summary>Train and test loss, and the test terms, per epoch.</summary>
@@ -85,13 +85,13 @@ public static class RunPictures
     }
 
     /// <summary>
-    /// The posterior means of up to 2,000 test images, coloured by label, on the two most active latent dimensions
+    /// The posterior means (codes at ε = 0) of up to 2,000 test images, coloured by label, on the two most active latent dimensions
     /// (the largest variance of E[zⱼ|x] over the images: inactive ones would show a blob); the axes say which.
     /// </summary>
     public static void WriteLatentScatter(string path, VaeModel model, ImageSet test, int maxPoints = 2000)
     {
         int n = Math.Min(maxPoints, test.Count), k = model.Spec.LatentDim;
-        var (mu, _) = VaeInference.Encode(model, test.Pixels, n);
+        var (_, _, mu) = VaeInference.Encode(model, test.Pixels, n);
         var variance = Enumerable.Range(0, k).Select(j =>
         {
             double mean = 0, squares = 0;

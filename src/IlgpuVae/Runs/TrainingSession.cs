@@ -106,7 +106,8 @@ public static class TrainingSession
                 observer.EpochStarted(epoch, config.Epochs, batches, config.BatchSize);
                 var summary = trainer.TrainEpoch(trainData, (b, n, terms) =>
                 {
-                    observer.StepCompleted(b, n, terms);
+                    // The terms are read a step late: b is the batch they belong to, 0 before the first is read.
+                    if (b > 0) observer.StepCompleted(b, n, terms);
                     return !stop.IsCancellationRequested;
                 }, epoch == done + 1 ? partial : null);
                 if (summary is null)
@@ -159,8 +160,8 @@ public static class TrainingSession
     public static void WritePictures(RunFolder folder, VaeModel model, ImageSet test, ulong seed)
     {
         RunPictures.WriteSamples(folder.File(RunPictures.Samples), model, new ImageShape(test.Channels, test.Height, test.Width), seed);
-        RunPictures.WriteReconstructions(folder.File(RunPictures.Reconstructions), model, test);
-        RunPictures.WriteInterpolation(folder.File(RunPictures.Interpolation), model, test);
+        RunPictures.WriteReconstructions(folder.File(RunPictures.Reconstructions), model, test, seed);
+        RunPictures.WriteInterpolation(folder.File(RunPictures.Interpolation), model, test, seed);
         RunPictures.WriteLatentScatter(folder.File(RunPictures.LatentScatter), model, test);
         var metrics = folder.ReadMetrics().Select(r => (IReadOnlyDictionary<string, double>)r
             .Where(kv => kv.Value.ValueKind == System.Text.Json.JsonValueKind.Number)

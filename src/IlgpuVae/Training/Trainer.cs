@@ -75,7 +75,8 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
     /// <summary>
     /// One pass over <paramref name="data"/> in the epoch's shuffled order, from the start or from where
     /// <paramref name="from"/> says an earlier pass stopped. After each step <paramref name="progress"/> gets
-    /// (batch, batches, the latest terms read back — a step behind) and answers whether to go on; on false the
+    /// (the batch whose terms were read last — a step behind, 0 before the first — batches, those terms) and
+    /// answers whether to go on; on false the
     /// pass stops after that step, <see cref="Interrupted"/> records where, and null is returned.
     /// </summary>
     public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
@@ -87,13 +88,15 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
         int batches = Batches(data.Count), seen = from?.Seen ?? 0;
         double Seconds() => clock.Elapsed.TotalSeconds + (from?.Seconds ?? 0);
         LossTerms latest = default;
+        int latestBatch = 0, launched = 0;
         for (int b = from?.Batch ?? 0; b < batches; b++)
         {
             int start = b * batchSize, rows = Math.Min(batchSize, data.Count - start);
             if (rows < objective.MinimumBatch) continue;
-            if (Step(data, start, rows) is { } previous) latest = previous.Terms;
+            if (Step(data, start, rows) is { } previous) (latest, latestBatch) = (previous.Terms, launched);
+            launched = b + 1;
             seen += rows;
-            if (progress is not null && !progress(b + 1, batches, latest) && b + 1 < batches)
+            if (progress is not null && !progress(latestBatch, batches, latest) && b + 1 < batches)
             {
                 Finish();
                 Interrupted = new EpochProgress(b + 1, seen, model.TakeTotals(), Seconds());

@@ -30,6 +30,12 @@ public sealed class CliErrorTests
     [InlineData("padding must lie in [0, kernel − 1] = [0, 3]; got 4 (--conv-padding)", "--arch", "conv", "--conv-padding", "4")]
     [InlineData("Convolution 5's 4×4 kernel is larger than its padded 1×1 input", "--arch", "conv", "--channels", "4,4,4,4,4")]
     [InlineData("positive layer sizes", "--arch", "conv", "--channels", "8,0")]
+    [InlineData("Unknown decoder 'pixelcnn'. Use mlp or made", "--decoder", "pixelcnn")]
+    [InlineData("Unknown posterior 'flow'. Use gaussian or iaf", "--posterior", "flow")]
+    [InlineData("needs at least one step; got --flow-steps 0", "--posterior", "iaf", "--flow-steps", "0")]
+    [InlineData("context must have a positive size; got --context-dim 0", "--posterior", "iaf", "--context-dim", "0")]
+    [InlineData("needs at least 2; got --latent 1", "--posterior", "iaf", "--latent", "1")]
+    [InlineData("positive layer sizes", "--decoder", "made", "--made-hidden", "0")]
     public void TrainRejectsBadInputWithoutCreatingTheRunFolder(string message, params string[] options)
     {
         using var temp = new TempFolder();

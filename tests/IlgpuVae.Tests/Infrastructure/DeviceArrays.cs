@@ -13,6 +13,7 @@ public sealed class DeviceArrays(ComputeDevice device) : IDisposable
 
     public ArrayView<float> Upload(float[] values) => Keep(device.Accelerator.Allocate1D(values)).View;
     public ArrayView<int> Upload(int[] values) => Keep(device.Accelerator.Allocate1D(values)).View;
+    public ArrayView<double> Upload(double[] values) => Keep(device.Accelerator.Allocate1D(values)).View;
     public ArrayView<float> Floats(long length) => Zeroed(Keep(device.Accelerator.Allocate1D<float>(Math.Max(1, length)))).View;
     public ArrayView<double> Doubles(long length) => Zeroed(Keep(device.Accelerator.Allocate1D<double>(Math.Max(1, length)))).View;
 

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using IlgpuVae.Runs;
+using IlgpuVae.Tests.Data;
+
+namespace IlgpuVae.Tests.Cli;
+
+/// <summary>A MADE decoder with an IAF posterior through the command line: train (with per-epoch evaluation), eval and sample.</summary>
+public sealed class AutoregressiveRunTests
+{
+    [Fact]
+    public void AMadeDecoderWithAnIafPosteriorTrainsEvaluatesAndSamples()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        var (exit, output, error) = CliRunner.Run("train", "--data", "sprites", "--train-limit", "96", "--test-limit", "32", "--epochs", "2",
+            "--batch-size", "32", "--hidden", "16", "--latent", "3", "--decoder", "made", "--made-hidden", "12", "--posterior", "iaf",
+            "--flow-steps", "2", "--flow-hidden", "8", "--context-dim", "4", "--eval-every", "2", "--eval-iwae-k", "4", "--device", "cpu", "--out", run);
+        Assert.True(exit == 0, error + output);
+        Assert.Contains("made[12]", output);
+        var config = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)))!;
+        Assert.Equal("made", config["decoder"].GetString());
+        Assert.Equal("iaf", config["posterior"].GetString());
+        Assert.StartsWith("single-sample estimate", config["kl_term"].GetString());
+        var last = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadLines(Path.Combine(run, RunFolder.MetricsFile)).Last())!;
+        Assert.True(double.IsFinite(last["iwae_nll"].GetDouble()));
+
+        (exit, output, error) = CliRunner.Run("eval", run, "--device", "cpu", "--iwae-k", "8", "--mi-limit", "16");
+        Assert.True(exit == 0, error + output);
+        Assert.Contains("on the first 16 images", output);
+        var values = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(run, RunFolder.EvalFile)))!;
+        Assert.Equal(16, values["mi_images"].GetInt32());
+        Assert.InRange(values["mi"].GetDouble(), -0.5, Math.Log(16) + 1e-6);
+        Assert.True(values["iwae_nll"].GetDouble() <= values["test_neg_elbo"].GetDouble() + 1);
+
+        (exit, output, error) = CliRunner.Run("sample", run, "--out", temp.File("pictures"), "--count", "8", "--device", "cpu");
+        Assert.True(exit == 0, error + output);
+        Assert.True(File.Exists(Path.Combine(temp.File("pictures"), RunPictures.Samples)));
+    }
+}
+
+/// <summary>`compare`: several runs' metrics per epoch on one chart per metric.</summary>
+public sealed class CompareCommandTests
+{
+    static string Run(TempFolder temp, string name, params string[] lines)
+    {
+        string folder = temp.File(name);
+        Directory.CreateDirectory(folder);
+        File.WriteAllLines(Path.Combine(folder, RunFolder.MetricsFile), lines);
+        return folder;
+    }
+
+    [Fact]
+    public void ItDrawsOneChartPerMetricWithALinePerRun()
+    {
+        using var temp = new TempFolder();
+        string a = Run(temp, "vae", "{\"epoch\":1,\"test_neg_elbo\":300.5,\"mi\":1.5}", "{\"epoch\":2,\"test_neg_elbo\":290.1,\"mi\":1.2}");
+        string b = Run(temp, "infovae", "{\"epoch\":1,\"test_neg_elbo\":301.0}", "{\"epoch\":2,\"test_neg_elbo\":289.0,\"mi\":2.5}");
+        var (exit, output, error) = CliRunner.Run("compare", a, b, "--metric", "test_neg_elbo,mi", "--out", temp.File("charts"));
+        Assert.True(exit == 0, error + output);
+        foreach (var metric in new[] { "test_neg_elbo", "mi" })
+        {
+            string chart = Path.Combine(temp.File("charts"), RunComparison.ChartName(metric));
+            Assert.Contains(chart, output);
+            Png.Size(chart);
+        }
+    }
+
+    [Fact]
+    public void AMetricNoRunRecordedIsRefusedWithTheKeysThereAre()
+    {
+        using var temp = new TempFolder();
+        string a = Run(temp, "a", "{\"epoch\":1,\"test_neg_elbo\":300.5}");
+        var (exit, _, error) = CliRunner.Run("compare", a, "--metric", "mi", "--out", temp.File("charts"));
+        Assert.Equal(1, exit);
+        Assert.Contains("No run recorded 'mi'", error);
+        Assert.Contains("test_neg_elbo", error);
+        Assert.False(Directory.Exists(temp.File("charts")));
+    }
+
+    [Fact]
+    public void AFolderWithoutMetricsIsRefused()
+    {
+        using var temp = new TempFolder();
+        var (exit, _, error) = CliRunner.Run("compare", temp.Path, "--metric", "mi");
+        Assert.Equal(1, exit);
+        Assert.Contains("has no metrics.jsonl", error);
+    }
+}
