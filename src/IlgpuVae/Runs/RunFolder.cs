@@ -32,30 +32,54 @@ public sealed class RunFolder
         return new RunFolder(path);
     }
 
-    /// <summary>Throws <see cref="RunFolderException"/> when <paramref name="path"/> cannot take a new run.</summary>
+    /// <summary>
+    /// Throws <see cref="RunFolderException"/> when <paramref name="path"/> cannot take a new run. A folder with a
+    /// config.json and no weights is a run stopped before its first checkpoint: the message says that
+    /// <c>--resume</c> restarts it from the start, which <see cref="OpenForResume"/> does.
+    /// </summary>
     public static void CheckAvailable(string? path)
     {
         if (path is null) return;
-        if (Directory.Exists(path) && (System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile)) ||
-                                       System.IO.File.Exists(System.IO.Path.Combine(path, ModelFile))))
-            throw new RunFolderException(
-                $"The output folder '{path}' already holds a run. Use another --out, or continue it with --resume {path}.");
         if (System.IO.File.Exists(path))
             throw new RunFolderException($"The output path '{path}' is a file, not a folder. Give --out a folder.");
+        if (!Directory.Exists(path)) return;
+        if (System.IO.File.Exists(System.IO.Path.Combine(path, ModelFile)))
+            throw new RunFolderException(
+                $"The output folder '{path}' already holds a run. Use another --out, or continue it with --resume {path}.");
+        if (System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile)))
+            throw new RunFolderException(
+                $"The output folder '{path}' already holds a run that stopped before its first checkpoint (a config.json, no weights). " +
+                $"Restart it from the start with its saved settings with --resume {path}, or use another --out.");
     }
 
-    /// <summary>An existing run, for resume, eval and sample: it must hold config.json and model.safetensors.</summary>
-    public static RunFolder OpenExisting(string path)
+    /// <summary>
+    /// A run to continue: it must hold config.json. Without model.safetensors it stopped before its first
+    /// checkpoint (<see cref="HasCheckpoint"/> is false) and training restarts it from the start.
+    /// </summary>
+    public static RunFolder OpenForResume(string path)
     {
         if (!Directory.Exists(path))
             throw new RunFolderException($"No run folder at '{path}'. Give the --out folder of a finished or interrupted train.");
-        foreach (var name in new[] { ConfigFile, ModelFile })
-            if (!System.IO.File.Exists(System.IO.Path.Combine(path, name)))
-                throw new RunFolderException($"'{path}' is not a run folder: it has no {name}.");
+        if (!System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile)))
+            throw new RunFolderException($"'{path}' is not a run folder: it has no {ConfigFile}. Start a new run there with --out {path}.");
         return new RunFolder(path);
     }
 
-    static string NewDefaultPath()
+    /// <summary>An existing run with weights, for eval, sample and export: it must hold config.json and model.safetensors.</summary>
+    public static RunFolder OpenExisting(string path)
+    {
+        var folder = OpenForResume(path);
+        if (!folder.HasCheckpoint)
+            throw new RunFolderException($"'{path}' holds a run that stopped before its first checkpoint: it has no {ModelFile} yet. " +
+                                         $"Restart it from the start with train --resume {path}.");
+        return folder;
+    }
+
+    /// <summary>Whether the run has saved weights (it reached its first checkpoint).</summary>
+    public bool HasCheckpoint => System.IO.File.Exists(File(ModelFile));
+
+    /// <summary>A new timestamped folder under runs/ that does not exist yet.</summary>
+    public static string NewDefaultPath()
     {
         string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss");
         string path = System.IO.Path.Combine("runs", stamp);

@@ -45,7 +45,7 @@ public static class TrainingSession
     public static RunFolder Run(RunConfig requested, string? outFolder, string? resumeFolder, int? epochs,
         ITrainingObserver observer, CancellationToken stop)
     {
-        var existing = resumeFolder is null ? null : RunFolder.OpenExisting(resumeFolder);
+        var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
         if (existing is null) RunFolder.CheckAvailable(outFolder);
         var config = existing?.ReadConfig() ?? requested;
         config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
@@ -73,7 +73,16 @@ public static class TrainingSession
         int done = 0;
         EpochProgress? partial = null;
         RunFolder folder;
-        if (existing is not null)
+        if (existing is { HasCheckpoint: false })
+        {
+            // Stopped before its first checkpoint: nothing to continue, so the run starts over with its settings.
+            folder = existing;
+            folder.ReadMetrics(upToEpoch: 0);
+            folder.WriteConfig(config);
+            model.Initialize((ulong)config.Seed);
+            observer.Info($"Restarting {folder.Path} from the start: it stopped before its first checkpoint.");
+        }
+        else if (existing is not null)
         {
             folder = existing;
             Checkpoint.LoadWeights(folder.File(RunFolder.ModelFile), model);
