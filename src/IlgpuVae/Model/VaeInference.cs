@@ -32,7 +32,12 @@ public static class VaeInference
     }
 
     /// <summary>Images in [0, 1], [count, d], decoded from codes z [count, k].</summary>
-    public static float[] Decode(VaeModel model, float[] z, int count)
+    public static float[] Decode(VaeModel model, float[] z, int count) => Decode(model, z, count, pixels: true);
+
+    /// <summary>The decoder's output itself, [count, d]: logits (Bernoulli) or unclamped means (Gaussian).</summary>
+    public static float[] DecodeOutput(VaeModel model, float[] z, int count) => Decode(model, z, count, pixels: false);
+
+    static float[] Decode(VaeModel model, float[] z, int count, bool pixels)
     {
         int d = model.Spec.InputDim, k = model.Spec.LatentDim;
         var images = new float[count * d];
@@ -44,7 +49,7 @@ public static class VaeInference
             model.Decode(rows);
             model.DecoderOutput.CopyToCPU(output);
             for (int i = 0; i < rows * d; i++)
-                images[start * d + i] = ToPixel(output[i], model.Spec.Likelihood);
+                images[start * d + i] = pixels ? ToPixel(output[i], model.Spec.Likelihood) : output[i];
         }
         return images;
     }

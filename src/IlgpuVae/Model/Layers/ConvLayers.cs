@@ -13,6 +13,9 @@ public sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayerSp
     bool inputChannelsLast, int weightOffset, int biasOffset)
     : Layer(input.Size, output.Size, activation, weightOffset, output.Channels * spec.Kernel * spec.Kernel * input.Channels, biasOffset)
 {
+    /// <summary>The image it reads, the image it writes, and its kernel, stride and padding.</summary>
+    public (ImageShape Input, ImageShape Output, ConvLayerSpec Spec) Shapes => (input, output, spec);
+
     int Taps => spec.Kernel * spec.Kernel * input.Channels;
 
     /// <summary>The taps land on the input; the kernel sits at each output position.</summary>
@@ -54,6 +57,9 @@ public sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, Co
     bool outputChannelsLast, int weightOffset, int biasOffset)
     : Layer(input.Size, output.Size, activation, weightOffset, input.Channels * spec.Kernel * spec.Kernel * output.Channels, biasOffset)
 {
+    /// <summary>The image it reads, the image it writes, and its kernel, stride and padding.</summary>
+    public (ImageShape Input, ImageShape Output, ConvLayerSpec Spec) Shapes => (input, output, spec);
+
     int Taps => spec.Kernel * spec.Kernel * output.Channels;
 
     /// <summary>The taps land on the output; the kernel sits at each input position.</summary>

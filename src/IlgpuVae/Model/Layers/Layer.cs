@@ -42,6 +42,8 @@ public abstract class Layer(int inputs, int outputs, Activation activation, int 
     public Activation Activation => activation;
     public int WeightOffset => weightOffset;
     public int BiasOffset => biasOffset;
+    /// <summary>Floats of its weight in the flat buffer (a layer's bias follows at <see cref="BiasOffset"/>).</summary>
+    public int WeightLength => weightLength;
 
     /// <summary>Its main product for a batch of <paramref name="batch"/> as a dense layer's: rows × inputs → outputs.</summary>
     public virtual (int Rows, int Inputs, int Outputs) Product(int batch) => (batch, inputs, outputs);
