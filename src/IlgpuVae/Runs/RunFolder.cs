@@ -43,10 +43,12 @@ public sealed class RunFolder
         if (System.IO.File.Exists(path))
             throw new RunFolderException($"The output path '{path}' is a file, not a folder. Give --out a folder.");
         if (!Directory.Exists(path)) return;
+        bool config = System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile));
         if (System.IO.File.Exists(System.IO.Path.Combine(path, ModelFile)))
-            throw new RunFolderException(
-                $"The output folder '{path}' already holds a run. Use another --out, or continue it with --resume {path}.");
-        if (System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile)))
+            throw new RunFolderException(config
+                ? $"The output folder '{path}' already holds a run. Use another --out, or continue it with --resume {path}."
+                : $"The output folder '{path}' holds a {ModelFile} without a {ConfigFile}, which nothing can continue. Use another --out, or move that file away.");
+        if (config)
             throw new RunFolderException(
                 $"The output folder '{path}' already holds a run that stopped before its first checkpoint (a config.json, no weights). " +
                 $"Restart it from the start with its saved settings with --resume {path}, or use another --out.");

@@ -15,7 +15,7 @@ public sealed class TrainedModel : IDisposable
     /// <summary>The run folder, when opened from one.</summary>
     public RunFolder? Folder { get; }
 
-    TrainedModel(RunConfig config, ComputeDevice device, VaeModel model, RunFolder? folder)
+    internal TrainedModel(RunConfig config, ComputeDevice device, VaeModel model, RunFolder? folder)
     {
         Config = config;
         Device = device;
