@@ -35,7 +35,7 @@ static class EvalCommand
                 ActiveUnitThreshold = parse.GetValue(threshold), MmdSamples = parse.GetValue(mmdSamples),
             }.Validate();
             // Room for 1,000 importance samples per decoder pass.
-            using var vae = Vae.Load(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000,
+            using var vae = Vae.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000,
                 Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
             var test = LoadTest(vae.Config, parse.GetValue(data), parse.GetValue(limit));
             output.WriteLine($"Evaluating {test.Count} test images on {vae.Device}…");

@@ -11,7 +11,7 @@ namespace IlgpuVae.Compute;
 /// hardware thread — interleaved items had both cores writing into the same lines, which made the optimizer
 /// step 1.7× slower. <see cref="VectorKernels"/> lists the kernels only this backend may load.
 /// </summary>
-public sealed class CpuKernels : KernelSet
+internal sealed class CpuKernels : KernelSet
 {
     /// <summary>
     /// The kernels whose bodies call <c>[External]</c> vector code, which only the CPU accelerator can run (a

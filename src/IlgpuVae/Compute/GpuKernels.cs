@@ -10,7 +10,7 @@ namespace IlgpuVae.Compute;
 /// reductions a group per row, image, code or dimension with a fixed-order tree, grid-stride kernels one item
 /// per thread in turn so neighbouring threads touch neighbouring elements. Sizes: <see cref="Shape"/>.
 /// </summary>
-public sealed class GpuKernels : KernelSet
+internal sealed class GpuKernels : KernelSet
 {
     readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col;

@@ -5,7 +5,7 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Compute;
 
 // The autoregressive models' kernels: masked layers (on the product kernel), flow steps, masks and sampling.
-public abstract partial class KernelSet
+internal abstract partial class KernelSet
 {
     readonly Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> flowStep;
     readonly Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> flowStepBackward;

@@ -16,7 +16,7 @@ namespace IlgpuVae.Compute;
 /// and written, such as dz for the MMD or C for an accumulating product, sits with the outputs). A product pair
 /// lists each product's problem and views together, the first product's before the second's.
 /// </summary>
-public abstract partial class KernelSet
+internal abstract partial class KernelSet
 {
     readonly List<Delegate> launchers = [];
     readonly Action<Index1D, Partition, ulong, ArrayView<float>> fillNormal;
@@ -388,7 +388,7 @@ public abstract partial class KernelSet
 }
 
 /// <summary>A kernel a <see cref="KernelSet"/> loaded: its method, and whether it takes explicit groups.</summary>
-public sealed record LoadedKernel(System.Reflection.MethodInfo Method, bool ExplicitlyGrouped)
+internal sealed record LoadedKernel(System.Reflection.MethodInfo Method, bool ExplicitlyGrouped)
 {
     public string Name => $"{Method.DeclaringType?.Name}.{Method.Name}";
 }

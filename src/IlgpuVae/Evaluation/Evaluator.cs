@@ -12,7 +12,7 @@ namespace IlgpuVae.Evaluation;
 /// the mutual information, active units, the per-dimension KL and the MMD between the aggregate posterior and
 /// the prior. The draws are keyed by the options' seed, so the numbers repeat.
 /// </summary>
-public static class Evaluator
+internal static class Evaluator
 {
     public static EvalResult Run(VaeModel model, ObjectiveSpec objective, DeviceDataSet data, EvalOptions options, bool binarize)
     {

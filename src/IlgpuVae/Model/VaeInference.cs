@@ -6,7 +6,7 @@ namespace IlgpuVae.Model;
 /// Host-side use of a trained model, in chunks of the model's batch size: posterior means of images, and
 /// images decoded from codes (σ(logits) for a Bernoulli decoder, the clamped mean for a Gaussian one).
 /// </summary>
-public static class VaeInference
+internal static class VaeInference
 {
     /// <summary>μ and log σ² [count, k] of q(z|x) for <paramref name="count"/> images.</summary>
     public static (float[] Mu, float[] LogVar) Encode(VaeModel model, float[] pixels, int count)

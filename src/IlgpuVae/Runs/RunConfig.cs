@@ -13,15 +13,23 @@ namespace IlgpuVae.Runs;
 /// </summary>
 public sealed record RunConfig
 {
+    /// <summary>The data set (--data): sprites, fashion-mnist, mnist, an IDX folder or file, or a folder of images; for images given in memory, their set's name.</summary>
     public string Data { get; init; } = "sprites";
     /// <summary>vae, beta-vae, infovae or mmd-vae: the starting point for α and λ.</summary>
     public string Model { get; init; } = "infovae";
+    /// <summary>α: the KL weight is 1 − α; null takes the preset's.</summary>
     public double? Alpha { get; init; }
+    /// <summary>λ: the MMD weight is α + λ − 1; null takes the preset's.</summary>
     public double? Lambda { get; init; }
+    /// <summary>β of the beta-vae preset (α = 1 − β, λ = β).</summary>
     public double Beta { get; init; } = 4;
+    /// <summary>The MMD kernel: imq (inverse multiquadric) or rbf.</summary>
     public string Kernel { get; init; } = "imq";
+    /// <summary>The RBF kernel's bandwidth h; null: 1.</summary>
     public double? Bandwidth { get; init; }
+    /// <summary>The IMQ kernel's constant c; null: 2·latent.</summary>
     public double? ImqC { get; init; }
+    /// <summary>The MMD estimator: unbiased or biased.</summary>
     public string Estimator { get; init; } = "unbiased";
     /// <summary>Prior draws per batch for the MMD; 0: as many as the batch.</summary>
     public int PriorSamples { get; init; }
@@ -31,21 +39,35 @@ public sealed record RunConfig
     public int[] Channels { get; init; } = [64, 128];
     /// <summary>conv: every convolution's kernel size, stride and padding (default (kernel − 1)/2).</summary>
     public int ConvKernel { get; init; } = 4;
+    /// <summary>conv: every convolution's stride.</summary>
     public int ConvStride { get; init; } = 2;
+    /// <summary>conv: every convolution's zero padding; null: (kernel − 1)/2.</summary>
     public int? ConvPadding { get; init; }
+    /// <summary>The encoder's dense hidden sizes (after the convolutions of a conv model); may be empty.</summary>
     public int[] Hidden { get; init; } = [400];
     /// <summary>Decoder hidden sizes; null mirrors <see cref="Hidden"/>.</summary>
     public int[]? DecoderHidden { get; init; }
+    /// <summary>Dimensions of the code z.</summary>
     public int Latent { get; init; } = 20;
+    /// <summary>After every hidden layer: relu, leaky_relu, tanh or softplus.</summary>
     public string Activation { get; init; } = "relu";
+    /// <summary>p(x|z): bernoulli (the decoder gives logits) or gaussian (means, with <see cref="ObsLogVar"/>).</summary>
     public string Likelihood { get; init; } = "bernoulli";
+    /// <summary>The Gaussian likelihood's fixed log-variance.</summary>
     public float ObsLogVar { get; init; }
+    /// <summary>Epochs in total (a resumed run continues to this many).</summary>
     public int Epochs { get; init; } = 5;
+    /// <summary>Images per step.</summary>
     public int BatchSize { get; init; } = 128;
+    /// <summary>The learning rate.</summary>
     public double Lr { get; init; } = 1e-3;
+    /// <summary>adam, adamw or sgd (with momentum 0.9).</summary>
     public string Optimizer { get; init; } = "adam";
+    /// <summary>Decoupled weight decay of adamw (null: 0.01), L2 weight decay of the others (null: 0).</summary>
     public double? WeightDecay { get; init; }
+    /// <summary>Keys every random draw — initialization, shuffles, ε, prior samples, the test split of image folders.</summary>
     public long Seed { get; init; } = 1;
+    /// <summary>auto (CUDA, then OpenCL, then the CPU), cpu, cuda, opencl, or cuda:N / opencl:N.</summary>
     public string Device { get; init; } = "auto";
     /// <summary>fastest (the device's own kernels) or portable (a GPU's kernels and launch shapes on any device).</summary>
     public string Kernels { get; init; } = "fastest";
@@ -67,12 +89,14 @@ public sealed record RunConfig
     public double TestFraction { get; init; } = 0.1;
     /// <summary>The image size the data had, so pictures can be drawn without the data (<see cref="ImageChannels"/> holds its channels).</summary>
     public int ImageHeight { get; init; }
+    /// <summary>The image width the data had.</summary>
     public int ImageWidth { get; init; }
 
     /// <summary>The recorded image shape; one channel where none was recorded (runs from before colour images).</summary>
     [JsonIgnore]
     public ImageShape Image => new(ImageChannels ?? 1, ImageHeight, ImageWidth);
 
+    /// <summary>Whether <see cref="Arch"/> is conv.</summary>
     [JsonIgnore]
     public bool IsConv => SettingNames.Pick(Arch, "architecture (--arch)", ("mlp", false), ("conv", true));
 
@@ -80,7 +104,7 @@ public sealed record RunConfig
     public static int[] DefaultHidden(string arch) => SettingNames.Pick(arch, "architecture (--arch)", ("mlp", new[] { 400 }), ("conv", new[] { 1024 }));
 
     /// <summary>The encoder's convolutions as configured (each layer's values checked; whether they fit an image is checked with it).</summary>
-    public IReadOnlyList<ConvLayerSpec> ConvLayers()
+    internal IReadOnlyList<ConvLayerSpec> ConvLayers()
     {
         int padding = ConvPadding ?? (ConvKernel - 1) / 2;
         var layers = Channels.Select(c => new ConvLayerSpec(c, ConvKernel, ConvStride, padding)).ToList();
@@ -89,6 +113,7 @@ public sealed record RunConfig
         return layers;
     }
 
+    /// <summary>config.json's form: snake_case names, indented.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -97,13 +122,13 @@ public sealed record RunConfig
     };
 
     /// <summary>The model for images of <paramref name="image"/>'s shape; refused, naming the value, when they cannot take it.</summary>
-    public ModelSpec ModelSpec(ImageShape image) => new ModelSpec(
+    internal ModelSpec ModelSpec(ImageShape image) => new ModelSpec(
         image.Size, Hidden, Latent, DecoderHidden ?? Hidden.Reverse().ToArray(),
         SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
         IsConv ? new ConvSpec(image, ConvLayers()) : null).Validate();
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
-    public ObjectiveSpec Objective()
+    internal ObjectiveSpec Objective()
     {
         var preset = ObjectiveSpec.Preset(Model, Latent, Beta);
         var kernel = SettingNames.MmdKernel(Kernel);
@@ -112,9 +137,10 @@ public sealed record RunConfig
         return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples).Validate();
     }
 
-    public OptimizerSpec OptimizerSpec() =>
+    internal OptimizerSpec OptimizerSpec() =>
         new OptimizerSpec(Training.OptimizerSpec.ParseKind(Optimizer), Lr, WeightDecay: WeightDecay).Validate();
 
+    /// <summary>Whether <see cref="Binarize"/> is dynamic.</summary>
     [JsonIgnore]
     public bool DynamicBinarization => SettingNames.Pick(Binarize, "binarization", ("none", false), ("dynamic", true));
 
@@ -141,8 +167,10 @@ public sealed record RunConfig
         return this;
     }
 
+    /// <summary>The config.json text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one throws.</summary>
     public static RunConfig FromJson(string json, string source)
     {
         try

@@ -11,20 +11,23 @@ namespace IlgpuVae.Runs;
 /// </summary>
 public sealed class RunFolder
 {
+    /// <summary>The names of a run folder's files: settings, per-epoch metrics, weights, optimizer state, evaluation.</summary>
     public const string ConfigFile = "config.json", MetricsFile = "metrics.jsonl", ModelFile = "model.safetensors",
         StateFile = "training_state.safetensors", EvalFile = "eval.json";
 
+    /// <summary>The folder's full path.</summary>
     public string Path { get; }
 
     RunFolder(string path) => Path = System.IO.Path.GetFullPath(path);
 
+    /// <summary>The full path of the file <paramref name="name"/> in the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>
     /// A folder for a new run: <paramref name="requested"/>, or a new timestamped folder under runs/. A folder
     /// that already holds a run is refused, so nothing of it is overwritten.
     /// </summary>
-    public static RunFolder CreateNew(string? requested)
+    internal static RunFolder CreateNew(string? requested)
     {
         string path = requested ?? NewDefaultPath();
         CheckAvailable(path);
@@ -37,7 +40,7 @@ public sealed class RunFolder
     /// config.json and no weights is a run stopped before its first checkpoint: the message says that
     /// <c>--resume</c> restarts it from the start, which <see cref="OpenForResume"/> does.
     /// </summary>
-    public static void CheckAvailable(string? path)
+    internal static void CheckAvailable(string? path)
     {
         if (path is null) return;
         if (System.IO.File.Exists(path))
@@ -58,7 +61,7 @@ public sealed class RunFolder
     /// A run to continue: it must hold config.json. Without model.safetensors it stopped before its first
     /// checkpoint (<see cref="HasCheckpoint"/> is false) and training restarts it from the start.
     /// </summary>
-    public static RunFolder OpenForResume(string path)
+    internal static RunFolder OpenForResume(string path)
     {
         if (!Directory.Exists(path))
             throw new RunFolderException($"No run folder at '{path}'. Give the --out folder of a finished or interrupted train.");
@@ -68,7 +71,7 @@ public sealed class RunFolder
     }
 
     /// <summary>An existing run with weights, for eval, sample and export: it must hold config.json and model.safetensors.</summary>
-    public static RunFolder OpenExisting(string path)
+    internal static RunFolder OpenExisting(string path)
     {
         var folder = OpenForResume(path);
         if (!folder.HasCheckpoint)
@@ -78,10 +81,10 @@ public sealed class RunFolder
     }
 
     /// <summary>Whether the run has saved weights (it reached its first checkpoint).</summary>
-    public bool HasCheckpoint => System.IO.File.Exists(File(ModelFile));
+    internal bool HasCheckpoint => System.IO.File.Exists(File(ModelFile));
 
     /// <summary>A new timestamped folder under runs/ that does not exist yet.</summary>
-    public static string NewDefaultPath()
+    internal static string NewDefaultPath()
     {
         string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss");
         string path = System.IO.Path.Combine("runs", stamp);
@@ -89,16 +92,16 @@ public sealed class RunFolder
         return path;
     }
 
-    public void WriteConfig(RunConfig config) => AtomicWrite.ReplaceText(File(ConfigFile), config.ToJson());
+    internal void WriteConfig(RunConfig config) => AtomicWrite.ReplaceText(File(ConfigFile), config.ToJson());
 
-    public RunConfig ReadConfig() => RunConfig.FromJson(System.IO.File.ReadAllText(File(ConfigFile)), File(ConfigFile));
+    internal RunConfig ReadConfig() => RunConfig.FromJson(System.IO.File.ReadAllText(File(ConfigFile)), File(ConfigFile));
 
     /// <summary>Appends one epoch's metrics as a single JSON line.</summary>
-    public void AppendMetrics(IReadOnlyDictionary<string, object> metrics) =>
+    internal void AppendMetrics(IReadOnlyDictionary<string, object> metrics) =>
         System.IO.File.AppendAllText(File(MetricsFile), JsonSerializer.Serialize(metrics) + "\n");
 
     /// <summary>The metrics lines, each parsed; lines of epochs after <paramref name="upToEpoch"/> are dropped from the file.</summary>
-    public List<Dictionary<string, JsonElement>> ReadMetrics(int? upToEpoch = null)
+    internal List<Dictionary<string, JsonElement>> ReadMetrics(int? upToEpoch = null)
     {
         var path = File(MetricsFile);
         if (!System.IO.File.Exists(path)) return [];

@@ -9,7 +9,7 @@ namespace IlgpuVae.Runs;
 /// The pictures of a run: samples from the prior, reconstructions, interpolations between test images,
 /// latent traversals, the loss curves and a latent scatter coloured by label. Deterministic from the seed.
 /// </summary>
-public static class RunPictures
+internal static class RunPictures
 {
     public const string Samples = "samples.png", Reconstructions = "reconstructions.png",
         Interpolation = "interpolation.png", Traversals = "traversals.png", LossCurve = "loss_curve.png",

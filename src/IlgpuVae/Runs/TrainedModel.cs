@@ -7,7 +7,7 @@ namespace IlgpuVae.Runs;
 /// A trained model opened for evaluation or sampling: from a run folder (config.json + model.safetensors),
 /// or from a .safetensors file with the config.json that describes it.
 /// </summary>
-public sealed class TrainedModel : IDisposable
+internal sealed class TrainedModel : IDisposable
 {
     public RunConfig Config { get; }
     public ComputeDevice Device { get; }

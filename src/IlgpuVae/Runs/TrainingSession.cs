@@ -25,7 +25,7 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
 }
 
 /// <summary>What a training session tells its user as it goes; the CLI draws it, tests record it.</summary>
-public interface ITrainingObserver
+internal interface ITrainingObserver
 {
     void Info(string message);
     void EpochStarted(int epoch, int epochs, int batches, int batchSize);
@@ -39,7 +39,7 @@ public interface ITrainingObserver
 /// the step in progress: the weights and the training state are saved there, and <c>--resume</c> continues from
 /// that very step. Without a run folder (training from code on images in memory) nothing is written.
 /// </summary>
-public static class TrainingSession
+internal static class TrainingSession
 {
     /// <summary>Trains a new run (<paramref name="resumeFolder"/> null) or continues one to <paramref name="epochs"/> in total.</summary>
     public static RunFolder Run(RunConfig requested, string? outFolder, string? resumeFolder, int? epochs,
