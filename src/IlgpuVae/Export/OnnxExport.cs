@@ -19,6 +19,10 @@ static class OnnxExport
     public static byte[] Encoder(VaeModel model)
     {
         var spec = model.Spec;
+        // The flow's steps live beside the encoder's layers, so without this check they would be left out unnoticed.
+        if (spec.Flow is not null)
+            throw new ArgumentException("ONNX export does not cover an inverse autoregressive flow posterior yet (its encoder needs ε as an input " +
+                                        "and gives z and log q(z|x)); export a model with the plain Gaussian posterior.");
         var graph = new OnnxGraph("encoder");
         var parameters = new OnnxParameters(model);
         var value = new OnnxValue(graph.Input("x", ImageDims(spec)), spec.Conv?.Image);
@@ -63,6 +67,9 @@ static class OnnxExport
                 throw new ArgumentException($"'{path}' already exists. Remove it, or export into another folder with --out.");
         if (File.Exists(folder))
             throw new ArgumentException($"The export folder '{folder}' is a file. Give --out a folder.");
+        if (model.Spec.Decoder == DecoderKind.Made)
+            throw new ArgumentException("ONNX export does not cover a MADE decoder yet (it needs the image as an input beside z); " +
+                                        "export a model with a dense or convolutional decoder.");
         var encoder = Encoder(model);
         var decoder = Decoder(model);
         Directory.CreateDirectory(folder);
