@@ -40,7 +40,8 @@ public sealed class Vae : IDisposable
     /// Trains a new model on <paramref name="train"/>, reporting its loss on <paramref name="test"/> after each
     /// epoch. With <paramref name="runFolder"/> it is a run like the command line's (config, metrics, checkpoints,
     /// pictures; <see cref="Resume"/> continues it); without, nothing is written. <paramref name="stop"/> ends
-    /// training after the step in progress. Bad settings or data throw <see cref="ArgumentException"/> before any work.
+    /// training after the step in progress. Bad settings or data throw <see cref="ArgumentException"/> or
+    /// <see cref="DataFormatException"/> before any work.
     /// </summary>
     public static Vae Train(ImageSet train, ImageSet test, RunConfig options, string? runFolder = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken stop = default) =>
