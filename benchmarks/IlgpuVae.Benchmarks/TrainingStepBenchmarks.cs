@@ -38,11 +38,11 @@ public class TrainingStepBenchmarks
 
     /// <summary>One step; the terms it returns are the previous step's, read while this one runs (as in training).</summary>
     [Benchmark]
-    public StepTerms? Step()
+    public LossTerms? Step()
     {
         var terms = rig.Trainer.Step(rig.Data, start, Batch);
         start = (start + Batch) % (rig.Data.Count - Batch);
-        return terms;
+        return terms?.Terms;
     }
 
     [GlobalCleanup]

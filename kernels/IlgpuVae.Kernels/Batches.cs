@@ -11,6 +11,7 @@ public struct GatherProblem
     public int Repeat;
     /// <summary>1: draw x ~ Bernoulli(p) per pixel with <see cref="Key"/>; 0: copy p.</summary>
     public int Binarize;
+    /// <summary>The counter-based generator's key of this epoch's binarization draws.</summary>
     public ulong Key;
     /// <summary>The Rows·Dim batch elements among the launch's threads.</summary>
     public Partition Items;

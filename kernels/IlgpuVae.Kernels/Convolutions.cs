@@ -17,8 +17,11 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 public struct ConvGeometry
 {
+    /// <summary>Images in the batch, and channels of the image-side tensor.</summary>
     public int Batch, Channels;
+    /// <summary>The image side's and the grid side's height and width.</summary>
     public int ImageHeight, ImageWidth, GridHeight, GridWidth;
+    /// <summary>The kernel's size, and the stride and zero padding on both axes.</summary>
     public int KernelHeight, KernelWidth, Stride, Padding;
     /// <summary>Elements between neighbouring channels and neighbouring pixels of the image-side tensor.</summary>
     public int ChannelStride, PixelStride;
@@ -32,10 +35,15 @@ public struct ConvGeometry
     /// <summary>The launch's items among its threads: col elements for Im2Col, image elements for Col2Im.</summary>
     public Partition Items;
 
+    /// <summary>Columns of the column matrix: KH·KW·C taps.</summary>
     public readonly int ColWidth => KernelHeight * KernelWidth * Channels;
+    /// <summary>Rows of the column matrix: one per grid position of every image.</summary>
     public readonly int ColRows => Batch * GridHeight * GridWidth;
+    /// <summary>Pixels per channel of one image-side image.</summary>
     public readonly int ImagePixels => ImageHeight * ImageWidth;
+    /// <summary>Elements of the whole image-side tensor.</summary>
     public readonly int ImageSize => Batch * Channels * ImagePixels;
+    /// <summary>Whether the image side is NHWC.</summary>
     public readonly bool ChannelsLast => ChannelStride == 1;
 
     /// <summary>Element (b, c, pixel) of the image-side tensor.</summary>

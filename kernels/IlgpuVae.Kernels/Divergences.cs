@@ -16,6 +16,7 @@ public struct MmdProblem
 {
     /// <summary>Codes z [B, k] and prior draws [M, k]; M may differ from B.</summary>
     public int B, M, Latent;
+    /// <summary>The kernel k(a, b), a <see cref="MmdKernel"/> as an int.</summary>
     public int Kernel;
     /// <summary>h for RBF, c for IMQ.</summary>
     public float KernelParameter;
@@ -29,6 +30,7 @@ public struct MmdProblem
     /// a flow posterior, whose dz goes back through the flow first).
     /// </summary>
     public int Backward;
+    /// <summary>The KL's weight over B, for the reparameterization's backward.</summary>
     public float KlGradScale;
 }
 
@@ -48,10 +50,13 @@ public struct MmdProblem
 /// </summary>
 public static class Divergences
 {
+    /// <summary>KL(N(μ, σ²) ‖ N(0, 1)) of one dimension.</summary>
     public static float GaussianKl(float mu, float logVar) => 0.5f * (mu * mu + DeviceMath.Exp(logVar) - 1f - logVar);
 
+    /// <summary>∂KL/∂μ = μ.</summary>
     public static float GaussianKlGradMu(float mu) => mu;
 
+    /// <summary>∂KL/∂log σ² = ½(σ² − 1).</summary>
     public static float GaussianKlGradLogVar(float logVar) => 0.5f * (DeviceMath.Exp(logVar) - 1f);
 
     /// <summary>

@@ -5,6 +5,7 @@ namespace IlgpuVae.Kernels;
 /// <summary>The shape of one chunk of importance samples: <see cref="Images"/> images × <see cref="Samples"/> draws each.</summary>
 public struct ImportanceProblem
 {
+    /// <summary>Images in the chunk, draws per image in the chunk, and latent dimensions.</summary>
     public int Images, Samples, Latent;
     /// <summary>K, the draws per image in all, and where this chunk's draws start among them.</summary>
     public int TotalSamples, FirstSample;
@@ -12,6 +13,7 @@ public struct ImportanceProblem
     public int RowStride;
     /// <summary>The data-set index of the chunk's first image, so every draw has its own counter whatever the chunking.</summary>
     public int FirstImage;
+    /// <summary>The counter-based generator's key of the draws.</summary>
     public ulong Key;
 }
 
@@ -275,5 +277,6 @@ public static class Estimators
 /// </summary>
 public struct DimensionProblem
 {
+    /// <summary>Posteriors, their dimensions, the row stride of the sums, and the draws summed into each.</summary>
     public int Count, Latent, Stride, Draws;
 }

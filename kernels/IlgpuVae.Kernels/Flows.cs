@@ -26,6 +26,7 @@ public struct FlowStepProblem
 /// </summary>
 public static class Flows
 {
+    /// <summary>z_{t+1} [B, k] into next from z_t and [m | s]; the step's −log σ (and at the last step ½z_T²) added into klTerms.</summary>
     public static void StepForward(Index1D thread, FlowStepProblem p,
         ArrayView<float> z, ArrayView<float> ms, ArrayView<float> next, ArrayView<double> klTerms)
     {

@@ -10,8 +10,11 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 public struct GemmProblem
 {
+    /// <summary>C's rows and columns, and the length of the sums.</summary>
     public int M, N, K;
+    /// <summary>Where A(0, 0) is, and the steps between its rows and its columns.</summary>
     public int AOffset, ARow, ACol;
+    /// <summary>Where B(0, 0) is, and the steps between its rows and its columns.</summary>
     public int BOffset, BRow, BCol;
     /// <summary>The activation the epilogue applies (forward) or differentiates (backward).</summary>
     public int Activation;

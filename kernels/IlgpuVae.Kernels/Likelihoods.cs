@@ -9,6 +9,7 @@ public struct LikelihoodProblem
     public int Rows, Dim;
     /// <summary>1: Bernoulli with logits; 0: Gaussian with the fixed log-variance <see cref="LogVar"/>.</summary>
     public int Bernoulli;
+    /// <summary>The Gaussian's fixed log-variance.</summary>
     public float LogVar;
     /// <summary>The gradient's scale (1/B for the batch mean); 0 writes no gradient.</summary>
     public float GradScale;

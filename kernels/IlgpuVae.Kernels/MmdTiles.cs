@@ -22,6 +22,10 @@ public static class MmdTiles
     /// <summary>Blocks of rows in the launch: ⌈B/block⌉ code blocks then ⌈M/block⌉ prior blocks.</summary>
     public static int Groups(MmdProblem p, int block) => GemmProblem.DivUp(p.B, block) + GemmProblem.DivUp(p.M, block);
 
+    /// <summary>
+    /// One group per block of rows of [z; p]: the rows' kernel sums into rowTerms and, when asked, dz and the
+    /// reparameterization's backward into dHeads, as <see cref="Divergences"/> defines them.
+    /// </summary>
     public static void Run(MmdProblem p, int block,
         ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
         ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)

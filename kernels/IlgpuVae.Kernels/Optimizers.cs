@@ -6,6 +6,7 @@ namespace IlgpuVae.Kernels;
 /// <summary>The scalars of one Adam/AdamW step; the bias corrections are computed on the host.</summary>
 public struct AdamStep
 {
+    /// <summary>lr, β₁, β₂ and ε of the update.</summary>
     public float LearningRate, Beta1, Beta2, Epsilon;
     /// <summary>1 − β₁ᵗ and 1 − β₂ᵗ for step t (1-based).</summary>
     public float BiasCorrection1, BiasCorrection2;
@@ -20,6 +21,7 @@ public struct AdamStep
 /// <summary>The scalars of one SGD-with-momentum step (PyTorch's formulation, dampening 0).</summary>
 public struct SgdStep
 {
+    /// <summary>lr, the momentum μ and the L2 weight decay λ.</summary>
     public float LearningRate, Momentum, WeightDecay;
     /// <summary>The parameters among the launch's threads.</summary>
     public Partition Items;
@@ -36,6 +38,7 @@ public struct SgdStep
 /// </summary>
 public static class Optimizers
 {
+    /// <summary>One Adam or AdamW step of every parameter; counts non-finite gradients into faults[0].</summary>
     public static void Adam(Index1D thread, AdamStep s,
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
@@ -57,6 +60,19 @@ public static class Optimizers
         if (bad > 0) Atomic.Add(ref faults[0], bad);
     }
 
+    /// <summary>
+    /// CPU: <see cref="Adam"/> over each thread's run as vector code (<see cref="OptimizerRows.Adam"/>); the
+    /// CPU accelerator's <see cref="Partition"/> gives each thread one contiguous run.
+    /// </summary>
+    public static void AdamBands(Index1D thread, AdamStep s,
+        ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
+    {
+        var items = s.Items;
+        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
+            OptimizerRows.Adam(s, run, items.End(run), parameters, gradients, m, v, faults);
+    }
+
+    /// <summary>One SGD-with-momentum step of every parameter; counts non-finite gradients into faults[0].</summary>
     public static void SgdMomentum(Index1D thread, SgdStep s,
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
     {

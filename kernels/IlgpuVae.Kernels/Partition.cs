@@ -11,11 +11,15 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 public struct Partition
 {
+    /// <summary>Items in all, threads of the launch, and items per run.</summary>
     public int Length, Threads, Chunk;
 
+    /// <summary>The first item of <paramref name="thread"/>'s first run.</summary>
     public readonly int Start(int thread) => thread * Chunk;
 
+    /// <summary>The first item of the same thread's next run.</summary>
     public readonly int Next(int run) => run + Threads * Chunk;
 
+    /// <summary>One past the last item of the run starting at <paramref name="run"/>.</summary>
     public readonly int End(int run) => run + Chunk < Length ? run + Chunk : Length;
 }

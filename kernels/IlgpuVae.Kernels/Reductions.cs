@@ -16,6 +16,7 @@ public static class Term
 /// <summary>The weights that turn the three terms into the loss, and how many partials each term has.</summary>
 public struct LossWeights
 {
+    /// <summary>Rows of the batch: the likelihood's partials, and the divisor of the means.</summary>
     public int B;
     /// <summary>KL partials: one per code element, B·k.</summary>
     public int KlTerms;
@@ -36,11 +37,13 @@ public struct LossWeights
 /// </summary>
 public static class Reductions
 {
+    /// <summary>The CPU accelerator's reduction: one thread sums everything in order.</summary>
     public static void LossTerms(Index1D unused, LossWeights w,
         ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows, ArrayView<int> faults,
         ArrayView<double> terms, ArrayView<double> totals) =>
         Finish(w, Sum(nllRows, w.B), Sum(klTerms, w.KlTerms), Sum(mmdRows, w.MmdRows), faults, terms, totals);
 
+    /// <summary>The GPUs' reduction: one group, a strided share per thread, then a fixed tree.</summary>
     public static void LossTermsGrouped(LossWeights w,
         ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows, ArrayView<int> faults,
         ArrayView<double> terms, ArrayView<double> totals)

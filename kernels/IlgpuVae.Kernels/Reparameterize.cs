@@ -5,9 +5,11 @@ namespace IlgpuVae.Kernels;
 /// <summary>The shape of a reparameterization launch, and where ε comes from.</summary>
 public struct ReparameterizeProblem
 {
+    /// <summary>Dimensions of each code.</summary>
     public int Latent;
     /// <summary>1: draw ε[i] = N(0, 1) draw i of <see cref="Key"/> and store it; 0: read the ε already in place.</summary>
     public int DrawNoise;
+    /// <summary>The counter-based generator's key of this step's ε.</summary>
     public ulong Key;
     /// <summary>
     /// 1: the posterior continues through a flow (<see cref="Flows"/>), and the KL element is its single-sample

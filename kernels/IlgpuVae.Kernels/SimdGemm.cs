@@ -6,7 +6,7 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The matrix product of <see cref="Gemm"/> for the CPU accelerator. That accelerator runs a kernel as .NET
+/// The matrix product of <see cref="GemmProblem"/> for the CPU accelerator. That accelerator runs a kernel as .NET
 /// code on its simulated threads, but ILGPU first compiles every kernel into its own IR, which has no vector
 /// types, so a kernel body is scalar code (about 5 GFLOP/s per core here). This kernel is ordinary ILGPU code:
 /// it gives each thread a band of C's rows and applies the epilogue to it. The product of a band is

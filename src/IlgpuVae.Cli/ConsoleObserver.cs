@@ -9,7 +9,7 @@ namespace IlgpuVae.Cli;
 /// Shows a training run: a live Spectre.Console progress bar per epoch on a terminal, plain lines when the
 /// output is redirected (CI, pipes) or is not the console.
 /// </summary>
-abstract class ConsoleObserver : ITrainingObserver
+abstract class ConsoleObserver : IProgress<TrainingProgress>
 {
     protected readonly Stopwatch EpochClock = new();
     protected int BatchSize = 1;
@@ -20,6 +20,18 @@ abstract class ConsoleObserver : ITrainingObserver
 
     /// <summary>Runs the session inside whatever display this observer keeps alive.</summary>
     public virtual void Run(Action session) => session();
+
+    /// <summary>Called on the training thread, so the display follows the run step by step.</summary>
+    public void Report(TrainingProgress p)
+    {
+        switch (p.Stage)
+        {
+            case TrainingStage.Message: Info(p.Message ?? ""); break;
+            case TrainingStage.EpochStarted: EpochStarted(p.Epoch, p.Epochs, p.Steps, p.BatchSize); break;
+            case TrainingStage.Step: StepCompleted(p.Step, p.Steps, p.Terms); break;
+            case TrainingStage.EpochCompleted: EpochCompleted(p.Report!); break;
+        }
+    }
 
     public abstract void Info(string message);
     public abstract void EpochStarted(int epoch, int epochs, int batches, int batchSize);

@@ -3,7 +3,7 @@ using IlgpuVae.Cli.Commands;
 
 namespace IlgpuVae.Cli;
 
-/// <summary>The IlgpuVae command line: train, eval, sample, compare, devices, bench, golden, kernels.</summary>
+/// <summary>The IlgpuVae command line: train, eval, sample, compare, export, devices, bench, golden, kernels.</summary>
 public static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
@@ -17,6 +17,7 @@ public static class Program
             EvalCommand.Create(output),
             SampleCommand.Create(output),
             CompareCommand.Create(output),
+            ExportCommand.Create(output),
             DevicesCommand.Create(output),
             BenchCommand.Create(output),
             GoldenCommand.Create(output),

@@ -38,12 +38,12 @@ static class EvalCommand
                 MiLimit = parse.GetValue(miLimit), FlowDraws = parse.GetValue(flowDraws),
             }.Validate();
             // Room for 1,000 importance samples per decoder pass.
-            using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000,
+            using var vae = Vae.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000,
                 Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
-            var test = LoadTest(trained.Config, parse.GetValue(data), parse.GetValue(limit));
-            output.WriteLine($"Evaluating {test.Count} test images on {trained.Device.Describe()}…");
-            var result = EvalReport.Run(trained, test, options);
-            string folder = parse.GetValue(outFolder) ?? trained.Folder?.Path ?? ".";
+            var test = LoadTest(vae.Config, parse.GetValue(data), parse.GetValue(limit));
+            output.WriteLine($"Evaluating {test.Count} test images on {vae.Device}…");
+            var result = vae.Evaluate(test, options);
+            string folder = parse.GetValue(outFolder) ?? vae.Folder ?? ".";
             Directory.CreateDirectory(folder);
             string path = Path.Combine(folder, RunFolder.EvalFile), chart = Path.Combine(folder, EvalReport.KlChart);
             EvalReport.Write(path, result);

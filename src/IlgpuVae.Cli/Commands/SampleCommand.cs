@@ -22,16 +22,17 @@ static class SampleCommand
         {
             int n = parse.GetValue(count);
             if (n <= 0) throw new ArgumentException($"--count must be positive; got {n}.");
-            using var trained = TrainedModel.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 128);
-            var c = trained.Config;
-            string folder = parse.GetValue(outDir) ?? trained.Folder?.Path ?? ".";
+            using var vae = Vae.Load(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device));
+            var c = vae.Config;
+            var model = vae.Trained.Model;
+            string folder = parse.GetValue(outDir) ?? vae.Folder ?? ".";
             Directory.CreateDirectory(folder);
             var test = EvalCommand.LoadTest(c, null, 64);
             ulong s = (ulong)(parse.GetValue(seed) ?? c.Seed);
-            RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), trained.Model, c.Image, s, n);
-            RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), trained.Model, test, s);
-            RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), trained.Model, test, s);
-            RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), trained.Model, c.Image, s);
+            RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), model, c.Image, s, n);
+            RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), model, test, s);
+            RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), model, test, s);
+            RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), model, c.Image, s);
             foreach (var name in new[] { RunPictures.Samples, RunPictures.Reconstructions, RunPictures.Interpolation, RunPictures.Traversals })
                 output.WriteLine($"Wrote {Path.GetFullPath(Path.Combine(folder, name))}");
             return 0;

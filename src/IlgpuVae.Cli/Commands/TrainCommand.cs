@@ -88,8 +88,13 @@ static class TrainCommand
             };
             using var interrupt = new InterruptHandler(stop, output);
             var observer = ConsoleObserver.For(output);
-            observer.Run(() => TrainingSession.Run(config, parse.GetValue(outDir), parse.GetValue(resume),
-                parse.GetValue(epochs), observer, interrupt.Token));
+            observer.Run(() =>
+            {
+                using var vae = parse.GetValue(resume) is string folder
+                    ? Vae.Resume(folder, parse.GetValue(epochs), observer, interrupt.Token)
+                    : Vae.Train(config with { Epochs = parse.GetValue(epochs) ?? config.Epochs },
+                        parse.GetValue(outDir) ?? RunFolder.NewDefaultPath(), observer, interrupt.Token);
+            });
             return 0;
         });
         return command;

@@ -12,7 +12,7 @@ namespace IlgpuVae.Benchmarking;
 /// highest clock the kernel reports, two FMA units per core × the widest vector the processor has (16 floats
 /// with AVX-512, 8 with AVX2, 4 otherwise). Null when unknown (OpenCL).
 /// </summary>
-public static class DevicePeak
+internal static class DevicePeak
 {
     public sealed record Peak(double Gflops, string How);
 

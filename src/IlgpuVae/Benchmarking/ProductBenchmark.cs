@@ -10,7 +10,7 @@ namespace IlgpuVae.Benchmarking;
 /// (bias gradient fused), and the whole layer backward (that and dY·W in one launch). GFLOP/s counts 2·B·in·out
 /// per product.
 /// </summary>
-public sealed record ProductTiming(int Batch, int Inputs, int Outputs, double ForwardMicroseconds, double WeightGradientMicroseconds,
+internal sealed record ProductTiming(int Batch, int Inputs, int Outputs, double ForwardMicroseconds, double WeightGradientMicroseconds,
     double LayerBackwardMicroseconds)
 {
     double Flops => 2.0 * Batch * Inputs * Outputs;
@@ -19,7 +19,7 @@ public sealed record ProductTiming(int Batch, int Inputs, int Outputs, double Fo
     public double LayerBackwardGflops => 2 * Flops / LayerBackwardMicroseconds / 1e3;
 }
 
-public static class ProductBenchmark
+internal static class ProductBenchmark
 {
     public static ProductTiming Measure(ComputeDevice device, int batch, int inputs, int outputs, int rounds = 15)
     {

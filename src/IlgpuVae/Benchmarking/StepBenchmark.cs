@@ -12,7 +12,7 @@ namespace IlgpuVae.Benchmarking;
 /// state, how many launches a step makes and what they cost at least, the dense products' speed against the
 /// device's FP32 peak, and the device's free memory around the timed steps (CUDA only).
 /// </summary>
-public sealed record StepTiming(string Device, string DeviceName, string Kernels, string Model, string Preset, int BatchSize,
+internal sealed record StepTiming(string Device, string DeviceName, string Kernels, string Model, string Preset, int BatchSize,
     double FirstStepSeconds, double MedianStepMilliseconds, double ImagesPerSecond, int Steps,
     double LaunchesPerStep, double EmptyLaunchMicroseconds, double LaunchFloorMilliseconds,
     ProductTiming Products, double? PeakGflops, double? ProductsShareOfPeak, string? PeakFormula,
@@ -26,7 +26,7 @@ public sealed record StepTiming(string Device, string DeviceName, string Kernels
 /// kernel set), an empty kernel's launch time (the floor a step's launches cannot beat), and the products of the
 /// model's layer with the most arithmetic (<see cref="ProductBenchmark"/>).
 /// </summary>
-public static class StepBenchmark
+internal static class StepBenchmark
 {
     public static StepTiming Measure(ComputeDevice device, ModelSpec spec, string preset, int batchSize, int steps, TimeSpan warmUp)
     {
@@ -95,7 +95,7 @@ public static class StepBenchmark
 /// What timed training steps need: a model initialised from seed 1, Adam, a trainer for <c>preset</c>, and
 /// <c>rows</c> random images resident on the device (no binarization, so every step does the same work).
 /// </summary>
-public sealed class StepRig : IDisposable
+internal sealed class StepRig : IDisposable
 {
     public VaeModel Model { get; }
     public Optimizer Optimizer { get; }

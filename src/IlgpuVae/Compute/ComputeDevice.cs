@@ -8,17 +8,17 @@ using ILGPU.Runtime.OpenCL;
 namespace IlgpuVae.Compute;
 
 /// <summary>The accelerator families a user can ask for.</summary>
-public enum DeviceKind { Cpu, Cuda, OpenCL }
+internal enum DeviceKind { Cpu, Cuda, OpenCL }
 
 /// <summary>
 /// Which kernels a device runs: the fastest it has (<see cref="CpuKernels"/> on the CPU accelerator,
 /// <see cref="GpuKernels"/> on a GPU), or <see cref="Portable"/>: exactly the kernels and launch rules a GPU
 /// gets, on any accelerator — on the CPU, one shaped like a GPU — so the GPU path is checked without a GPU.
 /// </summary>
-public enum KernelChoice { Fastest, Portable }
+internal enum KernelChoice { Fastest, Portable }
 
 /// <summary>The command line's names for <see cref="KernelChoice"/>.</summary>
-public static class KernelChoices
+internal static class KernelChoices
 {
     /// <summary>"fastest" or "portable" (any case) → the choice; anything else is refused naming the option.</summary>
     public static KernelChoice Parse(string text, string option = "--kernels") => text.Trim().ToLowerInvariant() switch
@@ -36,7 +36,7 @@ public static class KernelChoices
 /// then by the driver on a GPU, to ILGPU's CPU code on the CPU accelerator — on first use of the device).
 /// Choose with <see cref="Open"/>: "auto" takes CUDA, then OpenCL, then the CPU accelerator.
 /// </summary>
-public sealed class ComputeDevice : IDisposable
+internal sealed class ComputeDevice : IDisposable
 {
     /// <summary>
     /// The CPU accelerator the app opens: two simulated threads per group and one multiprocessor per two
@@ -236,7 +236,7 @@ public sealed class ComputeDevice : IDisposable
 }
 
 /// <summary>One accelerator as the survey saw it; <see cref="Refusal"/> is ILGPU's reason when it can't be used.</summary>
-public sealed record DeviceReport(DeviceKind Kind, int Index, string Name, long MemoryBytes, string? Refusal,
+internal sealed record DeviceReport(DeviceKind Kind, int Index, string Name, long MemoryBytes, string? Refusal,
     bool IsAutoChoice = false)
 {
     public bool Usable => Refusal is null;

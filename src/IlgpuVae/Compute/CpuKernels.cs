@@ -11,7 +11,7 @@ namespace IlgpuVae.Compute;
 /// hardware thread — interleaved items had both cores writing into the same lines, which made the optimizer
 /// step 1.7× slower. <see cref="VectorKernels"/> lists the kernels only this backend may load.
 /// </summary>
-public sealed class CpuKernels : KernelSet
+internal sealed class CpuKernels : KernelSet
 {
     /// <summary>
     /// The kernels whose bodies call <c>[External]</c> vector code, which only the CPU accelerator can run (a
@@ -23,8 +23,10 @@ public sealed class CpuKernels : KernelSet
         ((Delegate)Convolutions.Im2ColBands).Method,
         ((Delegate)Convolutions.Col2ImBands).Method,
         ((Delegate)Convolutions.ChannelSumsBands).Method,
+        ((Delegate)Optimizers.AdamBands).Method,
     ];
 
+    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
@@ -38,6 +40,7 @@ public sealed class CpuKernels : KernelSet
     internal CpuKernels(ComputeDevice device) : base(device)
     {
         var a = Accelerator;
+        adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.AdamBands));
         pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairSimd));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
@@ -106,6 +109,9 @@ public sealed class CpuKernels : KernelSet
     private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
         ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads) =>
         mmd(p.B + p.M, p, z, prior, heads, eps, rowTerms, dz, dHeads);
+
+    private protected override void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults) => adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>

@@ -7,8 +7,9 @@ namespace IlgpuVae.Compute;
 /// Allocates zeroed device buffers for one purpose and turns the device's refusal into one message that names
 /// the device, the size asked for and what to do (a <see cref="DeviceFaultException"/>).
 /// </summary>
+/// <param name="device">The accelerator the buffers live on.</param>
 /// <param name="purpose">What the memory is for, e.g. "a 784-400-20-400-784 model for batches of 128".</param>
-public sealed class DeviceMemory(ComputeDevice device, string purpose)
+internal sealed class DeviceMemory(ComputeDevice device, string purpose)
 {
     public MemoryBuffer1D<float, Stride1D.Dense> Floats(long length) => Allocate<float>(length);
 

@@ -20,7 +20,7 @@ namespace IlgpuVae.Compute;
 /// <c>clang -x cl -cl-std=CL2.0 -target spir64</c> compiles the OpenCL C. <c>scripts/install-gpu-compilers.sh</c>
 /// installs both.
 /// </summary>
-public static partial class GpuCompilation
+internal static partial class GpuCompilation
 {
     /// <summary>The architectures every kernel is compiled for: Pascal, Ampere, Hopper.</summary>
     public static readonly IReadOnlyList<CudaArchitecture> Architectures = [CudaArchitecture.SM_60, CudaArchitecture.SM_80, CudaArchitecture.SM_90];

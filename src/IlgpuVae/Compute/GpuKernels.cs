@@ -10,8 +10,9 @@ namespace IlgpuVae.Compute;
 /// reductions a group per row, image, code or dimension with a fixed-order tree, grid-stride kernels one item
 /// per thread in turn so neighbouring threads touch neighbouring elements. Sizes: <see cref="Shape"/>.
 /// </summary>
-public sealed class GpuKernels : KernelSet
+internal sealed class GpuKernels : KernelSet
 {
+    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
@@ -27,6 +28,7 @@ public sealed class GpuKernels : KernelSet
     {
         Shape = shape ?? GpuLaunchShape.For(device.Accelerator);
         var a = Accelerator;
+        adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam));
         pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairTiled));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2Im));
@@ -88,6 +90,9 @@ public sealed class GpuKernels : KernelSet
         mmd(Groups(MmdTiles.Groups(p, block), Shape.MmdGroup, (int)MmdTiles.SharedDoubles(block, p.Latent)),
             p, block, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
+
+    private protected override void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults) => adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>

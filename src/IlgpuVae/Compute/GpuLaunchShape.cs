@@ -15,7 +15,7 @@ namespace IlgpuVae.Compute;
 /// <param name="MmdBlock">Rows per MMD block; 0 for the largest of 32, 16, … whose tiles fit <paramref name="SharedBytes"/>.</param>
 /// <param name="Multiprocessors">The device's multiprocessors, which the narrow-tile rule fills.</param>
 /// <param name="SharedBytes">Shared memory a group may use.</param>
-public sealed record GpuLaunchShape(int GemmSide, int NarrowGemmSide, int ReductionGroup, int MmdGroup, int MmdBlock,
+internal sealed record GpuLaunchShape(int GemmSide, int NarrowGemmSide, int ReductionGroup, int MmdGroup, int MmdBlock,
     int Multiprocessors, int SharedBytes)
 {
     /// <summary>Without an opt-in attribute (which ILGPU 1.5 has not), a CUDA launch gets at most 48 KB of shared memory.</summary>

@@ -6,7 +6,7 @@ namespace IlgpuVae.Compute;
 
 // The autoregressive models' kernels: masked layers (on the product kernel), flow steps, masks, sampling, and
 // the evaluation of flow posteriors.
-public abstract partial class KernelSet
+internal abstract partial class KernelSet
 {
     // Assigned once, by the constructor's call of LoadAutoregressive.
     Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> flowStep = null!;

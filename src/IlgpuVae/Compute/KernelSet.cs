@@ -16,14 +16,13 @@ namespace IlgpuVae.Compute;
 /// and written, such as dz for the MMD or C for an accumulating product, sits with the outputs). A product pair
 /// lists each product's problem and views together, the first product's before the second's.
 /// </summary>
-public abstract partial class KernelSet
+internal abstract partial class KernelSet
 {
     readonly List<Delegate> launchers = [];
     readonly Action<Index1D, Partition, ulong, ArrayView<float>> fillNormal;
     readonly Action<Index1D, Partition, ulong, float, float, ArrayView<float>> fillUniform;
     readonly Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
     readonly Action<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
-    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> sgd;
     readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
     readonly Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> importanceSamples;
@@ -38,7 +37,6 @@ public abstract partial class KernelSet
         fillUniform = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform));
         reparameterize = Load(a.LoadAutoGroupedStreamKernel<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Kernels.Reparameterize.Forward));
         reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
-        adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam));
         sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
         gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather));
         importanceSamples = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples));
@@ -294,9 +292,12 @@ public abstract partial class KernelSet
         Require(gradients, length, nameof(gradients)); Require(m, length, nameof(m)); Require(v, length, nameof(v));
         Require(faults, 1, nameof(faults));
         s.Items = Partition(length);
-        adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
+        LaunchAdam(s, parameters, gradients, m, v, faults);
         Launched();
     }
+
+    private protected abstract void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults);
 
     /// <summary>One SGD-with-momentum step; the non-finite gradients it sees are added into faults[0].</summary>
     public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
@@ -395,7 +396,7 @@ public abstract partial class KernelSet
 }
 
 /// <summary>A kernel a <see cref="KernelSet"/> loaded: its method, and whether it takes explicit groups.</summary>
-public sealed record LoadedKernel(System.Reflection.MethodInfo Method, bool ExplicitlyGrouped)
+internal sealed record LoadedKernel(System.Reflection.MethodInfo Method, bool ExplicitlyGrouped)
 {
     public string Name => $"{Method.DeclaringType?.Name}.{Method.Name}";
 }

@@ -7,7 +7,9 @@ namespace IlgpuVae.Data;
 /// </summary>
 public class DataFormatException : Exception
 {
+    /// <summary>An error whose message the user reads as it is.</summary>
     public DataFormatException(string message) : base(message) { }
 
+    /// <summary>An error whose message the user reads as it is, caused by <paramref name="inner"/>.</summary>
     public DataFormatException(string message, Exception inner) : base(message, inner) { }
 }

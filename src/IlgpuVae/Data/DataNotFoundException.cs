@@ -7,7 +7,9 @@ namespace IlgpuVae.Data;
 /// </summary>
 public sealed class DataNotFoundException : DataFormatException
 {
+    /// <summary>An error whose message the user reads as it is.</summary>
     public DataNotFoundException(string message) : base(message) { }
 
+    /// <summary>An error whose message the user reads as it is, caused by <paramref name="inner"/>.</summary>
     public DataNotFoundException(string message, Exception inner) : base(message, inner) { }
 }

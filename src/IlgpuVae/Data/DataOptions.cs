@@ -9,8 +9,11 @@ public sealed record DataOptions
     /// </summary>
     public int Seed { get; init; }
 
+    /// <summary>Sprites generated for the training set.</summary>
     public int SpritesTrain { get; init; } = 20000;
+    /// <summary>Sprites generated for the test set.</summary>
     public int SpritesTest { get; init; } = 2000;
+    /// <summary>The side of the square sprite images.</summary>
     public int SpritesSize { get; init; } = 28;
 
     /// <summary>

@@ -27,6 +27,7 @@ namespace IlgpuVae.Data;
 /// </summary>
 public static class DataSources
 {
+    /// <summary>The names, without .gz, of an MNIST-family data set's four IDX files.</summary>
     public const string TrainImages = "train-images-idx3-ubyte", TrainLabels = "train-labels-idx1-ubyte",
         TestImages = "t10k-images-idx3-ubyte", TestLabels = "t10k-labels-idx1-ubyte";
 

@@ -9,7 +9,7 @@ namespace IlgpuVae.Data;
 /// A data set uploaded to the device once ([Count, Dim] floats in [0, 1]) with an order list that says which
 /// row each batch position takes: shuffled each epoch for training, identity for evaluation.
 /// </summary>
-public sealed class DeviceDataSet : IDisposable
+internal sealed class DeviceDataSet : IDisposable
 {
     readonly KernelSet kernels;
     readonly MemoryBuffer1D<float, Stride1D.Dense> pixels;

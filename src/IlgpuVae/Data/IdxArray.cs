@@ -4,4 +4,4 @@ namespace IlgpuVae.Data;
 /// The content of an IDX file: its dimensions, outermost first, and its unsigned bytes in row-major order;
 /// <c>Data.Length</c> = ∏ <c>Dims</c>.
 /// </summary>
-public sealed record IdxArray(int[] Dims, byte[] Data);
+internal sealed record IdxArray(int[] Dims, byte[] Data);

@@ -11,7 +11,7 @@ namespace IlgpuVae.Data;
 /// is checked against <see cref="MaxBytes"/> before anything is allocated, and the buffer only grows as data
 /// actually arrives, so a lying header costs at most about twice the bytes present.
 /// </summary>
-public static class IdxReader
+internal static class IdxReader
 {
     /// <summary>The largest payload accepted, 2³¹ − 1 bytes (the limit of one .NET array).</summary>
     public const long MaxBytes = int.MaxValue;

@@ -26,7 +26,7 @@ namespace IlgpuVae.Data;
 /// result, and the error reported when several files are bad (the first in sorted order), do not depend on timing.
 /// </para>
 /// </summary>
-public static class ImageFolder
+internal static class ImageFolder
 {
     /// <summary>The file extensions read, compared case-insensitively.</summary>
     public static readonly IReadOnlyList<string> Extensions = [".png", ".jpg", ".jpeg"];

@@ -39,18 +39,27 @@ public sealed class ImageSet
         FactorNames = factorNames;
     }
 
+    /// <summary>What the set is called in messages and in a run's config (sprites, fashion-mnist, a folder …).</summary>
     public string Name { get; }
+    /// <summary>The number of images.</summary>
     public int Count => Labels.Length;
     /// <summary>Values per pixel: 1 for grey-scale, 3 for RGB.</summary>
     public int Channels { get; }
+    /// <summary>Rows of pixels per image.</summary>
     public int Height { get; }
+    /// <summary>Columns of pixels per image.</summary>
     public int Width { get; }
     /// <summary>Values per image, C·H·W.</summary>
     public int Dim => Channels * Height * Width;
+    /// <summary>All images, <see cref="Count"/>·<see cref="Dim"/> values in [0, 1], each image channel-major.</summary>
     public float[] Pixels { get; }
+    /// <summary>The class of each image, or -1 when unknown.</summary>
     public int[] Labels { get; }
+    /// <summary>The name of each class, indexed by label; empty when the data has none.</summary>
     public string[] LabelNames { get; }
+    /// <summary>Ground-truth generative factors, <see cref="Count"/>·F values (sprites: shape, scale, rotation, x, y); null when unknown.</summary>
     public float[]? Factors { get; }
+    /// <summary>The names of the F factors in <see cref="Factors"/>.</summary>
     public string[] FactorNames { get; }
 
     /// <summary>The shape for messages: <c>H×W</c> for grey-scale images, <c>H×W×C</c> with the channel count named otherwise.</summary>

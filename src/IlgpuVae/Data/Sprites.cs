@@ -10,7 +10,7 @@ namespace IlgpuVae.Data;
 /// Image i depends only on (seed, i), through SplitMix64 rather than <see cref="Random"/>, whose algorithm is
 /// not promised across .NET versions; images are drawn in parallel with the same result.
 /// </summary>
-public static class Sprites
+internal static class Sprites
 {
     public const int ShapeCount = 3, ScaleCount = 6, OrientationCount = 40, PositionCount = 32;
 

@@ -11,12 +11,14 @@ public sealed record EvalOptions
     public double ActiveUnitThreshold { get; init; } = 0.01;
     /// <summary>Codes (and as many prior draws) in the aggregate MMD; its cost grows with the square.</summary>
     public int MmdSamples { get; init; } = 2000;
+    /// <summary>Keys every random draw of the evaluation, so the numbers repeat.</summary>
     public ulong Seed { get; init; } = 1;
     /// <summary>An IAF posterior's draws per image for the Monte Carlo means of z behind its active units.</summary>
     public int FlowDraws { get; init; } = 32;
     /// <summary>An IAF posterior's mutual information uses the first this many images (its cost grows with the square).</summary>
     public int MiLimit { get; init; } = 1000;
 
+    /// <summary>Returns the options, or throws <see cref="ArgumentException"/> naming the first value out of range.</summary>
     public EvalOptions Validate()
     {
         if (ImportanceSamples < 0) throw new ArgumentException($"The importance samples must be 0 (skip) or more; got {ImportanceSamples}.");

@@ -23,7 +23,9 @@ public sealed record EvalResult(
     /// <summary>The images the mutual information was estimated on (all but for an IAF posterior, whose estimate is quadratic).</summary>
     public int MiImages { get; init; } = Images;
 
+    /// <summary>KL(q(z|x) ‖ p(z)) in nats, averaged over the images: the sum of <see cref="KlPerDimension"/>.</summary>
     public double Kl => KlPerDimension.Sum();
+    /// <summary>The IWAE NLL (the −ELBO when it was skipped) in bits per value of an image.</summary>
     public double BitsPerDim => (IwaeK > 0 ? IwaeNll : NegativeElbo) / (Dim * Math.Log(2));
 
     /// <summary>The eval.json object: the keys other tools rely on first (test_neg_elbo … kl), then the extras.</summary>

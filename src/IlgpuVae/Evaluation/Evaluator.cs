@@ -16,7 +16,7 @@ namespace IlgpuVae.Evaluation;
 /// taken out), its KL per dimension the single-sample estimate's elements, its IWAE weights the flow's own
 /// log q, and its mutual information inverts the flow on the first <see cref="EvalOptions.MiLimit"/> images.
 /// </summary>
-public static class Evaluator
+internal static class Evaluator
 {
     public static EvalResult Run(VaeModel model, ObjectiveSpec objective, DeviceDataSet data, EvalOptions options, bool binarize)
     {

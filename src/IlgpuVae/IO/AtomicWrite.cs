@@ -6,7 +6,7 @@ namespace IlgpuVae.IO;
 /// (and a crash) see the old file or the new one, never a half-written one; on failure the temporary file is
 /// deleted and the old file is left as it was.
 /// </summary>
-public static class AtomicWrite
+internal static class AtomicWrite
 {
     public static void ReplaceText(string path, string text) =>
         Replace(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));

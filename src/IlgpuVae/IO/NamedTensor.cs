@@ -5,7 +5,7 @@ namespace IlgpuVae.IO;
 /// <see cref="Shape"/> values (one for the scalar shape []). Like any record, equality compares the arrays by
 /// reference, not by content.
 /// </summary>
-public sealed record NamedTensor(string Name, int[] Shape, float[] Data)
+internal sealed record NamedTensor(string Name, int[] Shape, float[] Data)
 {
     /// <summary>The values; the constructor refuses a length other than the product of the shape.</summary>
     public float[] Data { get; init; } = ElementCount(Shape) == Data.Length ? Data

@@ -17,7 +17,7 @@ namespace IlgpuVae.IO;
 /// the file — as a <see cref="SafeTensorsFormatException"/>.
 /// </para>
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     internal const string MetadataKey = "__metadata__";
 

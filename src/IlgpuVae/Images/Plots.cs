@@ -8,7 +8,7 @@ namespace IlgpuVae.Images;
 /// Points with a NaN or infinite coordinate are left out; a chart with nothing left to draw says "no data"
 /// instead of failing, so a diverged run still gets its pictures.
 /// </summary>
-public static class Plots
+internal static class Plots
 {
     /// <summary>One line per series (x against y, paired by index), with a legend of the series' names.</summary>
     public static void LossCurves(string path, IReadOnlyList<(string Name, double[] X, double[] Y)> series,

@@ -11,7 +11,7 @@ namespace IlgpuVae.Images;
 /// 0 row by row, then channel 1, …, as in <see cref="Data.ImageSet"/>); values are clamped to [0, 1] (0 black,
 /// 1 full intensity) and NaN draws 0.
 /// </summary>
-public static class PngGrid
+internal static class PngGrid
 {
     /// <summary>The padding's gray level: mid-gray, distinct from both a black background and white strokes.</summary>
     public const byte Border = 128;

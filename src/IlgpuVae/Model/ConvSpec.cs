@@ -1,7 +1,7 @@
 namespace IlgpuVae.Model;
 
 /// <summary>One strided convolution of the encoder: <see cref="Channels"/> output channels, a square kernel.</summary>
-public sealed record ConvLayerSpec(int Channels, int Kernel, int Stride, int Padding)
+internal sealed record ConvLayerSpec(int Channels, int Kernel, int Stride, int Padding)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first value out of range and the option that sets it.</summary>
     public static void Validate(ConvLayerSpec l)
@@ -17,9 +17,12 @@ public sealed record ConvLayerSpec(int Channels, int Kernel, int Stride, int Pad
 /// <summary>An image's channels, height and width.</summary>
 public readonly record struct ImageShape(int Channels, int Height, int Width)
 {
+    /// <summary>Values per image, C·H·W.</summary>
     public int Size => Channels * Height * Width;
+    /// <summary>Pixels per channel, H·W.</summary>
     public int Pixels => Height * Width;
 
+    /// <summary>"C×H×W", e.g. "1×28×28".</summary>
     public override string ToString() => $"{Channels}×{Height}×{Width}";
 }
 
@@ -29,7 +32,7 @@ public readonly record struct ImageShape(int Channels, int Height, int Width)
 /// same kernel, stride and padding in reverse order, back to the image's channels, with the output padding that
 /// restores each size exactly.
 /// </summary>
-public sealed record ConvSpec(ImageShape Image, IReadOnlyList<ConvLayerSpec> Layers)
+internal sealed record ConvSpec(ImageShape Image, IReadOnlyList<ConvLayerSpec> Layers)
 {
     /// <summary>The shape after each convolution (index i: after layer i); throws naming the layer that cannot fit.</summary>
     public IReadOnlyList<ImageShape> Shapes()

@@ -7,7 +7,7 @@ namespace IlgpuVae.Model;
 /// Forward-only passes over a data set: the mean loss terms of a model, without touching its parameters — what
 /// the trainer reports for the test set each epoch and the evaluation averages over several draws.
 /// </summary>
-public static class DataSetTerms
+internal static class DataSetTerms
 {
     /// <summary>
     /// The mean terms over <paramref name="data"/> in order, with ε and prior draws keyed by (seed, batch

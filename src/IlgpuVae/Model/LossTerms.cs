@@ -10,6 +10,7 @@ public readonly record struct LossTerms(double Recon, double Kl, double Mmd, dou
     public static LossTerms From(ReadOnlySpan<double> terms) =>
         new(terms[Kernels.Term.Recon], terms[Kernels.Term.Kl], terms[Kernels.Term.Mmd], terms[Kernels.Term.Loss]);
 
+    /// <summary>−ELBO = recon + KL, in nats per image: the VAE bound whatever the objective's weights.</summary>
     public double NegativeElbo => Recon + Kl;
 
     /// <summary>Per-image means from batch-size-weighted sums (<see cref="VaeModel.TakeTotals"/>); NaN for no images.</summary>
@@ -17,5 +18,6 @@ public readonly record struct LossTerms(double Recon, double Kl, double Mmd, dou
         ? new LossTerms(double.NaN, double.NaN, double.NaN, double.NaN)
         : new LossTerms(sums[Kernels.Term.Recon] / count, sums[Kernels.Term.Kl] / count, sums[Kernels.Term.Mmd] / count, sums[Kernels.Term.Loss] / count);
 
+    /// <summary>Whether every term is a finite number.</summary>
     public bool IsFinite => double.IsFinite(Recon) && double.IsFinite(Kl) && double.IsFinite(Mmd) && double.IsFinite(Loss);
 }

@@ -3,7 +3,7 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Model;
 
 /// <summary>The decoder's output distribution p(x|z).</summary>
-public enum Likelihood
+internal enum Likelihood
 {
     /// <summary>Independent Bernoulli pixels; the decoder outputs logits.</summary>
     Bernoulli,
@@ -12,7 +12,7 @@ public enum Likelihood
 }
 
 /// <summary>The decoder's structure.</summary>
-public enum DecoderKind
+internal enum DecoderKind
 {
     /// <summary>Dense layers on z (then transposed convolutions for a conv model): pixels independent given z.</summary>
     Mlp,
@@ -24,7 +24,7 @@ public enum DecoderKind
 }
 
 /// <summary>The approximate posterior q(z|x).</summary>
-public enum PosteriorKind
+internal enum PosteriorKind
 {
     /// <summary>A diagonal Gaussian N(μ, σ²) (mean field: no z_j depends on another); the KL term is analytic.</summary>
     Gaussian,
@@ -37,7 +37,7 @@ public enum PosteriorKind
 /// over z of the given hidden widths, each also reading a context vector of <paramref name="ContextDim"/> that the
 /// encoder computes beside the heads.
 /// </summary>
-public sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int ContextDim)
+internal sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int ContextDim)
 {
     public bool Equals(FlowSpec? other) => other is not null && Steps == other.Steps && ContextDim == other.ContextDim && Hidden.SequenceEqual(other.Hidden);
 
@@ -70,7 +70,7 @@ public sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int ContextD
 /// a value that is not a float (−0.7, say) is used as its nearest float. Test references read fixtures' values
 /// in double.
 /// </summary>
-public sealed record ModelSpec(
+internal sealed record ModelSpec(
     int InputDim,
     IReadOnlyList<int> EncoderHidden,
     int LatentDim,

@@ -3,14 +3,14 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Model;
 
 /// <summary>Which MMD² estimator: the U-statistic (diagonals left out) or the V-statistic (all pairs).</summary>
-public enum MmdEstimator { Unbiased, Biased }
+internal enum MmdEstimator { Unbiased, Biased }
 
 /// <summary>
 /// The InfoVAE objective: loss = recon + (1 − α)·KL(q(z|x) ‖ p(z)) + (α + λ − 1)·MMD²(q(z), p(z)).
 /// Valid weights: α ≤ 1, λ ≥ 0, α + λ − 1 ≥ 0. <see cref="PriorSamples"/> = M, the number of N(0, I) draws the
 /// MMD compares the batch's codes with (0: as many as the batch).
 /// </summary>
-public sealed record ObjectiveSpec(
+internal sealed record ObjectiveSpec(
     double Alpha,
     double Lambda,
     MmdKernel Kernel,

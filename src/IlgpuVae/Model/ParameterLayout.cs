@@ -10,7 +10,7 @@ namespace IlgpuVae.Model;
 /// the initial value instead (a flow's s bias). <see cref="Mask"/> is a masked layer's 0/1 connectivity, in the
 /// tensor's own layout: its zeros are weights that are held at zero.
 /// </summary>
-public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int FanIn, Func<int, int>? FileIndex = null,
+internal sealed record ParameterTensor(string Name, int[] Shape, int Offset, int FanIn, Func<int, int>? FileIndex = null,
     float[]? Mask = null, float? Constant = null)
 {
     public int Length => Shape.Aggregate(1, (a, b) => a * b);
@@ -33,7 +33,7 @@ public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int F
 /// flow.{t}.m.bias, flow.{t}.s.bias. A MADE decoder (<see cref="DecoderKind.Made"/>) is decoder.made.{l}.* and
 /// decoder.out.*, each weight, cond.weight (z's) and bias. Masks follow <see cref="Made"/>.
 /// </summary>
-public sealed class ParameterLayout
+internal sealed class ParameterLayout
 {
     readonly List<ParameterTensor> tensors = [];
 

@@ -6,7 +6,7 @@ namespace IlgpuVae.Model;
 /// The names settings go by in config.json, on the command line and in parity fixtures, turned into their enums
 /// in one place. An unknown name is refused with the names allowed; nothing falls back to a default.
 /// </summary>
-public static class SettingNames
+internal static class SettingNames
 {
     public static Activation Activation(string name) => Pick(name.Replace('-', '_'), "activation",
         ("relu", Kernels.Activation.Relu), ("leaky_relu", Kernels.Activation.LeakyRelu),

@@ -7,7 +7,7 @@ namespace IlgpuVae.Model;
 /// images decoded from codes (σ(logits) for a Bernoulli decoder, the clamped mean for a Gaussian one; a MADE
 /// decoder draws its images pixel by pixel).
 /// </summary>
-public static class VaeInference
+internal static class VaeInference
 {
     /// <summary>
     /// μ and log σ² [count, k] of q(z|x) for <paramref name="count"/> images, and each image's code at ε = 0: μ, or
@@ -41,7 +41,15 @@ public static class VaeInference
     /// Images in [0, 1], [count, d], decoded from codes z [count, k]; a MADE decoder's are drawn pixel by pixel
     /// (<see cref="VaeModel.SampleAutoregressive"/>) with draws keyed by <paramref name="samplingKey"/>.
     /// </summary>
-    public static float[] Decode(VaeModel model, float[] z, int count, ulong samplingKey = 0)
+    public static float[] Decode(VaeModel model, float[] z, int count, ulong samplingKey = 0) =>
+        Decode(model, z, count, pixels: true, samplingKey);
+
+    /// <summary>The decoder's output itself, [count, d]: logits (Bernoulli) or unclamped means (Gaussian); not for a MADE decoder, whose output depends on the pixels drawn.</summary>
+    public static float[] DecodeOutput(VaeModel model, float[] z, int count) => model.Spec.Decoder == DecoderKind.Made
+        ? throw new InvalidOperationException("A MADE decoder's output depends on the pixels it is given; decode draws them pixel by pixel.")
+        : Decode(model, z, count, pixels: false, 0);
+
+    static float[] Decode(VaeModel model, float[] z, int count, bool pixels, ulong samplingKey)
     {
         int d = model.Spec.InputDim, k = model.Spec.LatentDim;
         bool made = model.Spec.Decoder == DecoderKind.Made;
@@ -63,7 +71,7 @@ public static class VaeInference
             model.Decode(rows);
             model.DecoderOutput.CopyToCPU(output);
             for (int i = 0; i < rows * d; i++)
-                images[start * d + i] = ToPixel(output[i], model.Spec.Likelihood);
+                images[start * d + i] = pixels ? ToPixel(output[i], model.Spec.Likelihood) : output[i];
         }
         return images;
     }

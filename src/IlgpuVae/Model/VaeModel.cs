@@ -15,7 +15,7 @@ namespace IlgpuVae.Model;
 /// With an IAF posterior, z₀ = μ + σ·ε goes through the flow's steps to <see cref="Z"/> = z_T, and the KL term is
 /// the single-sample estimate log q(z_T|x) − log p(z_T); a MADE decoder reads x itself as well as z.
 /// </summary>
-public sealed class VaeModel : IDisposable
+internal sealed class VaeModel : IDisposable
 {
     readonly ComputeDevice device;
     readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, input, eps, prior, z, dz;

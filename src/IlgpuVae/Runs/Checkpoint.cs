@@ -12,7 +12,7 @@ namespace IlgpuVae.Runs;
 /// counter-based, so (seed, epoch, step) is its whole state — and, for a run stopped inside an epoch, where it
 /// stopped. Both files carry the step, so a pair written by different saves is detected.
 /// </summary>
-public static class Checkpoint
+internal static class Checkpoint
 {
     public static void SaveWeights(string path, VaeModel model, long step) =>
         SafeTensors.Write(path, ModelTensors.Read(model).Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(),

@@ -8,7 +8,7 @@ using IlgpuVae.Images;
 namespace IlgpuVae.Runs;
 
 /// <summary>eval.json, the per-dimension KL chart and the printed table of an <see cref="EvalResult"/>.</summary>
-public static class EvalReport
+internal static class EvalReport
 {
     public const string KlChart = "kl_per_dim.png";
 

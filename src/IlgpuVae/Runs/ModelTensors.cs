@@ -7,7 +7,7 @@ namespace IlgpuVae.Runs;
 /// A model's parameters (or gradients) as named host tensors in PyTorch's names, shapes and layouts — what a
 /// checkpoint stores and a parity fixture holds — translated from and to the model's flat buffer.
 /// </summary>
-public static class ModelTensors
+internal static class ModelTensors
 {
     /// <summary>Every parameter (or gradient) of <paramref name="model"/>, in PyTorch's layout.</summary>
     public static IReadOnlyList<(ParameterTensor Tensor, float[] Data)> Read(VaeModel model, bool gradients = false)

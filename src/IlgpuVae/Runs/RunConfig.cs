@@ -13,15 +13,23 @@ namespace IlgpuVae.Runs;
 /// </summary>
 public sealed record RunConfig
 {
+    /// <summary>The data set (--data): sprites, fashion-mnist, mnist, an IDX folder or file, or a folder of images; for images given in memory, their set's name.</summary>
     public string Data { get; init; } = "sprites";
     /// <summary>vae, beta-vae, infovae or mmd-vae: the starting point for α and λ.</summary>
     public string Model { get; init; } = "infovae";
+    /// <summary>α: the KL weight is 1 − α; null takes the preset's.</summary>
     public double? Alpha { get; init; }
+    /// <summary>λ: the MMD weight is α + λ − 1; null takes the preset's.</summary>
     public double? Lambda { get; init; }
+    /// <summary>β of the beta-vae preset (α = 1 − β, λ = β).</summary>
     public double Beta { get; init; } = 4;
+    /// <summary>The MMD kernel: imq (inverse multiquadric) or rbf.</summary>
     public string Kernel { get; init; } = "imq";
+    /// <summary>The RBF kernel's bandwidth h; null: 1.</summary>
     public double? Bandwidth { get; init; }
+    /// <summary>The IMQ kernel's constant c; null: 2·latent.</summary>
     public double? ImqC { get; init; }
+    /// <summary>The MMD estimator: unbiased or biased.</summary>
     public string Estimator { get; init; } = "unbiased";
     /// <summary>Prior draws per batch for the MMD; 0: as many as the batch.</summary>
     public int PriorSamples { get; init; }
@@ -31,11 +39,15 @@ public sealed record RunConfig
     public int[] Channels { get; init; } = [64, 128];
     /// <summary>conv: every convolution's kernel size, stride and padding (default (kernel − 1)/2).</summary>
     public int ConvKernel { get; init; } = 4;
+    /// <summary>conv: every convolution's stride.</summary>
     public int ConvStride { get; init; } = 2;
+    /// <summary>conv: every convolution's zero padding; null: (kernel − 1)/2.</summary>
     public int? ConvPadding { get; init; }
+    /// <summary>The encoder's dense hidden sizes (after the convolutions of a conv model); may be empty.</summary>
     public int[] Hidden { get; init; } = [400];
     /// <summary>Decoder hidden sizes; null mirrors <see cref="Hidden"/>.</summary>
     public int[]? DecoderHidden { get; init; }
+    /// <summary>Dimensions of the code z.</summary>
     public int Latent { get; init; } = 20;
     /// <summary>mlp (pixels independent given z) or made (a MADE over the pixels with z feeding every layer).</summary>
     public string Decoder { get; init; } = "mlp";
@@ -43,21 +55,33 @@ public sealed record RunConfig
     public int[] MadeHidden { get; init; } = [500];
     /// <summary>gaussian (mean field) or iaf (the Gaussian followed by an inverse autoregressive flow).</summary>
     public string Posterior { get; init; } = "gaussian";
-    /// <summary>iaf: the flow's steps, each MADE's hidden widths, and the size of the context the encoder gives every step.</summary>
+    /// <summary>iaf: the flow's steps.</summary>
     public int FlowSteps { get; init; } = 2;
+    /// <summary>iaf: each step's MADE hidden widths.</summary>
     public int[] FlowHidden { get; init; } = [64];
+    /// <summary>iaf: the size of the context vector the encoder gives every flow step.</summary>
     public int ContextDim { get; init; } = 32;
     /// <summary>How the KL term is computed: analytically for the Gaussian posterior, as a single-sample estimate for a flow (written for the reader).</summary>
     public string KlTerm => IsIaf ? "single-sample estimate log q(z|x) - log p(z)" : "analytic KL(N(mu, sigma^2) || N(0, I))";
+    /// <summary>After every hidden layer: relu, leaky_relu, tanh or softplus.</summary>
     public string Activation { get; init; } = "relu";
+    /// <summary>p(x|z): bernoulli (the decoder gives logits) or gaussian (means, with <see cref="ObsLogVar"/>).</summary>
     public string Likelihood { get; init; } = "bernoulli";
+    /// <summary>The Gaussian likelihood's fixed log-variance.</summary>
     public float ObsLogVar { get; init; }
+    /// <summary>Epochs in total (a resumed run continues to this many).</summary>
     public int Epochs { get; init; } = 5;
+    /// <summary>Images per step.</summary>
     public int BatchSize { get; init; } = 128;
+    /// <summary>The learning rate.</summary>
     public double Lr { get; init; } = 1e-3;
+    /// <summary>adam, adamw or sgd (with momentum 0.9).</summary>
     public string Optimizer { get; init; } = "adam";
+    /// <summary>Decoupled weight decay of adamw (null: 0.01), L2 weight decay of the others (null: 0).</summary>
     public double? WeightDecay { get; init; }
+    /// <summary>Keys every random draw — initialization, shuffles, ε, prior samples, the test split of image folders.</summary>
     public long Seed { get; init; } = 1;
+    /// <summary>auto (CUDA, then OpenCL, then the CPU), cpu, cuda, opencl, or cuda:N / opencl:N.</summary>
     public string Device { get; init; } = "auto";
     /// <summary>fastest (the device's own kernels) or portable (a GPU's kernels and launch shapes on any device).</summary>
     public string Kernels { get; init; } = "fastest";
@@ -79,15 +103,18 @@ public sealed record RunConfig
     public double TestFraction { get; init; } = 0.1;
     /// <summary>The image size the data had, so pictures can be drawn without the data (<see cref="ImageChannels"/> holds its channels).</summary>
     public int ImageHeight { get; init; }
+    /// <summary>The image width the data had.</summary>
     public int ImageWidth { get; init; }
 
     /// <summary>The recorded image shape; one channel where none was recorded (runs from before colour images).</summary>
     [JsonIgnore]
     public ImageShape Image => new(ImageChannels ?? 1, ImageHeight, ImageWidth);
 
+    /// <summary>Whether <see cref="Posterior"/> is iaf.</summary>
     [JsonIgnore]
     public bool IsIaf => SettingNames.Posterior(Posterior) == PosteriorKind.Iaf;
 
+    /// <summary>Whether <see cref="Arch"/> is conv.</summary>
     [JsonIgnore]
     public bool IsConv => SettingNames.Pick(Arch, "architecture (--arch)", ("mlp", false), ("conv", true));
 
@@ -95,7 +122,7 @@ public sealed record RunConfig
     public static int[] DefaultHidden(string arch) => SettingNames.Pick(arch, "architecture (--arch)", ("mlp", new[] { 400 }), ("conv", new[] { 1024 }));
 
     /// <summary>The encoder's convolutions as configured (each layer's values checked; whether they fit an image is checked with it).</summary>
-    public IReadOnlyList<ConvLayerSpec> ConvLayers()
+    internal IReadOnlyList<ConvLayerSpec> ConvLayers()
     {
         int padding = ConvPadding ?? (ConvKernel - 1) / 2;
         var layers = Channels.Select(c => new ConvLayerSpec(c, ConvKernel, ConvStride, padding)).ToList();
@@ -104,6 +131,7 @@ public sealed record RunConfig
         return layers;
     }
 
+    /// <summary>config.json's form: snake_case names, indented.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -112,7 +140,7 @@ public sealed record RunConfig
     };
 
     /// <summary>The model for images of <paramref name="image"/>'s shape; refused, naming the value, when they cannot take it.</summary>
-    public ModelSpec ModelSpec(ImageShape image)
+    internal ModelSpec ModelSpec(ImageShape image)
     {
         var decoder = SettingNames.Decoder(Decoder);
         return new ModelSpec(
@@ -123,7 +151,7 @@ public sealed record RunConfig
     }
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
-    public ObjectiveSpec Objective()
+    internal ObjectiveSpec Objective()
     {
         var preset = ObjectiveSpec.Preset(Model, Latent, Beta);
         var kernel = SettingNames.MmdKernel(Kernel);
@@ -132,9 +160,10 @@ public sealed record RunConfig
         return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples).Validate();
     }
 
-    public OptimizerSpec OptimizerSpec() =>
+    internal OptimizerSpec OptimizerSpec() =>
         new OptimizerSpec(Training.OptimizerSpec.ParseKind(Optimizer), Lr, WeightDecay: WeightDecay).Validate();
 
+    /// <summary>Whether <see cref="Binarize"/> is dynamic.</summary>
     [JsonIgnore]
     public bool DynamicBinarization => SettingNames.Pick(Binarize, "binarization", ("none", false), ("dynamic", true));
 
@@ -163,8 +192,10 @@ public sealed record RunConfig
         return this;
     }
 
+    /// <summary>The config.json text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one throws.</summary>
     public static RunConfig FromJson(string json, string source)
     {
         try

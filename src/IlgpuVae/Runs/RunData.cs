@@ -3,7 +3,7 @@ using IlgpuVae.Data;
 namespace IlgpuVae.Runs;
 
 /// <summary>The data of a run, as its config names it: loaded, limited and checked.</summary>
-public static class RunData
+internal static class RunData
 {
     /// <summary>Train and test sets for <paramref name="config"/> (<paramref name="dataOverride"/> replaces its --data).</summary>
     public static (ImageSet Train, ImageSet Test) Load(RunConfig config, string? dataOverride = null, TextWriter? log = null)

@@ -9,7 +9,7 @@ namespace IlgpuVae.Runs;
 /// The pictures of a run: samples from the prior, reconstructions, interpolations between test images,
 /// latent traversals, the loss curves and a latent scatter coloured by label. Deterministic from the seed.
 /// </summary>
-public static class RunPictures
+internal static class RunPictures
 {
     public const string Samples = "samples.png", Reconstructions = "reconstructions.png",
         Interpolation = "interpolation.png", Traversals = "traversals.png", LossCurve = "loss_curve.png",
@@ -106,7 +106,8 @@ public static class RunPictures
         Plots.LatentScatter(path, mu, n, k, test.Labels.Take(n).ToArray(), test.LabelNames, xDim: x, yDim: y, xLabel: Label(x), yLabel: Label(y));
     }
 
-    static float[] HostNormal(ulong seed, int count)
+    /// <summary>Prior draws z ~ N(0, I) on the host, the same for a seed on every machine.</summary>
+    internal static float[] HostNormal(ulong seed, int count)
     {
         ulong key = CounterRng.Key(seed, RandomStreams.Pictures, 0);
         var values = new float[count];

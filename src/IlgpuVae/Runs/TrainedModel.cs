@@ -7,7 +7,7 @@ namespace IlgpuVae.Runs;
 /// A trained model opened for evaluation or sampling: from a run folder (config.json + model.safetensors),
 /// or from a .safetensors file with the config.json that describes it.
 /// </summary>
-public sealed class TrainedModel : IDisposable
+internal sealed class TrainedModel : IDisposable
 {
     public RunConfig Config { get; }
     public ComputeDevice Device { get; }
@@ -15,7 +15,7 @@ public sealed class TrainedModel : IDisposable
     /// <summary>The run folder, when opened from one.</summary>
     public RunFolder? Folder { get; }
 
-    TrainedModel(RunConfig config, ComputeDevice device, VaeModel model, RunFolder? folder)
+    internal TrainedModel(RunConfig config, ComputeDevice device, VaeModel model, RunFolder? folder)
     {
         Config = config;
         Device = device;

@@ -25,7 +25,7 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
 }
 
 /// <summary>What a training session tells its user as it goes; the CLI draws it, tests record it.</summary>
-public interface ITrainingObserver
+internal interface ITrainingObserver
 {
     void Info(string message);
     void EpochStarted(int epoch, int epochs, int batches, int batchSize);
@@ -34,23 +34,38 @@ public interface ITrainingObserver
 }
 
 /// <summary>
-/// A whole training run into a run folder: data, device, model, the epochs (each followed by a test-set
-/// evaluation, a checkpoint and a metrics line, in that order), then the pictures. A stop request is honoured
-/// after the step in progress: the weights and the training state are saved there, and <c>--resume</c>
-/// continues from that very step.
+/// A whole training run: data, device, model, the epochs (each followed by a test-set evaluation and, with a run
+/// folder, a checkpoint and a metrics line, in that order), then the pictures. A stop request is honoured after
+/// the step in progress: the weights and the training state are saved there, and <c>--resume</c> continues from
+/// that very step. Without a run folder (training from code on images in memory) nothing is written.
 /// </summary>
-public static class TrainingSession
+internal static class TrainingSession
 {
     /// <summary>Trains a new run (<paramref name="resumeFolder"/> null) or continues one to <paramref name="epochs"/> in total.</summary>
     public static RunFolder Run(RunConfig requested, string? outFolder, string? resumeFolder, int? epochs,
         ITrainingObserver observer, CancellationToken stop)
     {
-        var existing = resumeFolder is null ? null : RunFolder.OpenExisting(resumeFolder);
+        using var trained = Train(requested, null, resumeFolder is null ? outFolder ?? RunFolder.NewDefaultPath() : null,
+            resumeFolder, epochs, observer, stop);
+        return trained.Folder ?? throw new InternalFaultException("A run trained into a folder came back without it.");
+    }
+
+    /// <summary>
+    /// Trains and returns the model, alive on its device. <paramref name="data"/> replaces the config's data set;
+    /// with neither <paramref name="outFolder"/> nor <paramref name="resumeFolder"/> the run has no folder.
+    /// </summary>
+    public static TrainedModel Train(RunConfig requested, (ImageSet Train, ImageSet Test)? data, string? outFolder, string? resumeFolder,
+        int? epochs, ITrainingObserver observer, CancellationToken stop)
+    {
+        var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
         if (existing is null) RunFolder.CheckAvailable(outFolder);
+        if (existing is { HasCheckpoint: true } && !File.Exists(existing.File(RunFolder.StateFile)))
+            throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile}, so it cannot be continued; " +
+                                         "eval, sample and export still work. Start a new run with --out.");
         var config = existing?.ReadConfig() ?? requested;
         config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
 
-        var (train, test) = RunData.Load(config, log: new ObserverWriter(observer));
+        var (train, test) = data is { } given ? Checked(given, config) : RunData.Load(config, log: new ObserverWriter(observer));
         if (config.BatchSize > train.Count)
             throw new ArgumentException($"--batch-size {config.BatchSize} is larger than the training set ({train.Count} images). Use a smaller batch.");
         config = config with { ImageHeight = train.Height, ImageWidth = train.Width, ImageChannels = train.Channels };
@@ -66,14 +81,54 @@ public static class TrainingSession
             DecoderHidden = spec.DecoderHidden.ToArray(),
         };
 
-        using var device = ComputeDevice.Open(config.Device, KernelChoices.Parse(config.Kernels));
-        observer.Info($"Device: {device.Describe()}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
-        using var model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
-        using var optimizer = new Optimizer(device, optimizerSpec, model.Layout.Count);
+        var device = ComputeDevice.Open(config.Device, KernelChoices.Parse(config.Kernels));
+        VaeModel? model = null;
+        try
+        {
+            observer.Info($"Device: {device.Describe()}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
+            model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
+            var folder = Epochs(config, existing, outFolder, model, objective, optimizerSpec, train, test, observer, stop);
+            return new TrainedModel(config, device, model, folder);
+        }
+        catch
+        {
+            model?.Dispose();
+            device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>User-given images, checked like loaded ones: values in [0, 1], the test images shaped like the training ones.</summary>
+    static (ImageSet Train, ImageSet Test) Checked((ImageSet Train, ImageSet Test) data, RunConfig config)
+    {
+        ImageSet.Validate(data.Train);
+        ImageSet.Validate(data.Test);
+        if (data.Test.Dim != data.Train.Dim || data.Test.Height != data.Train.Height || data.Test.Channels != data.Train.Channels)
+            throw new ArgumentException($"The test images are {data.Test.Shape} but the training images are {data.Train.Shape}; give both sets the same shape.");
+        if (config.ImageHeight > 0 && (data.Train.Height != config.ImageHeight || data.Train.Width != config.ImageWidth || data.Train.Channels != config.Image.Channels))
+            throw new ArgumentException(
+                $"The images are {data.Train.Shape}; the run was trained on {config.ImageHeight}×{config.ImageWidth} with {config.Image.Channels} channel(s).");
+        return data;
+    }
+
+    /// <summary>The weights from the start or the checkpoint, then the epochs; returns the run folder, if any.</summary>
+    static RunFolder? Epochs(RunConfig config, RunFolder? existing, string? outFolder, VaeModel model, ObjectiveSpec objective,
+        OptimizerSpec optimizerSpec, ImageSet train, ImageSet test, ITrainingObserver observer, CancellationToken stop)
+    {
+        using var optimizer = new Optimizer(model.Device, optimizerSpec, model.Layout.Count);
         int done = 0;
         EpochProgress? partial = null;
-        RunFolder folder;
-        if (existing is not null)
+        RunFolder? folder;
+        if (existing is { HasCheckpoint: false })
+        {
+            // Stopped before its first checkpoint: nothing to continue, so the run starts over with its settings.
+            folder = existing;
+            folder.ReadMetrics(upToEpoch: 0);
+            folder.WriteConfig(config);
+            model.Initialize((ulong)config.Seed);
+            observer.Info($"Restarting {folder.Path} from the start: it stopped before its first checkpoint.");
+        }
+        else if (existing is not null)
         {
             folder = existing;
             Checkpoint.LoadWeights(folder.File(RunFolder.ModelFile), model);
@@ -86,22 +141,22 @@ public static class TrainingSession
         }
         else
         {
-            folder = RunFolder.CreateNew(outFolder);
-            folder.WriteConfig(config);
+            folder = outFolder is null ? null : RunFolder.CreateNew(outFolder);
+            folder?.WriteConfig(config);
             model.Initialize((ulong)config.Seed);
-            observer.Info($"Run folder: {folder.Path}");
+            if (folder is not null) observer.Info($"Run folder: {folder.Path}");
         }
 
+        var device = model.Device;
         using var trainData = new DeviceDataSet(device, train.Pixels, train.Count, train.Dim);
         using var testData = new DeviceDataSet(device, test.Pixels, test.Count, test.Dim);
         using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization) { Epoch = done };
         int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
-        bool stopped = false;
         // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
         int epoch = done + 1;
         try
         {
-            for (; epoch <= config.Epochs && !stopped; epoch++)
+            for (; epoch <= config.Epochs; epoch++)
             {
                 observer.EpochStarted(epoch, config.Epochs, batches, config.BatchSize);
                 var summary = trainer.TrainEpoch(trainData, (b, n, terms) =>
@@ -112,11 +167,15 @@ public static class TrainingSession
                 }, epoch == done + 1 ? partial : null);
                 if (summary is null)
                 {
-                    stopped = true;
+                    string where = $"Stopped in epoch {epoch} after step {trainer.Interrupted!.Batch} of {batches}";
+                    if (folder is null)
+                    {
+                        observer.Info($"{where}.");
+                        return null;
+                    }
                     Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
                     Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch - 1, trainer.Interrupted);
-                    observer.Info($"Stopped in epoch {epoch} after step {trainer.Interrupted!.Batch} of {batches}; saved. " +
-                                  $"Continue with: train --resume {folder.Path}");
+                    observer.Info($"{where}; saved. Continue with: train --resume {folder.Path}");
                     break;
                 }
                 var testTerms = trainer.Evaluate(testData);
@@ -124,19 +183,24 @@ public static class TrainingSession
                 var metrics = report.ToMetrics(optimizer.Steps);
                 if (config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs))
                     AddEvaluation(metrics, folder, model, objective, testData, config);
-                Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
-                Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch, null);
-                folder.AppendMetrics(metrics);
+                if (folder is not null)
+                {
+                    Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
+                    Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch, null);
+                    folder.AppendMetrics(metrics);
+                }
                 observer.EpochCompleted(report);
             }
         }
         catch (ILGPU.Runtime.AcceleratorException e)
         {
-            throw new DeviceFaultException(
-                $"{device.Describe()} failed in epoch {epoch} ({e.Message.TrimEnd('.')}). The last checkpoint in {folder.Path} is kept; " +
-                "continue with train --resume on this or another --device, or use a smaller --batch-size.", e);
+            string advice = folder is null
+                ? "Use a smaller --batch-size or another --device."
+                : $"The last checkpoint in {folder.Path} is kept; continue with train --resume on this or another --device, or use a smaller --batch-size.";
+            throw new DeviceFaultException($"{device.Describe()} failed in epoch {epoch} ({e.Message.TrimEnd('.')}). {advice}", e);
         }
 
+        if (folder is null) return null;
         WritePictures(folder, model, test, (ulong)config.Seed);
         observer.Info($"Wrote {folder.Path}: {RunFolder.ConfigFile}, {RunFolder.MetricsFile}, {RunFolder.ModelFile}, " +
                       $"{RunFolder.StateFile} and the pictures.");
@@ -144,7 +208,7 @@ public static class TrainingSession
     }
 
     /// <summary>The evaluation's numbers on the test set, added to an epoch's metrics; the KL chart is redrawn.</summary>
-    static void AddEvaluation(Dictionary<string, object> metrics, RunFolder folder, VaeModel model, ObjectiveSpec objective,
+    static void AddEvaluation(Dictionary<string, object> metrics, RunFolder? folder, VaeModel model, ObjectiveSpec objective,
         DeviceDataSet test, RunConfig config)
     {
         var r = Evaluator.Run(model, objective, test, new EvalOptions
@@ -153,7 +217,7 @@ public static class TrainingSession
         }, config.DynamicBinarization);
         foreach (var key in new[] { "iwae_nll", "iwae_k", "mi", "active_units", "mmd_aggregate", "kl" })
             metrics[key] = r.ToJson()[key];
-        EvalReport.WriteKlChart(folder.File(EvalReport.KlChart), r);
+        if (folder is not null) EvalReport.WriteKlChart(folder.File(EvalReport.KlChart), r);
     }
 
     /// <summary>Every picture of the run folder, from the model as it is now.</summary>

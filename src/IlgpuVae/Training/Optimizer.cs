@@ -9,7 +9,7 @@ namespace IlgpuVae.Training;
 /// An optimizer's state on the device (Adam's m and v, or SGD's velocity), the same size as the flat
 /// parameter buffer, and its step count. <see cref="Update"/> is one launch.
 /// </summary>
-public sealed class Optimizer : IDisposable
+internal sealed class Optimizer : IDisposable
 {
     readonly ComputeDevice device;
     readonly MemoryBuffer1D<float, Stride1D.Dense> first, second;

@@ -1,13 +1,13 @@
 namespace IlgpuVae.Training;
 
 /// <summary>The optimizer families; each updates the whole parameter buffer in one launch.</summary>
-public enum OptimizerKind { Adam, AdamW, Sgd }
+internal enum OptimizerKind { Adam, AdamW, Sgd }
 
 /// <summary>
 /// Optimizer settings with PyTorch's defaults: Adam(lr, betas = (0.9, 0.999), eps = 1e-8, weight_decay = 0),
 /// AdamW (weight_decay 0.01 unless given), SGD with momentum 0.9.
 /// </summary>
-public sealed record OptimizerSpec(
+internal sealed record OptimizerSpec(
     OptimizerKind Kind = OptimizerKind.Adam,
     double LearningRate = 1e-3,
     double Beta1 = 0.9,

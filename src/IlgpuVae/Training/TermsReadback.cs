@@ -7,7 +7,7 @@ using IlgpuVae.Model;
 namespace IlgpuVae.Training;
 
 /// <summary>A step's loss terms and fault count as read back, with the epoch and step they belong to.</summary>
-public sealed record StepTerms(int Epoch, long Step, LossTerms Terms, int Faults);
+internal sealed record StepTerms(int Epoch, long Step, LossTerms Terms, int Faults);
 
 /// <summary>
 /// Reads each training step's terms back to the host one step late, so the device never waits for the host:
@@ -15,7 +15,7 @@ public sealed record StepTerms(int Epoch, long Step, LossTerms Terms, int Faults
 /// an event is recorded; then the host waits for step t − 1's event only — step t keeps the device busy
 /// meanwhile — and reads that step's terms. One read per step, of <see cref="Term.Count"/> doubles.
 /// </summary>
-public sealed class TermsReadback : IDisposable
+internal sealed class TermsReadback : IDisposable
 {
     readonly Accelerator accelerator;
     readonly PageLockedArray1D<double>[] host;

@@ -6,13 +6,13 @@ using IlgpuVae.Model;
 namespace IlgpuVae.Training;
 
 /// <summary>Mean loss terms over an epoch (weighted by batch size), its wall time and throughput.</summary>
-public sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond);
+internal sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond);
 
 /// <summary>
 /// Where an interrupted epoch stopped: batches done, images seen, the batch-weighted term sums so far and the
 /// seconds spent — all a resumed epoch needs to end with the same numbers as an uninterrupted one.
 /// </summary>
-public sealed record EpochProgress(int Batch, int Seen, double[] Sums, double Seconds);
+internal sealed record EpochProgress(int Batch, int Seen, double[] Sums, double Seconds);
 
 /// <summary>A loss or gradient became NaN or infinite; the message names the epoch, step and term.</summary>
 public sealed class NumericalFaultException(string message) : Exception(message);
@@ -23,7 +23,7 @@ public sealed class NumericalFaultException(string message) : Exception(message)
 /// on the device and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device.
 /// The randomness is a function of (seed, epoch, step), so a run repeats exactly on the same accelerator.
 /// </summary>
-public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize) : IDisposable
+internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize) : IDisposable
 {
     readonly TermsReadback readback = new(model.Device);
 
@@ -76,8 +76,8 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
     /// One pass over <paramref name="data"/> in the epoch's shuffled order, from the start or from where
     /// <paramref name="from"/> says an earlier pass stopped. After each step <paramref name="progress"/> gets
     /// (the batch whose terms were read last — a step behind, 0 before the first — batches, those terms) and
-    /// answers whether to go on; on false the
-    /// pass stops after that step, <see cref="Interrupted"/> records where, and null is returned.
+    /// answers whether to go on, and once more with the last batch's terms at the end; on false the pass stops
+    /// after that step, <see cref="Interrupted"/> records where, and null is returned.
     /// </summary>
     public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
     {
@@ -103,7 +103,8 @@ public sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec o
                 return null;
             }
         }
-        Finish();
+        // The last step's terms come back here; report them like the others (the answer cannot stop a finished pass).
+        if (Finish() is { } last) progress?.Invoke(launched, batches, last.Terms);
         double seconds = Seconds();
         Epoch++;
         return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds);

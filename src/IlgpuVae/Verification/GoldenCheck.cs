@@ -5,7 +5,7 @@ using IlgpuVae.Model;
 namespace IlgpuVae.Verification;
 
 /// <summary>One compared quantity: its norm-wise relative error ‖got − want‖ / max(‖want‖, 1e-6).</summary>
-public sealed record GoldenDifference(string Quantity, double RelativeError);
+internal sealed record GoldenDifference(string Quantity, double RelativeError);
 
 /// <summary>
 /// Runs one PyTorch-parity fixture on a device — its parameters, x, ε and prior draws loaded, one forward and
@@ -13,7 +13,7 @@ public sealed record GoldenDifference(string Quantity, double RelativeError);
 /// IAF posterior also the context, z₀ and log q(z|x) per row, and for every masked weight its mask.
 /// The fixtures' rule: each within 1e-4.
 /// </summary>
-public static class GoldenCheck
+internal static class GoldenCheck
 {
     public const double Tolerance = 1e-4;
 

@@ -6,7 +6,7 @@ namespace IlgpuVae.Verification;
 
 /// <summary>One PyTorch-parity fixture (see golden/README.md): a model, its parameters and inputs, and
 /// the float64 autograd results.</summary>
-public sealed class GoldenFixture
+internal sealed class GoldenFixture
 {
     public required string Name { get; init; }
     public required ModelSpec Model { get; init; }

@@ -5,7 +5,7 @@ using IlgpuVae.Compute;
 namespace IlgpuVae.Tests.Infrastructure;
 
 /// <summary>Moving test data to and from a device: buffers are disposed with the scope.</summary>
-public sealed class DeviceArrays(ComputeDevice device) : IDisposable
+internal sealed class DeviceArrays(ComputeDevice device) : IDisposable
 {
     readonly List<IDisposable> owned = [];
 
@@ -56,14 +56,14 @@ public sealed class DeviceArrays(ComputeDevice device) : IDisposable
     }
 }
 
-public static class ViewExtensions
+internal static class ViewExtensions
 {
     /// <summary>Copies host doubles into the start of a device view.</summary>
     public static void Fill(this ArrayView<double> view, double[] values) => view.SubView(0, values.Length).CopyFromCPU(values);
 }
 
 /// <summary>Seeded random test inputs.</summary>
-public static class TestData
+internal static class TestData
 {
     public static float[] Uniform(Random random, int n, double low = -1, double high = 1) =>
         Enumerable.Range(0, n).Select(_ => (float)(low + (high - low) * random.NextDouble())).ToArray();

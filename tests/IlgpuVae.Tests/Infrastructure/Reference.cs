@@ -6,7 +6,7 @@ namespace IlgpuVae.Tests.Infrastructure;
 /// Double-precision references for each kernel, written as plainly as possible. Matrices are row-major
 /// arrays; shapes follow the kernels (x [B, in], W [out, in], y [B, out]).
 /// </summary>
-public static class Reference
+internal static class Reference
 {
     public static double Act(double x, Activation a) => a switch
     {

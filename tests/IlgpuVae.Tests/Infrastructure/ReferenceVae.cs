@@ -9,7 +9,7 @@ namespace IlgpuVae.Tests.Infrastructure;
 /// Parameters are by PyTorch name.
 /// </summary>
 /// <param name="obsLogVar">The Gaussian's log-variance at full precision (a fixture's value); default: the spec's float.</param>
-public sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, double? obsLogVar = null)
+internal sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, double? obsLogVar = null)
 {
     readonly double obsLogVar = obsLogVar ?? spec.ObsLogVar;
 

@@ -16,7 +16,7 @@ namespace IlgpuVae.Tests.Infrastructure;
 /// 16×16 product tiles and MMD blocks of 4, so small test shapes cross many tile edges at a bearable cost (each
 /// barrier there is a few hundred microseconds; with 256 threads, milliseconds).
 /// </summary>
-public static class TestDevices
+internal static class TestDevices
 {
     static readonly ConcurrentDictionary<string, ComputeDevice> Open = new();
     static readonly Lazy<string[]> Available = new(() =>

@@ -1,7 +1,7 @@
 namespace IlgpuVae.Tests.Infrastructure;
 
 /// <summary>Float comparisons used across the suite.</summary>
-public static class Tolerance
+internal static class Tolerance
 {
     /// <summary>‖got − want‖ / max(‖want‖, 1e-6): the norm-wise rule of the golden fixtures.</summary>
     public static double RelativeNormError(ReadOnlySpan<float> got, ReadOnlySpan<double> want)

@@ -17,7 +17,7 @@ public sealed class ConvolutionTests
 {
     public sealed record Case(int Batch, ImageShape Input, int OutChannels, int Kernel, int Stride, int Padding, bool InputChannelsLast)
     {
-        public ConvLayerSpec Layer => new(OutChannels, Kernel, Stride, Padding);
+        internal ConvLayerSpec Layer => new(OutChannels, Kernel, Stride, Padding);
         public ImageShape Output => new ConvSpec(Input, [Layer]).Shapes()[0];
         public override string ToString() => $"{Batch}×{Input}→{OutChannels} k{Kernel}s{Stride}p{Padding}{(InputChannelsLast ? " nhwc" : "")}";
     }

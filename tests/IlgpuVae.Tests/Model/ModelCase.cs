@@ -8,7 +8,7 @@ namespace IlgpuVae.Tests.Model;
 /// A random model with its inputs (x in [0, 1], ε, prior draws), loadable into a device <see cref="VaeModel"/>
 /// and into the double-precision <see cref="ReferenceVae"/>.
 /// </summary>
-public sealed class ModelCase
+internal sealed class ModelCase
 {
     public required ModelSpec Spec { get; init; }
     public required ObjectiveSpec Objective { get; init; }

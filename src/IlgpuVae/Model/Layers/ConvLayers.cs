@@ -9,10 +9,13 @@ namespace IlgpuVae.Model;
 /// product reads it as a dense layer's [Co, KH·KW·Ci] — and saved in PyTorch's [Co, Ci, KH, KW]
 /// (<see cref="ParameterLayout"/> maps one to the other). The column matrix is kept for the weight gradient.
 /// </summary>
-public sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayerSpec spec, Activation activation,
+internal sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayerSpec spec, Activation activation,
     bool inputChannelsLast, int weightOffset, int biasOffset)
     : Layer(input.Size, output.Size, activation, weightOffset, output.Channels * spec.Kernel * spec.Kernel * input.Channels, biasOffset)
 {
+    /// <summary>The image it reads, the image it writes, and its kernel, stride and padding.</summary>
+    public (ImageShape Input, ImageShape Output, ConvLayerSpec Spec) Shapes => (input, output, spec);
+
     int Taps => spec.Kernel * spec.Kernel * input.Channels;
 
     /// <summary>The taps land on the input; the kernel sits at each output position.</summary>
@@ -50,10 +53,13 @@ public sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayerSp
 /// the activation. Input NHWC; output NHWC inside the model, NCHW (the data's layout) for the decoder's last
 /// layer. The weight is kept as [Ci, KH, KW, Co] and saved in PyTorch's [Ci, Co, KH, KW].
 /// </summary>
-public sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, ConvLayerSpec spec, Activation activation,
+internal sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, ConvLayerSpec spec, Activation activation,
     bool outputChannelsLast, int weightOffset, int biasOffset)
     : Layer(input.Size, output.Size, activation, weightOffset, input.Channels * spec.Kernel * spec.Kernel * output.Channels, biasOffset)
 {
+    /// <summary>The image it reads, the image it writes, and its kernel, stride and padding.</summary>
+    public (ImageShape Input, ImageShape Output, ConvLayerSpec Spec) Shapes => (input, output, spec);
+
     int Taps => spec.Kernel * spec.Kernel * output.Channels;
 
     /// <summary>The taps land on the output; the kernel sits at each input position.</summary>

@@ -10,7 +10,7 @@ namespace IlgpuVae.Model;
 /// workspace every layer may use within one forward or backward. Masked layers (<see cref="MaskedLayer"/>) also
 /// read a context, write its gradient, and take their weights' masks from a buffer laid out as the parameters.
 /// </summary>
-public readonly record struct LayerBuffers(KernelSet Kernels, ArrayView<float> Parameters, ArrayView<float> Gradients,
+internal readonly record struct LayerBuffers(KernelSet Kernels, ArrayView<float> Parameters, ArrayView<float> Gradients,
     ArrayView<float> Kept, ArrayView<float> Workspace)
 {
     /// <summary>The backward adds its input gradient to what the buffer holds (another layer read the same input).</summary>
@@ -35,13 +35,15 @@ public readonly record struct LayerBuffers(KernelSet Kernels, ArrayView<float> P
 /// pre-activation output) and writes its parameters' gradients (overwriting) and, when asked, ∂L/∂(the previous
 /// layer's pre-activation), the previous activation's derivative fused in.
 /// </summary>
-public abstract class Layer(int inputs, int outputs, Activation activation, int weightOffset, int weightLength, int biasOffset)
+internal abstract class Layer(int inputs, int outputs, Activation activation, int weightOffset, int weightLength, int biasOffset)
 {
     public int Inputs => inputs;
     public int Outputs => outputs;
     public Activation Activation => activation;
     public int WeightOffset => weightOffset;
     public int BiasOffset => biasOffset;
+    /// <summary>Floats of its weight in the flat buffer (a layer's bias follows at <see cref="BiasOffset"/>).</summary>
+    public int WeightLength => weightLength;
 
     /// <summary>Its main product for a batch of <paramref name="batch"/> as a dense layer's: rows × inputs → outputs.</summary>
     public virtual (int Rows, int Inputs, int Outputs) Product(int batch) => (batch, inputs, outputs);
@@ -63,7 +65,7 @@ public abstract class Layer(int inputs, int outputs, Activation activation, int 
 }
 
 /// <summary>y = act(x·Wᵀ + b), W [out, in]: <see cref="KernelSet.DenseForward"/> and <see cref="KernelSet.DenseBackward"/>.</summary>
-public sealed class DenseLayer(int inputs, int outputs, Activation activation, int weightOffset, int biasOffset)
+internal sealed class DenseLayer(int inputs, int outputs, Activation activation, int weightOffset, int biasOffset)
     : Layer(inputs, outputs, activation, weightOffset, inputs * outputs, biasOffset)
 {
     public override void Forward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> y) =>

@@ -9,7 +9,7 @@ namespace IlgpuVae.Model;
 /// to zero, so no optimizer moves them), V [out, C] unmasked, b [out]. The context c [batch, C] and its gradient
 /// come in <see cref="LayerBuffers"/>: z for a MADE decoder, the encoder's context vector for a flow step.
 /// </summary>
-public sealed class MaskedLayer(int inputs, int outputs, int contextWidth, Activation activation,
+internal sealed class MaskedLayer(int inputs, int outputs, int contextWidth, Activation activation,
     int weightOffset, int contextWeightOffset, int biasOffset)
     : Layer(inputs, outputs, activation, weightOffset, inputs * outputs, biasOffset)
 {

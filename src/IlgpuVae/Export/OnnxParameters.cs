@@ -1,0 +1,43 @@
+using IlgpuVae.Model;
+using IlgpuVae.Runs;
+
+namespace IlgpuVae.Export;
+
+/// <summary>
+/// A model's parameters in PyTorch's layouts (what a checkpoint holds), addressed by where each layer's weight
+/// and bias sit in the flat buffer. A layer's weight may span several named tensors — the heads' μ and log σ²
+/// weights run as one layer — and comes out as their concatenation, which is that layer's [outputs, …] order.
+/// </summary>
+sealed class OnnxParameters
+{
+    readonly SortedDictionary<int, (ParameterTensor Tensor, float[] Data)> byOffset = [];
+
+    public OnnxParameters(VaeModel model)
+    {
+        foreach (var t in ModelTensors.Read(model)) byOffset[t.Tensor.Offset] = t;
+    }
+
+    /// <summary>The layer's weight (shaped <paramref name="weightShape"/>) and bias as graph initializers.</summary>
+    public (string Weight, string Bias) WeightAndBias(OnnxGraph graph, Layer layer, long[] weightShape, int biasLength)
+    {
+        var (name, weight) = Range(layer.WeightOffset, layer.WeightLength);
+        var (_, bias) = Range(layer.BiasOffset, biasLength);
+        return (graph.Floats(name + ".weight", weightShape, weight), graph.Floats(name + ".bias", [biasLength], bias));
+    }
+
+    /// <summary>The tensors that tile [offset, offset + length) exactly, in PyTorch layout, and the first one's layer name.</summary>
+    (string Name, float[] Data) Range(int offset, int length)
+    {
+        var data = new float[length];
+        string? name = null;
+        for (int done = 0; done < length;)
+        {
+            if (!byOffset.TryGetValue(offset + done, out var t) || done + t.Data.Length > length)
+                throw new InternalFaultException($"No parameter tensors tile the flat range [{offset}, {offset + length}) at {offset + done}.");
+            name ??= t.Tensor.Name[..t.Tensor.Name.LastIndexOf('.')];
+            t.Data.CopyTo(data, done);
+            done += t.Data.Length;
+        }
+        return (name ?? "empty", data);
+    }
+}

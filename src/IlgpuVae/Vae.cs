@@ -1,0 +1,153 @@
+using IlgpuVae.Data;
+using IlgpuVae.Evaluation;
+using IlgpuVae.Export;
+using IlgpuVae.Model;
+using IlgpuVae.Runs;
+
+namespace IlgpuVae;
+
+/// <summary>
+/// A trained VAE on an accelerator, for use from code: train it on images in memory or on a data set named in the
+/// options, continue or load a run folder, then encode, decode, sample, evaluate, save and export it to ONNX.
+/// Images are float arrays of values in [0, 1], image after image, each C·H·W values channel-major (NCHW);
+/// codes are <see cref="LatentDim"/> values per image. Not thread-safe: use one instance from one thread at a
+/// time. Dispose it to free the device.
+/// </summary>
+public sealed class Vae : IDisposable
+{
+    readonly TrainedModel trained;
+
+    Vae(TrainedModel trained) => this.trained = trained;
+
+    /// <summary>The run's settings, resolved: α, λ, the kernel parameter, the decoder's sizes and the image shape are filled in.</summary>
+    public RunConfig Config => trained.Config;
+
+    /// <summary>The shape of one image.</summary>
+    public ImageShape Image => trained.Config.Image;
+
+    /// <summary>Values per code z.</summary>
+    public int LatentDim => trained.Model.Spec.LatentDim;
+
+    /// <summary>The run folder it was trained into or loaded from; null for a model trained in memory.</summary>
+    public string? Folder => trained.Folder?.Path;
+
+    /// <summary>The accelerator it runs on, in words.</summary>
+    public string Device => trained.Device.Describe();
+
+    internal TrainedModel Trained => trained;
+
+    /// <summary>
+    /// Trains a new model on <paramref name="train"/>, reporting its loss on <paramref name="test"/> after each
+    /// epoch. With <paramref name="runFolder"/> it is a run like the command line's (config, metrics, checkpoints,
+    /// pictures; <see cref="Resume"/> continues it); without, nothing is written. <paramref name="stop"/> ends
+    /// training after the step in progress. Bad settings or data throw <see cref="ArgumentException"/> or
+    /// <see cref="DataFormatException"/> before any work.
+    /// </summary>
+    public static Vae Train(ImageSet train, ImageSet test, RunConfig options, string? runFolder = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken stop = default) =>
+        new(TrainingSession.Train(options with { Data = train.Name }, (train, test), runFolder, null, null, new ProgressObserver(progress), stop));
+
+    /// <summary>
+    /// Trains a new model on the data set <paramref name="options"/> names (<see cref="RunConfig.Data"/>: sprites,
+    /// fashion-mnist, mnist, a folder of IDX files or of images), as <c>train --data</c> does.
+    /// </summary>
+    public static Vae Train(RunConfig options, string? runFolder = null, IProgress<TrainingProgress>? progress = null, CancellationToken stop = default) =>
+        new(TrainingSession.Train(options, null, runFolder, null, null, new ProgressObserver(progress), stop));
+
+    /// <summary>
+    /// Continues the run in <paramref name="runFolder"/> to <paramref name="epochs"/> in total (default: its own),
+    /// from the step its checkpoint was saved at; a run stopped before its first checkpoint starts over. A run trained
+    /// on images in memory needs them again as <paramref name="data"/>.
+    /// </summary>
+    public static Vae Resume(string runFolder, int? epochs = null, IProgress<TrainingProgress>? progress = null,
+        CancellationToken stop = default, (ImageSet Train, ImageSet Test)? data = null) =>
+        new(TrainingSession.Train(new RunConfig(), data, null, runFolder, epochs, new ProgressObserver(progress), stop));
+
+    /// <summary>
+    /// Opens a trained model: a run folder, or a .safetensors checkpoint with the config.json that describes it.
+    /// <paramref name="device"/> (auto, cpu, cuda, opencl, cuda:N) defaults to the run's.
+    /// </summary>
+    public static Vae Load(string path, string? configPath = null, string? device = null) =>
+        new(TrainedModel.Open(path, configPath, device, InferenceBatch));
+
+    internal static Vae Open(string path, string? configPath, string? device, int batchSize, Compute.KernelChoice kernels) =>
+        new(TrainedModel.Open(path, configPath, device, batchSize, kernels));
+
+    // Inference runs in chunks of this many images.
+    const int InferenceBatch = 128;
+
+    /// <summary>
+    /// The posterior q(z|x) = N(μ, exp(log σ²)) of each image: μ and log σ², <see cref="LatentDim"/> values per
+    /// image. With an IAF posterior this is the Gaussian the flow starts from; <see cref="Codes"/> gives the codes.
+    /// </summary>
+    public (float[] Mu, float[] LogVar) Encode(ReadOnlySpan<float> images)
+    {
+        var (mu, logVar, _) = VaeInference.Encode(trained.Model, images.ToArray(), Count(images.Length, Image.Size, "images", "C·H·W values"));
+        return (mu, logVar);
+    }
+
+    /// <summary>Each image's code at ε = 0: μ, or with an IAF posterior μ carried through the flow; <see cref="LatentDim"/> values per image.</summary>
+    public float[] Codes(ReadOnlySpan<float> images) =>
+        VaeInference.Encode(trained.Model, images.ToArray(), Count(images.Length, Image.Size, "images", "C·H·W values")).Codes;
+
+    /// <summary>
+    /// Images decoded from codes: pixel means in [0, 1] (σ of the logits, or the clamped Gaussian mean). A MADE
+    /// decoder draws its pixels one by one instead, with draws keyed by <paramref name="seed"/> (default: the run's).
+    /// </summary>
+    public float[] Decode(ReadOnlySpan<float> codes, long? seed = null) =>
+        VaeInference.Decode(trained.Model, codes.ToArray(), Count(codes.Length, LatentDim, "codes", "LatentDim values"), (ulong)(seed ?? Config.Seed));
+
+    /// <summary>The decoder's raw output for codes: logits (Bernoulli) or means (Gaussian), as the ONNX decoder gives.</summary>
+    public float[] DecodeOutput(ReadOnlySpan<float> codes) =>
+        VaeInference.DecodeOutput(trained.Model, codes.ToArray(), Count(codes.Length, LatentDim, "codes", "LatentDim values"));
+
+    /// <summary><paramref name="count"/> images decoded from z ~ N(0, I); the same seed gives the run's samples.png.</summary>
+    public float[] Sample(int count, long? seed = null)
+    {
+        if (count <= 0) throw new ArgumentException($"The sample count must be positive; got {count}.");
+        ulong key = (ulong)(seed ?? Config.Seed);
+        return VaeInference.Decode(trained.Model, RunPictures.HostNormal(key, count * LatentDim), count, key);
+    }
+
+    /// <summary>
+    /// The test-set numbers <c>eval</c> reports (−ELBO, IWAE NLL, bits per dimension, mutual information, active
+    /// units, aggregate MMD, KL per dimension) with the run's objective and seed.
+    /// </summary>
+    public EvalResult Evaluate(ImageSet test, EvalOptions? options = null)
+    {
+        ImageSet.Validate(test);
+        if (test.Channels != Image.Channels || test.Height != Image.Height || test.Width != Image.Width)
+            throw new ArgumentException($"The test images are {test.Shape}; this model takes {Image} images.");
+        return EvalReport.Run(trained, test, (options ?? new EvalOptions()).Validate());
+    }
+
+    /// <summary>
+    /// Writes config.json and model.safetensors into <paramref name="folder"/> (created; one that already holds a
+    /// run is refused), which <see cref="Load"/>, <c>eval</c>, <c>sample</c> and <c>export</c> open. Returns its full path.
+    /// </summary>
+    public string Save(string folder)
+    {
+        var run = RunFolder.CreateNew(folder);
+        // The config first: a folder left with only it reads as a run to restart, never as a riddle.
+        run.WriteConfig(Config);
+        Checkpoint.SaveWeights(run.File(RunFolder.ModelFile), trained.Model, step: 0);
+        return run.Path;
+    }
+
+    /// <summary>
+    /// Writes encoder.onnx (x → mu, logvar) and decoder.onnx (z → logits or mean) into <paramref name="folder"/>;
+    /// returns their paths. x and the decoder's output are [N, C, H, W] for a conv model, [N, C·H·W] for an MLP.
+    /// Existing files are refused; each file is written whole or not at all.
+    /// </summary>
+    public IReadOnlyList<string> ExportOnnx(string folder) => OnnxExport.Write(trained.Model, folder);
+
+    /// <summary>Frees the model and its accelerator.</summary>
+    public void Dispose() => trained.Dispose();
+
+    static int Count(int length, int per, string what, string unit)
+    {
+        if (length == 0 || length % per != 0)
+            throw new ArgumentException($"{length} values do not make whole {what} of {per} ({unit}); give a multiple of {per}.");
+        return length / per;
+    }
+}
