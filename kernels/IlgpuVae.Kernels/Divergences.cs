@@ -32,6 +32,8 @@ public struct MmdProblem
     public int Backward;
     /// <summary>The KL's weight over B, for the reparameterization's backward.</summary>
     public float KlGradScale;
+    /// <summary>CPU (<see cref="Divergences.MmdBands"/>): the launch's threads, each taking every Threads-th row.</summary>
+    public int Threads;
 }
 
 /// <summary>
@@ -45,8 +47,9 @@ public struct MmdProblem
 /// ∂MMD²/∂zᵢ = 2/(B(B−1)) Σ_{j≠i} ∇ₐk(zᵢ, zⱼ) − 2/(BM) Σⱼ ∇ₐk(zᵢ, pⱼ), with
 ///   ∇ₐk = −k·(a − b)/h² (RBF) and −2k²·(a − b)/c (IMQ).
 /// MMD² is a small difference of sums of O(1) values, so kernel values and sums are kept in double.
-/// The CPU accelerator runs <see cref="MmdRows"/>, a thread per row of [z; p]; GPUs run <see cref="MmdTiles"/>,
-/// pairwise tiles in shared memory. Both sum each row's kernel values in column order.
+/// <see cref="MmdRows"/> gives a thread each row of [z; p] (the portable reference); GPUs run <see cref="MmdTiles"/>,
+/// pairwise tiles in shared memory; the CPU accelerator runs <see cref="MmdBands"/>, vector code over the rows
+/// of a few threads. Each sums a row's kernel values in column order.
 /// </summary>
 public static class Divergences
 {
@@ -75,6 +78,21 @@ public static class Divergences
         }
         rowTerms[r] = CodeRow(r, p, z, prior, dz);
         if (p.Backward != 0)
+            for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
+                Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
+    }
+
+    /// <summary>
+    /// CPU: rows thread, thread + p.Threads, … of [z; p] as vector code (<see cref="MmdVectorRows"/>), then, with
+    /// p.Backward, the reparameterization's backward of this thread's code rows, as <see cref="MmdRows"/> does.
+    /// </summary>
+    public static void MmdBands(Index1D thread, MmdProblem p,
+        ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
+        ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
+    {
+        MmdVectorRows.Rows(p, thread, p.Threads, z, prior, rowTerms, dz);
+        if (p.Backward == 0) return;
+        for (int r = thread; r < p.B; r += p.Threads)
             for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
                 Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
     }

@@ -24,6 +24,7 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Convolutions.Col2ImBands).Method,
         ((Delegate)Convolutions.ChannelSumsBands).Method,
         ((Delegate)Optimizers.AdamBands).Method,
+        ((Delegate)Divergences.MmdBands).Method,
     ];
 
     readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
@@ -46,7 +47,7 @@ internal sealed class CpuKernels : KernelSet
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
         channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsBands));
         likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Rows));
-        mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdRows));
+        mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdBands));
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
         logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp));
         mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationTerms));
@@ -107,8 +108,11 @@ internal sealed class CpuKernels : KernelSet
         ArrayView<double> nllRows, ArrayView<float> dOutput) => likelihood(p.Rows, p, output, x, nllRows, dOutput);
 
     private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
-        ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads) =>
-        mmd(p.B + p.M, p, z, prior, heads, eps, rowTerms, dz, dHeads);
+        ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
+    {
+        p.Threads = Math.Min(Accelerator.MaxNumThreads, p.B + p.M);
+        mmd(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
+    }
 
     private protected override void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
         ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults) => adam(s.Items.Threads, s, parameters, gradients, m, v, faults);

@@ -97,6 +97,33 @@ public sealed class MmdTests
         Tolerance.AssertClose(dz, grad.Select((g, i) => dzStart[i] + weight * g).ToArray(), 1e-5, "dz");
     }
 
+    /// <summary>
+    /// A training-sized batch (k = 20, M ≠ B, past several vector widths and bands): the CPU's float distances
+    /// and kernel values keep MMD² and its gradient within the fixtures' 1e-4.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DeviceNames))]
+    public void TrainingSizedBatchesStayWithinTheFixturesTolerance(string device)
+    {
+        const int k = 20, b = 131, m = 203;
+        var random = new Random(20);
+        float[] z = TestData.Normal(random, b * k, 0.9), prior = TestData.Normal(random, m * k);
+        foreach (var kernel in Enum.GetValues<MmdKernel>())
+            foreach (bool unbiased in new[] { true, false })
+            {
+                double parameter = kernel == MmdKernel.Rbf ? 1.0 : 2.0 * k;
+                using var d = new DeviceArrays(TestDevices.Get(device));
+                var (rows, dz) = (d.Doubles(b + m), d.Upload(new float[b * k]));
+                d.Device.Kernels.Mmd(new MmdProblem
+                {
+                    B = b, M = m, Latent = k, Kernel = (int)kernel, KernelParameter = (float)parameter, Unbiased = unbiased ? 1 : 0, GradScale = 1f,
+                }, d.Upload(z), d.Upload(prior), default, default, rows, dz, default);
+                var (want, grad) = Reference.Mmd(TestData.ToDouble(z), b, TestData.ToDouble(prior), m, k, kernel, parameter, unbiased);
+                Tolerance.AssertNear(DeviceArrays.Download(rows).Sum(), want, 1e-4, 1e-7, $"MMD² ({kernel}, unbiased {unbiased})");
+                Tolerance.AssertClose(DeviceArrays.Download(dz), grad, 1e-4, $"dz ({kernel}, unbiased {unbiased})");
+            }
+    }
+
     [Theory]
     [InlineData(MmdKernel.Rbf, true)]
     [InlineData(MmdKernel.Imq, false)]
