@@ -13,6 +13,8 @@ public struct LikelihoodProblem
     public float LogVar;
     /// <summary>The gradient's scale (1/B for the batch mean); 0 writes no gradient.</summary>
     public float GradScale;
+    /// <summary>CPU (<see cref="Likelihoods.RowsBands"/>): the launch's threads, each taking a band of rows.</summary>
+    public int Threads;
 }
 
 /// <summary>
@@ -21,8 +23,9 @@ public struct LikelihoodProblem
 ///   Bernoulli with logits l: −log p = Σᵢ softplus(lᵢ) − xᵢ·lᵢ,  ∂/∂l = σ(l) − x  (stable for |l| ≫ 1).
 ///   Gaussian with mean m and fixed log-variance s: −log p = ½ Σᵢ [(xᵢ − mᵢ)²·e^(−s) + s + log 2π],
 ///   ∂/∂m = (m − x)·e^(−s).
-/// GPUs run a group per row (<see cref="RowsGrouped"/>: coalesced, a tree sum); the CPU accelerator a thread
-/// per row (<see cref="Rows"/>). Both add the same per-element terms.
+/// GPUs run a group per row (<see cref="RowsGrouped"/>: coalesced, a tree sum); <see cref="Rows"/> gives a thread
+/// each row (the portable reference); the CPU accelerator runs <see cref="RowsBands"/>, vector code over a band of
+/// rows per thread. All add the same per-element terms.
 /// </summary>
 public static class Likelihoods
 {
@@ -39,6 +42,14 @@ public static class Likelihoods
         nllRows[b] = Finish(p, nll);
     }
 
+    /// <summary>CPU: a band of rows per thread, as vector code (<see cref="LikelihoodRows"/>).</summary>
+    public static void RowsBands(Index1D thread, LikelihoodProblem p,
+        ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
+    {
+        var (b0, b1) = Convolutions.Band(thread, p.Threads, p.Rows);
+        if (b0 < b1) LikelihoodRows.Rows(p, b0, b1, output, x, nllRows, dOutput);
+    }
+
     /// <summary>GPU: one group per row; its threads stride along the row, then sum their parts in a fixed tree.</summary>
     public static void RowsGrouped(LikelihoodProblem p,
         ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
@@ -53,7 +64,7 @@ public static class Likelihoods
     }
 
     /// <summary>Element i's share of −log p (Gaussian: the squared residual only) and, if asked, its gradient.</summary>
-    static double Element(LikelihoodProblem p, float precision, int i, ArrayView<float> output, ArrayView<float> x, ArrayView<float> dOutput)
+    internal static double Element(LikelihoodProblem p, float precision, int i, ArrayView<float> output, ArrayView<float> x, ArrayView<float> dOutput)
     {
         float o = output[i], xi = x[i];
         if (p.Bernoulli != 0)
@@ -70,6 +81,6 @@ public static class Likelihoods
         return (double)r * r;
     }
 
-    static double Finish(LikelihoodProblem p, double sum) =>
+    internal static double Finish(LikelihoodProblem p, double sum) =>
         p.Bernoulli != 0 ? sum : 0.5 * (sum * DeviceMath.Exp(-(double)p.LogVar) + p.Dim * (p.LogVar + Log2Pi));
 }

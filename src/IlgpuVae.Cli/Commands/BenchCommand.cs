@@ -35,9 +35,13 @@ static class BenchCommand
         var convStride = new Option<int>("--conv-stride") { Description = "conv: stride", DefaultValueFactory = _ => 2 };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => 20 };
         var outFolder = new Option<string>("--out") { Description = "Folder to write bench.json into", DefaultValueFactory = _ => "." };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "After each measurement, time every kernel of as many steps again, each launch waited for (serializes the device; the table is where time goes)",
+        };
         var command = new Command("bench", "Measure training steps per second of the 784-400-20 VAE (or --arch/--hidden/--latent) on 28×28 images, per device and batch size.")
         {
-            devices, kernels, batches, steps, warmUp, model, arch, channels, convKernel, convStride, hidden, latent, outFolder,
+            devices, kernels, batches, steps, warmUp, model, arch, channels, convKernel, convStride, hidden, latent, outFolder, profile,
         };
         command.SetAction(parse =>
         {
@@ -64,6 +68,8 @@ static class BenchCommand
                         string share = t.ProductsShareOfPeak is { } p ? $"{100 * p:F1}" : "-";
                         output.WriteLine($"{t.Device,-8} {t.Kernels,-9} {t.BatchSize,6} {t.FirstStepSeconds,8:F2} {t.MedianStepMilliseconds,10:F2} {t.ImagesPerSecond,10:F0} " +
                             $"{t.LaunchesPerStep,9:F0} {t.LaunchFloorMilliseconds,9:F3} {t.Products.ForwardGflops,12:F1} {t.Products.LayerBackwardGflops,12:F1} {share,7}");
+                        if (parse.GetValue(profile))
+                            WriteProfile(output, StepBenchmark.Profile(device, spec, parse.GetValue(model)!, batch, parse.GetValue(steps)));
                     }
                 }
             foreach (var t in results.Where(t => t.PeakFormula is not null).DistinctBy(t => t.Device))
@@ -75,6 +81,14 @@ static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    static void WriteProfile(TextWriter output, IReadOnlyList<KernelShare> shares)
+    {
+        double total = shares.Sum(e => e.Milliseconds);
+        output.WriteLine($"  {"ms/step",8} {"share",6} {"launches",8}  kernel (each launch waited for: {total:F2} ms a step in all)");
+        foreach (var e in shares)
+            output.WriteLine($"  {e.Milliseconds,8:F3} {100 * e.Milliseconds / total,5:F1}% {e.Launches,8:F0}  {e.Kernel}");
     }
 
     static KernelChoice[] ParseKernels(string text) =>

@@ -68,6 +68,28 @@ internal static class StepBenchmark
             products, peak?.Gflops, peak is null ? null : products.ForwardGflops / peak.Gflops, peak?.How, freeBefore, freeAfter);
     }
 
+    /// <summary>
+    /// <paramref name="steps"/> more steps with every launch waited for and timed (<see cref="KernelProfile"/>):
+    /// each kernel's launches and milliseconds per step, the costliest first, and the host's share between steps.
+    /// </summary>
+    public static IReadOnlyList<KernelShare> Profile(ComputeDevice device, ModelSpec spec, string preset, int batchSize, int steps)
+    {
+        using var rig = new StepRig(device, spec, preset, batchSize, rows: batchSize * 2);
+        var (trainer, data) = (rig.Trainer, rig.Data);
+        for (int s = 0; s < 3; s++) trainer.Step(data, s % 2 * batchSize, batchSize);  // compiled and warm
+        trainer.Finish();
+        var profile = new KernelProfile();
+        device.Kernels.Profile = profile;
+        try
+        {
+            profile.Restart(device.Accelerator);
+            for (int s = 0; s < steps; s++) trainer.Step(data, s % 2 * batchSize, batchSize);
+            trainer.Finish();
+        }
+        finally { device.Kernels.Profile = null; }
+        return profile.PerStep(steps);
+    }
+
     /// <summary>The median time of launching the empty kernel and waiting for it, in microseconds (rounds of 10, for up to half a second).</summary>
     static double EmptyLaunchMicroseconds(ComputeDevice device)
     {

@@ -25,6 +25,7 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Convolutions.ChannelSumsBands).Method,
         ((Delegate)Optimizers.AdamBands).Method,
         ((Delegate)Divergences.MmdBands).Method,
+        ((Delegate)Likelihoods.RowsBands).Method,
     ];
 
     readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
@@ -46,7 +47,7 @@ internal sealed class CpuKernels : KernelSet
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
         channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsBands));
-        likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.Rows));
+        likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsBands));
         mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdBands));
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
         logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp));
@@ -105,7 +106,11 @@ internal sealed class CpuKernels : KernelSet
     }
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
-        ArrayView<double> nllRows, ArrayView<float> dOutput) => likelihood(p.Rows, p, output, x, nllRows, dOutput);
+        ArrayView<double> nllRows, ArrayView<float> dOutput)
+    {
+        p.Threads = Math.Min(Accelerator.MaxNumThreads, p.Rows);
+        likelihood(p.Threads, p, output, x, nllRows, dOutput);
+    }
 
     private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
         ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)

@@ -66,8 +66,15 @@ internal abstract partial class KernelSet
         return launcher;
     }
 
-    /// <summary>Counts one launch (every launching method calls it once per launch).</summary>
-    private protected void Launched() => Launches++;
+    /// <summary>While set, every launch is waited for and timed (<see cref="KernelProfile"/>); null in training.</summary>
+    internal KernelProfile? Profile { get; set; }
+
+    /// <summary>Counts one launch (every launching method calls it once per launch), timed when profiling.</summary>
+    private protected void Launched([System.Runtime.CompilerServices.CallerMemberName] string kernel = "")
+    {
+        Launches++;
+        Profile?.Launched(kernel, Accelerator);
+    }
 
     /// <summary>How a grid-stride launch over <paramref name="length"/> items deals them out on this backend.</summary>
     public abstract Partition Partition(int length);
@@ -116,7 +123,13 @@ internal abstract partial class KernelSet
         if (rowSums1.Length > 0) Require(rowSums1, first.M, nameof(rowSums1));
         if (second is { } p2) RequireOperands(p2, a2, b2, c2, aux2);
         LaunchPair(first, second ?? default, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
-        Launched();
+        Launched(Profile is null ? "" : ProductName(first, second));
+    }
+
+    static string ProductName(GemmProblem first, GemmProblem? second)
+    {
+        static string One(GemmProblem p) => $"{p.M}×{p.K}·{p.K}×{p.N} ({(Epilogue)p.Epilogue})";
+        return "product " + One(first) + (second is { } p2 ? " + " + One(p2) : "");
     }
 
     static void RequireOperands(GemmProblem p, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
