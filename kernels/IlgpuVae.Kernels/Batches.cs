@@ -41,4 +41,13 @@ public static class Batches
                 batch[e] = g.Binarize != 0 ? (CounterRng.Uniform(g.Key, source) < p ? 1f : 0f) : p;
             }
     }
+
+    /// <summary>CPU: <see cref="Gather"/> over each thread's run as row blocks (<see cref="BatchRows"/>).</summary>
+    public static void GatherBands(Index1D thread, GatherProblem g,
+        ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
+    {
+        var s = g.Items;
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            BatchRows.Gather(g, run, s.End(run), data, order, batch);
+    }
 }

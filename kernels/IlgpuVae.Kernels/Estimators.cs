@@ -15,6 +15,8 @@ public struct ImportanceProblem
     public int FirstImage;
     /// <summary>The counter-based generator's key of the draws.</summary>
     public ulong Key;
+    /// <summary>The chunk's rows (Images·RowStride) among the launch's threads.</summary>
+    public Partition Rows;
 }
 
 /// <summary>
@@ -33,11 +35,18 @@ public static class Estimators
 
     /// <summary>
     /// Row r = (image b, draw s) of a chunk: z = μ_b + σ_b·ε with ε keyed by (image, draw), and
-    /// log p(z) − log q(z|x) = Σⱼ ½(ε² − z² + log σ²) (the log 2π terms cancel). One thread per row; rows past
+    /// log p(z) − log q(z|x) = Σⱼ ½(ε² − z² + log σ²) (the log 2π terms cancel). Whole rows per thread (p.Rows); rows past
     /// a short last chunk's draws are left as they are.
     /// </summary>
-    public static void ImportanceSamples(Index1D r, ImportanceProblem p,
+    public static void ImportanceSamples(Index1D thread, ImportanceProblem p,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
+    {
+        for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
+            for (int r = run; r < p.Rows.End(run); r++)
+                ImportanceSample(r, p, heads, z, logRatio);
+    }
+
+    static void ImportanceSample(int r, ImportanceProblem p, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
     {
         int b = r / p.RowStride, s = r - b * p.RowStride, k = p.Latent;
         if (s >= p.Samples) return;
@@ -54,13 +63,16 @@ public static class Estimators
         logRatio[r] = ratio;
     }
 
-    /// <summary>logW[b, first + s] = −nll[r] + logRatio[r] for row r = (b, s) of the chunk.</summary>
-    public static void ImportanceWeights(Index1D r, ImportanceProblem p,
+    /// <summary>logW[b, first + s] = −nll[r] + logRatio[r] for each row r = (b, s) of the chunk.</summary>
+    public static void ImportanceWeights(Index1D thread, ImportanceProblem p,
         ArrayView<double> nllRows, ArrayView<double> logRatio, ArrayView<double> logWeights)
     {
-        int b = r / p.RowStride, s = r - b * p.RowStride;
-        if (s >= p.Samples) return;
-        logWeights[(long)b * p.TotalSamples + p.FirstSample + s] = -nllRows[r] + logRatio[r];
+        for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
+            for (int r = run; r < p.Rows.End(run); r++)
+            {
+                int b = r / p.RowStride, s = r - b * p.RowStride;
+                if (s < p.Samples) logWeights[(long)b * p.TotalSamples + p.FirstSample + s] = -nllRows[r] + logRatio[r];
+            }
     }
 
     /// <summary>

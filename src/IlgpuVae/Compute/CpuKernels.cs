@@ -26,8 +26,10 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Optimizers.AdamBands).Method,
         ((Delegate)Divergences.MmdBands).Method,
         ((Delegate)Likelihoods.RowsBands).Method,
+        ((Delegate)Batches.GatherBands).Method,
     ];
 
+    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
     readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
@@ -42,6 +44,7 @@ internal sealed class CpuKernels : KernelSet
     internal CpuKernels(ComputeDevice device) : base(device)
     {
         var a = Accelerator;
+        gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.GatherBands));
         adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.AdamBands));
         pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairSimd));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
@@ -62,6 +65,12 @@ internal sealed class CpuKernels : KernelSet
         int threads = Math.Clamp((length + fewestPerThread - 1) / fewestPerThread, 1, Accelerator.MaxNumThreads);
         int chunk = ((length + threads - 1) / threads + cacheLine - 1) / cacheLine * cacheLine;
         return new Partition { Length = length, Threads = threads, Chunk = Math.Max(chunk, cacheLine) };
+    }
+
+    public override Partition RowPartition(int rows, int workPerRow)
+    {
+        int threads = Math.Min(Partition((int)Math.Min(int.MaxValue, (long)rows * workPerRow)).Threads, Math.Max(rows, 1));
+        return new Partition { Length = rows, Threads = threads, Chunk = Math.Max(1, (rows + threads - 1) / threads) };
     }
 
     /// <summary>The problem with its bands chosen: by rows, or by columns where that streams less of B.</summary>
@@ -118,6 +127,9 @@ internal sealed class CpuKernels : KernelSet
         p.Threads = Math.Min(Accelerator.MaxNumThreads, p.B + p.M);
         mmd(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
+
+    private protected override void LaunchGather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch) =>
+        gather(g.Items.Threads, g, data, order, batch);
 
     private protected override void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
         ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults) => adam(s.Items.Threads, s, parameters, gradients, m, v, faults);

@@ -12,6 +12,7 @@ namespace IlgpuVae.Compute;
 /// </summary>
 internal sealed class GpuKernels : KernelSet
 {
+    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
     readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col;
@@ -28,6 +29,7 @@ internal sealed class GpuKernels : KernelSet
     {
         Shape = shape ?? GpuLaunchShape.For(device.Accelerator);
         var a = Accelerator;
+        gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather));
         adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam));
         pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairTiled));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
@@ -90,6 +92,9 @@ internal sealed class GpuKernels : KernelSet
         mmd(Groups(MmdTiles.Groups(p, block), Shape.MmdGroup, (int)MmdTiles.SharedDoubles(block, p.Latent)),
             p, block, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
+
+    private protected override void LaunchGather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch) =>
+        gather(g.Items.Threads, g, data, order, batch);
 
     private protected override void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
         ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults) => adam(s.Items.Threads, s, parameters, gradients, m, v, faults);

@@ -24,7 +24,6 @@ internal abstract partial class KernelSet
     readonly Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
     readonly Action<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
     readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> sgd;
-    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
     readonly Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> importanceSamples;
     readonly Action<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>> importanceWeights;
     readonly Action<Index1D, int> empty;
@@ -38,7 +37,6 @@ internal abstract partial class KernelSet
         reparameterize = Load(a.LoadAutoGroupedStreamKernel<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Kernels.Reparameterize.Forward));
         reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
         sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
-        gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather));
         importanceSamples = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples));
         importanceWeights = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights));
         empty = Load(a.LoadAutoGroupedStreamKernel<Index1D, int>(EmptyKernel));
@@ -78,6 +76,13 @@ internal abstract partial class KernelSet
 
     /// <summary>How a grid-stride launch over <paramref name="length"/> items deals them out on this backend.</summary>
     public abstract Partition Partition(int length);
+
+    /// <summary>
+    /// A grid-stride partition of <paramref name="rows"/> rows, each <paramref name="workPerRow"/> items of work:
+    /// whole rows per thread. A GPU deals out rows as <see cref="Partition"/> deals items; the CPU accelerator starts
+    /// as many threads as the rows' items would get, since each of its threads costs microseconds to start.
+    /// </summary>
+    public virtual Partition RowPartition(int rows, int workPerRow) => Partition(rows);
 
     /// <summary>One launch of a kernel that does nothing, one thread: the fixed cost of a launch (not counted in <see cref="Launches"/>).</summary>
     public void Empty() => empty(1, 0);
@@ -329,9 +334,11 @@ internal abstract partial class KernelSet
         if (g.Repeat <= 0) g.Repeat = 1;
         Require(order, g.Start + (g.Rows + g.Repeat - 1) / g.Repeat, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
         g.Items = Partition(g.Rows * g.Dim);
-        gather(g.Items.Threads, g, data, order, batch);
+        LaunchGather(g, data, order, batch);
         Launched();
     }
+
+    private protected abstract void LaunchGather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch);
 
     // ---- evaluation estimators ----------------------------------------------------------------------------
 
@@ -341,7 +348,8 @@ internal abstract partial class KernelSet
         int rows = CheckRows(p);
         Require(heads, 2L * p.Images * p.Latent, nameof(heads)); Require(z, (long)rows * p.Latent, nameof(z));
         Require(logRatio, rows, nameof(logRatio));
-        importanceSamples(rows, p, heads, z, logRatio);
+        p.Rows = RowPartition(rows, p.Latent);
+        importanceSamples(p.Rows.Threads, p, heads, z, logRatio);
         Launched();
     }
 
@@ -351,7 +359,8 @@ internal abstract partial class KernelSet
         int rows = CheckRows(p);
         Require(nllRows, rows, nameof(nllRows)); Require(logRatio, rows, nameof(logRatio));
         Require(logWeights, (long)p.Images * p.TotalSamples, nameof(logWeights));
-        importanceWeights(rows, p, nllRows, logRatio, logWeights);
+        p.Rows = RowPartition(rows, 1);
+        importanceWeights(p.Rows.Threads, p, nllRows, logRatio, logWeights);
         Launched();
     }
 
