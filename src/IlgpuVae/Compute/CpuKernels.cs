@@ -29,8 +29,6 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Batches.GatherBands).Method,
     ];
 
-    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
-    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
@@ -44,8 +42,6 @@ internal sealed class CpuKernels : KernelSet
     internal CpuKernels(ComputeDevice device) : base(device)
     {
         var a = Accelerator;
-        gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.GatherBands));
-        adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.AdamBands));
         pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairSimd));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
@@ -128,11 +124,9 @@ internal sealed class CpuKernels : KernelSet
         mmd(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 
-    private protected override void LaunchGather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch) =>
-        gather(g.Items.Threads, g, data, order, batch);
+    private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.GatherBands;
 
-    private protected override void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults) => adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
+    private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamBands;
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>

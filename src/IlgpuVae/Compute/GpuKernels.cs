@@ -12,8 +12,6 @@ namespace IlgpuVae.Compute;
 /// </summary>
 internal sealed class GpuKernels : KernelSet
 {
-    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
-    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
     readonly Action<KernelConfig, GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
@@ -29,8 +27,6 @@ internal sealed class GpuKernels : KernelSet
     {
         Shape = shape ?? GpuLaunchShape.For(device.Accelerator);
         var a = Accelerator;
-        gather = Load(a.LoadAutoGroupedStreamKernel<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Batches.Gather));
-        adam = Load(a.LoadAutoGroupedStreamKernel<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.Adam));
         pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairTiled));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2Im));
@@ -93,11 +89,9 @@ internal sealed class GpuKernels : KernelSet
             p, block, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 
-    private protected override void LaunchGather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch) =>
-        gather(g.Items.Threads, g, data, order, batch);
+    private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.Gather;
 
-    private protected override void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults) => adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
+    private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.Adam;
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>

@@ -19,6 +19,8 @@ namespace IlgpuVae.Compute;
 internal abstract partial class KernelSet
 {
     readonly List<Delegate> launchers = [];
+    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
+    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
     readonly Action<Index1D, Partition, ulong, ArrayView<float>> fillNormal;
     readonly Action<Index1D, Partition, ulong, float, float, ArrayView<float>> fillUniform;
     readonly Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
@@ -32,6 +34,8 @@ internal abstract partial class KernelSet
     {
         Device = device;
         var a = Accelerator;
+        adam = Load(a.LoadAutoGroupedStreamKernel(AdamKernel));
+        gather = Load(a.LoadAutoGroupedStreamKernel(GatherKernel));
         fillNormal = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, ArrayView<float>>(CounterRng.FillNormal));
         fillUniform = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform));
         reparameterize = Load(a.LoadAutoGroupedStreamKernel<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Kernels.Reparameterize.Forward));
@@ -310,12 +314,12 @@ internal abstract partial class KernelSet
         Require(gradients, length, nameof(gradients)); Require(m, length, nameof(m)); Require(v, length, nameof(v));
         Require(faults, 1, nameof(faults));
         s.Items = Partition(length);
-        LaunchAdam(s, parameters, gradients, m, v, faults);
+        adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
         Launched();
     }
 
-    private protected abstract void LaunchAdam(AdamStep s, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults);
+    /// <summary>The grid-stride Adam step the backend runs: the CPU accelerator's vector code or the GPUs' scalar kernel.</summary>
+    private protected abstract Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel { get; }
 
     /// <summary>One SGD-with-momentum step; the non-finite gradients it sees are added into faults[0].</summary>
     public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
@@ -334,11 +338,12 @@ internal abstract partial class KernelSet
         if (g.Repeat <= 0) g.Repeat = 1;
         Require(order, g.Start + (g.Rows + g.Repeat - 1) / g.Repeat, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
         g.Items = Partition(g.Rows * g.Dim);
-        LaunchGather(g, data, order, batch);
+        gather(g.Items.Threads, g, data, order, batch);
         Launched();
     }
 
-    private protected abstract void LaunchGather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch);
+    /// <summary>The grid-stride gather the backend runs: the CPU accelerator's row copies or the GPUs' element-wise kernel.</summary>
+    private protected abstract Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel { get; }
 
     // ---- evaluation estimators ----------------------------------------------------------------------------
 
