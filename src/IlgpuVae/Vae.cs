@@ -137,7 +137,10 @@ public sealed class Vae : IDisposable
     /// <summary>
     /// Writes encoder.onnx (x → mu, logvar) and decoder.onnx (z → logits or mean) into <paramref name="folder"/>;
     /// returns their paths. x and the decoder's output are [N, C, H, W] for a conv model, [N, C·H·W] for an MLP.
-    /// Existing files are refused; each file is written whole or not at all.
+    /// A MADE decoder's decoder.onnx takes x beside z and gives every pixel's conditional given the pixels before
+    /// it; an IAF posterior's encoder.onnx also gives the flow's context, and a third file, flow.onnx, takes mu,
+    /// logvar, context and eps and gives z and log_q = log q(z|x). Existing files are refused; each file is written
+    /// whole or not at all.
     /// </summary>
     public IReadOnlyList<string> ExportOnnx(string folder) => OnnxExport.Write(trained.Model, folder);
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace IlgpuVae.Cli.Commands;
 
-/// <summary><c>export RUN --format onnx</c>: the encoder and decoder as files other runtimes load.</summary>
+/// <summary><c>export RUN --format onnx</c>: the encoder, the decoder and an IAF posterior's flow as files other runtimes load.</summary>
 static class ExportCommand
 {
     static readonly string[] Formats = ["onnx"];
@@ -11,9 +11,9 @@ static class ExportCommand
     {
         var run = new Argument<string>("run") { Description = "A run folder, or a .safetensors checkpoint (with --config)" };
         var config = new Option<string?>("--config") { Description = "The config.json describing a bare checkpoint" };
-        var format = new Option<string>("--format") { Description = "onnx: encoder.onnx (x → mu, logvar) and decoder.onnx (z → logits or mean)", DefaultValueFactory = _ => "onnx" };
+        var format = new Option<string>("--format") { Description = "onnx: encoder.onnx (x → mu, logvar[, context]), decoder.onnx (z[, x] → logits or mean) and, for an IAF posterior, flow.onnx (mu, logvar, context, eps → z, log_q)", DefaultValueFactory = _ => "onnx" };
         var outFolder = new Option<string?>("--out") { Description = "Folder to write the files into (default: the run folder; the current folder for a bare checkpoint)" };
-        var command = new Command("export", "Export a trained model's encoder and decoder (ONNX, NCHW images like PyTorch's).")
+        var command = new Command("export", "Export a trained model's encoder and decoder, and an IAF posterior's flow (ONNX, NCHW images like PyTorch's).")
         {
             run, config, format, outFolder,
         };

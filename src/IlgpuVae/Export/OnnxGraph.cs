@@ -32,6 +32,7 @@ internal sealed class OnnxGraph(string name)
 
     readonly List<Action<ProtoWriter>> nodes = [], initializers = [], inputs = [], outputs = [];
     readonly HashSet<string> names = [];
+    readonly Dictionary<float, string> scalars = [];
 
     /// <summary>A value name not yet used in this graph: <paramref name="hint"/>, or hint_2, hint_3 ….</summary>
     public string Fresh(string hint)
@@ -63,6 +64,13 @@ internal sealed class OnnxGraph(string name)
             throw new InternalFaultException("ONNX export writes float data little-endian and this machine is big-endian.");
         initializers.Add(w => Tensor(w, value, dims, FloatType, t => t.Bytes(9, bytes)));
         return value;
+    }
+
+    /// <summary>A float32 scalar constant, one per value in the graph; returns its value name.</summary>
+    public string Scalar(string hint, float value)
+    {
+        if (!scalars.TryGetValue(value, out var name)) scalars[value] = name = Floats(hint, [], [value]);
+        return name;
     }
 
     /// <summary>A 1-D int64 constant (a Reshape's shape, a Split's sizes); returns its value name.</summary>

@@ -6,7 +6,9 @@ namespace IlgpuVae.Export;
 /// <summary>
 /// A model's parameters in PyTorch's layouts (what a checkpoint holds), addressed by where each layer's weight
 /// and bias sit in the flat buffer. A layer's weight may span several named tensors — the heads' μ and log σ²
-/// weights run as one layer — and comes out as their concatenation, which is that layer's [outputs, …] order.
+/// weights run as one layer, as do a flow step's m and s — and comes out as their concatenation, which is that
+/// layer's [outputs, …] order. A masked weight comes out as W ⊙ M: its absent entries exactly +0 (the model holds
+/// them there; this makes the exported graph autoregressive whatever the buffer holds).
 /// </summary>
 sealed class OnnxParameters
 {
@@ -14,7 +16,21 @@ sealed class OnnxParameters
 
     public OnnxParameters(VaeModel model)
     {
-        foreach (var t in ModelTensors.Read(model)) byOffset[t.Tensor.Offset] = t;
+        foreach (var t in ModelTensors.Read(model))
+        {
+            if (t.Tensor.Mask is { } mask)
+                for (int i = 0; i < mask.Length; i++)
+                    if (mask[i] == 0f) t.Data[i] = 0f;
+            byOffset[t.Tensor.Offset] = t;
+        }
+    }
+
+    /// <summary>A masked layer's weight W ⊙ M [out, in], its context's weight V [out, C] and its bias [out], as graph initializers.</summary>
+    public (string Weight, string ContextWeight, string Bias) MaskedWeights(OnnxGraph graph, MaskedLayer layer)
+    {
+        var (weight, bias) = WeightAndBias(graph, layer, [layer.Outputs, layer.Inputs], layer.Outputs);
+        var (name, context) = Range(layer.ContextWeightOffset, layer.Outputs * layer.ContextWidth);
+        return (weight, graph.Floats(name + ".weight", [layer.Outputs, layer.ContextWidth], context), bias);
     }
 
     /// <summary>The layer's weight (shaped <paramref name="weightShape"/>) and bias as graph initializers.</summary>

@@ -1,14 +1,15 @@
 using System.Text.Json;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using Microsoft.ML.OnnxRuntime;
 
 namespace IlgpuVae.Tests.Cli;
 
-/// <summary>A MADE decoder with an IAF posterior through the command line: train (with per-epoch evaluation), eval and sample.</summary>
+/// <summary>A MADE decoder with an IAF posterior through the command line: train (with per-epoch evaluation), eval, sample and export.</summary>
 public sealed class AutoregressiveRunTests
 {
     [Fact]
-    public void AMadeDecoderWithAnIafPosteriorTrainsEvaluatesAndSamples()
+    public void AMadeDecoderWithAnIafPosteriorTrainsEvaluatesSamplesAndExports()
     {
         using var temp = new TempFolder();
         string run = temp.File("run");
@@ -35,6 +36,18 @@ public sealed class AutoregressiveRunTests
         (exit, output, error) = CliRunner.Run("sample", run, "--out", temp.File("pictures"), "--count", "8", "--device", "cpu");
         Assert.True(exit == 0, error + output);
         Assert.True(File.Exists(Path.Combine(temp.File("pictures"), RunPictures.Samples)));
+
+        (exit, output, error) = CliRunner.Run("export", run, "--format", "onnx", "--out", temp.File("onnx"));
+        Assert.True(exit == 0, error + output);
+        Assert.Contains("flow.onnx", output);
+        using var encoder = new InferenceSession(Path.Combine(temp.File("onnx"), "encoder.onnx"));
+        using var decoder = new InferenceSession(Path.Combine(temp.File("onnx"), "decoder.onnx"));
+        using var flow = new InferenceSession(Path.Combine(temp.File("onnx"), "flow.onnx"));
+        Assert.Equal(["mu", "logvar", "context"], encoder.OutputMetadata.Keys);
+        Assert.Equal(["z", "x"], decoder.InputMetadata.Keys);
+        Assert.Equal(["mu", "logvar", "context", "eps"], flow.InputMetadata.Keys);
+        Assert.Equal(["z", "log_q"], flow.OutputMetadata.Keys);
+        Assert.Equal([-1, 4], flow.InputMetadata["context"].Dimensions);
     }
 }
 
