@@ -23,12 +23,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -f "$peer" ] || { echo "Give the PyTorch peer script with --peer PATH/pytorch_vae.py." >&2; exit 1; }
+# The peer's default objective is the plain VAE; ours is InfoVAE: say vae unless --ours names a model.
+[[ " $ours " == *" --model "* ]] || ours="--model vae $ours"
 dotnet build -c Release src/IlgpuVae.Cli >/dev/null
 cli=src/IlgpuVae.Cli/bin/Release/net10.0/IlgpuVae.Cli
 work=$(mktemp -d)
 for r in $(seq 1 "$runs"); do
   # shellcheck disable=SC2086
-  "$cli" train --data fashion-mnist --model vae --epochs "$epochs" --batch-size 128 --seed 1 --device cpu $ours \
+  "$cli" train --data fashion-mnist --epochs "$epochs" --batch-size 128 --seed 1 --device cpu $ours \
     --out "$work/ours-$r" > "$work/ours-$r.log"
   python3 -c "import json,sys; [print('ours', json.loads(l)['epoch'], json.loads(l)['images_per_second']) for l in open(sys.argv[1])]" "$work/ours-$r/metrics.jsonl" \
     | tee -a "$work/ours.txt"

@@ -12,7 +12,7 @@ namespace IlgpuVae.Kernels;
 /// it gives each thread a band of C's rows and applies the epilogue to it. The product of a band is
 /// <see cref="ProductBlock"/>, marked <c>[External]</c> — opaque to ILGPU's IR, the way a GPU kernel calls a
 /// library function — so .NET compiles it with the processor's vector FMAs (AVX2, AVX-512 or NEON through
-/// <see cref="Vector{T}"/>): 60–90 GFLOP/s on the 784↔400 products at batch 128 on two cores (<c>bench</c>; the
+/// <see cref="Vector{T}"/>): 110–160 GFLOP/s forward and 80–130 backward on the 784↔400 products at batch 128 on two cores (<c>bench</c>; the
 /// README's table). GPUs never load it; there <see cref="TiledGemm"/> runs.
 /// </summary>
 public static class SimdGemm
