@@ -137,6 +137,11 @@ public static class Estimators
         terms[i] = LogPosterior(i, i, latent, heads, z) - (max + DeviceMath.Log(sum) - DeviceMath.Log((double)count));
     }
 
+    /// <summary>CPU: <see cref="MutualInformationTerms"/> for codes thread, thread + threads, … as vector code (<see cref="MutualInformationRows"/>).</summary>
+    public static void MutualInformationBands(Index1D thread, int count, int latent, int threads,
+        ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
+        MutualInformationRows.Terms(count, latent, thread, threads, heads, z, terms);
+
     /// <summary>GPU: <see cref="MutualInformationTerms"/> with a group per code.</summary>
     public static void MutualInformationTermsGrouped(int count, int latent,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)

@@ -27,6 +27,7 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Divergences.MmdBands).Method,
         ((Delegate)Likelihoods.RowsBands).Method,
         ((Delegate)Batches.GatherBands).Method,
+        ((Delegate)Estimators.MutualInformationBands).Method,
     ];
 
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
@@ -36,7 +37,7 @@ internal sealed class CpuKernels : KernelSet
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
     readonly Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
-    readonly Action<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
+    readonly Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
     readonly Action<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
 
     internal CpuKernels(ComputeDevice device) : base(device)
@@ -50,7 +51,7 @@ internal sealed class CpuKernels : KernelSet
         mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdBands));
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
         logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp));
-        mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationTerms));
+        mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationBands));
         dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatistics));
     }
 
@@ -135,8 +136,11 @@ internal sealed class CpuKernels : KernelSet
     private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
         logMeanExp(images, samples, logWeights, iwae, elbo);
 
-    private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
-        mutualInformation(count, count, latent, heads, z, terms);
+    private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
+    {
+        int threads = Math.Min(Accelerator.MaxNumThreads, count);
+        mutualInformation(threads, count, latent, threads, heads, z, terms);
+    }
 
     private protected override void LaunchDimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,
         ArrayView<double> muVariance, ArrayView<double> klMean) =>
