@@ -70,7 +70,7 @@ public sealed class Vae : IDisposable
     public static Vae Load(string path, string? configPath = null, string? device = null) =>
         new(TrainedModel.Open(path, configPath, device, InferenceBatch));
 
-    internal static Vae Open(string path, string? configPath, string? device, int batchSize, Compute.KernelChoice kernels) =>
+    internal static Vae Open(string path, string? configPath, string? device, Func<RunConfig, int> batchSize, Compute.KernelChoice kernels) =>
         new(TrainedModel.Open(path, configPath, device, batchSize, kernels));
 
     // Inference runs in chunks of this many images.

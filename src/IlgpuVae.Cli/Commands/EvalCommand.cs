@@ -37,8 +37,7 @@ static class EvalCommand
                 ActiveUnitThreshold = parse.GetValue(threshold), MmdSamples = parse.GetValue(mmdSamples),
                 MiLimit = parse.GetValue(miLimit), FlowDraws = parse.GetValue(flowDraws),
             }.Validate();
-            // Room for 1,000 importance samples per decoder pass.
-            using var vae = Vae.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), 1000,
+            using var vae = Vae.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), TrainedModel.EvaluationBatch,
                 Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
             var test = LoadTest(vae.Config, parse.GetValue(data), parse.GetValue(limit));
             output.WriteLine($"Evaluating {test.Count} test images on {vae.Device}…");

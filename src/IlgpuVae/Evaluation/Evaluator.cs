@@ -18,14 +18,21 @@ namespace IlgpuVae.Evaluation;
 /// </summary>
 internal static class Evaluator
 {
+    /// <summary>
+    /// Rows per pass of the one-draw estimators (the terms, the posteriors, a flow's means), whatever the model's
+    /// batch: their draws are keyed by the pass, so a fixed pass keeps their numbers when the batch grows for the
+    /// importance sampling, whose draws are keyed by image and draw.
+    /// </summary>
+    public const int PassRows = 1000;
+
     public static EvalResult Run(VaeModel model, ObjectiveSpec objective, DeviceDataSet data, EvalOptions options, bool binarize)
     {
         options.Validate();
-        int n = data.Count, k = model.Spec.LatentDim;
+        int n = data.Count, k = model.Spec.LatentDim, pass = Math.Min(model.MaxBatch, PassRows);
         var totals = new double[4];
         for (int s = 0; s < options.ElboSamples; s++)
         {
-            var t = DataSetTerms.Mean(model, data, objective, options.Seed + (ulong)s, binarize);
+            var t = DataSetTerms.Mean(model, data, objective, options.Seed + (ulong)s, binarize, pass);
             totals[0] += t.Recon; totals[1] += t.Kl; totals[2] += t.Mmd; totals[3] += t.Loss;
         }
         var terms = new LossTerms(totals[0] / options.ElboSamples, totals[1] / options.ElboSamples, totals[2] / options.ElboSamples, totals[3] / options.ElboSamples);
@@ -38,7 +45,7 @@ internal static class Evaluator
         using var codes = memory.Floats((long)n * k);
         using var kl = memory.Doubles((long)n * k);
         using var contexts = memory.Floats(Math.Max(1, (long)n * contextWidth));
-        Posteriors(model, data, options, binarize, heads.View, codes.View, kl.View, contexts.View);
+        Posteriors(model, data, options, binarize, pass, heads.View, codes.View, kl.View, contexts.View);
 
         using var muVariance = memory.Doubles(k);
         using var klMean = memory.Doubles(k);
@@ -46,7 +53,7 @@ internal static class Evaluator
         {
             using var sums = memory.Floats((long)n * k);
             using var squares = memory.Floats((long)n * k);
-            FlowDraws(model, data, options, binarize, sums.View, squares.View, kl.View);
+            FlowDraws(model, data, options, binarize, pass, sums.View, squares.View, kl.View);
             kernels.DimensionStatistics(new DimensionProblem { Count = n, Latent = k, Stride = k, Draws = options.FlowDraws },
                 sums.View, squares.View, kl.View, muVariance.View, klMean.View);
         }
@@ -76,14 +83,14 @@ internal static class Evaluator
     }
 
     /// <summary>μ, log σ², one code z ~ q(z|x), its KL elements and (for a flow) the context, for every image in order.</summary>
-    static void Posteriors(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize,
+    static void Posteriors(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, int pass,
         ArrayView<float> heads, ArrayView<float> codes, ArrayView<double> kl, ArrayView<float> contexts)
     {
         int k = model.Spec.LatentDim, c = model.Spec.Flow?.ContextDim ?? 0;
         ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
-        for (int start = 0, b = 0; start < data.Count; start += model.MaxBatch, b++)
+        for (int start = 0, b = 0; start < data.Count; start += pass, b++)
         {
-            int rows = Math.Min(model.MaxBatch, data.Count - start);
+            int rows = Math.Min(pass, data.Count - start);
             data.Gather(start, rows, binarize, binarizeKey, model.Input);
             model.DrawNoise(CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationCodes), (ulong)b, rows, 0);
             model.Encode(rows);
@@ -95,15 +102,15 @@ internal static class Evaluator
     }
 
     /// <summary>A flow posterior's codes and KL elements summed over <see cref="EvalOptions.FlowDraws"/> draws per image, with the codes' squares.</summary>
-    static void FlowDraws(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize,
+    static void FlowDraws(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, int pass,
         ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl)
     {
         int k = model.Spec.LatentDim;
         ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
         ulong key = CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationMeans);
-        for (int start = 0, b = 0; start < data.Count; start += model.MaxBatch, b++)
+        for (int start = 0, b = 0; start < data.Count; start += pass, b++)
         {
-            int rows = Math.Min(model.MaxBatch, data.Count - start);
+            int rows = Math.Min(pass, data.Count - start);
             long at = (long)start * k, length = (long)rows * k;
             data.Gather(start, rows, binarize, binarizeKey, model.Input);
             for (int draw = 0; draw < options.FlowDraws; draw++)

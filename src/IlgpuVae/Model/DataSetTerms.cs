@@ -12,12 +12,13 @@ internal static class DataSetTerms
     /// <summary>
     /// The mean terms over <paramref name="data"/> in order, with ε and prior draws keyed by (seed, batch
     /// index) — the same numbers every time for the same parameters. A binarized data set is binarized with one
-    /// fixed key, so epochs are compared on the same images.
+    /// fixed key, so epochs are compared on the same images. Batches of <paramref name="passRows"/> (at most the
+    /// model's batch, which is the default).
     /// </summary>
-    public static LossTerms Mean(VaeModel model, DeviceDataSet data, ObjectiveSpec objective, ulong seed, bool binarize)
+    public static LossTerms Mean(VaeModel model, DeviceDataSet data, ObjectiveSpec objective, ulong seed, bool binarize, int? passRows = null)
     {
         model.TakeTotals();
-        int seen = 0, batchSize = model.MaxBatch;
+        int seen = 0, batchSize = Math.Min(passRows ?? model.MaxBatch, model.MaxBatch);
         ulong noiseSeed = CounterRng.Key(seed, RandomStreams.Evaluation, RandomStreams.EvaluationTerms);
         ulong binarizeKey = BinarizationKey(seed);
         for (int b = 0, start = 0; start < data.Count; b++, start += batchSize)
