@@ -46,6 +46,7 @@ static class TrainCommand
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd", DefaultValueFactory = _ => defaults.Optimizer };
         var seed = new Option<long>("--seed") { Description = "Seed of every random draw", DefaultValueFactory = _ => defaults.Seed };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl (or cuda:N, opencl:N)", DefaultValueFactory = _ => defaults.Device };
+        var replicas = new Option<string?>("--replicas") { Description = "Data-parallel training on several devices of one kind instead of --device: cuda:0,cuda:1, cuda:all, or cpu:0,cpu:1 (CPU accelerators); each takes a share of every batch" };
         var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (exactly a GPU's kernels and launch shapes, on any device; slow on the CPU)", DefaultValueFactory = _ => defaults.Kernels };
         var outDir = new Option<string?>("--out") { Description = "Run folder (default: a new folder under runs/)" };
         var binarize = new Option<string>("--binarize") { Description = "none, or dynamic: a fresh Bernoulli draw of each pixel every epoch", DefaultValueFactory = _ => defaults.Binarize };
@@ -60,7 +61,7 @@ static class TrainCommand
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
             priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
             decoder, madeHidden, posterior, flowSteps, flowHidden, contextDim, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
-            device, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
+            device, replicas, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
         {
@@ -82,6 +83,7 @@ static class TrainCommand
                 FlowHidden = ParseSizes(parse.GetValue(flowHidden)!, "--flow-hidden"), ContextDim = parse.GetValue(contextDim),
                 Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
                 Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
+                Replicas = parse.GetValue(replicas),
                 Kernels = parse.GetValue(kernels)!,
                 Binarize = parse.GetValue(binarize)!, TrainLimit = parse.GetValue(trainLimit), TestLimit = parse.GetValue(testLimit),
                 EvalEvery = parse.GetValue(evalEvery), EvalIwaeK = parse.GetValue(evalIwaeK),
