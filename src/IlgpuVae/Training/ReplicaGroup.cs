@@ -16,7 +16,7 @@ internal sealed record Replica(ComputeDevice Device, VaeModel Model, Optimizer O
 /// <summary>
 /// Data-parallel training over replicas — several devices in this process, and the replicas of the other processes
 /// of an MPI job through <see cref="IProcessLink"/>. Replica r (numbered across processes, this process's first being
-/// Rank·<see cref="LocalCount"/>) computes the contiguous shard <see cref="Shard.Of"/> of each global batch, with the
+/// Rank × its replicas in each process) computes the contiguous shard <see cref="Shard.Of"/> of each global batch, with the
 /// rows' own draws and every scale over the global batch. Per step: the codes are gathered so that each replica
 /// computes the MMD² over every pair of the global batch (and the gradient of its own codes); the gradients are
 /// summed in replica order — the same float additions every time and everywhere, so a run repeats bit for bit and
@@ -86,12 +86,6 @@ internal sealed class ReplicaGroup : IDisposable
 
     /// <summary>Replicas in every process together.</summary>
     public int Count => replicas;
-
-    /// <summary>Replicas in this process.</summary>
-    public int LocalCount => local.Length;
-
-    /// <summary>This process's replicas, its trainer's first.</summary>
-    public IReadOnlyList<Replica> Local => local;
 
     /// <summary>Whether this process holds replica 0, which reduces the loss terms (and writes the run folder).</summary>
     public bool HoldsFirstReplica => link.Rank == 0;
