@@ -6,7 +6,7 @@ namespace IlgpuVae.Cli;
 
 /// <summary>
 /// The processes of <c>mpiexec -n N IlgpuVae.Cli train …</c>, through MPICH's C library (libmpich.so.12, Debian's
-/// <c>mpich</c>) called directly: the five collectives data-parallel training needs, in place on the caller's arrays,
+/// <c>mpich</c>) called directly: the collectives data-parallel training needs, in place on the caller's arrays,
 /// so a step allocates nothing. Handles and datatypes are MPICH's ABI constants (mpi.h), which MS-MPI shares; Open MPI
 /// has another ABI and is refused by name. <see cref="FromEnvironment"/> starts MPI only when the process manager
 /// says there is more than one process (PMI_SIZE, set by MPICH's Hydra).
