@@ -34,6 +34,18 @@ public struct MmdProblem
     public float KlGradScale;
     /// <summary>CPU (<see cref="Divergences.MmdBands"/>): the launch's threads, each taking every Threads-th row.</summary>
     public int Threads;
+    /// <summary>
+    /// The code rows this launch computes, [OwnFirst, OwnFirst + OwnRows) of the B codes (all of them on one device; a
+    /// data-parallel replica's shard otherwise): their row terms go to their own index of rowTerms, their gradients to
+    /// dz, heads, ε and dHeads, which hold only these rows (row OwnFirst first). z always holds all B codes, since every
+    /// pair of the global batch counts. The host sets OwnRows = B when it is left 0.
+    /// </summary>
+    public int OwnFirst, OwnRows;
+    /// <summary>1: leave out the M prior rows' terms (the replica holding row 0 computes them); 0: compute them.</summary>
+    public int SkipPrior;
+
+    /// <summary>The rows of [z; p] this launch computes: its own code rows, then the prior rows unless skipped.</summary>
+    public readonly int LaunchRows => OwnRows + (SkipPrior != 0 ? 0 : M);
 }
 
 /// <summary>
@@ -63,28 +75,28 @@ public static class Divergences
     public static float GaussianKlGradLogVar(float logVar) => 0.5f * (DeviceMath.Exp(logVar) - 1f);
 
     /// <summary>
-    /// One thread per row r of the stacked set [z; p] (B + M rows). Row r writes its share of MMD² to
-    /// <paramref name="rowTerms"/>[r], so MMD² is their sum; a code row adds its gradient into dz and, with
-    /// p.Backward, turns its now complete dz into dHeads.
+    /// One thread per row the launch computes (<see cref="MmdProblem.LaunchRows"/>): the own code rows, then the prior
+    /// rows. A row writes its share of MMD² to <paramref name="rowTerms"/> at its index in [z; p], so MMD² is their sum
+    /// over every replica; a code row adds its gradient into dz and, with p.Backward, turns its now complete dz into dHeads.
     /// </summary>
     public static void MmdRows(Index1D r, MmdProblem p,
         ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
         ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
-        if (r >= p.B)
+        if (r >= p.OwnRows)
         {
-            rowTerms[r] = PriorRow(r - p.B, p, prior);
+            rowTerms[p.B + r - p.OwnRows] = PriorRow(r - p.OwnRows, p, prior);
             return;
         }
-        rowTerms[r] = CodeRow(r, p, z, prior, dz);
+        rowTerms[p.OwnFirst + r] = CodeRow(p.OwnFirst + r, r, p, z, prior, dz);
         if (p.Backward != 0)
             for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
                 Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
     }
 
     /// <summary>
-    /// CPU: rows thread, thread + p.Threads, … of [z; p] as vector code (<see cref="MmdVectorRows"/>), then, with
-    /// p.Backward, the reparameterization's backward of this thread's code rows, as <see cref="MmdRows"/> does.
+    /// CPU: the launch's rows thread, thread + p.Threads, … as vector code (<see cref="MmdVectorRows"/>), then, with
+    /// p.Backward, the reparameterization's backward of this thread's own code rows, as <see cref="MmdRows"/> does.
     /// </summary>
     public static void MmdBands(Index1D thread, MmdProblem p,
         ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
@@ -92,12 +104,13 @@ public static class Divergences
     {
         MmdVectorRows.Rows(p, thread, p.Threads, z, prior, rowTerms, dz);
         if (p.Backward == 0) return;
-        for (int r = thread; r < p.B; r += p.Threads)
+        for (int r = thread; r < p.OwnRows; r += p.Threads)
             for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
                 Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
     }
 
-    static double CodeRow(int i, MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)
+    /// <summary>Code row <paramref name="i"/> of z against every code and prior draw; its gradient goes to dz row <paramref name="own"/>.</summary>
+    static double CodeRow(int i, int own, MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)
     {
         double within = WithinSetDivisor(p.B, p.Unbiased), cross = (double)p.B * p.M;
         double sumWithin = 0, sumCross = 0;
@@ -113,13 +126,13 @@ public static class Divergences
             }
             double k = KernelAndSlope(z, i * p.Latent, z, j * p.Latent, p, out double slope);
             sumWithin += k;
-            if (grad) AddGradient(dz, z, i * p.Latent, z, j * p.Latent, p.Latent, (float)(gWithin * slope));
+            if (grad) AddGradient(dz, own * p.Latent, z, i * p.Latent, z, j * p.Latent, p.Latent, (float)(gWithin * slope));
         }
         for (int j = 0; j < p.M; j++)
         {
             double k = KernelAndSlope(z, i * p.Latent, prior, j * p.Latent, p, out double slope);
             sumCross += k;
-            if (grad) AddGradient(dz, z, i * p.Latent, prior, j * p.Latent, p.Latent, (float)(gCross * slope));
+            if (grad) AddGradient(dz, own * p.Latent, z, i * p.Latent, prior, j * p.Latent, p.Latent, (float)(gCross * slope));
         }
         return sumWithin / within - 2.0 * sumCross / cross;
     }
@@ -173,9 +186,9 @@ public static class Divergences
         }
     }
 
-    static void AddGradient(ArrayView<float> dz, ArrayView<float> av, int a, ArrayView<float> bv, int b, int latent, float scale)
+    static void AddGradient(ArrayView<float> dz, int target, ArrayView<float> av, int a, ArrayView<float> bv, int b, int latent, float scale)
     {
         for (int t = 0; t < latent; t++)
-            dz[a + t] += scale * (av[a + t] - bv[b + t]);
+            dz[target + t] += scale * (av[a + t] - bv[b + t]);
     }
 }

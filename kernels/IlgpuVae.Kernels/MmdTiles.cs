@@ -4,7 +4,8 @@ namespace IlgpuVae.Kernels;
 
 /// <summary>
 /// MMD² and its gradient on GPUs (the formulas are in <see cref="Divergences"/>): one group per block of
-/// <c>block</c> rows of the stacked set [z; p] — code blocks first, then prior blocks — walking the columns
+/// <c>block</c> rows of the stacked set [z; p] — the launch's own code rows' blocks first (<see cref="MmdProblem.OwnFirst"/>),
+/// then prior blocks — walking the columns
 /// the rows pair with in tiles of <c>block</c>: a code row with every code (the within-set sum) and every prior
 /// draw (the cross sum), a prior row with every prior draw. Per tile the group stages the column rows in shared
 /// memory, computes the block² kernel values and slopes in double, then each row's thread adds its row of
@@ -19,8 +20,9 @@ public static class MmdTiles
     /// <summary>Doubles of dynamic shared memory for blocks of <paramref name="block"/> rows and <paramref name="latent"/> dimensions.</summary>
     public static long SharedDoubles(int block, int latent) => 3L * block * latent + 2L * block * block;
 
-    /// <summary>Blocks of rows in the launch: ⌈B/block⌉ code blocks then ⌈M/block⌉ prior blocks.</summary>
-    public static int Groups(MmdProblem p, int block) => GemmProblem.DivUp(p.B, block) + GemmProblem.DivUp(p.M, block);
+    /// <summary>Blocks of rows in the launch: ⌈OwnRows/block⌉ code blocks then ⌈M/block⌉ prior blocks (none when skipped).</summary>
+    public static int Groups(MmdProblem p, int block) =>
+        GemmProblem.DivUp(p.OwnRows, block) + (p.SkipPrior != 0 ? 0 : GemmProblem.DivUp(p.M, block));
 
     /// <summary>
     /// One group per block of rows of [z; p]: the rows' kernel sums into rowTerms and, when asked, dz and the
@@ -31,11 +33,12 @@ public static class MmdTiles
         ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         int k = p.Latent, tid = Group.IdxX, threads = Group.DimX;
-        int codeBlocks = GemmProblem.DivUp(p.B, block);
+        int codeBlocks = GemmProblem.DivUp(p.OwnRows, block);
         bool code = Grid.IdxX < codeBlocks;
-        int first = (code ? Grid.IdxX : Grid.IdxX - codeBlocks) * block;
-        int setSize = code ? p.B : p.M;
-        int count = setSize - first < block ? setSize - first : block;
+        // A code block's rows are the launch's own, from OwnFirst; its columns are every code and prior draw.
+        int first = code ? p.OwnFirst + Grid.IdxX * block : (Grid.IdxX - codeBlocks) * block;
+        int setSize = code ? p.B : p.M, end = code ? p.OwnFirst + p.OwnRows : p.M;
+        int count = end - first < block ? end - first : block;
         var rowsOf = code ? z : prior;
 
         var shared = SharedMemory.GetDynamic<double>();
@@ -112,7 +115,8 @@ public static class MmdTiles
         if (!code) return;
         for (int e = tid; e < count * k; e += threads)
         {
-            int i = first * k + e;
+            // dz, heads, ε and dHeads hold the own rows only.
+            int i = (first - p.OwnFirst) * k + e;
             float total = dz[i];
             if (grad)
             {

@@ -19,8 +19,9 @@ static class MmdVectorRows
     [ThreadStatic] static float[]? transposed;
 
     /// <summary>
-    /// Rows thread, thread + threads, … of [z; p]: each row's share of MMD² into rowTerms, and for a code row
-    /// p.GradScale·∂MMD²/∂zᵢ added into dz. The host has checked the views' sizes: nothing is checked here.
+    /// Rows thread, thread + threads, … of the launch's (<see cref="MmdProblem.LaunchRows"/>): each row's share of MMD²
+    /// into rowTerms at its index in [z; p], and for an own code row p.GradScale·∂MMD²/∂zᵢ added into its dz row. The
+    /// host has checked the views' sizes: nothing is checked here.
     /// </summary>
     [External("ilgpuvae_mmd_rows")]
     public static void Rows(MmdProblem p, int thread, int threads,
@@ -40,11 +41,14 @@ static class MmdVectorRows
         float gWithin = (float)(2.0 * p.GradScale / within), gCross = (float)(-2.0 * p.GradScale / cross);
         bool grad = p.GradScale != 0f;
 
-        for (int r = thread; r < p.B + p.M; r += threads)
+        for (int v = thread; v < p.LaunchRows; v += threads)
         {
-            if (r >= p.B)
+            // The launch's rows: the own code rows (dz row v holds code row OwnFirst + v), then the prior rows.
+            int r = p.OwnFirst + v;
+            if (v >= p.OwnRows)
             {
-                int i = r - p.B;
+                int i = v - p.OwnRows;
+                r = p.B + i;
                 for (int t = 0; t < k; t++) row[t] = prior[i * k + t];
                 double sum = Sum(p, row, pt, p.M, mPadded, p.Unbiased != 0 ? i : -1, 0f, default);
                 rowTerms[r] = sum / Divergences.WithinSetDivisor(p.M, p.Unbiased);
@@ -56,7 +60,7 @@ static class MmdVectorRows
             double sumCross = Sum(p, row, pt, p.M, mPadded, -1, grad ? gCross : 0f, gradient);
             rowTerms[r] = sumWithin / within - 2.0 * sumCross / cross;
             if (grad)
-                for (int t = 0; t < k; t++) dz[r * k + t] += Vector.Sum(gradient[t]);
+                for (int t = 0; t < k; t++) dz[v * k + t] += Vector.Sum(gradient[t]);
         }
     }
 

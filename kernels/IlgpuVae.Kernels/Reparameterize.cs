@@ -12,6 +12,11 @@ public struct ReparameterizeProblem
     /// <summary>The counter-based generator's key of this step's ε.</summary>
     public ulong Key;
     /// <summary>
+    /// ε[i] is draw <see cref="CounterOffset"/> + i of <see cref="Key"/>: a data-parallel replica's shard starting at
+    /// row r sets r·k, so its rows draw exactly what they draw in a single-device batch; 0 otherwise.
+    /// </summary>
+    public long CounterOffset;
+    /// <summary>
     /// 1: the posterior continues through a flow (<see cref="Flows"/>), and the KL element is its single-sample
     /// estimate's Gaussian part, −½ε² − ½log σ² (the flow steps add theirs); 0: the analytic Gaussian KL.
     /// </summary>
@@ -46,7 +51,7 @@ public static class Reparameterize
                 float e;
                 if (p.DrawNoise != 0)
                 {
-                    e = CounterRng.Normal(p.Key, i);
+                    e = CounterRng.Normal(p.Key, p.CounterOffset + i);
                     eps[i] = e;
                 }
                 else e = eps[i];

@@ -63,6 +63,14 @@ public sealed class Vae : IDisposable
         CancellationToken stop = default, (ImageSet Train, ImageSet Test)? data = null) =>
         new(TrainingSession.Train(new RunConfig(), data, null, runFolder, epochs, new ProgressObserver(progress), stop));
 
+    /// <summary><see cref="Train(RunConfig, string?, IProgress{TrainingProgress}?, CancellationToken)"/> as one process of a data-parallel job (<paramref name="processes"/>: MPI, or one process alone).</summary>
+    internal static Vae TrainAsProcess(RunConfig options, string? runFolder, IProgress<TrainingProgress>? progress, CancellationToken stop, Training.IProcessLink processes) =>
+        new(TrainingSession.Train(options, null, runFolder, null, null, new ProgressObserver(progress), stop, processes));
+
+    /// <summary><see cref="Resume"/> as one process of a data-parallel job: every process reads the run folder's config.json.</summary>
+    internal static Vae ResumeAsProcess(string runFolder, int? epochs, IProgress<TrainingProgress>? progress, CancellationToken stop, Training.IProcessLink processes) =>
+        new(TrainingSession.Train(new RunConfig(), null, null, runFolder, epochs, new ProgressObserver(progress), stop, processes));
+
     /// <summary>
     /// Opens a trained model: a run folder, or a .safetensors checkpoint with the config.json that describes it.
     /// <paramref name="device"/> (auto, cpu, cuda, opencl, cuda:N) defaults to the run's.

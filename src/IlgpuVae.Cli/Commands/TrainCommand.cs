@@ -45,7 +45,8 @@ static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => defaults.Lr };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd", DefaultValueFactory = _ => defaults.Optimizer };
         var seed = new Option<long>("--seed") { Description = "Seed of every random draw", DefaultValueFactory = _ => defaults.Seed };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl (or cuda:N, opencl:N)", DefaultValueFactory = _ => defaults.Device };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl (or cuda:N, opencl:N); under mpiexec, cuda or opencl is the GPU of the process's rank on its machine", DefaultValueFactory = _ => defaults.Device };
+        var replicas = new Option<string?>("--replicas") { Description = "Data-parallel training on several devices of one kind instead of --device: cuda:0,cuda:1, cuda:all, or cpu:0,cpu:1 (CPU accelerators); each takes a share of every batch" };
         var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (exactly a GPU's kernels and launch shapes, on any device; slow on the CPU)", DefaultValueFactory = _ => defaults.Kernels };
         var outDir = new Option<string?>("--out") { Description = "Run folder (default: a new folder under runs/)" };
         var binarize = new Option<string>("--binarize") { Description = "none, or dynamic: a fresh Bernoulli draw of each pixel every epoch", DefaultValueFactory = _ => defaults.Binarize };
@@ -60,41 +61,53 @@ static class TrainCommand
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
             priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
             decoder, madeHidden, posterior, flowSteps, flowHidden, contextDim, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
-            device, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
+            device, replicas, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
         {
-            var config = new RunConfig
+            // Under mpiexec every process runs this command; process 0 reports and writes the run folder.
+            using var mpi = MpiLink.FromEnvironment();
+            try
             {
-                Data = parse.GetValue(data)!, ImageSize = parse.GetValue(imageSize),
-                ImageChannels = parse.GetValue(imageChannels), TestFraction = parse.GetValue(testFraction),
-                Model = parse.GetValue(model)!, Alpha = parse.GetValue(alpha),
-                Lambda = parse.GetValue(lambda), Beta = parse.GetValue(beta), Kernel = parse.GetValue(kernel)!,
-                Bandwidth = parse.GetValue(bandwidth), ImqC = parse.GetValue(imqC), Estimator = parse.GetValue(estimator)!,
-                PriorSamples = parse.GetValue(priorSamples),
-                Arch = parse.GetValue(arch)!, Channels = ParseSizes(parse.GetValue(channels)!, "--channels"),
-                ConvKernel = parse.GetValue(convKernel), ConvStride = parse.GetValue(convStride), ConvPadding = parse.GetValue(convPadding),
-                Hidden = parse.GetValue(hidden) is string h ? ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),
-                DecoderHidden = parse.GetValue(decoderHidden) is string dh ? ParseSizes(dh, "--decoder-hidden") : null,
-                Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
-                Decoder = parse.GetValue(decoder)!, MadeHidden = ParseSizes(parse.GetValue(madeHidden)!, "--made-hidden"),
-                Posterior = parse.GetValue(posterior)!, FlowSteps = parse.GetValue(flowSteps),
-                FlowHidden = ParseSizes(parse.GetValue(flowHidden)!, "--flow-hidden"), ContextDim = parse.GetValue(contextDim),
-                Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
-                Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
-                Kernels = parse.GetValue(kernels)!,
-                Binarize = parse.GetValue(binarize)!, TrainLimit = parse.GetValue(trainLimit), TestLimit = parse.GetValue(testLimit),
-                EvalEvery = parse.GetValue(evalEvery), EvalIwaeK = parse.GetValue(evalIwaeK),
-            };
-            using var interrupt = new InterruptHandler(stop, output);
-            var observer = ConsoleObserver.For(output);
-            observer.Run(() =>
+                var config = new RunConfig
+                {
+                    Data = parse.GetValue(data)!, ImageSize = parse.GetValue(imageSize),
+                    ImageChannels = parse.GetValue(imageChannels), TestFraction = parse.GetValue(testFraction),
+                    Model = parse.GetValue(model)!, Alpha = parse.GetValue(alpha),
+                    Lambda = parse.GetValue(lambda), Beta = parse.GetValue(beta), Kernel = parse.GetValue(kernel)!,
+                    Bandwidth = parse.GetValue(bandwidth), ImqC = parse.GetValue(imqC), Estimator = parse.GetValue(estimator)!,
+                    PriorSamples = parse.GetValue(priorSamples),
+                    Arch = parse.GetValue(arch)!, Channels = ParseSizes(parse.GetValue(channels)!, "--channels"),
+                    ConvKernel = parse.GetValue(convKernel), ConvStride = parse.GetValue(convStride), ConvPadding = parse.GetValue(convPadding),
+                    Hidden = parse.GetValue(hidden) is string h ? ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),
+                    DecoderHidden = parse.GetValue(decoderHidden) is string dh ? ParseSizes(dh, "--decoder-hidden") : null,
+                    Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
+                    Decoder = parse.GetValue(decoder)!, MadeHidden = ParseSizes(parse.GetValue(madeHidden)!, "--made-hidden"),
+                    Posterior = parse.GetValue(posterior)!, FlowSteps = parse.GetValue(flowSteps),
+                    FlowHidden = ParseSizes(parse.GetValue(flowHidden)!, "--flow-hidden"), ContextDim = parse.GetValue(contextDim),
+                    Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
+                    Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
+                    Replicas = parse.GetValue(replicas),
+                    Kernels = parse.GetValue(kernels)!,
+                    Binarize = parse.GetValue(binarize)!, TrainLimit = parse.GetValue(trainLimit), TestLimit = parse.GetValue(testLimit),
+                    EvalEvery = parse.GetValue(evalEvery), EvalIwaeK = parse.GetValue(evalIwaeK),
+                };
+                using var interrupt = new InterruptHandler(stop, mpi is { Rank: > 0 } ? TextWriter.Null : output);
+                var observer = ConsoleObserver.For(output);
+                var progress = mpi is { Rank: > 0 } ? null : observer;
+                IProcessLink processes = (IProcessLink?)mpi ?? SingleProcess.Instance;
+                observer.Run(() =>
+                {
+                    using var vae = parse.GetValue(resume) is string folder
+                        ? Vae.ResumeAsProcess(folder, parse.GetValue(epochs), progress, interrupt.Token, processes)
+                        : Vae.TrainAsProcess(config with { Epochs = parse.GetValue(epochs) ?? config.Epochs },
+                            parse.GetValue(outDir) ?? RunFolder.NewDefaultPath(), progress, interrupt.Token, processes);
+                });
+            }
+            catch (Exception e) when (mpi is not null)
             {
-                using var vae = parse.GetValue(resume) is string folder
-                    ? Vae.Resume(folder, parse.GetValue(epochs), observer, interrupt.Token)
-                    : Vae.Train(config with { Epochs = parse.GetValue(epochs) ?? config.Epochs },
-                        parse.GetValue(outDir) ?? RunFolder.NewDefaultPath(), observer, interrupt.Token);
-            });
+                mpi.Fail(e, Console.Error);
+            }
             return 0;
         });
         return command;

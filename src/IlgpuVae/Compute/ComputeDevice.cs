@@ -68,9 +68,10 @@ internal sealed class ComputeDevice : IDisposable
     /// <summary>The backend's kernels, loaded and compiled when first asked for.</summary>
     public KernelSet Kernels => kernels ??= RunsGpuKernels ? new GpuKernels(this, launchShape) : new CpuKernels(this);
 
-    ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, int index, KernelChoice choice, GpuLaunchShape? launchShape = null)
+    ComputeDevice(Context context, Accelerator accelerator, DeviceKind kind, int index, KernelChoice choice, GpuLaunchShape? launchShape = null,
+        string? spec = null)
     {
-        Spec = kind == DeviceKind.Cpu ? "cpu" : $"{(kind == DeviceKind.Cuda ? "cuda" : "opencl")}:{index}";
+        Spec = spec ?? (kind == DeviceKind.Cpu ? "cpu" : $"{(kind == DeviceKind.Cuda ? "cuda" : "opencl")}:{index}");
         this.context = context;
         this.launchShape = launchShape;
         Accelerator = accelerator;
@@ -115,6 +116,17 @@ internal sealed class ComputeDevice : IDisposable
     {
         var context = CreateContext(shape);
         return new ComputeDevice(context, context.GetCPUDevice(0).CreateAccelerator(context), DeviceKind.Cpu, 0, kernels, launchShape);
+    }
+
+    /// <summary>
+    /// One CPU accelerator of a data-parallel group of <paramref name="replicas"/>, named <c>cpu:<paramref name="index"/></c>:
+    /// the machine's simulated multiprocessors shared among the replicas, each of which runs its launches at the same time.
+    /// </summary>
+    internal static ComputeDevice OpenCpuReplica(int index, int replicas, KernelChoice kernels)
+    {
+        var shape = kernels == KernelChoice.Portable ? GpuShapedCpu : new CPUDevice(2, 1, Math.Max(1, Environment.ProcessorCount / 2 / replicas));
+        var context = CreateContext(shape);
+        return new ComputeDevice(context, context.GetCPUDevice(0).CreateAccelerator(context), DeviceKind.Cpu, 0, kernels, spec: $"cpu:{index}");
     }
 
     /// <summary>Every accelerator ILGPU sees, which one "auto" would pick, and why any was refused.</summary>

@@ -121,7 +121,7 @@ internal sealed class CpuKernels : KernelSet
     private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
         ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
-        p.Threads = Math.Min(Accelerator.MaxNumThreads, p.B + p.M);
+        p.Threads = Math.Min(Accelerator.MaxNumThreads, p.LaunchRows);
         mmd(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 

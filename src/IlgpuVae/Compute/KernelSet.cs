@@ -216,17 +216,18 @@ internal abstract partial class KernelSet
 
     /// <summary>
     /// z = μ + exp(½ log σ²)·ε and the per-element KL, from heads [B, 2k]; with a <paramref name="noiseKey"/>,
-    /// ε is drawn in the same launch (draw i of that key) and stored in <paramref name="eps"/>, else read from it.
+    /// ε is drawn in the same launch (draw <paramref name="counterOffset"/> + i of that key) and stored in <paramref name="eps"/>, else read from it.
     /// With <paramref name="flowKl"/>, z is a flow's z₀ and the KL elements start its estimate (<see cref="ReparameterizeProblem.FlowKl"/>).
     /// </summary>
     public void Reparameterize(int batch, int latent, ulong? noiseKey, bool flowKl,
-        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms, long counterOffset = 0)
     {
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
         Require(z, (long)batch * latent, nameof(z)); Require(klTerms, (long)batch * latent, nameof(klTerms));
         var p = new ReparameterizeProblem
         {
-            Latent = latent, DrawNoise = noiseKey is null ? 0 : 1, Key = noiseKey ?? 0, FlowKl = flowKl ? 1 : 0, Items = Partition(batch * latent),
+            Latent = latent, DrawNoise = noiseKey is null ? 0 : 1, Key = noiseKey ?? 0, CounterOffset = counterOffset,
+            FlowKl = flowKl ? 1 : 0, Items = Partition(batch * latent),
         };
         reparameterize(p.Items.Threads, p, heads, eps, z, klTerms);
         Launched();
@@ -267,18 +268,23 @@ internal abstract partial class KernelSet
 
     /// <summary>
     /// Row terms of MMD²(z, prior) (B + M of them, summing to MMD²); unless p.GradScale is 0, dz += ∂(w·MMD²)/∂z;
-    /// with p.Backward, each code row's complete dz then becomes its dHeads (the reparameterization's backward).
+    /// with p.Backward, each code row's complete dz then becomes its dHeads (the reparameterization's backward). A
+    /// data-parallel replica computes only its own code rows (<see cref="MmdProblem.OwnFirst"/>), against all B codes.
     /// </summary>
     public void Mmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
         ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
+        if (p.OwnRows == 0) (p.OwnFirst, p.OwnRows) = (0, p.B);
+        if (p.OwnFirst < 0 || p.OwnRows < 0 || p.OwnFirst + p.OwnRows > p.B)
+            throw new InternalFaultException($"The MMD was asked for code rows {p.OwnFirst} to {p.OwnFirst + p.OwnRows} of {p.B}.");
         Require(z, (long)p.B * p.Latent, nameof(z)); Require(prior, (long)p.M * p.Latent, nameof(prior));
         Require(rowTerms, p.B + p.M, nameof(rowTerms));
-        if (p.GradScale != 0f || p.Backward != 0) Require(dz, (long)p.B * p.Latent, nameof(dz));
+        long own = (long)p.OwnRows * p.Latent;
+        if (p.GradScale != 0f || p.Backward != 0) Require(dz, own, nameof(dz));
         if (p.Backward != 0)
         {
-            Require(heads, 2L * p.B * p.Latent, nameof(heads)); Require(eps, (long)p.B * p.Latent, nameof(eps));
-            Require(dHeads, 2L * p.B * p.Latent, nameof(dHeads));
+            Require(heads, 2 * own, nameof(heads)); Require(eps, own, nameof(eps));
+            Require(dHeads, 2 * own, nameof(dHeads));
         }
         if (!ObjectiveSpec.CanEstimateMmd(p.Unbiased != 0, p.B, p.M))
             throw new InternalFaultException($"The unbiased MMD was launched with {p.B} codes and {p.M} prior draws; it needs {ObjectiveSpec.UnbiasedMmdMinimum} of each.");

@@ -18,7 +18,7 @@ namespace IlgpuVae.Model;
 internal sealed class VaeModel : IDisposable
 {
     readonly ComputeDevice device;
-    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, input, eps, prior, z, dz;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, input, eps, prior, z, dz, allCodes;
     readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, mmdRows, terms, totals;
     readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
     // One output and one output-gradient buffer per layer, [MaxBatch, outputs]; what each layer keeps from its
@@ -31,8 +31,9 @@ internal sealed class VaeModel : IDisposable
     readonly MemoryBuffer1D<float, Stride1D.Dense>[] flowZ, flowDz;
     readonly MemoryBuffer1D<float, Stride1D.Dense>[][] flowOut, flowGrad;
     readonly double[] hostTerms = new double[Term.Count];
-    // The key the next Encode draws ε with; null: ε is in place already.
+    // The key the next Encode draws ε with (null: ε is in place already), and its first row's counter.
     ulong? noiseKey;
+    long noiseOffset;
     // The sizes and weights of the last Compute, for ReduceTerms.
     LossWeights? lastWeights;
 
@@ -64,6 +65,7 @@ internal sealed class VaeModel : IDisposable
         prior = memory.Floats((long)MaxPrior * k);
         z = memory.Floats((long)maxBatch * k);
         dz = memory.Floats((long)maxBatch * k);
+        allCodes = memory.Floats((long)maxBatch * k);
         nllRows = memory.Doubles(maxBatch);
         klTerms = memory.Doubles((long)maxBatch * k);
         mmdRows = memory.Doubles(maxBatch + MaxPrior);
@@ -116,6 +118,13 @@ internal sealed class VaeModel : IDisposable
     public ArrayView<float> Z => z.View;
     /// <summary>z₀ = μ + σ·ε [MaxBatch, k] after <see cref="Encode"/>: the flow's input, or <see cref="Z"/> itself without one.</summary>
     public ArrayView<float> Z0 => flowZ.Length > 0 ? flowZ[0].View : z.View;
+    /// <summary>
+    /// Every replica's codes [global batch, k] for a data-parallel step's MMD, this replica's at its shard's rows
+    /// (<see cref="ComputeDivergences"/>); unused on one device, where <see cref="Z"/> holds the whole batch.
+    /// </summary>
+    public ArrayView<float> AllCodes => allCodes.View;
+    /// <summary>The MMD's row terms [B + M] (each code row's, then each prior row's share of MMD²) after <see cref="Compute"/>.</summary>
+    public ArrayView<double> MmdRows => mmdRows.View;
     /// <summary>An IAF posterior's context vectors [MaxBatch, C] after <see cref="Encode"/>.</summary>
     public ArrayView<float> Context => context.View;
     /// <summary>The KL term's elements [MaxBatch, k] after <see cref="Encode"/> (<see cref="Kernels.Flows"/> under a flow), in double.</summary>
@@ -156,12 +165,15 @@ internal sealed class VaeModel : IDisposable
 
     /// <summary>
     /// Draws <paramref name="priorCount"/> prior samples now, and arranges for the next <see cref="Encode"/> to
-    /// draw its ε inside the reparameterization (keyed by seed and step, as the prior samples are).
+    /// draw its ε inside the reparameterization (keyed by seed and step, as the prior samples are). A replica's shard
+    /// passes its <paramref name="firstRow"/>, so its rows draw the ε they draw in the whole batch; every replica draws
+    /// all the prior samples, which every code meets in the MMD.
     /// </summary>
-    public void DrawNoise(ulong seed, ulong step, int batch, int priorCount)
+    public void DrawNoise(ulong seed, ulong step, int batch, int priorCount, int firstRow = 0)
     {
         CheckBatch(batch, priorCount);
         noiseKey = CounterRng.Key(seed, RandomStreams.Epsilon, step);
+        noiseOffset = (long)firstRow * Spec.LatentDim;
         Kernels.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, step), priorCount * Spec.LatentDim, Prior);
     }
 
@@ -174,8 +186,8 @@ internal sealed class VaeModel : IDisposable
         CheckBatch(batch, 0);
         Forward(Layout.Encoder, encoderOut, encoderKept, Input, batch, Buffers(default));
         bool flow = Layout.Flow.Count > 0;
-        Kernels.Reparameterize(batch, Spec.LatentDim, noiseKey, flow, Heads, Epsilon, flow ? flowZ[0].View : Z, klTerms.View);
-        noiseKey = null;
+        Kernels.Reparameterize(batch, Spec.LatentDim, noiseKey, flow, Heads, Epsilon, flow ? flowZ[0].View : Z, klTerms.View, noiseOffset);
+        (noiseKey, noiseOffset) = (null, 0);
         if (!flow) return;
         Layout.Context!.Forward(Buffers(default), batch, HeadsInput, context.View);
         var buffers = Buffers(default) with { Context = context.View };
@@ -247,35 +259,60 @@ internal sealed class VaeModel : IDisposable
     /// </summary>
     public void Compute(ObjectiveSpec objective, int batch, bool backward)
     {
-        int m = objective.PriorCount(batch), k = Spec.LatentDim;
-        CheckBatch(batch, m);
-        bool mmd = objective.CanEstimateMmd(batch);
-        if (!mmd && objective.MmdWeight != 0)
-            throw new ArgumentException($"The unbiased MMD needs at least {ObjectiveSpec.UnbiasedMmdMinimum} codes and prior samples; got {batch} and {m}.");
+        var whole = Shard.Whole(batch);
+        ComputeCodes(objective, whole, backward);
+        ComputeDivergences(objective, whole, backward, Z);
+    }
+
+    /// <summary>
+    /// A step's first half on <paramref name="shard"/>'s rows (in <see cref="Input"/> from row 0): encoder, sampling,
+    /// decoder, likelihood and, with <paramref name="backward"/>, the decoder's backward, the likelihood's gradient
+    /// scaled by 1/(global batch). Leaves the shard's codes in <see cref="Z"/> for the other replicas' MMD.
+    /// </summary>
+    public void ComputeCodes(ObjectiveSpec objective, Shard shard, bool backward)
+    {
+        int batch = shard.Rows;
+        CheckBatch(batch, objective.PriorCount(shard.Global));
+        CheckBatch(shard.Global, 0);
+        if (!objective.CanEstimateMmd(shard.Global) && objective.MmdWeight != 0)
+            throw new ArgumentException($"The unbiased MMD needs at least {ObjectiveSpec.UnbiasedMmdMinimum} codes and prior draws; got {shard.Global} and {objective.PriorCount(shard.Global)}.");
         Encode(batch);
         Decode(batch);
-        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, backward ? 1f / batch : 0f,
+        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, backward ? 1f / shard.Global : 0f,
             DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
         if (backward) DecoderBackward(batch);
+    }
 
-        float klGradScale = (float)(objective.KlWeight / batch);
+    /// <summary>
+    /// A step's second half: the MMD of every code of the global batch in <paramref name="codes"/> [global, k] (this
+    /// shard's rows at its offset; <see cref="Z"/> itself on one device) against the prior draws — this shard's code
+    /// rows' terms and gradients, and the prior rows' terms where the shard holds row 0 — then the rest of the backward.
+    /// The KL's gradient weight is (1 − α)/(global batch); <see cref="ReduceTerms"/> then reduces a global batch's
+    /// row terms (a replica group gathers them into its first replica first).
+    /// </summary>
+    public void ComputeDivergences(ObjectiveSpec objective, Shard shard, bool backward, ArrayView<float> codes)
+    {
+        int batch = shard.Rows, global = shard.Global, m = objective.PriorCount(global), k = Spec.LatentDim;
+        bool mmd = objective.CanEstimateMmd(global);
+        float klGradScale = (float)(objective.KlWeight / global);
         // The MMD is computed for the metrics even when its weight is 0; its gradient only when it counts. Without
         // a flow it also finishes the reparameterization's backward; with one, dz goes back through the flow first.
         bool flow = Layout.Flow.Count > 0;
         if (mmd)
             Kernels.Mmd(new MmdProblem
             {
-                B = batch, M = m, Latent = k, Kernel = (int)objective.Kernel,
+                B = global, M = m, Latent = k, Kernel = (int)objective.Kernel,
                 KernelParameter = (float)objective.KernelParameter, Unbiased = objective.Estimator == MmdEstimator.Unbiased ? 1 : 0,
                 GradScale = backward ? (float)objective.MmdWeight : 0f, Backward = backward && !flow ? 1 : 0, KlGradScale = klGradScale,
-            }, Z, Prior, Heads, Epsilon, mmdRows.View, dz.View, encoderGrad[^1].View);
+                OwnFirst = shard.Offset, OwnRows = batch, SkipPrior = shard.HoldsFirstRow ? 0 : 1,
+            }, codes, Prior, Heads, Epsilon, mmdRows.View, dz.View, encoderGrad[^1].View);
         else if (backward && !flow)
             Kernels.ReparameterizeBackward(batch, k, klGradScale, false, Heads, Epsilon, dz.View, encoderGrad[^1].View);
         if (backward && flow) FlowBackward(batch, klGradScale);
         if (backward) EncoderBackward(batch);
         lastWeights = new LossWeights
         {
-            B = batch, KlTerms = batch * k, MmdRows = mmd ? batch + m : 0, Kl = (float)objective.KlWeight, Mmd = (float)objective.MmdWeight,
+            B = global, KlTerms = global * k, MmdRows = mmd ? global + m : 0, Kl = (float)objective.KlWeight, Mmd = (float)objective.MmdWeight,
         };
     }
 
@@ -394,7 +431,7 @@ internal sealed class VaeModel : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in new[] { parameters, gradients, input, eps, prior, z, dz, workspace, masks, context, contextGrad }
+        foreach (var b in new[] { parameters, gradients, input, eps, prior, z, dz, allCodes, workspace, masks, context, contextGrad }
                      .Concat(encoderOut).Concat(encoderGrad).Concat(decoderOut).Concat(decoderGrad).Concat(encoderKept).Concat(decoderKept)
                      .Concat(flowZ).Concat(flowDz).Concat(flowOut.SelectMany(o => o)).Concat(flowGrad.SelectMany(g => g)))
             b.Dispose();

@@ -83,6 +83,12 @@ public sealed record RunConfig
     public long Seed { get; init; } = 1;
     /// <summary>auto (CUDA, then OpenCL, then the CPU), cpu, cuda, opencl, or cuda:N / opencl:N.</summary>
     public string Device { get; init; } = "auto";
+    /// <summary>
+    /// Data-parallel training on several devices of one kind in this process, replacing <see cref="Device"/>:
+    /// cuda:0,cuda:1, cuda:all, opencl:0,opencl:1 or cpu:0,cpu:1 (CPU accelerators, for checks without GPUs); each
+    /// replica computes a contiguous shard of every batch of <see cref="BatchSize"/>. Null: one device.
+    /// </summary>
+    public string? Replicas { get; init; }
     /// <summary>fastest (the device's own kernels) or portable (a GPU's kernels and launch shapes on any device).</summary>
     public string Kernels { get; init; } = "fastest";
     /// <summary>none, or dynamic: a fresh Bernoulli draw of every pixel each epoch.</summary>
@@ -172,6 +178,9 @@ public sealed record RunConfig
     {
         if (Epochs <= 0) throw new ArgumentException($"--epochs must be positive; got {Epochs}.");
         if (BatchSize <= 0) throw new ArgumentException($"--batch-size must be positive; got {BatchSize}.");
+        if (Replicas is not null && Compute.ReplicaDevices.Count(Replicas) is int replicas && BatchSize < replicas)
+            throw new ArgumentException(
+                $"--batch-size {BatchSize} is smaller than the {replicas} replicas of --replicas {Replicas}: each replica takes a share of every batch. Use a batch of at least {replicas}.");
         if (Seed < 0) throw new ArgumentException($"--seed must be 0 or more; got {Seed}.");
         if (Bandwidth is <= 0) throw new ArgumentException($"--bandwidth must be positive; got {Bandwidth}.");
         if (ImqC is <= 0) throw new ArgumentException($"--imq-c must be positive; got {ImqC}.");

@@ -9,8 +9,14 @@ namespace IlgpuVae.Runs;
 /// <summary>One epoch's numbers as they go into metrics.jsonl.</summary>
 public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTerms Test, double Seconds, double ImagesPerSecond)
 {
+    /// <summary>Data-parallel replicas that trained the epoch (1: one device).</summary>
+    public int Replicas { get; init; } = 1;
+
+    /// <summary>Seconds the replicas spent exchanging codes, gradients and row terms and summing the gradients (0 on one device).</summary>
+    public double ExchangeSeconds { get; init; }
+
     /// <summary>The metrics.jsonl object: the keys other tools rely on (epoch … images_per_second), then extras.</summary>
-    public Dictionary<string, object> ToMetrics(long step) => new()
+    public Dictionary<string, object> ToMetrics(long step) => new Dictionary<string, object>
     {
         ["epoch"] = Epoch,
         ["train_loss"] = Train.Loss, ["train_recon"] = Train.Recon, ["train_kl"] = Train.Kl, ["train_mmd"] = Train.Mmd,
@@ -21,7 +27,19 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
         // Host memory after the epoch: flat over a long run, since a step allocates nothing that lives on.
         ["rss_mb"] = Math.Round(Environment.WorkingSet / 1048576.0, 1),
         ["managed_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),
-    };
+    }.WithReplicas(Replicas, ExchangeSeconds);
+}
+
+static class MetricsExtensions
+{
+    /// <summary>A data-parallel run's extra keys: its replicas and their exchange time; none for one device.</summary>
+    public static Dictionary<string, object> WithReplicas(this Dictionary<string, object> metrics, int replicas, double exchangeSeconds)
+    {
+        if (replicas <= 1) return metrics;
+        metrics["replicas"] = replicas;
+        metrics["exchange_seconds"] = Math.Round(exchangeSeconds, 3);
+        return metrics;
+    }
 }
 
 /// <summary>What a training session tells its user as it goes; the CLI draws it, tests record it.</summary>
@@ -50,13 +68,19 @@ internal static class TrainingSession
         return trained.Folder ?? throw new InternalFaultException("A run trained into a folder came back without it.");
     }
 
+    /// <summary>The process link of a data-parallel job; one process by default. Only process 0 writes the run folder.</summary>
+    static IProcessLink Link(IProcessLink? link) => link ?? SingleProcess.Instance;
+
     /// <summary>
     /// Trains and returns the model, alive on its device. <paramref name="data"/> replaces the config's data set;
     /// with neither <paramref name="outFolder"/> nor <paramref name="resumeFolder"/> the run has no folder.
     /// </summary>
     public static TrainedModel Train(RunConfig requested, (ImageSet Train, ImageSet Test)? data, string? outFolder, string? resumeFolder,
-        int? epochs, ITrainingObserver observer, CancellationToken stop)
+        int? epochs, ITrainingObserver observer, CancellationToken stop, IProcessLink? processes = null)
     {
+        var link = Link(processes);
+        // Under MPI every process reads the run folder to resume (config.json), but only process 0 writes one.
+        if (link.Rank != 0 && resumeFolder is null) outFolder = null;
         var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
         if (existing is null) RunFolder.CheckAvailable(outFolder);
         if (existing is { HasCheckpoint: true } && !File.Exists(existing.File(RunFolder.StateFile)))
@@ -81,13 +105,26 @@ internal static class TrainingSession
             DecoderHidden = spec.DecoderHidden.ToArray(),
         };
 
-        var device = ComputeDevice.Open(config.Device, KernelChoices.Parse(config.Kernels));
+        if (link.Size > 1 && config.Replicas is not null)
+            throw new ArgumentException($"--replicas {config.Replicas} cannot be combined with mpiexec: start one process per device instead (--device cuda gives each process the GPU of its rank on its machine).");
+        if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
+        var kernels = KernelChoices.Parse(config.Kernels);
+        IReadOnlyList<ComputeDevice> devices = config.Replicas is { } replicas ? ReplicaDevices.Open(replicas, kernels) : [ComputeDevice.Open(ProcessChecks.DeviceOf(config.Device, link), kernels)];
+        var device = devices[0];
+        var others = devices.Skip(1).ToList();
         VaeModel? model = null;
         try
         {
-            observer.Info($"Device: {device.Describe()}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
+            int count = devices.Count * link.Size;
+            if (config.BatchSize < count)
+                throw new ArgumentException($"--batch-size {config.BatchSize} is smaller than the {count} replicas: each takes a share of every batch. Use a batch of at least {count}.");
+            string where = count == 1 ? $"Device: {device.Describe()}"
+                : (link.Size == 1 ? $"Devices: {count} replicas ({string.Join(", ", devices.Select(d => d.Describe()))})"
+                    : $"Devices: {count} replicas in {link.Size} processes (process 0: {device.Describe()})") +
+                  $", each a share of every batch of {config.BatchSize}";
+            observer.Info($"{where}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
             model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
-            var folder = Epochs(config, existing, outFolder, model, objective, optimizerSpec, train, test, observer, stop);
+            var folder = Epochs(config, existing, outFolder, model, others, link, objective, optimizerSpec, train, test, observer, stop);
             return new TrainedModel(config, device, model, folder);
         }
         catch
@@ -95,6 +132,11 @@ internal static class TrainingSession
             model?.Dispose();
             device.Dispose();
             throw;
+        }
+        finally
+        {
+            // The other replicas' devices serve training only; the trained model lives on the first.
+            foreach (var d in others) d.Dispose();
         }
     }
 
@@ -112,14 +154,20 @@ internal static class TrainingSession
     }
 
     /// <summary>The weights from the start or the checkpoint, then the epochs; returns the run folder, if any.</summary>
-    static RunFolder? Epochs(RunConfig config, RunFolder? existing, string? outFolder, VaeModel model, ObjectiveSpec objective,
-        OptimizerSpec optimizerSpec, ImageSet train, ImageSet test, ITrainingObserver observer, CancellationToken stop)
+    static RunFolder? Epochs(RunConfig config, RunFolder? existing, string? outFolder, VaeModel model, IReadOnlyList<ComputeDevice> others,
+        IProcessLink link, ObjectiveSpec objective, OptimizerSpec optimizerSpec, ImageSet train, ImageSet test, ITrainingObserver observer,
+        CancellationToken stop)
     {
         using var optimizer = new Optimizer(model.Device, optimizerSpec, model.Layout.Count);
         int done = 0;
         EpochProgress? partial = null;
         RunFolder? folder;
-        if (existing is { HasCheckpoint: false })
+        if (link.Rank != 0)
+        {
+            // Process 0 holds the run folder; this one takes its weights, optimizer state and progress below.
+            folder = null;
+        }
+        else if (existing is { HasCheckpoint: false })
         {
             // Stopped before its first checkpoint: nothing to continue, so the run starts over with its settings.
             folder = existing;
@@ -150,7 +198,17 @@ internal static class TrainingSession
         var device = model.Device;
         using var trainData = new DeviceDataSet(device, train.Pixels, train.Count, train.Dim);
         using var testData = new DeviceDataSet(device, test.Pixels, test.Count, test.Dim);
-        using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization) { Epoch = done };
+        using var replicas = others.Count > 0 || link.Size > 1
+            ? new ReplicaGroup(new Replica(device, model, optimizer, trainData), others, train.Pixels, config.BatchSize,
+                objective.PriorCount(config.BatchSize), optimizerSpec, link)
+            : null;
+        if (replicas is not null)
+        {
+            replicas.Synchronize();
+            (done, partial) = ProcessChecks.ShareProgress(link, done, partial);
+        }
+        bool writes = link.Rank == 0;
+        using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization, replicas) { Epoch = done };
         int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
         // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
         int epoch = done + 1;
@@ -178,8 +236,12 @@ internal static class TrainingSession
                     observer.Info($"{where}; saved. Continue with: train --resume {folder.Path}");
                     break;
                 }
+                if (!writes) continue;
                 var testTerms = trainer.Evaluate(testData);
-                var report = new EpochReport(epoch, config.Epochs, summary.Terms, testTerms, summary.Seconds, summary.ImagesPerSecond);
+                var report = new EpochReport(epoch, config.Epochs, summary.Terms, testTerms, summary.Seconds, summary.ImagesPerSecond)
+                {
+                    Replicas = replicas?.Count ?? 1, ExchangeSeconds = summary.ExchangeSeconds,
+                };
                 var metrics = report.ToMetrics(optimizer.Steps);
                 if (config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs))
                     AddEvaluation(metrics, folder, model, objective, testData, config);
@@ -197,7 +259,7 @@ internal static class TrainingSession
             string advice = folder is null
                 ? "Use a smaller --batch-size or another --device."
                 : $"The last checkpoint in {folder.Path} is kept; continue with train --resume on this or another --device, or use a smaller --batch-size.";
-            throw new DeviceFaultException($"{device.Describe()} failed in epoch {epoch} ({e.Message.TrimEnd('.')}). {advice}", e);
+            throw new DeviceFaultException($"{(replicas?.FailedDevice ?? device).Describe()} failed in epoch {epoch} ({e.Message.TrimEnd('.')}). {advice}", e);
         }
 
         if (folder is null) return null;

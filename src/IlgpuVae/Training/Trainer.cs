@@ -5,8 +5,11 @@ using IlgpuVae.Model;
 
 namespace IlgpuVae.Training;
 
-/// <summary>Mean loss terms over an epoch (weighted by batch size), its wall time and throughput.</summary>
-internal sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond);
+/// <summary>
+/// Mean loss terms over an epoch (weighted by batch size), its wall time and throughput, and the seconds a replica
+/// group spent exchanging codes, gradients and row terms (0 on one device).
+/// </summary>
+internal sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond, double ExchangeSeconds = 0);
 
 /// <summary>
 /// Where an interrupted epoch stopped: batches done, images seen, the batch-weighted term sums so far and the
@@ -22,8 +25,11 @@ public sealed class NumericalFaultException(string message) : Exception(message)
 /// is drawn inside the reparameterization), forward and backward, one optimizer launch, the loss terms reduced
 /// on the device and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device.
 /// The randomness is a function of (seed, epoch, step), so a run repeats exactly on the same accelerator.
+/// With a <see cref="ReplicaGroup"/> (whose first replica is this model, optimizer and data), each step is the
+/// group's data-parallel step over the same global batch; only the process holding replica 0 reads the terms.
 /// </summary>
-internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize) : IDisposable
+internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize,
+    ReplicaGroup? replicas = null) : IDisposable
 {
     readonly TermsReadback readback = new(model.Device);
 
@@ -41,10 +47,19 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
     /// </summary>
     public StepTerms? Step(DeviceDataSet data, int start, int rows)
     {
-        data.Gather(start, rows, binarize, CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch), model.Input);
-        model.DrawNoise(seed, (ulong)optimizer.Steps, rows, objective.PriorCount(rows));
-        model.Compute(objective, rows, backward: true);
-        optimizer.Update(model.Parameters, model.Gradients, model.Faults);
+        ulong binarizeKey = CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch);
+        if (replicas is not null)
+        {
+            replicas.Step(start, rows, binarize, binarizeKey, seed, objective);
+            if (!replicas.HoldsFirstReplica) return null;
+        }
+        else
+        {
+            data.Gather(start, rows, binarize, binarizeKey, model.Input);
+            model.DrawNoise(seed, (ulong)optimizer.Steps, rows, objective.PriorCount(rows));
+            model.Compute(objective, rows, backward: true);
+            optimizer.Update(model.Parameters, model.Gradients, model.Faults);
+        }
         model.ReduceTerms();
         return Checked(readback.Push(model.Terms, Epoch + 1, optimizer.Steps));
     }
@@ -82,6 +97,8 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
     public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
     {
         data.Shuffle(seed, Epoch);
+        replicas?.Shuffle(seed, Epoch);
+        replicas?.TakeExchangeSeconds();
         model.StartTotals(from?.Sums);
         Interrupted = null;
         var clock = Stopwatch.StartNew();
@@ -96,7 +113,10 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
             if (Step(data, start, rows) is { } previous) (latest, latestBatch) = (previous.Terms, launched);
             launched = b + 1;
             seen += rows;
-            if (progress is not null && !progress(latestBatch, batches, latest) && b + 1 < batches)
+            bool goOn = progress?.Invoke(latestBatch, batches, latest) ?? true;
+            // Every process of a data-parallel job stops after the same step: process 0's answer decides.
+            if (replicas is not null) goOn = replicas.AgreeToContinue(goOn);
+            if (!goOn && b + 1 < batches)
             {
                 Finish();
                 Interrupted = new EpochProgress(b + 1, seen, model.TakeTotals(), Seconds());
@@ -107,7 +127,7 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
         if (Finish() is { } last) progress?.Invoke(launched, batches, last.Terms);
         double seconds = Seconds();
         Epoch++;
-        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds);
+        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds, replicas?.TakeExchangeSeconds() ?? 0);
     }
 
     /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="DataSetTerms.Mean"/>).</summary>

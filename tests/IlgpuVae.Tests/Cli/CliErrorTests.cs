@@ -1,3 +1,4 @@
+using IlgpuVae.Compute;
 using IlgpuVae.Tests.Data;
 using IlgpuVae.Tests.Infrastructure;
 
@@ -36,6 +37,12 @@ public sealed class CliErrorTests
     [InlineData("context must have a positive size; got --context-dim 0", "--posterior", "iaf", "--context-dim", "0")]
     [InlineData("needs at least 2; got --latent 1", "--posterior", "iaf", "--latent", "1")]
     [InlineData("positive layer sizes", "--decoder", "made", "--made-hidden", "0")]
+    [InlineData("Unknown device 'tpu:0' in --replicas", "--replicas", "tpu:0,tpu:1")]
+    [InlineData("--replicas needs at least two devices; got only 'cpu:0'. To train on one device use --device cpu:0", "--replicas", "cpu:0")]
+    [InlineData("--replicas 'cpu:1,cpu:1' names cpu:1 twice", "--replicas", "cpu:1,cpu:1")]
+    [InlineData("mixes cpu and cuda devices", "--replicas", "cpu:0,cuda:0")]
+    [InlineData("names no device, or an empty one", "--replicas", "cpu:0,,cpu:1")]
+    [InlineData("--batch-size 1 is smaller than the 2 replicas of --replicas cpu:0,cpu:1", "--replicas", "cpu:0,cpu:1", "--batch-size", "1")]
     public void TrainRejectsBadInputWithoutCreatingTheRunFolder(string message, params string[] options)
     {
         using var temp = new TempFolder();
@@ -63,6 +70,20 @@ public sealed class CliErrorTests
         Assert.Contains(device.Split(':')[0], error, StringComparison.OrdinalIgnoreCase);
         if (device.Contains(':')) Assert.Contains($"'{device}'", error);
         Assert.Contains("--device cpu", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(temp.File("run")));
+    }
+
+    [Fact]
+    public void ReplicasOfAllGpusNeedAtLeastTwo()
+    {
+        // Where two or more CUDA devices are usable, cuda:all would simply train on them.
+        if (ComputeDevice.Survey().Count(r => r.Kind == DeviceKind.Cuda && r.Usable) >= 2) return;
+        using var temp = new TempFolder();
+        var (exit, _, error) = CliRunner.Train(temp.File("run"), "--replicas", "cuda:all");
+        Assert.Equal(1, exit);
+        Assert.Contains("--replicas cuda:all found", error);
+        Assert.Contains("needs at least two", error);
         Assert.Single(error.Trim().Split('\n'));
         Assert.False(Directory.Exists(temp.File("run")));
     }

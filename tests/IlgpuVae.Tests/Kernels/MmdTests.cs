@@ -65,6 +65,43 @@ public sealed class MmdTests
         Tolerance.AssertClose(DeviceArrays.Download(dz), grad.Select((g, i) => dzStart[i] + 3.0 * g).ToArray(), 1e-5, "dz");
     }
 
+    /// <summary>
+    /// Data-parallel shards: launches over code rows [0, 5) and [5, 9) of the same 9 codes (the first also taking the prior
+    /// rows) give those rows' terms, dz and dHeads exactly as the launch over all rows does.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DeviceNames))]
+    public void ShardLaunchesGiveTheWholeLaunchsRowsExactly(string device)
+    {
+        const int b = 9, m = 6;
+        var random = new Random(21);
+        float[] z = TestData.Normal(random, b * K), prior = TestData.Normal(random, m * K), dzStart = TestData.Uniform(random, b * K);
+        float[] heads = TestData.Uniform(random, b * 2 * K), eps = TestData.Normal(random, b * K);
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        var k = d.Device.Kernels;
+        var p = Problem(b, m, MmdKernel.Imq, true, 3f);
+        (p.Backward, p.KlGradScale) = (1, 0.25f);
+        var (rows, dz, dHeads) = (d.Doubles(b + m), d.Upload(dzStart), d.Floats(b * 2 * K));
+        k.Mmd(p, d.Upload(z), d.Upload(prior), d.Upload(heads), d.Upload(eps), rows, dz, dHeads);
+
+        var (gotRows, gotDz, gotHeads) = (new double[b + m], new float[b * K], new float[b * 2 * K]);
+        foreach (var (first, count) in new[] { (0, 5), (5, 4) })
+        {
+            var shard = p;
+            (shard.OwnFirst, shard.OwnRows, shard.SkipPrior) = (first, count, first == 0 ? 0 : 1);
+            var (sRows, sDz, sHeads) = (d.Doubles(b + m), d.Upload(dzStart[(first * K)..((first + count) * K)]), d.Floats(count * 2 * K));
+            k.Mmd(shard, d.Upload(z), d.Upload(prior), d.Upload(heads[(first * 2 * K)..]), d.Upload(eps[(first * K)..]), sRows, sDz, sHeads);
+            var shardRows = DeviceArrays.Download(sRows);
+            Array.Copy(shardRows, first, gotRows, first, count);
+            if (first == 0) Array.Copy(shardRows, b, gotRows, b, m);
+            DeviceArrays.Download(sDz).CopyTo(gotDz, first * K);
+            DeviceArrays.Download(sHeads).CopyTo(gotHeads, first * 2 * K);
+        }
+        Assert.Equal(DeviceArrays.Download(rows), gotRows);
+        Assert.Equal(DeviceArrays.Download(dz), gotDz);
+        Assert.Equal(DeviceArrays.Download(dHeads), gotHeads);
+    }
+
     /// <summary>Larger sets in latent 20, as training has them: MMD² of a batch stays within the fixtures' 1e-4.</summary>
     [Theory]
     [MemberData(nameof(DeviceNames))]

@@ -68,6 +68,23 @@ public sealed class ReparameterizeTests
         Tolerance.AssertClose(DeviceArrays.Download(z), Expected(heads, drawn).Z, 1e-6, "z");
     }
 
+    /// <summary>A data-parallel shard of rows [2, B) passes its first counter, 2·k, and draws exactly what those rows draw in the whole batch.</summary>
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void AShardDrawsItsOwnRowsNoise(string device)
+    {
+        const int first = 2, rows = B - first;
+        var (heads, _) = Inputs(8);
+        using var d = new DeviceArrays(TestDevices.Get(device));
+        var k = d.Device.Kernels;
+        var (eps, z, kl) = (d.Floats(B * K), d.Floats(B * K), d.Doubles(B * K));
+        k.Reparameterize(B, K, 99UL, false, d.Upload(heads), eps, z, kl);
+        var (shardEps, shardZ, shardKl) = (d.Floats(rows * K), d.Floats(rows * K), d.Doubles(rows * K));
+        k.Reparameterize(rows, K, 99UL, false, d.Upload(heads[(first * 2 * K)..]), shardEps, shardZ, shardKl, counterOffset: first * K);
+        Assert.Equal(DeviceArrays.Download(eps)[(first * K)..], DeviceArrays.Download(shardEps));
+        Assert.Equal(DeviceArrays.Download(z)[(first * K)..], DeviceArrays.Download(shardZ));
+    }
+
     [Theory]
     [MemberData(nameof(Devices))]
     public void BackwardMatchesReference(string device)

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using IlgpuVae.Runs;
+using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Model;
+using Xunit.Abstractions;
+
+namespace IlgpuVae.Tests.Cli;
+
+/// <summary>A fact that runs only where MPICH's mpiexec is on PATH (scripts/install-mpich.sh installs it; CI does).</summary>
+public sealed class MpiFactAttribute : FactAttribute
+{
+    public MpiFactAttribute()
+    {
+        if (Mpi.Exec is null) Skip = "mpiexec is not on PATH: install MPICH (sudo scripts/install-mpich.sh) to run the test across processes.";
+    }
+}
+
+/// <summary>Runs the built command line under mpiexec.</summary>
+internal static class Mpi
+{
+    public static readonly string? Exec = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+        .Select(d => Path.Combine(d, "mpiexec")).FirstOrDefault(File.Exists);
+
+    /// <summary>
+    /// mpiexec with one group per set of processes (MPMD: "-n 1 … : -n 1 …"), each running IlgpuVae.Cli.dll beside the
+    /// tests, with the test assembly's runtime and dependency files, with its own arguments.
+    /// </summary>
+    public static (int Exit, string Output, string Error) Run(params (int Processes, string[] Arguments)[] groups)
+    {
+        string dir = AppContext.BaseDirectory, tests = Path.Combine(dir, "IlgpuVae.Tests");
+        string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var start = new ProcessStartInfo(Exec!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        for (int g = 0; g < groups.Length; g++)
+        {
+            string[] command = [.. g > 0 ? [":"] : Array.Empty<string>(), "-n", groups[g].Processes.ToString(),
+                dotnet, "exec", "--runtimeconfig", tests + ".runtimeconfig.json", "--depsfile", tests + ".deps.json",
+                Path.Combine(dir, "IlgpuVae.Cli.dll"), .. groups[g].Arguments];
+            foreach (var a in command) start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) process.Kill(entireProcessTree: true);
+        return (process.ExitCode, output, error.Result);
+    }
+
+    /// <summary><paramref name="processes"/> running the tiny training run of <see cref="CliRunner.TinyTrain"/> into <paramref name="run"/>, with <paramref name="extra"/>.</summary>
+    public static (int, string[]) Tiny(int processes, string run, params string[] extra) => (processes, [.. CliRunner.TinyTrain, "--out", run, .. extra]);
+}
+
+/// <summary>
+/// `mpiexec -n 2 IlgpuVae.Cli train`: two processes, one CPU accelerator each, train the global batch as one device
+/// does; process 0 alone writes the run. A process that fails ends the job with one message naming it; processes
+/// started with different options refuse to train.
+/// </summary>
+public sealed class MpiRunTests(ITestOutputHelper log)
+{
+    [MpiFact]
+    public void TwoProcessesMatchOneAndOnlyTheFirstWrites()
+    {
+        using var temp = new TempFolder();
+        string one = temp.File("one"), two = temp.File("two");
+        var single = CliRunner.Train(one, "--epochs", "1");
+        Assert.True(single.Exit == 0, single.Error);
+        var (exit, output, error) = Mpi.Run(Mpi.Tiny(2, two, "--epochs", "1"));
+        Assert.True(exit == 0, error + output);
+        Assert.Single(output.Split('\n'), l => l.StartsWith("epoch 1/1  train"));
+        Assert.Contains("Devices: 2 replicas", output);
+
+        double difference = DataParallelRunTests.WeightDifference(two, one);
+        log.WriteLine($"mpiexec -n 2 against one process after one epoch: ‖Δθ‖/‖θ‖ = {difference:E2}");
+        Assert.True(difference <= DataParallelTests.Tolerance, $"the weights differ by {difference:E2} norm-wise");
+        Assert.Equal(2, DataParallelRunTests.Metrics(two)[0]["replicas"].GetInt32());
+    }
+
+    [MpiFact]
+    public void AFailureEndsEveryProcessWithOneMessage()
+    {
+        using var temp = new TempFolder();
+        var (exit, _, error) = Mpi.Run(Mpi.Tiny(2, temp.File("run"), "--lr", "0"));
+        Assert.NotEqual(0, exit);
+        Assert.Single(error.Split('\n'), l => l.StartsWith("error: "));
+        Assert.Contains("error: process 0 of 2: ", error);
+        Assert.Contains("learning rate must be positive", error);
+        Assert.False(Directory.Exists(temp.File("run")));
+    }
+
+    [MpiFact]
+    public void ProcessesWithDifferentOptionsRefuseToStart()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        var (exit, _, error) = Mpi.Run(Mpi.Tiny(1, run), Mpi.Tiny(1, run, "--seed", "2"));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("Process 1 holds another configuration or data set than process 0", error);
+        Assert.Single(error.Split('\n'), l => l.StartsWith("error: "));
+        Assert.False(File.Exists(Path.Combine(run, RunFolder.ModelFile)));
+    }
+}
