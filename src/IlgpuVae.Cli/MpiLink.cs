@@ -95,6 +95,9 @@ sealed class MpiLink : IProcessLink, IDisposable
         string cause = code == Errors.UserError || e is InternalFaultException ? e.Message : e.ToString();
         error.WriteLine($"error: process {Rank} of {Size}: {cause}");
         error.Flush();
+        // Hydra forwards a process's output through its proxy as it comes; MPI_Abort tears the proxies down and
+        // drops what they have not forwarded yet (seen under load: the whole message lost). Give it a moment.
+        Thread.Sleep(TimeSpan.FromMilliseconds(300));
         MPI_Abort(World, code);
         Environment.Exit(code);
     }

@@ -77,7 +77,8 @@ public sealed class MpiRunTests(ITestOutputHelper log)
     public void AFailureEndsEveryProcessWithOneMessage()
     {
         using var temp = new TempFolder();
-        var (exit, _, error) = Mpi.Run(Mpi.Tiny(2, temp.File("run"), "--lr", "0"));
+        var (exit, output, error) = Mpi.Run(Mpi.Tiny(2, temp.File("run"), "--lr", "0"));
+        log.WriteLine($"exit {exit}\nstdout:\n{output}\nstderr:\n{error}");
         Assert.NotEqual(0, exit);
         Assert.Single(error.Split('\n'), l => l.StartsWith("error: "));
         Assert.Contains("error: process 0 of 2: ", error);
@@ -90,7 +91,8 @@ public sealed class MpiRunTests(ITestOutputHelper log)
     {
         using var temp = new TempFolder();
         string run = temp.File("run");
-        var (exit, _, error) = Mpi.Run(Mpi.Tiny(1, run), Mpi.Tiny(1, run, "--seed", "2"));
+        var (exit, output, error) = Mpi.Run(Mpi.Tiny(1, run), Mpi.Tiny(1, run, "--seed", "2"));
+        log.WriteLine($"exit {exit}\nstdout:\n{output}\nstderr:\n{error}");
         Assert.NotEqual(0, exit);
         Assert.Contains("Process 1 holds another configuration or data set than process 0", error);
         Assert.Single(error.Split('\n'), l => l.StartsWith("error: "));
