@@ -148,28 +148,24 @@ public static class Convolutions
 
     // ---- CPU accelerator: a band of rows per thread, vector code inside ----------------------------------------
 
-    /// <summary>Rows [r0, r1) of the col matrix for thread <paramref name="thread"/> of <paramref name="threads"/>.</summary>
-    public static (int R0, int R1) Band(int thread, int threads, int rows) =>
-        ((int)((long)rows * thread / threads), (int)((long)rows * (thread + 1) / threads));
-
     /// <summary>CPU: this thread's band of col rows.</summary>
     public static void Im2ColBands(Index1D thread, ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
     {
-        var (r0, r1) = Band(thread, g.Items.Threads, g.ColRows);
+        var (r0, r1) = Partition.Band(thread, g.Items.Threads, g.ColRows);
         if (r0 < r1) ConvolutionRows.Im2Col(g, r0, r1, image, col);
     }
 
     /// <summary>CPU: this thread's band of image pixels (every channel of each), then the epilogue.</summary>
     public static void Col2ImBands(Index1D thread, ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
     {
-        var (p0, p1) = Band(thread, g.Items.Threads, g.Batch * g.ImagePixels);
+        var (p0, p1) = Partition.Band(thread, g.Items.Threads, g.Batch * g.ImagePixels);
         if (p0 < p1) ConvolutionRows.Col2Im(g, p0, p1, col, aux, image);
     }
 
     /// <summary>CPU: this thread's band of channels of <see cref="ChannelSumsGrouped"/>.</summary>
     public static void ChannelSumsBands(Index1D thread, ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
     {
-        var (c0, c1) = Band(thread, g.Items.Threads, g.Channels);
+        var (c0, c1) = Partition.Band(thread, g.Items.Threads, g.Channels);
         if (c0 < c1) ConvolutionRows.ChannelSums(g, c0, c1, values, sums);
     }
 }

@@ -46,7 +46,7 @@ public static class Likelihoods
     public static void RowsBands(Index1D thread, LikelihoodProblem p,
         ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
     {
-        var (b0, b1) = Convolutions.Band(thread, p.Threads, p.Rows);
+        var (b0, b1) = Partition.Band(thread, p.Threads, p.Rows);
         if (b0 < b1) LikelihoodRows.Rows(p, b0, b1, output, x, nllRows, dOutput);
     }
 

@@ -29,7 +29,7 @@ static class MmdVectorRows
     {
         int k = p.Latent, w = Vector<float>.Count;
         int bPadded = (p.B + w - 1) / w * w, mPadded = (p.M + w - 1) / w * w;
-        int size = k * (bPadded + mPadded) + 2 * k * w;
+        int size = k * (bPadded + mPadded + w);  // both sets transposed, then the gradient's k vectors
         if (transposed is null || transposed.Length < size) transposed = new float[size];
         var zt = transposed.AsSpan(0, k * bPadded);
         var pt = transposed.AsSpan(k * bPadded, k * mPadded);

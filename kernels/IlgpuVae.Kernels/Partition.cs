@@ -20,6 +20,13 @@ public struct Partition
     /// <summary>The first item of the same thread's next run.</summary>
     public readonly int Next(int run) => run + Threads * Chunk;
 
+    /// <summary>
+    /// Items [from, to) of <paramref name="length"/> for thread <paramref name="thread"/> of <paramref name="threads"/>:
+    /// one contiguous band each, the sizes differing by at most one (the CPU accelerator's banded kernels).
+    /// </summary>
+    public static (int From, int To) Band(int thread, int threads, int length) =>
+        ((int)((long)length * thread / threads), (int)((long)length * (thread + 1) / threads));
+
     /// <summary>One past the last item of the run starting at <paramref name="run"/>.</summary>
     public readonly int End(int run) => run + Chunk < Length ? run + Chunk : Length;
 }

@@ -86,10 +86,12 @@ internal sealed class CpuKernels : KernelSet
         pair(first.Threads + second.Threads, first, second, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
     }
 
-    /// <summary>Bands of <paramref name="items"/> rows, pixels or channels: one per hardware thread, at most one per item.</summary>
+    /// <summary>Threads for a banded kernel over <paramref name="items"/> rows, pixels or channels: one per hardware thread, at most one per item.</summary>
+    int BandThreads(int items) => Math.Min(items, Accelerator.MaxNumThreads);
+
     ConvGeometry WithBands(ConvGeometry g, int items)
     {
-        g.Items = new Partition { Length = items, Threads = Math.Max(1, Math.Min(items, Accelerator.MaxNumThreads)), Chunk = 1 };
+        g.Items = new Partition { Length = items, Threads = Math.Max(1, BandThreads(items)), Chunk = 1 };
         return g;
     }
 
@@ -114,14 +116,14 @@ internal sealed class CpuKernels : KernelSet
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput)
     {
-        p.Threads = Math.Min(Accelerator.MaxNumThreads, p.Rows);
+        p.Threads = BandThreads(p.Rows);
         likelihood(p.Threads, p, output, x, nllRows, dOutput);
     }
 
     private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
         ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
-        p.Threads = Math.Min(Accelerator.MaxNumThreads, p.LaunchRows);
+        p.Threads = BandThreads(p.LaunchRows);
         mmd(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 
@@ -138,7 +140,7 @@ internal sealed class CpuKernels : KernelSet
 
     private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
     {
-        int threads = Math.Min(Accelerator.MaxNumThreads, count);
+        int threads = BandThreads(count);
         mutualInformation(threads, count, latent, threads, heads, z, terms);
     }
 
