@@ -46,6 +46,14 @@ public static class Estimators
                 ImportanceSample(r, p, heads, z, logRatio);
     }
 
+    /// <summary>CPU: <see cref="ImportanceSamples"/> over each of the thread's runs of rows as vector code (<see cref="ImportanceRows"/>).</summary>
+    public static void ImportanceSamplesBands(Index1D thread, ImportanceProblem p,
+        ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
+    {
+        for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
+            ImportanceRows.Rows(p, run, p.Rows.End(run), heads, z, logRatio);
+    }
+
     static void ImportanceSample(int r, ImportanceProblem p, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
     {
         int b = r / p.RowStride, s = r - b * p.RowStride, k = p.Latent;

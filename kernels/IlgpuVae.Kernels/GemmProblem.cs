@@ -49,7 +49,7 @@ public enum Epilogue
 
 /// <summary>
 /// The epilogues of <see cref="Epilogue"/>, one element at a time: the GPU tiles apply them as they store, and
-/// the CPU accelerator's vector rows (<see cref="SimdTiles.EpilogueRows"/>) fall back on them for the
+/// the CPU accelerator's vector rows (<see cref="SimdRows.EpilogueRows"/>) fall back on them for the
 /// activations they do not vectorize, so both backends compute the same numbers.
 /// </summary>
 public static class Epilogues

@@ -9,7 +9,8 @@ namespace IlgpuVae.Kernels;
 /// <summary>
 /// The CPU accelerator's body of <see cref="Likelihoods.RowsBands"/>: plain .NET code behind ILGPU's
 /// <c>[External]</c> (see <see cref="SimdGemm"/>), the per-element terms of <see cref="Likelihoods"/> a vector
-/// at a time — the same expressions, log1p(e) as log(1 + e) — each vector's terms widened and summed in double.
+/// at a time — the same expressions, e^−|l| and log1p from <see cref="VectorMath"/> — each vector's terms widened
+/// and summed in double.
 /// The host has checked the views' sizes: nothing is checked here.
 /// </summary>
 static class LikelihoodRows
@@ -37,14 +38,14 @@ static class LikelihoodRows
                 if (p.Bernoulli != 0)
                 {
                     // As the scalar kernel: e = e^(−|l|) gives softplus(l) = max(l, 0) + log1p(e) and σ(l).
-                    var e = Vector.Exp(-Vector.Abs(o));
+                    var e = VectorMath.ExpNonPositive(-Vector.Abs(o));
                     var one = Vector<float>.One;
                     if (grad)
                     {
                         var numerator = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(o, Vector<float>.Zero), one, e);
                         ((numerator / (one + e) - xi) * scale).StoreUnsafe(ref d0, (nuint)i);
                     }
-                    term = Vector.Max(o, Vector<float>.Zero) + Vector.Log(one + e) - xi * o;
+                    term = Vector.Max(o, Vector<float>.Zero) + VectorMath.Log1pUnit(e) - xi * o;
                 }
                 else
                 {

@@ -12,7 +12,7 @@ namespace IlgpuVae.Kernels;
 /// it gives each thread a band of C's rows and applies the epilogue to it. The product of a band is
 /// <see cref="ProductBlock"/>, marked <c>[External]</c> — opaque to ILGPU's IR, the way a GPU kernel calls a
 /// library function — so .NET compiles it with the processor's vector FMAs (AVX2, AVX-512 or NEON through
-/// <see cref="Vector{T}"/>): 110–160 GFLOP/s forward and 80–130 backward on the 784↔400 products at batch 128 on two cores (<c>bench</c>; the
+/// <see cref="Vector{T}"/>, or 512 bits wide through <see cref="Lanes512"/> where the runtime favours it): 110–160 GFLOP/s forward and 80–130 backward on the 784↔400 products at batch 128 on two cores (<c>bench</c>; the
 /// README's table). GPUs never load it; there <see cref="TiledGemm"/> runs.
 /// </summary>
 public static class SimdGemm
@@ -74,7 +74,7 @@ public static class SimdGemm
     /// C[m, n] = epilogue(Σₖ A(m, k)·B(k, n)) for rows m0 ≤ m &lt; m1 and columns n0 ≤ n &lt; n1. Vectorized along k when A's rows and B's
     /// columns run along k (x·Wᵀ) and k is long, along n when B's rows do (dY·W, dYᵀ·x) or B is small enough to
     /// copy that way; any other layout takes a scalar loop. The epilogue is vector code too
-    /// (<see cref="SimdTiles.EpilogueRows"/>), run on each chunk of rows right after its product, while the chunk
+    /// (<see cref="SimdRows.EpilogueRows"/>), run on each chunk of rows right after its product, while the chunk
     /// is still in cache: in ILGPU's scalar IR a pass over C cost more than the product it followed.
     /// The host has checked that the views hold every element the problem names: nothing is checked here.
     /// </summary>
@@ -82,8 +82,15 @@ public static class SimdGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ProductBlock(GemmProblem p, int m0, int m1, int n0, int n1, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
     {
-        ref float ra = ref a[0], rb = ref b[0], rc = ref c[0];
         ref float rx = ref aux.Length > 0 ? ref aux[0] : ref Unsafe.NullRef<float>();
+        if (Lanes512.Preferred) Product<Lanes512>(p, m0, m1, n0, n1, ref a[0], ref b[0], ref c[0], ref rx);
+        else Product<VectorLanes>(p, m0, m1, n0, n1, ref a[0], ref b[0], ref c[0], ref rx);
+    }
+
+    /// <summary><see cref="ProductBlock"/> with vectors <typeparamref name="V"/> wide (the tests run every width).</summary>
+    internal static void Product<V>(GemmProblem p, int m0, int m1, int n0, int n1, ref float ra, ref float rb, ref float rc, ref float rx)
+        where V : struct, ILanes<V>
+    {
         // An accumulating product adds into C as it goes; the rest of the epilogue follows the product.
         bool add = Epilogues.Accumulates(p), epilogue = !Epilogues.IsIdentity(p);
         // Dot products of a few vectors spend more on summing lanes than on multiplying: copy a small B
@@ -102,11 +109,11 @@ public static class SimdGemm
         {
             int r1 = Math.Min(m1, r0 + chunk);
             if (!rows.IsEmpty)
-                SimdTiles.BroadcastRows(p with { BOffset = 0, BRow = p.N, BCol = 1 }, r0, r1, n0, n1, add, ref ra, ref rows[0], ref rc);
-            else if (p.ACol == 1 && p.BRow == 1) SimdTiles.DotRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
-            else if (p.BCol == 1) SimdTiles.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
-            else SimdTiles.ScalarRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
-            if (epilogue) SimdTiles.EpilogueRows(p, r0, r1, n0, n1, ref rc, ref rx);
+                SimdTiles<V>.BroadcastRows(p with { BOffset = 0, BRow = p.N, BCol = 1 }, r0, r1, n0, n1, add, ref ra, ref rows[0], ref rc);
+            else if (p.ACol == 1 && p.BRow == 1) SimdTiles<V>.DotRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
+            else if (p.BCol == 1) SimdTiles<V>.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
+            else SimdRows.ScalarRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
+            if (epilogue) SimdRows.EpilogueRows(p, r0, r1, n0, n1, ref rc, ref rx);
         }
     }
 
@@ -117,5 +124,5 @@ public static class SimdGemm
     [External("ilgpuvae_simd_row_sums")]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowSums(GemmProblem p, int m0, int m1, ArrayView<float> a, ArrayView<float> sums) =>
-        SimdTiles.RowSums(p, m0, m1, ref a[0], ref sums[0]);
+        SimdRows.RowSums(p, m0, m1, ref a[0], ref sums[0]);
 }

@@ -1,23 +1,25 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The vector micro-kernels behind <see cref="SimdGemm.ProductBlock"/>: plain .NET code, never seen by ILGPU's
-/// IR. A, B and C are refs to element 0 of their views; (m, k) of A is at AOffset + m·ARow + k·ACol, and so on.
-/// Each keeps a 4-row tile of accumulators in registers and reuses every loaded vector four times.
+/// The vector micro-kernels of the products behind <see cref="SimdGemm.ProductBlock"/>, for vectors of any width
+/// <typeparamref name="V"/> (<see cref="ILanes{V}"/>): plain .NET code, never seen by ILGPU's IR. A, B and C are
+/// refs to element 0 of their views; (m, k) of A is at AOffset + m·ARow + k·ACol, and so on. Each keeps a 4-row
+/// tile of accumulators in registers and reuses every loaded vector four times.
 /// </summary>
-static class SimdTiles
+static class SimdTiles<V> where V : struct, ILanes<V>
 {
-    static int W => Vector<float>.Count;
+    static int W => V.Count;
 
-    static Vector<float> Load(ref float r, int i) => Vector.LoadUnsafe(ref r, (nuint)i);
+    static V Load(ref float r, int i) => V.Load(ref r, i);
 
-    static Vector<float> Fma(Vector<float> x, Vector<float> y, Vector<float> acc) => Vector.FusedMultiplyAdd(x, y, acc);
+    static V Fma(V x, V y, V acc) => V.Fma(x, y, acc);
 
     static ref float At(ref float r, int i) => ref Unsafe.Add(ref r, i);
+
+    static void Put(bool add, ref float c, int i, float value) => SimdRows.Put(add, ref c, i, value);
 
     // ---- A rows and B columns along k (x·Wᵀ): vector dot products, summed across lanes at the end ------------
 
@@ -32,10 +34,10 @@ static class SimdTiles
             for (; n + 4 <= n1; n += 4)
             {
                 int b0 = p.BOffset + n * p.BCol, b1 = b0 + p.BCol, b2 = b1 + p.BCol, b3 = b2 + p.BCol;
-                Vector<float> c00 = default, c01 = default, c02 = default, c03 = default;
-                Vector<float> c10 = default, c11 = default, c12 = default, c13 = default;
-                Vector<float> c20 = default, c21 = default, c22 = default, c23 = default;
-                Vector<float> c30 = default, c31 = default, c32 = default, c33 = default;
+                V c00 = default, c01 = default, c02 = default, c03 = default;
+                V c10 = default, c11 = default, c12 = default, c13 = default;
+                V c20 = default, c21 = default, c22 = default, c23 = default;
+                V c30 = default, c31 = default, c32 = default, c33 = default;
                 int kv = p.K - p.K % W;
                 for (int k = 0; k < kv; k += W)
                 {
@@ -64,13 +66,13 @@ static class SimdTiles
     }
 
     /// <summary>Four outputs of one row: each lane-summed accumulator plus the k beyond the last whole vector.</summary>
-    static void StoreDots(GemmProblem p, bool add, ref float c, int r, Vector<float> s0, Vector<float> s1, Vector<float> s2, Vector<float> s3,
+    static void StoreDots(GemmProblem p, bool add, ref float c, int r, V s0, V s1, V s2, V s3,
         ref float a, int ai, ref float b, int b0, int kv)
     {
-        Put(add, ref c, r, Vector.Sum(s0) + TailDot(ref a, ai, ref b, b0, kv, p.K));
-        Put(add, ref c, r + 1, Vector.Sum(s1) + TailDot(ref a, ai, ref b, b0 + p.BCol, kv, p.K));
-        Put(add, ref c, r + 2, Vector.Sum(s2) + TailDot(ref a, ai, ref b, b0 + 2 * p.BCol, kv, p.K));
-        Put(add, ref c, r + 3, Vector.Sum(s3) + TailDot(ref a, ai, ref b, b0 + 3 * p.BCol, kv, p.K));
+        Put(add, ref c, r, V.Sum(s0) + TailDot(ref a, ai, ref b, b0, kv, p.K));
+        Put(add, ref c, r + 1, V.Sum(s1) + TailDot(ref a, ai, ref b, b0 + p.BCol, kv, p.K));
+        Put(add, ref c, r + 2, V.Sum(s2) + TailDot(ref a, ai, ref b, b0 + 2 * p.BCol, kv, p.K));
+        Put(add, ref c, r + 3, V.Sum(s3) + TailDot(ref a, ai, ref b, b0 + 3 * p.BCol, kv, p.K));
     }
 
     /// <summary>Outputs [n0, n1) of row m, one dot product each (the edges of <see cref="DotRows"/>).</summary>
@@ -80,10 +82,10 @@ static class SimdTiles
         for (int n = n0; n < n1; n++)
         {
             int bi = p.BOffset + n * p.BCol;
-            Vector<float> acc = default;
+            V acc = default;
             for (int k = 0; k < kv; k += W)
                 acc = Fma(Load(ref a, ai + k), Load(ref b, bi + k), acc);
-            Put(add, ref c, m * p.N + n, Vector.Sum(acc) + TailDot(ref a, ai, ref b, bi, kv, p.K));
+            Put(add, ref c, m * p.N + n, V.Sum(acc) + TailDot(ref a, ai, ref b, bi, kv, p.K));
         }
     }
 
@@ -123,8 +125,8 @@ static class SimdTiles
                 for (int n = n0, to = (k - k0) * width; n < panelled; n += width, to += panelFloats)
                 {
                     int from = p.BOffset + k * p.BRow + n;
-                    Load(ref b, from).StoreUnsafe(ref pack, (nuint)to);
-                    Load(ref b, from + W).StoreUnsafe(ref pack, (nuint)(to + W));
+                    V.Store(Load(ref b, from), ref pack, to);
+                    V.Store(Load(ref b, from + W), ref pack, to + W);
                 }
             for (int m = m0; m < tiled; m += 4)
                 for (int n = n0, panel = 0; n < panelled; n += width, panel += panelFloats)
@@ -142,8 +144,8 @@ static class SimdTiles
     {
         int a0 = p.AOffset + m * p.ARow, a1 = a0 + p.ARow, a2 = a1 + p.ARow, a3 = a2 + p.ARow;
         int r = m * p.N + n;
-        Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        V c00 = default, c01 = default, c10 = default, c11 = default;
+        V c20 = default, c21 = default, c30 = default, c31 = default;
         if (add)
         {
             c00 = Load(ref c, r); c01 = Load(ref c, r + W); c10 = Load(ref c, r + p.N); c11 = Load(ref c, r + p.N + W);
@@ -153,15 +155,15 @@ static class SimdTiles
         {
             int ak = k * p.ACol;
             var y0 = Load(ref panel, bk); var y1 = Load(ref panel, bk + W);
-            var x = new Vector<float>(At(ref a, a0 + ak)); c00 = Fma(x, y0, c00); c01 = Fma(x, y1, c01);
-            x = new Vector<float>(At(ref a, a1 + ak)); c10 = Fma(x, y0, c10); c11 = Fma(x, y1, c11);
-            x = new Vector<float>(At(ref a, a2 + ak)); c20 = Fma(x, y0, c20); c21 = Fma(x, y1, c21);
-            x = new Vector<float>(At(ref a, a3 + ak)); c30 = Fma(x, y0, c30); c31 = Fma(x, y1, c31);
+            var x = V.Splat(At(ref a, a0 + ak)); c00 = Fma(x, y0, c00); c01 = Fma(x, y1, c01);
+            x = V.Splat(At(ref a, a1 + ak)); c10 = Fma(x, y0, c10); c11 = Fma(x, y1, c11);
+            x = V.Splat(At(ref a, a2 + ak)); c20 = Fma(x, y0, c20); c21 = Fma(x, y1, c21);
+            x = V.Splat(At(ref a, a3 + ak)); c30 = Fma(x, y0, c30); c31 = Fma(x, y1, c31);
         }
-        c00.StoreUnsafe(ref c, (nuint)r); c01.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
-        c10.StoreUnsafe(ref c, (nuint)r); c11.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
-        c20.StoreUnsafe(ref c, (nuint)r); c21.StoreUnsafe(ref c, (nuint)(r + W)); r += p.N;
-        c30.StoreUnsafe(ref c, (nuint)r); c31.StoreUnsafe(ref c, (nuint)(r + W));
+        V.Store(c00, ref c, r); V.Store(c01, ref c, r + W); r += p.N;
+        V.Store(c10, ref c, r); V.Store(c11, ref c, r + W); r += p.N;
+        V.Store(c20, ref c, r); V.Store(c21, ref c, r + W); r += p.N;
+        V.Store(c30, ref c, r); V.Store(c31, ref c, r + W);
     }
 
     /// <summary>Outputs [n0, n1) of row m over k in [k0, k1): a vector at a time, then one at a time (the edges of <see cref="BroadcastRows"/>).</summary>
@@ -170,10 +172,10 @@ static class SimdTiles
         int am = p.AOffset + m * p.ARow, n = n0;
         for (; n + W <= n1; n += W)
         {
-            Vector<float> acc = add ? Load(ref c, m * p.N + n) : default;
+            V acc = add ? Load(ref c, m * p.N + n) : default;
             for (int k = k0; k < k1; k++)
-                acc = Fma(new Vector<float>(At(ref a, am + k * p.ACol)), Load(ref b, p.BOffset + k * p.BRow + n), acc);
-            acc.StoreUnsafe(ref c, (nuint)(m * p.N + n));
+                acc = Fma(V.Splat(At(ref a, am + k * p.ACol)), Load(ref b, p.BOffset + k * p.BRow + n), acc);
+            V.Store(acc, ref c, m * p.N + n);
         }
         for (; n < n1; n++)
         {
@@ -182,91 +184,5 @@ static class SimdTiles
                 sum += At(ref a, am + k * p.ACol) * At(ref b, p.BOffset + k * p.BRow + n);
             At(ref c, m * p.N + n) = sum;
         }
-    }
-
-    // ---- row sums of A ---------------------------------------------------------------------------------------
-
-    /// <summary>sums[m] = Σₖ A(m, k) for m0 ≤ m &lt; m1; a vector of adjacent rows at a time when ARow = 1.</summary>
-    public static void RowSums(GemmProblem p, int m0, int m1, ref float a, ref float sums)
-    {
-        int m = m0;
-        if (p.ARow == 1)
-            for (; m + W <= m1; m += W)
-            {
-                Vector<float> acc = default;
-                for (int k = 0; k < p.K; k++)
-                    acc += Load(ref a, p.AOffset + k * p.ACol + m);
-                acc.StoreUnsafe(ref sums, (nuint)m);
-            }
-        for (; m < m1; m++)
-        {
-            float sum = 0f;
-            for (int k = 0; k < p.K; k++)
-                sum += At(ref a, p.AOffset + m * p.ARow + k * p.ACol);
-            At(ref sums, m) = sum;
-        }
-    }
-
-    // ---- epilogues --------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// C[m, n] = epilogue(C[m, n]) for rows m0 ≤ m &lt; m1 and columns n0 ≤ n &lt; n1 (<see cref="Epilogues"/>), a vector at a time where
-    /// <see cref="VectorActivations"/> covers the activation; otherwise, and for the columns past the last whole
-    /// vector, element by element through <see cref="Epilogues.Apply(float, float, GemmProblem)"/>.
-    /// </summary>
-    public static void EpilogueRows(GemmProblem p, int m0, int m1, int n0, int n1, ref float c, ref float aux)
-    {
-        int epilogue = p.Epilogue, activation = p.Activation;
-        bool vectors = epilogue switch
-        {
-            (int)Epilogue.Masked => true,
-            (int)Epilogue.TimesDerivative or (int)Epilogue.AccumulateTimesDerivative => VectorActivations.HasDerivative(activation),
-            _ => VectorActivations.HasForward(activation),
-        };
-        int vectorEnd = vectors ? n1 - (n1 - n0) % W : n0;
-        for (int m = m0; m < m1; m++)
-        {
-            int row = m * p.N, n = n0;
-            for (; n < vectorEnd; n += W)
-            {
-                var acc = Load(ref c, row + n);
-                var result = epilogue switch
-                {
-                    (int)Epilogue.BiasActivation => VectorActivations.Forward(acc + Load(ref aux, n), activation),
-                    (int)Epilogue.AddActivation => VectorActivations.Forward(acc + Load(ref aux, row + n), activation),
-                    (int)Epilogue.TimesDerivative or (int)Epilogue.AccumulateTimesDerivative
-                        => acc * VectorActivations.Derivative(Load(ref aux, row + n), activation),
-                    (int)Epilogue.Masked => Vector.ConditionalSelect(Vector.Equals(Load(ref aux, row + n), Vector<float>.Zero), Vector<float>.Zero, acc),
-                    _ => acc,
-                };
-                result.StoreUnsafe(ref c, (nuint)(row + n));
-            }
-            for (; n < n1; n++)
-            {
-                int i = Epilogues.AuxIndex(p, m, n);
-                At(ref c, row + n) = Epilogues.Apply(At(ref c, row + n), i < 0 ? 0f : At(ref aux, i), p);
-            }
-        }
-    }
-
-    // ---- any other layout ---------------------------------------------------------------------------------
-
-    public static void ScalarRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c)
-    {
-        for (int m = m0; m < m1; m++)
-            for (int n = n0; n < n1; n++)
-                Put(add, ref c, m * p.N + n, ScalarDot(p, m, n, ref a, ref b));
-    }
-
-    /// <summary>C[i] = value, or C[i] += value for an accumulating product.</summary>
-    static void Put(bool add, ref float c, int i, float value) => At(ref c, i) = add ? At(ref c, i) + value : value;
-
-    static float ScalarDot(GemmProblem p, int m, int n, ref float a, ref float b)
-    {
-        int ai = p.AOffset + m * p.ARow, bi = p.BOffset + n * p.BCol;
-        float sum = 0f;
-        for (int k = 0; k < p.K; k++)
-            sum += At(ref a, ai + k * p.ACol) * At(ref b, bi + k * p.BRow);
-        return sum;
     }
 }

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// <see cref="Activations"/> a vector at a time, for the CPU accelerator's [External] code (<see cref="SimdTiles"/>,
+/// <see cref="Activations"/> a vector at a time, for the CPU accelerator's [External] code (<see cref="SimdRows"/>,
 /// <see cref="ConvolutionRows"/>): the piecewise-linear activations forward, and their derivatives and tanh's
 /// backward — nothing transcendental, so each evaluates the scalar expression's operations in the same order
 /// and gives the same bits. Tanh and softplus forward, and softplus backward, stay with the scalar functions.

@@ -69,7 +69,8 @@ static class BenchCommand
                         output.WriteLine($"{t.Device,-8} {t.Kernels,-9} {t.BatchSize,6} {t.FirstStepSeconds,8:F2} {t.MedianStepMilliseconds,10:F2} {t.ImagesPerSecond,10:F0} " +
                             $"{t.LaunchesPerStep,9:F0} {t.LaunchFloorMilliseconds,9:F3} {t.Products.ForwardGflops,12:F1} {t.Products.LayerBackwardGflops,12:F1} {share,7}");
                         if (parse.GetValue(profile))
-                            WriteProfile(output, StepBenchmark.Profile(device, spec, parse.GetValue(model)!, batch, parse.GetValue(steps)));
+                            foreach (var line in KernelProfile.Table(StepBenchmark.Profile(device, spec, parse.GetValue(model)!, batch, parse.GetValue(steps)), "step"))
+                                output.WriteLine(line);
                     }
                 }
             foreach (var t in results.Where(t => t.PeakFormula is not null).DistinctBy(t => t.Device))
@@ -81,14 +82,6 @@ static class BenchCommand
             return 0;
         });
         return command;
-    }
-
-    static void WriteProfile(TextWriter output, IReadOnlyList<KernelShare> shares)
-    {
-        double total = shares.Sum(e => e.Milliseconds);
-        output.WriteLine($"  {"ms/step",8} {"share",6} {"launches",8}  kernel (each launch waited for: {total:F2} ms a step in all)");
-        foreach (var e in shares)
-            output.WriteLine($"  {e.Milliseconds,8:F3} {100 * e.Milliseconds / total,5:F1}% {e.Launches,8:F0}  {e.Kernel}");
     }
 
     static KernelChoice[] ParseKernels(string text) =>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
 using IlgpuVae.Runs;
@@ -24,9 +25,13 @@ static class EvalCommand
         var miLimit = new Option<int>("--mi-limit") { Description = "IAF posterior: estimate the mutual information on the first N images (it inverts the flow for every pair of them)", DefaultValueFactory = _ => defaults.MiLimit };
         var flowDraws = new Option<int>("--flow-draws") { Description = "IAF posterior: draws per image for the Monte Carlo means of z (active units)", DefaultValueFactory = _ => defaults.FlowDraws };
         var outFolder = new Option<string?>("--out") { Description = "Folder to write eval.json and kl_per_dim.png into (default: the run folder; the current folder for a bare checkpoint)" };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "Time every kernel, each launch waited for, and print where the evaluation's time went (serializes the device)",
+        };
         var command = new Command("eval", "Evaluate a trained model on the whole test set and write eval.json.")
         {
-            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, miLimit, flowDraws, outFolder,
+            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, miLimit, flowDraws, outFolder, profile,
         };
         command.SetAction(parse =>
         {
@@ -41,13 +46,20 @@ static class EvalCommand
                 Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
             var test = LoadTest(vae.Config, parse.GetValue(data), parse.GetValue(limit));
             output.WriteLine($"Evaluating {test.Count} test images on {vae.Device}…");
+            var kernelSet = vae.Trained.Device.Kernels;
+            var timing = parse.GetValue(profile) ? new KernelProfile() : null;
+            timing?.Restart(vae.Trained.Device.Accelerator);
+            kernelSet.Profile = timing;
             var result = vae.Evaluate(test, options);
+            kernelSet.Profile = null;
             string folder = parse.GetValue(outFolder) ?? vae.Folder ?? ".";
             Directory.CreateDirectory(folder);
             string path = Path.Combine(folder, RunFolder.EvalFile), chart = Path.Combine(folder, EvalReport.KlChart);
             EvalReport.Write(path, result);
             EvalReport.WriteKlChart(chart, result);
             foreach (var line in EvalReport.Table(result)) output.WriteLine(line);
+            if (timing is not null)
+                foreach (var line in KernelProfile.Table(timing.PerStep(1), "eval")) output.WriteLine(line);
             output.WriteLine($"Wrote {Path.GetFullPath(path)} and {Path.GetFullPath(chart)}");
             return 0;
         });

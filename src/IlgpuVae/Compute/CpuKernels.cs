@@ -28,6 +28,7 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Likelihoods.RowsBands).Method,
         ((Delegate)Batches.GatherBands).Method,
         ((Delegate)Estimators.MutualInformationBands).Method,
+        ((Delegate)Estimators.ImportanceSamplesBands).Method,
     ];
 
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
@@ -128,6 +129,8 @@ internal sealed class CpuKernels : KernelSet
     }
 
     private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.GatherBands;
+
+    private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamplesBands;
 
     private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamBands;
 

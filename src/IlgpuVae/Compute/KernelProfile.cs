@@ -36,6 +36,15 @@ internal sealed class KernelProfile
     public IReadOnlyList<KernelShare> PerStep(int steps) => entries
         .Select(e => new KernelShare(e.Key, (double)e.Value.Launches / steps, e.Value.Milliseconds / steps))
         .OrderByDescending(e => e.Milliseconds).ToList();
+
+    /// <summary>The table of <paramref name="shares"/>: milliseconds per <paramref name="unit"/>, share, launches, kernel.</summary>
+    public static IEnumerable<string> Table(IReadOnlyList<KernelShare> shares, string unit)
+    {
+        double total = shares.Sum(e => e.Milliseconds);
+        yield return $"  {"ms/" + unit,10} {"share",6} {"launches",8}  kernel (each launch waited for: {total:F2} ms a {unit} in all)";
+        foreach (var e in shares)
+            yield return $"  {e.Milliseconds,10:F3} {100 * e.Milliseconds / total,5:F1}% {e.Launches,8:F0}  {e.Kernel}";
+    }
 }
 
 /// <summary>One kernel's share of a profiled step: its launches and milliseconds per step.</summary>

@@ -41,7 +41,7 @@ internal abstract partial class KernelSet
         reparameterize = Load(a.LoadAutoGroupedStreamKernel<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Kernels.Reparameterize.Forward));
         reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
         sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
-        importanceSamples = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.ImportanceSamples));
+        importanceSamples = Load(a.LoadAutoGroupedStreamKernel(ImportanceSamplesKernel));
         importanceWeights = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights));
         empty = Load(a.LoadAutoGroupedStreamKernel<Index1D, int>(EmptyKernel));
         LoadAutoregressive(a);
@@ -363,6 +363,9 @@ internal abstract partial class KernelSet
         importanceSamples(p.Rows.Threads, p, heads, z, logRatio);
         Launched();
     }
+
+    /// <summary>The importance draws the backend runs: the CPU accelerator's vector draws or the GPUs' scalar kernel (the same bits).</summary>
+    private protected abstract Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel { get; }
 
     /// <summary>logW[b, FirstSample + s] = −nll + log p(z) − log q(z|x) for the chunk's rows.</summary>
     public void ImportanceWeights(ImportanceProblem p, ArrayView<double> nllRows, ArrayView<double> logRatio, ArrayView<double> logWeights)

@@ -44,6 +44,25 @@ public sealed class EstimatorTests
         Assert.Equal(0, gotRatio[samples]); // rows past the chunk's draws are left alone
     }
 
+    [Fact]
+    public void CpuImportanceDrawsAreThePortableKernelsBits()
+    {
+        var random = new Random(2);
+        const int images = 5, samples = 37, stride = 40, latent = 20;
+        var heads = Enumerable.Range(0, images * 2 * latent).Select(i => (float)(random.NextDouble() * 2 - 1.5)).ToArray();
+        var p = new ImportanceProblem { Images = images, Samples = samples, RowStride = stride, Latent = latent, TotalSamples = 1000, FirstSample = 111, FirstImage = 3, Key = 5 };
+        (float[] Z, double[] Ratio) Run(string device)
+        {
+            using var d = new DeviceArrays(TestDevices.Get(device));
+            var (z, ratio) = (d.Floats(images * stride * latent), d.Doubles(images * stride));
+            d.Device.Kernels.ImportanceSamples(p, d.Upload(heads), z, ratio);
+            return (DeviceArrays.Download(z), DeviceArrays.Download(ratio));
+        }
+        var (fast, portable) = (Run("cpu"), Run(TestDevices.PortableCpu));
+        Assert.Equal(portable.Z, fast.Z);
+        Assert.Equal(portable.Ratio, fast.Ratio);
+    }
+
     [Theory]
     [MemberData(nameof(Devices))]
     public void LogMeanExpIsStableAndMatchesTheReference(string device)

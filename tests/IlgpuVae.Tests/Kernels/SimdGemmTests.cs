@@ -6,16 +6,19 @@ namespace IlgpuVae.Tests.Kernels;
 /// <summary>
 /// <see cref="SimdGemm.ProductBlock"/> called directly on CPU-accelerator buffers (it is plain .NET code), for
 /// every storage order of A and B with offsets into their buffers — the two vector micro-kernels and the
-/// scalar loop for the layout neither takes — against a double-precision product, in bands of rows or of columns.
+/// scalar loop for the layout neither takes — against a double-precision product, in bands of rows or of columns;
+/// and <see cref="SimdGemm.Product{V}"/> at each vector width, whichever this processor's products use.
 /// </summary>
 public sealed class SimdGemmTests
 {
+    static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 19, 9), (13, 40, 35), (8, 16, 24), (5, 70, 12), (9, 100, 50)];
+
     public static TheoryData<bool, bool, int, int, int, bool> Layouts()
     {
         var data = new TheoryData<bool, bool, int, int, int, bool>();
         foreach (bool aRowMajor in new[] { true, false })
             foreach (bool bRowMajor in new[] { true, false })
-                foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 19, 9), (13, 40, 35), (8, 16, 24), (5, 70, 12) })
+                foreach (var (m, n, k) in Shapes)
                     foreach (bool columnBands in new[] { false, true })
                         data.Add(aRowMajor, bRowMajor, m, n, k, columnBands);
         return data;
@@ -25,15 +28,8 @@ public sealed class SimdGemmTests
     [MemberData(nameof(Layouts))]
     public void ProductBlockMatchesTheDoubleProductInEveryLayout(bool aRowMajor, bool bRowMajor, int m, int n, int k, bool columnBands)
     {
-        const int aOffset = 3, bOffset = 5;
-        var p = new GemmProblem
-        {
-            M = m, N = n, K = k,
-            AOffset = aOffset, ARow = aRowMajor ? k : 1, ACol = aRowMajor ? 1 : m,
-            BOffset = bOffset, BRow = bRowMajor ? n : 1, BCol = bRowMajor ? 1 : k,
-        };
-        var random = new Random(m * 1000 + n * 10 + k);
-        float[] a = TestData.Uniform(random, aOffset + m * k), b = TestData.Uniform(random, bOffset + k * n);
+        var p = Problem(aRowMajor, bRowMajor, m, n, k);
+        var (a, b) = Operands(p);
         using var d = new DeviceArrays(TestDevices.Get("cpu"));
         var c = d.Floats(m * n);
         var (aView, bView) = (d.Upload(a), d.Upload(b));
@@ -51,11 +47,51 @@ public sealed class SimdGemmTests
             if (split < m) SimdGemm.ProductBlock(p, split, m, 0, n, aView, bView, c, default);
         }
 
-        var want = new double[m * n];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-                for (int t = 0; t < k; t++)
-                    want[i * n + j] += (double)a[aOffset + i * p.ARow + t * p.ACol] * b[bOffset + t * p.BRow + j * p.BCol];
-        Tolerance.AssertClose(DeviceArrays.Download(c), want, 1e-6, $"A {(aRowMajor ? "rows" : "columns")}, B {(bRowMajor ? "rows" : "columns")}, {m}×{k}·{k}×{n}");
+        Tolerance.AssertClose(DeviceArrays.Download(c), Want(p, a, b), 1e-6, $"A {(aRowMajor ? "rows" : "columns")}, B {(bRowMajor ? "rows" : "columns")}, {m}×{k}·{k}×{n}");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void EveryVectorWidthMatchesTheDoubleProduct(bool wide)
+    {
+        foreach (bool aRowMajor in new[] { true, false })
+            foreach (bool bRowMajor in new[] { true, false })
+                foreach (var (m, n, k) in Shapes)
+                    foreach (bool add in new[] { false, true })
+                    {
+                        var p = Problem(aRowMajor, bRowMajor, m, n, k);
+                        if (add) p.Epilogue = (int)Epilogue.Accumulate;
+                        var (a, b) = Operands(p);
+                        var c = Enumerable.Range(0, m * n).Select(i => add ? 0.25f * (i % 7) : float.NaN).ToArray();
+                        var want = Want(p, a, b).Select((v, i) => add ? v + 0.25f * (i % 7) : v).ToArray();
+                        ref float x = ref System.Runtime.CompilerServices.Unsafe.NullRef<float>();
+                        if (wide) SimdGemm.Product<Lanes512>(p, 0, m, 0, n, ref a[0], ref b[0], ref c[0], ref x);
+                        else SimdGemm.Product<VectorLanes>(p, 0, m, 0, n, ref a[0], ref b[0], ref c[0], ref x);
+                        Tolerance.AssertClose(c, want, 1e-6, $"{(wide ? 512 : 32 * System.Numerics.Vector<float>.Count)} bits, A {(aRowMajor ? "rows" : "columns")}, B {(bRowMajor ? "rows" : "columns")}, {m}×{k}·{k}×{n}, add {add}");
+                    }
+    }
+
+    static GemmProblem Problem(bool aRowMajor, bool bRowMajor, int m, int n, int k) => new()
+    {
+        M = m, N = n, K = k,
+        AOffset = 3, ARow = aRowMajor ? k : 1, ACol = aRowMajor ? 1 : m,
+        BOffset = 5, BRow = bRowMajor ? n : 1, BCol = bRowMajor ? 1 : k,
+    };
+
+    static (float[] A, float[] B) Operands(GemmProblem p)
+    {
+        var random = new Random(p.M * 1000 + p.N * 10 + p.K);
+        return (TestData.Uniform(random, p.AOffset + p.M * p.K), TestData.Uniform(random, p.BOffset + p.K * p.N));
+    }
+
+    static double[] Want(GemmProblem p, float[] a, float[] b)
+    {
+        var want = new double[p.M * p.N];
+        for (int i = 0; i < p.M; i++)
+            for (int j = 0; j < p.N; j++)
+                for (int t = 0; t < p.K; t++)
+                    want[i * p.N + j] += (double)a[p.AOffset + i * p.ARow + t * p.ACol] * b[p.BOffset + t * p.BRow + j * p.BCol];
+        return want;
     }
 }
