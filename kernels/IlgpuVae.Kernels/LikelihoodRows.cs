@@ -28,12 +28,12 @@ static class LikelihoodRows
         ref float d0 = ref grad ? ref dOutput[0] : ref Unsafe.NullRef<float>();
         for (int b = b0; b < b1; b++)
         {
-            int i = b * p.Dim, end = i + p.Dim;
+            int i = b * p.Dim, end = i + p.Dim, shift = p.XShift(b);
             var sum = Vector<double>.Zero;
             for (; i + w <= end; i += w)
             {
                 var o = Vector.LoadUnsafe(ref o0, (nuint)i);
-                var xi = Vector.LoadUnsafe(ref x0, (nuint)i);
+                var xi = Vector.LoadUnsafe(ref x0, (nuint)(i + shift));
                 Vector<float> term;
                 if (p.Bernoulli != 0)
                 {
@@ -58,7 +58,7 @@ static class LikelihoodRows
             }
             double nll = Vector.Sum(sum);
             for (; i < end; i++)
-                nll += Likelihoods.Element(p, MathF.Exp(-p.LogVar), i, output, x, dOutput);
+                nll += Likelihoods.Element(p, MathF.Exp(-p.LogVar), i, i + shift, output, x, dOutput);
             nllRows[b] = Likelihoods.Finish(p, nll);
         }
     }

@@ -15,11 +15,19 @@ public struct LikelihoodProblem
     public float GradScale;
     /// <summary>CPU (<see cref="Likelihoods.RowsBands"/>): the launch's threads, each taking a band of rows.</summary>
     public int Threads;
+    /// <summary>
+    /// Output rows per row of x (1 or more): row b is compared with x's row b / XRepeat, so an image's importance
+    /// samples share its one row of x instead of a copy each.
+    /// </summary>
+    public int XRepeat;
+
+    /// <summary>How far x's row of output row <paramref name="b"/> lies from the output row, in elements.</summary>
+    public readonly int XShift(int b) => (b / XRepeat - b) * Dim;
 }
 
 /// <summary>
 /// The reconstruction term −log p(x|z) per batch row (accumulated in double) and its gradient with respect
-/// to the decoder's output, in one pass over the row; x and out are [B, d].
+/// to the decoder's output, in one pass over the row; out is [B, d], x is [B / XRepeat, d].
 ///   Bernoulli with logits l: −log p = Σᵢ softplus(lᵢ) − xᵢ·lᵢ,  ∂/∂l = σ(l) − x  (stable for |l| ≫ 1).
 ///   Gaussian with mean m and fixed log-variance s: −log p = ½ Σᵢ [(xᵢ − mᵢ)²·e^(−s) + s + log 2π],
 ///   ∂/∂m = (m − x)·e^(−s).
@@ -38,7 +46,7 @@ public static class Likelihoods
         float precision = DeviceMath.Exp(-p.LogVar);
         double nll = 0;
         for (int i = b * p.Dim; i < (b + 1) * p.Dim; i++)
-            nll += Element(p, precision, i, output, x, dOutput);
+            nll += Element(p, precision, i, i + p.XShift(b), output, x, dOutput);
         nllRows[b] = Finish(p, nll);
     }
 
@@ -58,15 +66,15 @@ public static class Likelihoods
         float precision = DeviceMath.Exp(-p.LogVar);
         double part = 0;
         for (int i = b * p.Dim + Group.IdxX; i < (b + 1) * p.Dim; i += Group.DimX)
-            part += Element(p, precision, i, output, x, dOutput);
+            part += Element(p, precision, i, i + p.XShift(b), output, x, dOutput);
         double nll = GroupReductions.Sum(part, SharedMemory.GetDynamic<double>());
         if (Group.IdxX == 0) nllRows[b] = Finish(p, nll);
     }
 
-    /// <summary>Element i's share of −log p (Gaussian: the squared residual only) and, if asked, its gradient.</summary>
-    internal static double Element(LikelihoodProblem p, float precision, int i, ArrayView<float> output, ArrayView<float> x, ArrayView<float> dOutput)
+    /// <summary>Output element i's share of −log p against x element <paramref name="xIndex"/> (Gaussian: the squared residual only) and, if asked, its gradient.</summary>
+    internal static double Element(LikelihoodProblem p, float precision, int i, int xIndex, ArrayView<float> output, ArrayView<float> x, ArrayView<float> dOutput)
     {
-        float o = output[i], xi = x[i];
+        float o = output[i], xi = x[xIndex];
         if (p.Bernoulli != 0)
         {
             // One exponential serves both: e = e^(−|l|) gives softplus(l) = max(l, 0) + log1p(e) and σ(l).

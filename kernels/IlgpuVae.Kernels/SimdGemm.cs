@@ -103,6 +103,9 @@ public static class SimdGemm
                 for (int n = 0; n < p.N; n++)
                     rows[k * p.N + n] = Unsafe.Add(ref rb, p.BOffset + k * p.BRow + n * p.BCol);
         }
+        // Many rows of x·Wᵀ: B's columns packed once for the band, then broadcast tiles (no lane sums).
+        bool packColumns = rows.IsEmpty && SimdTiles<V>.PacksColumns(p, m1 - m0);
+        if (packColumns) SimdTiles<V>.PackAll(p, n0, n1, ref rb);
         // Chunks of about 128 KB of C, so the epilogue reads what the product has just written from cache.
         int chunk = epilogue ? Math.Max(RowBlock, 32768 / (n1 - n0) / RowBlock * RowBlock) : m1 - m0;
         for (int r0 = m0; r0 < m1; r0 += chunk)
@@ -110,6 +113,7 @@ public static class SimdGemm
             int r1 = Math.Min(m1, r0 + chunk);
             if (!rows.IsEmpty)
                 SimdTiles<V>.BroadcastRows(p with { BOffset = 0, BRow = p.N, BCol = 1 }, r0, r1, n0, n1, add, ref ra, ref rows[0], ref rc);
+            else if (packColumns) SimdTiles<V>.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc, packedAlready: true);
             else if (p.ACol == 1 && p.BRow == 1) SimdTiles<V>.DotRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
             else if (p.BCol == 1) SimdTiles<V>.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
             else SimdRows.ScalarRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);

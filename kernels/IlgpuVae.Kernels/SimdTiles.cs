@@ -9,7 +9,7 @@ namespace IlgpuVae.Kernels;
 /// refs to element 0 of their views; (m, k) of A is at AOffset + m·ARow + k·ACol, and so on. Each keeps a 4-row
 /// tile of accumulators in registers and reuses every loaded vector four times.
 /// </summary>
-static class SimdTiles<V> where V : struct, ILanes<V>
+static partial class SimdTiles<V> where V : struct, ILanes<V>
 {
     static int W => V.Count;
 
@@ -106,34 +106,95 @@ static class SimdTiles<V> where V : struct, ILanes<V>
     [ThreadStatic] static float[]? packed;
 
     /// <summary>
-    /// 4-row × 2-vector output tiles; A may have any strides. K is walked in blocks, and each block of B is first
-    /// packed as panels of 2 vectors' columns, each panel's rows contiguous, which every row tile then reads in
-    /// order. Unpacked, a panel's rows lie a whole row of B apart — 2 KB for N = 512 — so they fall into a few
-    /// sets of the L1 cache and evict each other, and the prefetcher cannot follow them.
+    /// Output tiles of 4 rows × 2 vectors, or of 8 rows × 3 and × 1 vectors where there are registers for them
+    /// (<see cref="EightRows"/>); A may have any strides, B's rows or columns run along n or k. K is walked in
+    /// blocks, and each block of B is first packed as panels of the tiles' columns, each panel's rows contiguous,
+    /// which every row tile then reads in order. Unpacked, a panel's rows lie a whole row of B apart — 2 KB for
+    /// N = 512 — so they fall into a few sets of the L1 cache and evict each other, and the prefetcher cannot
+    /// follow them. With <paramref name="packedAlready"/>, <see cref="PackAll"/> has packed every block once for
+    /// the whole band. The columns past the last panel (and, with 4-row tiles, the rows past the last tile) are
+    /// edges: a vector at a time along n where B's rows run along n, dot products along k where its columns do.
     /// </summary>
-    public static void BroadcastRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c)
+    public static void BroadcastRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c,
+        bool packedAlready = false)
     {
-        int width = 2 * W, panelled = n1 - (n1 - n0) % width, tiled = m0 + (m1 - m0) / 4 * 4;
-        int depth = Math.Clamp(PackFloats / Math.Max(width, panelled - n0), 16, 512);
-        if (panelled > n0 && (packed is null || packed.Length < depth * (panelled - n0))) packed = new float[depth * (panelled - n0)];
-        ref float pack = ref panelled > n0 ? ref MemoryMarshal.GetArrayDataReference(packed!) : ref Unsafe.NullRef<float>();
+        var (panelled, depth) = Panels(p, n0, n1);
+        int tiled = EightRows ? m1 : m0 + (m1 - m0) / 4 * 4;
+        ref float pack = ref packedAlready ? ref MemoryMarshal.GetArrayDataReference(packed!) : ref Buffer(depth * (panelled - n0));
         for (int k0 = 0; k0 < p.K; k0 += depth)
         {
-            int k1 = Math.Min(p.K, k0 + depth), panelFloats = (k1 - k0) * width;
+            int k1 = Math.Min(p.K, k0 + depth);
             bool onto = add || k0 > 0;
-            for (int k = k0; k < k1; k++)
-                for (int n = n0, to = (k - k0) * width; n < panelled; n += width, to += panelFloats)
-                {
-                    int from = p.BOffset + k * p.BRow + n;
-                    V.Store(Load(ref b, from), ref pack, to);
-                    V.Store(Load(ref b, from + W), ref pack, to + W);
-                }
-            for (int m = m0; m < tiled; m += 4)
-                for (int n = n0, panel = 0; n < panelled; n += width, panel += panelFloats)
-                    BroadcastTile(p, m, n, k0, k1, onto, ref a, ref At(ref pack, panel), ref c);
-            for (int m = m0; m < m1; m++)
-                BroadcastRow(p, m, m < tiled ? panelled : n0, n1, k0, k1, onto, ref a, ref b, ref c);
+            ref float block = ref packedAlready ? ref At(ref pack, k0 * (panelled - n0)) : ref pack;
+            if (!packedAlready) PackBlock(p, n0, n1, k0, k1, ref b, ref block);
+            if (EightRows) EightRowTiles(p, m0, m1, n0, n1, k0, k1, onto, ref a, ref block, ref c);
+            else
+                for (int m = m0; m < tiled; m += 4)
+                    for (int n = n0, panel = 0; n < panelled; n += 2 * W, panel += (k1 - k0) * 2 * W)
+                        BroadcastTile(p, m, n, k0, k1, onto, ref a, ref At(ref block, panel), ref c);
+            if (p.BCol == 1)
+                for (int m = m0; m < m1; m++)
+                    BroadcastRow(p, m, m < tiled ? panelled : n0, n1, k0, k1, onto, ref a, ref b, ref c);
         }
+        if (p.BCol != 1)
+        {
+            for (int m = m0; m < tiled; m++) DotRow(p, m, panelled, n1, add, ref a, ref b, ref c);
+            for (int m = tiled; m < m1; m++) DotRow(p, m, n0, n1, add, ref a, ref b, ref c);
+        }
+    }
+
+    /// <summary>Whether a band of <paramref name="rows"/> rows of x·Wᵀ (B's columns along k) is better as packed broadcast tiles than as dot products: packing B costs K·N scalar moves, worth it over many rows.</summary>
+    public static bool PacksColumns(GemmProblem p, int rows) => p.BRow == 1 && p.ACol == 1 && rows >= 256 && p.N >= 2 * W;
+
+    /// <summary>Packs every K block of B's columns [n0, n1) for <see cref="BroadcastRows"/> with packedAlready, once for a band of many row chunks.</summary>
+    public static void PackAll(GemmProblem p, int n0, int n1, ref float b)
+    {
+        var (panelled, depth) = Panels(p, n0, n1);
+        ref float pack = ref Buffer(p.K * (panelled - n0));
+        for (int k0 = 0; k0 < p.K; k0 += depth)
+            PackBlock(p, n0, n1, k0, Math.Min(p.K, k0 + depth), ref b, ref At(ref pack, k0 * (panelled - n0)));
+    }
+
+    /// <summary>The end of the columns the tiles' panels cover, and the K block whose panels fill <see cref="PackFloats"/>.</summary>
+    static (int Panelled, int Depth) Panels(GemmProblem p, int n0, int n1)
+    {
+        int panelled = EightRows ? EightRowPanels(n0, n1).Narrow : n1 - (n1 - n0) % (2 * W);
+        return (panelled, Math.Clamp(PackFloats / Math.Max(W, panelled - n0), 16, 512));
+    }
+
+    /// <summary>This thread's packing buffer, at least <paramref name="floats"/> long (a null ref for none).</summary>
+    static ref float Buffer(int floats)
+    {
+        if (floats <= 0) return ref Unsafe.NullRef<float>();
+        if (packed is null || packed.Length < floats) packed = new float[floats];
+        return ref MemoryMarshal.GetArrayDataReference(packed);
+    }
+
+    /// <summary>B's rows [k0, k1) of the panelled columns of [n0, n1), as the tiles read them.</summary>
+    static void PackBlock(GemmProblem p, int n0, int n1, int k0, int k1, ref float b, ref float block)
+    {
+        if (EightRows) PackEightRowPanels(p, n0, n1, k0, k1, ref b, ref block);
+        else Pack(p, n0, n1 - (n1 - n0) % (2 * W), 2 * W, k0, k1, ref b, ref block);
+    }
+
+    /// <summary>B's rows [k0, k1) of columns [n0, end) as panels <paramref name="width"/> columns wide, each panel's rows contiguous.</summary>
+    static void Pack(GemmProblem p, int n0, int end, int width, int k0, int k1, ref float b, ref float block)
+    {
+        int panelFloats = (k1 - k0) * width;
+        if (p.BCol == 1)
+            for (int k = k0; k < k1; k++)
+                for (int n = n0, to = (k - k0) * width; n < end; n += width, to += panelFloats)
+                    for (int v = 0; v < width; v += W)
+                        V.Store(Load(ref b, p.BOffset + k * p.BRow + n + v), ref block, to + v);
+        else
+            // Columns along k: each column is read in order and written down its panel, a lane a row.
+            for (int n = n0, panel = 0; n < end; n += width, panel += panelFloats)
+                for (int lane = 0; lane < width; lane++)
+                {
+                    int from = p.BOffset + (n + lane) * p.BCol + k0 * p.BRow;
+                    for (int k = k0, to = panel + lane; k < k1; k++, from += p.BRow, to += width)
+                        At(ref block, to) = At(ref b, from);
+                }
     }
 
     /// <summary>

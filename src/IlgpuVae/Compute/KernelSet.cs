@@ -249,16 +249,21 @@ internal abstract partial class KernelSet
 
     // ---- likelihood, divergences, loss (per backend) ------------------------------------------------------
 
-    /// <summary>Per-row −log p(x|z) and, unless gradScale is 0, its gradient for the decoder output.</summary>
+    /// <summary>
+    /// Per-row −log p(x|z) and, unless gradScale is 0, its gradient for the decoder output; output row b is
+    /// compared with x's row b / <paramref name="xRepeat"/>.
+    /// </summary>
     public void Likelihood(Likelihood kind, float obsLogVar, int batch, int dim, float gradScale,
-        ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
+        ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput, int xRepeat = 1)
     {
-        Require(output, (long)batch * dim, nameof(output)); Require(x, (long)batch * dim, nameof(x));
+        if (xRepeat < 1) throw new ArgumentOutOfRangeException(nameof(xRepeat), xRepeat, "x's rows repeat at least once.");
+        Require(output, (long)batch * dim, nameof(output)); Require(x, (long)(batch + xRepeat - 1) / xRepeat * dim, nameof(x));
         Require(nllRows, batch, nameof(nllRows));
         if (gradScale != 0f) Require(dOutput, (long)batch * dim, nameof(dOutput));
         LaunchLikelihood(new LikelihoodProblem
         {
             Rows = batch, Dim = dim, Bernoulli = kind == Model.Likelihood.Bernoulli ? 1 : 0, LogVar = obsLogVar, GradScale = gradScale,
+            XRepeat = xRepeat,
         }, output, x, nllRows, dOutput);
         Launched();
     }

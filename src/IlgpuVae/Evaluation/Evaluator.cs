@@ -125,15 +125,17 @@ internal static class Evaluator
 
     /// <summary>
     /// −mean log p(x) by importance sampling with K draws of q(z|x) per image. The model's batch holds
-    /// images × draws rows: each group of images is encoded once, its rows of x gathered once per draw (on the
-    /// device), and the K draws decoded in chunks; each image's estimate stays on the device until the end.
-    /// A flow posterior encodes the repeated rows themselves, each with its own ε, and weighs each draw by the
-    /// flow's exact log q(z|x) (<see cref="KernelSet.FlowLogRatio"/>).
+    /// images × draws rows: each group of images is encoded once and the K draws decoded in chunks, every draw's
+    /// likelihood reading its image's one row of x; each image's estimate stays on the device until the end.
+    /// A MADE decoder reads x too, and a flow posterior encodes the draws' rows themselves, each with its own ε
+    /// (weighing each draw by the flow's exact log q(z|x), <see cref="KernelSet.FlowLogRatio"/>): for those the
+    /// rows of x are gathered once per draw (on the device).
     /// </summary>
     static double ImportanceWeightedNll(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize)
     {
         int kSamples = options.ImportanceSamples, rowsMax = model.MaxBatch;
         int perChunk = Math.Min(kSamples, rowsMax), images = Math.Max(1, rowsMax / perChunk);
+        bool repeatRows = model.Spec.Flow is not null || model.DecoderReadsInput;
         var kernels = model.Device.Kernels;
         var memory = new DeviceMemory(model.Device, $"importance sampling with K = {kSamples}");
         using var logRatio = memory.Doubles(rowsMax);
@@ -148,7 +150,7 @@ internal static class Evaluator
             data.Gather(first, count, binarize, binarizeKey, model.Input);
             model.Encode(count);
             // x of image b in rows b·perChunk … b·perChunk + perChunk − 1, for every chunk of draws.
-            data.Gather(first, count * perChunk, binarize, binarizeKey, model.Input, repeat: perChunk);
+            if (repeatRows) data.Gather(first, count * perChunk, binarize, binarizeKey, model.Input, repeat: perChunk);
             for (int s0 = 0; s0 < kSamples; s0 += perChunk)
             {
                 var p = new ImportanceProblem
@@ -166,7 +168,7 @@ internal static class Evaluator
                     kernels.FlowLogRatio(count * perChunk, model.Spec.LatentDim, model.KlTerms, logRatio.View);
                 }
                 model.Decode(count * perChunk);
-                model.ReconstructionNll(count * perChunk);
+                model.ReconstructionNll(count * perChunk, repeatRows ? 1 : perChunk);
                 kernels.ImportanceWeights(p, model.NllRows, logRatio.View, logWeights.View);
             }
             kernels.LogMeanExp(count, kSamples, logWeights.View, iwae.View.SubView(first, count), elbo.View);

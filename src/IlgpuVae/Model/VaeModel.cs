@@ -244,12 +244,18 @@ internal sealed class VaeModel : IDisposable
         }
     }
 
-    /// <summary>−log p(x|z) per row into <see cref="NllRows"/>, for the decoder output already in place and x in <see cref="Input"/>.</summary>
-    public void ReconstructionNll(int batch)
+    /// <summary>
+    /// −log p(x|z) per row into <see cref="NllRows"/>, for the decoder output already in place and x in
+    /// <see cref="Input"/>: row b's x is Input's row b / <paramref name="xRepeat"/> (an image's importance samples share it).
+    /// </summary>
+    public void ReconstructionNll(int batch, int xRepeat = 1)
     {
         CheckBatch(batch, 0);
-        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 0f, DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
+        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 0f, DecoderOutput, Input, nllRows.View, decoderGrad[^1].View, xRepeat);
     }
+
+    /// <summary>Whether the decoder reads x itself (a MADE conditions each pixel on the ones before it), beyond the likelihood.</summary>
+    public bool DecoderReadsInput => Spec.Decoder == DecoderKind.Made;
 
     /// <summary>
     /// The objective's forward pass on the first <paramref name="batch"/> rows of <see cref="Input"/>, leaving the

@@ -67,6 +67,35 @@ public sealed class LikelihoodTests
         Assert.All(DeviceArrays.Download(grad), g => Assert.Equal(7f, g));
     }
 
+    [Theory]
+    [MemberData(nameof(AllKernels))]
+    public void RepeatedXRowsServeEveryOutputRowOfTheirImage(string device)
+    {
+        // 12 output rows against 3 rows of x, 4 each (an image's importance samples), a width with vector tails.
+        const int rows = 12, dim = 37, repeat = 4;
+        var random = new Random(3);
+        float[] output = TestData.Uniform(random, rows * dim, -4, 4), x = TestData.Uniform(random, rows / repeat * dim, 0, 1);
+        foreach (var kind in new[] { Likelihood.Bernoulli, Likelihood.Gaussian })
+        {
+            using var d = new DeviceArrays(TestDevices.Get(device));
+            var nll = d.Doubles(rows);
+            d.Device.Kernels.Likelihood(kind, -0.5f, rows, dim, 0f, d.Upload(output), d.Upload(x), nll, default, xRepeat: repeat);
+            var got = DeviceArrays.Download(nll);
+            for (int b = 0; b < rows; b++)
+            {
+                double want = Enumerable.Range(0, dim).Sum(j =>
+                {
+                    double o = output[b * dim + j], xi = x[b / repeat * dim + j];
+                    return kind == Likelihood.Bernoulli ? Reference.Softplus(o) - xi * o
+                        : 0.5 * ((xi - o) * (xi - o) * Math.Exp(0.5) - 0.5 + Math.Log(2 * Math.PI));
+                });
+                Tolerance.AssertNear(got[b], want, 1e-5, 1e-6, $"{kind} nll[{b}]");
+            }
+        }
+    }
+
+    public static TheoryData<string> AllKernels => TestDevices.AllWithGpuKernelsOnCpu;
+
     static (double[] Nll, float[] Grad) RunBernoulli(string device, float[] logits, float[] x, float scale, int rows = B, int dim = D)
     {
         using var d = new DeviceArrays(TestDevices.Get(device));

@@ -11,7 +11,7 @@ namespace IlgpuVae.Tests.Kernels;
 /// </summary>
 public sealed class SimdGemmTests
 {
-    static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 19, 9), (13, 40, 35), (8, 16, 24), (5, 70, 12), (9, 100, 50)];
+    static readonly (int M, int N, int K)[] Shapes = [(1, 1, 1), (7, 19, 9), (13, 40, 35), (8, 16, 24), (5, 70, 12), (9, 100, 50), (262, 72, 33), (21, 113, 70)];
 
     public static TheoryData<bool, bool, int, int, int, bool> Layouts()
     {
