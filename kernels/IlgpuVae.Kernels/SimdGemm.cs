@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using ILGPU;
 using ILGPU.Frontend;
 
@@ -83,13 +84,16 @@ public static class SimdGemm
     public static void ProductBlock(GemmProblem p, int m0, int m1, int n0, int n1, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux)
     {
         ref float rx = ref aux.Length > 0 ? ref aux[0] : ref Unsafe.NullRef<float>();
-        if (Lanes512.Preferred) Product<Lanes512>(p, m0, m1, n0, n1, ref a[0], ref b[0], ref c[0], ref rx);
-        else Product<VectorLanes>(p, m0, m1, n0, n1, ref a[0], ref b[0], ref c[0], ref rx);
+        if (Lanes512.Preferred) Product<Lanes512>(p, m0, m1, n0, n1, ref a[0], ref b[0], ref c[0], ref rx, EightRowTiles);
+        else Product<VectorLanes>(p, m0, m1, n0, n1, ref a[0], ref b[0], ref c[0], ref rx, EightRowTiles);
     }
 
-    /// <summary><see cref="ProductBlock"/> with vectors <typeparamref name="V"/> wide (the tests run every width).</summary>
-    internal static void Product<V>(GemmProblem p, int m0, int m1, int n0, int n1, ref float ra, ref float rb, ref float rc, ref float rx)
-        where V : struct, ILanes<V>
+    /// <summary>Whether the broadcast products take 8-row tiles: their 24 accumulators need AVX-512's 32 vector registers (at any width).</summary>
+    public static bool EightRowTiles => Avx512F.IsSupported;
+
+    /// <summary><see cref="ProductBlock"/> with vectors <typeparamref name="V"/> wide and the given tiles (the tests run every combination).</summary>
+    internal static void Product<V>(GemmProblem p, int m0, int m1, int n0, int n1, ref float ra, ref float rb, ref float rc, ref float rx,
+        bool eightRows) where V : struct, ILanes<V>
     {
         // An accumulating product adds into C as it goes; the rest of the epilogue follows the product.
         bool add = Epilogues.Accumulates(p), epilogue = !Epilogues.IsIdentity(p);
@@ -105,17 +109,17 @@ public static class SimdGemm
         }
         // Many rows of x·Wᵀ: B's columns packed once for the band, then broadcast tiles (no lane sums).
         bool packColumns = rows.IsEmpty && SimdTiles<V>.PacksColumns(p, m1 - m0);
-        if (packColumns) SimdTiles<V>.PackAll(p, n0, n1, ref rb);
+        if (packColumns) SimdTiles<V>.PackAll(p, n0, n1, eightRows, ref rb);
         // Chunks of about 128 KB of C, so the epilogue reads what the product has just written from cache.
         int chunk = epilogue ? Math.Max(RowBlock, 32768 / (n1 - n0) / RowBlock * RowBlock) : m1 - m0;
         for (int r0 = m0; r0 < m1; r0 += chunk)
         {
             int r1 = Math.Min(m1, r0 + chunk);
             if (!rows.IsEmpty)
-                SimdTiles<V>.BroadcastRows(p with { BOffset = 0, BRow = p.N, BCol = 1 }, r0, r1, n0, n1, add, ref ra, ref rows[0], ref rc);
-            else if (packColumns) SimdTiles<V>.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc, packedAlready: true);
+                SimdTiles<V>.BroadcastRows(p with { BOffset = 0, BRow = p.N, BCol = 1 }, r0, r1, n0, n1, add, ref ra, ref rows[0], ref rc, eightRows);
+            else if (packColumns) SimdTiles<V>.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc, eightRows, packedAlready: true);
             else if (p.ACol == 1 && p.BRow == 1) SimdTiles<V>.DotRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
-            else if (p.BCol == 1) SimdTiles<V>.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
+            else if (p.BCol == 1) SimdTiles<V>.BroadcastRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc, eightRows);
             else SimdRows.ScalarRows(p, r0, r1, n0, n1, add, ref ra, ref rb, ref rc);
             if (epilogue) SimdRows.EpilogueRows(p, r0, r1, n0, n1, ref rc, ref rx);
         }

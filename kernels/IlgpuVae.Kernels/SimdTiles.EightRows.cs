@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace IlgpuVae.Kernels;
 
@@ -12,9 +11,6 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 static partial class SimdTiles<V>
 {
-    /// <summary>Whether <see cref="BroadcastRows"/> uses 8-row tiles (32 vector registers) rather than 4-row ones.</summary>
-    static bool EightRows => Avx512F.IsSupported;
-
     /// <summary>With 8-row tiles: where the 3-vector panels of columns [n0, n1) end, then the 1-vector panels.</summary>
     static (int Wide, int Narrow) EightRowPanels(int n0, int n1)
     {

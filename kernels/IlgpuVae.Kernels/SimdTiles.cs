@@ -106,8 +106,8 @@ static partial class SimdTiles<V> where V : struct, ILanes<V>
     [ThreadStatic] static float[]? packed;
 
     /// <summary>
-    /// Output tiles of 4 rows × 2 vectors, or of 8 rows × 3 and × 1 vectors where there are registers for them
-    /// (<see cref="EightRows"/>); A may have any strides, B's rows or columns run along n or k. K is walked in
+    /// Output tiles of 4 rows × 2 vectors, or with <paramref name="eightRows"/> of 8 rows × 3 and × 1 vectors
+    /// (where there are registers for them, <see cref="SimdGemm.EightRowTiles"/>); A may have any strides, B's rows or columns run along n or k. K is walked in
     /// blocks, and each block of B is first packed as panels of the tiles' columns, each panel's rows contiguous,
     /// which every row tile then reads in order. Unpacked, a panel's rows lie a whole row of B apart — 2 KB for
     /// N = 512 — so they fall into a few sets of the L1 cache and evict each other, and the prefetcher cannot
@@ -116,18 +116,18 @@ static partial class SimdTiles<V> where V : struct, ILanes<V>
     /// edges: a vector at a time along n where B's rows run along n, dot products along k where its columns do.
     /// </summary>
     public static void BroadcastRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c,
-        bool packedAlready = false)
+        bool eightRows, bool packedAlready = false)
     {
-        var (panelled, depth) = Panels(p, n0, n1);
-        int tiled = EightRows ? m1 : m0 + (m1 - m0) / 4 * 4;
+        var (panelled, depth) = Panels(p, n0, n1, eightRows);
+        int tiled = eightRows ? m1 : m0 + (m1 - m0) / 4 * 4;
         ref float pack = ref packedAlready ? ref MemoryMarshal.GetArrayDataReference(packed!) : ref Buffer(depth * (panelled - n0));
         for (int k0 = 0; k0 < p.K; k0 += depth)
         {
             int k1 = Math.Min(p.K, k0 + depth);
             bool onto = add || k0 > 0;
             ref float block = ref packedAlready ? ref At(ref pack, k0 * (panelled - n0)) : ref pack;
-            if (!packedAlready) PackBlock(p, n0, n1, k0, k1, ref b, ref block);
-            if (EightRows) EightRowTiles(p, m0, m1, n0, n1, k0, k1, onto, ref a, ref block, ref c);
+            if (!packedAlready) PackBlock(p, n0, n1, k0, k1, eightRows, ref b, ref block);
+            if (eightRows) EightRowTiles(p, m0, m1, n0, n1, k0, k1, onto, ref a, ref block, ref c);
             else
                 for (int m = m0; m < tiled; m += 4)
                     for (int n = n0, panel = 0; n < panelled; n += 2 * W, panel += (k1 - k0) * 2 * W)
@@ -151,18 +151,18 @@ static partial class SimdTiles<V> where V : struct, ILanes<V>
     public static bool PacksColumns(GemmProblem p, int rows) => p.BRow == 1 && p.ACol == 1 && rows >= 128 && p.N >= 2 * W;
 
     /// <summary>Packs every K block of B's columns [n0, n1) for <see cref="BroadcastRows"/> with packedAlready, once for a band of many row chunks.</summary>
-    public static void PackAll(GemmProblem p, int n0, int n1, ref float b)
+    public static void PackAll(GemmProblem p, int n0, int n1, bool eightRows, ref float b)
     {
-        var (panelled, depth) = Panels(p, n0, n1);
+        var (panelled, depth) = Panels(p, n0, n1, eightRows);
         ref float pack = ref Buffer(p.K * (panelled - n0));
         for (int k0 = 0; k0 < p.K; k0 += depth)
-            PackBlock(p, n0, n1, k0, Math.Min(p.K, k0 + depth), ref b, ref At(ref pack, k0 * (panelled - n0)));
+            PackBlock(p, n0, n1, k0, Math.Min(p.K, k0 + depth), eightRows, ref b, ref At(ref pack, k0 * (panelled - n0)));
     }
 
     /// <summary>The end of the columns the tiles' panels cover, and the K block whose panels fill <see cref="PackFloats"/>.</summary>
-    static (int Panelled, int Depth) Panels(GemmProblem p, int n0, int n1)
+    static (int Panelled, int Depth) Panels(GemmProblem p, int n0, int n1, bool eightRows)
     {
-        int panelled = EightRows ? EightRowPanels(n0, n1).Narrow : n1 - (n1 - n0) % (2 * W);
+        int panelled = eightRows ? EightRowPanels(n0, n1).Narrow : n1 - (n1 - n0) % (2 * W);
         return (panelled, Math.Clamp(PackFloats / Math.Max(W, panelled - n0), 16, 512));
     }
 
@@ -175,9 +175,9 @@ static partial class SimdTiles<V> where V : struct, ILanes<V>
     }
 
     /// <summary>B's rows [k0, k1) of the panelled columns of [n0, n1), as the tiles read them.</summary>
-    static void PackBlock(GemmProblem p, int n0, int n1, int k0, int k1, ref float b, ref float block)
+    static void PackBlock(GemmProblem p, int n0, int n1, int k0, int k1, bool eightRows, ref float b, ref float block)
     {
-        if (EightRows) PackEightRowPanels(p, n0, n1, k0, k1, ref b, ref block);
+        if (eightRows) PackEightRowPanels(p, n0, n1, k0, k1, ref b, ref block);
         else Pack(p, n0, n1 - (n1 - n0) % (2 * W), 2 * W, k0, k1, ref b, ref block);
     }
 

@@ -7,7 +7,8 @@ namespace IlgpuVae.Tests.Kernels;
 /// <see cref="SimdGemm.ProductBlock"/> called directly on CPU-accelerator buffers (it is plain .NET code), for
 /// every storage order of A and B with offsets into their buffers — the two vector micro-kernels and the
 /// scalar loop for the layout neither takes — against a double-precision product, in bands of rows or of columns;
-/// and <see cref="SimdGemm.Product{V}"/> at each vector width, whichever this processor's products use.
+/// and <see cref="SimdGemm.Product{V}"/> at each vector width with each tile height, whichever this processor's
+/// products use (a 4-row tile is what a processor without AVX-512 runs).
 /// </summary>
 public sealed class SimdGemmTests
 {
@@ -51,9 +52,11 @@ public sealed class SimdGemmTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void EveryVectorWidthMatchesTheDoubleProduct(bool wide)
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public void EveryVectorWidthAndTileMatchesTheDoubleProduct(bool wide, bool eightRows)
     {
         foreach (bool aRowMajor in new[] { true, false })
             foreach (bool bRowMajor in new[] { true, false })
@@ -66,9 +69,9 @@ public sealed class SimdGemmTests
                         var c = Enumerable.Range(0, m * n).Select(i => add ? 0.25f * (i % 7) : float.NaN).ToArray();
                         var want = Want(p, a, b).Select((v, i) => add ? v + 0.25f * (i % 7) : v).ToArray();
                         ref float x = ref System.Runtime.CompilerServices.Unsafe.NullRef<float>();
-                        if (wide) SimdGemm.Product<Lanes512>(p, 0, m, 0, n, ref a[0], ref b[0], ref c[0], ref x);
-                        else SimdGemm.Product<VectorLanes>(p, 0, m, 0, n, ref a[0], ref b[0], ref c[0], ref x);
-                        Tolerance.AssertClose(c, want, 1e-6, $"{(wide ? 512 : 32 * System.Numerics.Vector<float>.Count)} bits, A {(aRowMajor ? "rows" : "columns")}, B {(bRowMajor ? "rows" : "columns")}, {m}×{k}·{k}×{n}, add {add}");
+                        if (wide) SimdGemm.Product<Lanes512>(p, 0, m, 0, n, ref a[0], ref b[0], ref c[0], ref x, eightRows);
+                        else SimdGemm.Product<VectorLanes>(p, 0, m, 0, n, ref a[0], ref b[0], ref c[0], ref x, eightRows);
+                        Tolerance.AssertClose(c, want, 1e-6, $"{(wide ? 512 : 32 * System.Numerics.Vector<float>.Count)} bits, {(eightRows ? 8 : 4)}-row tiles, A {(aRowMajor ? "rows" : "columns")}, B {(bRowMajor ? "rows" : "columns")}, {m}×{k}·{k}×{n}, add {add}");
                     }
     }
 
