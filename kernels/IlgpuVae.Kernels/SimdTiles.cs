@@ -112,20 +112,20 @@ static partial class SimdTiles<V> where V : struct, ILanes<V>
     /// which every row tile then reads in order. Unpacked, a panel's rows lie a whole row of B apart — 2 KB for
     /// N = 512 — so they fall into a few sets of the L1 cache and evict each other, and the prefetcher cannot
     /// follow them. With <paramref name="packedAlready"/>, <see cref="PackAll"/> has packed every block once for
-    /// the whole band. The columns past the last panel (and, with 4-row tiles, the rows past the last tile) are
-    /// edges: a vector at a time along n where B's rows run along n, dot products along k where its columns do.
+    /// the whole band. With 4-row tiles the columns past the last panel and the rows past the last tile are edges:
+    /// a vector at a time along n where B's rows run along n, dot products along k where its columns do.
     /// </summary>
     public static void BroadcastRows(GemmProblem p, int m0, int m1, int n0, int n1, bool add, ref float a, ref float b, ref float c,
         bool eightRows, bool packedAlready = false)
     {
-        var (panelled, depth) = Panels(p, n0, n1, eightRows);
+        var (panelled, width, depth) = Panels(p, n0, n1, eightRows);
         int tiled = eightRows ? m1 : m0 + (m1 - m0) / 4 * 4;
-        ref float pack = ref packedAlready ? ref MemoryMarshal.GetArrayDataReference(packed!) : ref Buffer(depth * (panelled - n0));
+        ref float pack = ref packedAlready ? ref MemoryMarshal.GetArrayDataReference(packed!) : ref Buffer(depth * width);
         for (int k0 = 0; k0 < p.K; k0 += depth)
         {
             int k1 = Math.Min(p.K, k0 + depth);
             bool onto = add || k0 > 0;
-            ref float block = ref packedAlready ? ref At(ref pack, k0 * (panelled - n0)) : ref pack;
+            ref float block = ref packedAlready ? ref At(ref pack, k0 * width) : ref pack;
             if (!packedAlready) PackBlock(p, n0, n1, k0, k1, eightRows, ref b, ref block);
             if (eightRows) EightRowTiles(p, m0, m1, n0, n1, k0, k1, onto, ref a, ref block, ref c);
             else
@@ -153,17 +153,21 @@ static partial class SimdTiles<V> where V : struct, ILanes<V>
     /// <summary>Packs every K block of B's columns [n0, n1) for <see cref="BroadcastRows"/> with packedAlready, once for a band of many row chunks.</summary>
     public static void PackAll(GemmProblem p, int n0, int n1, bool eightRows, ref float b)
     {
-        var (panelled, depth) = Panels(p, n0, n1, eightRows);
-        ref float pack = ref Buffer(p.K * (panelled - n0));
+        var (_, width, depth) = Panels(p, n0, n1, eightRows);
+        ref float pack = ref Buffer(p.K * width);
         for (int k0 = 0; k0 < p.K; k0 += depth)
-            PackBlock(p, n0, n1, k0, Math.Min(p.K, k0 + depth), eightRows, ref b, ref At(ref pack, k0 * (panelled - n0)));
+            PackBlock(p, n0, n1, k0, Math.Min(p.K, k0 + depth), eightRows, ref b, ref At(ref pack, k0 * width));
     }
 
-    /// <summary>The end of the columns the tiles' panels cover, and the K block whose panels fill <see cref="PackFloats"/>.</summary>
-    static (int Panelled, int Depth) Panels(GemmProblem p, int n0, int n1, bool eightRows)
+    /// <summary>
+    /// The end of the columns the tiles cover (8-row tiles cover all), the floats a packed row of B takes, and the
+    /// K block whose panels fill <see cref="PackFloats"/>.
+    /// </summary>
+    static (int Panelled, int Width, int Depth) Panels(GemmProblem p, int n0, int n1, bool eightRows)
     {
-        int panelled = eightRows ? EightRowPanels(n0, n1).Narrow : n1 - (n1 - n0) % (2 * W);
-        return (panelled, Math.Clamp(PackFloats / Math.Max(W, panelled - n0), 16, 512));
+        int panelled = eightRows ? n1 : n1 - (n1 - n0) % (2 * W);
+        int width = eightRows ? EightRowPanels(n0, n1).PackedWidth : panelled - n0;
+        return (panelled, width, Math.Clamp(PackFloats / Math.Max(W, width), 16, 512));
     }
 
     /// <summary>This thread's packing buffer, at least <paramref name="floats"/> long (a null ref for none).</summary>
