@@ -47,6 +47,13 @@ public static class CounterRng
                 output[i] = Normal(key, i);
     }
 
+    /// <summary>CPU: <see cref="FillNormal"/> over each of the thread's runs as vector code (<see cref="NoiseRows"/>).</summary>
+    public static void FillNormalBands(Index1D thread, Partition s, ulong key, ArrayView<float> output)
+    {
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            NoiseRows.FillNormal(key, run, s.End(run), output);
+    }
+
     /// <summary>out[i] = U(low, high) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
     public static void FillUniform(Index1D thread, Partition s, ulong key, float low, float high, ArrayView<float> output)
     {

@@ -29,6 +29,8 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Batches.GatherBands).Method,
         ((Delegate)Estimators.MutualInformationBands).Method,
         ((Delegate)Estimators.ImportanceSamplesBands).Method,
+        ((Delegate)CounterRng.FillNormalBands).Method,
+        ((Delegate)Kernels.Reparameterize.ForwardBands).Method,
     ];
 
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
@@ -129,6 +131,10 @@ internal sealed class CpuKernels : KernelSet
     }
 
     private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.GatherBands;
+
+    private protected override Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel => CounterRng.FillNormalBands;
+
+    private protected override Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel => Kernels.Reparameterize.ForwardBands;
 
     private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamplesBands;
 

@@ -91,6 +91,10 @@ internal sealed class GpuKernels : KernelSet
 
     private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.Gather;
 
+    private protected override Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel => CounterRng.FillNormal;
+
+    private protected override Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel => Kernels.Reparameterize.Forward;
+
     private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamples;
 
     private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.Adam;

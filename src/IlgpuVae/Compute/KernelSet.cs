@@ -36,9 +36,9 @@ internal abstract partial class KernelSet
         var a = Accelerator;
         adam = Load(a.LoadAutoGroupedStreamKernel(AdamKernel));
         gather = Load(a.LoadAutoGroupedStreamKernel(GatherKernel));
-        fillNormal = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, ArrayView<float>>(CounterRng.FillNormal));
+        fillNormal = Load(a.LoadAutoGroupedStreamKernel(FillNormalKernel));
         fillUniform = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform));
-        reparameterize = Load(a.LoadAutoGroupedStreamKernel<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Kernels.Reparameterize.Forward));
+        reparameterize = Load(a.LoadAutoGroupedStreamKernel(ReparameterizeKernel));
         reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
         sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
         importanceSamples = Load(a.LoadAutoGroupedStreamKernel(ImportanceSamplesKernel));
@@ -202,6 +202,9 @@ internal abstract partial class KernelSet
         Launched();
     }
 
+    /// <summary>The normal draws the backend runs: the CPU accelerator's vector draws or the GPUs' scalar kernel (the same bits).</summary>
+    private protected abstract Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel { get; }
+
     /// <summary>output[i] = draw i of U(low, high) under <paramref name="key"/>, for i &lt; <paramref name="length"/>.</summary>
     public void FillUniform(ulong key, float low, float high, int length, ArrayView<float> output)
     {
@@ -232,6 +235,9 @@ internal abstract partial class KernelSet
         reparameterize(p.Items.Threads, p, heads, eps, z, klTerms);
         Launched();
     }
+
+    /// <summary>The reparameterization the backend runs: with the CPU accelerator's vector draws or the GPUs' scalar kernel (the same bits).</summary>
+    private protected abstract Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel { get; }
 
     /// <summary>
     /// dHeads [B, 2k] from dz and the KL term's gradient weight (1 − α)/B (used where no MMD launch does it);

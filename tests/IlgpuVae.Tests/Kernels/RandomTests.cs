@@ -60,4 +60,25 @@ public sealed class RandomTests
         Assert.All(u, v => Assert.True(v > 0f && v < 1f));
         Assert.InRange(u.Average(v => (double)v), 0.497, 0.503);
     }
+
+    [Fact]
+    public void CpuVectorDrawsAreThePortableKernelsBits()
+    {
+        // FillNormal, and the reparameterization's ε, z and KL: the CPU accelerator's vector draws against the scalar kernels.
+        ulong key = CounterRng.Key(11, RandomStreams.Epsilon, 4);
+        Assert.Equal(Normal(TestDevices.PortableCpu, key, 5003), Normal("cpu", key, 5003));
+        const int batch = 37, latent = 20;
+        var heads = TestData.Uniform(new Random(5), batch * 2 * latent, -1.5f, 1f);
+        (float[], float[], double[]) Run(string device)
+        {
+            using var d = new DeviceArrays(TestDevices.Get(device));
+            var (eps, z, kl) = (d.Floats(batch * latent), d.Floats(batch * latent), d.Doubles(batch * latent));
+            d.Device.Kernels.Reparameterize(batch, latent, key, false, d.Upload(heads), eps, z, kl, counterOffset: 60);
+            return (DeviceArrays.Download(eps), DeviceArrays.Download(z), DeviceArrays.Download(kl));
+        }
+        var (fast, portable) = (Run("cpu"), Run(TestDevices.PortableCpu));
+        Assert.Equal(portable.Item1, fast.Item1);
+        Assert.Equal(portable.Item2, fast.Item2);
+        Assert.Equal(portable.Item3, fast.Item3);
+    }
 }
