@@ -14,7 +14,8 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 public static class DeviceMath
 {
-    const float Ln2HiF = 0.693359375f, Ln2LoF = -2.12194440e-4f, Log2EF = 1.44269504088896341f;
+    /// <summary>ln 2 in two parts (their sum, with no rounding in n·Ln2HiF) and log₂ e, for the float exp and log; the vector code uses them too.</summary>
+    internal const float Ln2HiF = 0.693359375f, Ln2LoF = -2.12194440e-4f, Log2EF = 1.44269504088896341f;
     const double Ln2Hi = 6.93147180369123816490e-01, Ln2Lo = 1.90821492927058770002e-10;
     const double Log2E = 1.44269504088896338700e+00, Sqrt2 = 1.41421356237309504880;
 

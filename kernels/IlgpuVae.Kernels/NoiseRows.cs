@@ -8,7 +8,7 @@ namespace IlgpuVae.Kernels;
 /// The CPU accelerator's bodies of the kernels that draw normals per element, <see cref="CounterRng.FillNormalBands"/>
 /// and <see cref="Reparameterize.ForwardBands"/>: plain .NET code behind ILGPU's <c>[External]</c> (see
 /// <see cref="SimdGemm"/>) that draws a run's consecutive counters a vector at a time (<see cref="VectorNormals"/>,
-/// the scalar draws' bits) and then follows the scalar kernels' expressions. In ILGPU's scalar IR a draw cost
+/// the scalar draws' bits) and then computes each element as the scalar kernels do. In ILGPU's scalar IR a draw cost
 /// about 50 ns. The host has checked the views' sizes.
 /// </summary>
 static class NoiseRows
@@ -24,13 +24,7 @@ static class NoiseRows
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         if (p.DrawNoise != 0) VectorNormals.Fill(p.Key, p.CounterOffset + from, MemoryMarshal.CreateSpan(ref eps[from], to - from));
-        int k = p.Latent;
         for (int i = from; i < to; i++)
-        {
-            int b = i / k, mu = i + b * k, logVar = mu + k;
-            float e = eps[i];
-            z[i] = heads[mu] + DeviceMath.Exp(0.5f * heads[logVar]) * e;
-            klTerms[i] = p.FlowKl != 0 ? -0.5 * e * e - 0.5 * heads[logVar] : Divergences.GaussianKl(heads[mu], heads[logVar]);
-        }
+            Kernels.Reparameterize.ForwardElement(i, p, eps[i], heads, z, klTerms);
     }
 }

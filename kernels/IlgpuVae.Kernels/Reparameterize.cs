@@ -43,11 +43,9 @@ public static class Reparameterize
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         var s = p.Items;
-        int k = p.Latent;
         for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
             for (int i = run; i < s.End(run); i++)
             {
-                int b = i / k, mu = i + b * k, logVar = mu + k;
                 float e;
                 if (p.DrawNoise != 0)
                 {
@@ -55,9 +53,16 @@ public static class Reparameterize
                     eps[i] = e;
                 }
                 else e = eps[i];
-                z[i] = heads[mu] + DeviceMath.Exp(0.5f * heads[logVar]) * e;
-                klTerms[i] = p.FlowKl != 0 ? -0.5 * e * e - 0.5 * heads[logVar] : Divergences.GaussianKl(heads[mu], heads[logVar]);
+                ForwardElement(i, p, e, heads, z, klTerms);
             }
+    }
+
+    /// <summary>Element i = (b, j) of the forward, given its ε: z[i] and the KL element.</summary>
+    internal static void ForwardElement(int i, ReparameterizeProblem p, float e, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> klTerms)
+    {
+        int k = p.Latent, b = i / k, mu = i + b * k, logVar = mu + k;
+        z[i] = heads[mu] + DeviceMath.Exp(0.5f * heads[logVar]) * e;
+        klTerms[i] = p.FlowKl != 0 ? -0.5 * e * e - 0.5 * heads[logVar] : Divergences.GaussianKl(heads[mu], heads[logVar]);
     }
 
     /// <summary>CPU: <see cref="Forward"/> over each of the thread's runs, the draws as vector code (<see cref="NoiseRows"/>).</summary>

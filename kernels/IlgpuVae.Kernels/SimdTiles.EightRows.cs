@@ -60,15 +60,19 @@ static partial class SimdTiles<V>
         }
     }
 
+    /// <summary>Where row m + i of A starts; past the <paramref name="rows"/> real rows, the last real one.</summary>
+    static int RowOf(GemmProblem p, int m, int i, int rows) => p.AOffset + (m + Math.Min(i, rows - 1)) * p.ARow;
+
     /// <summary>
     /// Rows m..m+7 of A (the first <paramref name="rows"/> of them real: the others repeat the last and are not
     /// stored) times 3 vectors' columns: Σ over k in [k0, k1) with B from the packed panel, into the tile of C at
-    /// <paramref name="c"/> (rows <paramref name="ldc"/> apart), added to what it holds when <paramref name="add"/>. 24 accumulators: only AVX-512's 32 vector registers hold them.
+    /// <paramref name="c"/> (rows <paramref name="ldc"/> apart), added to what it holds when <paramref name="add"/>.
+    /// 24 accumulators: only AVX-512's 32 vector registers hold them.
     /// </summary>
     static void Tile8x3(GemmProblem p, int m, int rows, int k0, int k1, bool add, ref float a, ref float panel, ref float c, int ldc)
     {
-        int last = rows - 1;
-        int a0 = p.AOffset + (m + Math.Min(0, last)) * p.ARow, a1 = p.AOffset + (m + Math.Min(1, last)) * p.ARow, a2 = p.AOffset + (m + Math.Min(2, last)) * p.ARow, a3 = p.AOffset + (m + Math.Min(3, last)) * p.ARow, a4 = p.AOffset + (m + Math.Min(4, last)) * p.ARow, a5 = p.AOffset + (m + Math.Min(5, last)) * p.ARow, a6 = p.AOffset + (m + Math.Min(6, last)) * p.ARow, a7 = p.AOffset + (m + Math.Min(7, last)) * p.ARow;
+        int a0 = RowOf(p, m, 0, rows), a1 = RowOf(p, m, 1, rows), a2 = RowOf(p, m, 2, rows), a3 = RowOf(p, m, 3, rows);
+        int a4 = RowOf(p, m, 4, rows), a5 = RowOf(p, m, 5, rows), a6 = RowOf(p, m, 6, rows), a7 = RowOf(p, m, 7, rows);
         V c00 = default, c01 = default, c02 = default;
         V c10 = default, c11 = default, c12 = default;
         V c20 = default, c21 = default, c22 = default;
@@ -117,8 +121,8 @@ static partial class SimdTiles<V>
     /// </summary>
     static void Tile8x1(GemmProblem p, int m, int rows, int k0, int k1, bool add, ref float a, ref float panel, ref float c, int ldc)
     {
-        int last = rows - 1;
-        int a0 = p.AOffset + (m + Math.Min(0, last)) * p.ARow, a1 = p.AOffset + (m + Math.Min(1, last)) * p.ARow, a2 = p.AOffset + (m + Math.Min(2, last)) * p.ARow, a3 = p.AOffset + (m + Math.Min(3, last)) * p.ARow, a4 = p.AOffset + (m + Math.Min(4, last)) * p.ARow, a5 = p.AOffset + (m + Math.Min(5, last)) * p.ARow, a6 = p.AOffset + (m + Math.Min(6, last)) * p.ARow, a7 = p.AOffset + (m + Math.Min(7, last)) * p.ARow;
+        int a0 = RowOf(p, m, 0, rows), a1 = RowOf(p, m, 1, rows), a2 = RowOf(p, m, 2, rows), a3 = RowOf(p, m, 3, rows);
+        int a4 = RowOf(p, m, 4, rows), a5 = RowOf(p, m, 5, rows), a6 = RowOf(p, m, 6, rows), a7 = RowOf(p, m, 7, rows);
         V c00 = default;
         V c10 = default;
         V c20 = default;

@@ -127,16 +127,19 @@ static partial class SimdTiles<V> where V : struct, ILanes<V>
             bool onto = add || k0 > 0;
             ref float block = ref packedAlready ? ref At(ref pack, k0 * width) : ref pack;
             if (!packedAlready) PackBlock(p, n0, n1, k0, k1, eightRows, ref b, ref block);
-            if (eightRows) EightRowTiles(p, m0, m1, n0, n1, k0, k1, onto, ref a, ref block, ref c);
-            else
-                for (int m = m0; m < tiled; m += 4)
-                    for (int n = n0, panel = 0; n < panelled; n += 2 * W, panel += (k1 - k0) * 2 * W)
-                        BroadcastTile(p, m, n, k0, k1, onto, ref a, ref At(ref block, panel), ref c);
+            if (eightRows)
+            {
+                EightRowTiles(p, m0, m1, n0, n1, k0, k1, onto, ref a, ref block, ref c);
+                continue;
+            }
+            for (int m = m0; m < tiled; m += 4)
+                for (int n = n0, panel = 0; n < panelled; n += 2 * W, panel += (k1 - k0) * 2 * W)
+                    BroadcastTile(p, m, n, k0, k1, onto, ref a, ref At(ref block, panel), ref c);
             if (p.BCol == 1)
                 for (int m = m0; m < m1; m++)
                     BroadcastRow(p, m, m < tiled ? panelled : n0, n1, k0, k1, onto, ref a, ref b, ref c);
         }
-        if (p.BCol != 1)
+        if (!eightRows && p.BCol != 1)
         {
             for (int m = m0; m < tiled; m++) DotRow(p, m, panelled, n1, add, ref a, ref b, ref c);
             for (int m = tiled; m < m1; m++) DotRow(p, m, n0, n1, add, ref a, ref b, ref c);

@@ -11,8 +11,6 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 static class VectorMath
 {
-    const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f, Log2E = 1.44269504088896341f;
-
     /// <summary>Below this, eˣ would need a subnormal 2ⁿ: inputs are raised to it (e^−87.3 ≈ 1.2e−38, not 0).</summary>
     const float Lowest = -87.3f;
 
@@ -25,9 +23,9 @@ static class VectorMath
     public static Vector<float> ExpNonPositive(Vector<float> x)
     {
         x = Vector.Max(x, new Vector<float>(Lowest));
-        var n = Vector.Round(x * new Vector<float>(Log2E));
-        var r = Fma(n, new Vector<float>(-Ln2Hi), x);
-        r = Fma(n, new Vector<float>(-Ln2Lo), r);
+        var n = Vector.Round(x * new Vector<float>(DeviceMath.Log2EF));
+        var r = Fma(n, new Vector<float>(-DeviceMath.Ln2HiF), x);
+        r = Fma(n, new Vector<float>(-DeviceMath.Ln2LoF), r);
         var p = new Vector<float>(1.9875691500e-4f);
         p = Fma(p, r, new Vector<float>(1.3981999507e-3f));
         p = Fma(p, r, new Vector<float>(8.3334519073e-3f));

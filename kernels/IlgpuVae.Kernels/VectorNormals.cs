@@ -80,9 +80,9 @@ static class VectorNormals
         y = y * f + new Vector<float>(3.3333331174e-1f);
         y = y * f * z;
         var ef = Vector.ConvertToSingle(e);
-        y += ef * new Vector<float>(-2.12194440e-4f);
+        y += ef * new Vector<float>(DeviceMath.Ln2LoF);
         y -= new Vector<float>(0.5f) * z;
-        return f + y + ef * new Vector<float>(0.693359375f);
+        return f + y + ef * new Vector<float>(DeviceMath.Ln2HiF);
     }
 
     /// <summary><see cref="DeviceMath.CosTwoPi"/>, lane by lane.</summary>
