@@ -46,12 +46,9 @@ static class EvalCommand
                 Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
             var test = LoadTest(vae.Config, parse.GetValue(data), parse.GetValue(limit));
             output.WriteLine($"Evaluating {test.Count} test images on {vae.Device}…");
-            var kernelSet = vae.Trained.Device.Kernels;
-            var timing = parse.GetValue(profile) ? new KernelProfile() : null;
-            timing?.Restart(vae.Trained.Device.Accelerator);
-            kernelSet.Profile = timing;
-            var result = vae.Evaluate(test, options);
-            kernelSet.Profile = null;
+            EvalResult result = null!;
+            var timing = parse.GetValue(profile) ? KernelProfile.During(vae.Trained.Device, () => result = vae.Evaluate(test, options)) : null;
+            if (timing is null) result = vae.Evaluate(test, options);
             string folder = parse.GetValue(outFolder) ?? vae.Folder ?? ".";
             Directory.CreateDirectory(folder);
             string path = Path.Combine(folder, RunFolder.EvalFile), chart = Path.Combine(folder, EvalReport.KlChart);

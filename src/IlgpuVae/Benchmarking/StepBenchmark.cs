@@ -78,16 +78,11 @@ internal static class StepBenchmark
         var (trainer, data) = (rig.Trainer, rig.Data);
         for (int s = 0; s < 3; s++) trainer.Step(data, s % 2 * batchSize, batchSize);  // compiled and warm
         trainer.Finish();
-        var profile = new KernelProfile();
-        device.Kernels.Profile = profile;
-        try
+        return KernelProfile.During(device, () =>
         {
-            profile.Restart(device.Accelerator);
             for (int s = 0; s < steps; s++) trainer.Step(data, s % 2 * batchSize, batchSize);
             trainer.Finish();
-        }
-        finally { device.Kernels.Profile = null; }
-        return profile.PerStep(steps);
+        }).PerStep(steps);
     }
 
     /// <summary>The median time of launching the empty kernel and waiting for it, in microseconds (rounds of 10, for up to half a second).</summary>

@@ -15,6 +15,20 @@ internal sealed class KernelProfile
     readonly Stopwatch clock = Stopwatch.StartNew();
     double last;
 
+    /// <summary>Runs <paramref name="work"/> with every launch on <paramref name="device"/> waited for and timed, and returns the profile.</summary>
+    public static KernelProfile During(ComputeDevice device, Action work)
+    {
+        var profile = new KernelProfile();
+        device.Kernels.Profile = profile;
+        try
+        {
+            profile.Restart(device.Accelerator);
+            work();
+        }
+        finally { device.Kernels.Profile = null; }
+        return profile;
+    }
+
     /// <summary>Waits for the device and starts the next interval (before the first profiled step).</summary>
     public void Restart(Accelerator accelerator)
     {
