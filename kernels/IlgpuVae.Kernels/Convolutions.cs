@@ -142,7 +142,7 @@ public static class Convolutions
             int b = i / pixels;
             part += values[g.ImageIndex(b, c, i - b * pixels)];
         }
-        double sum = GroupReductions.Sum(part, SharedMemory.GetDynamic<double>());
+        double sum = GroupReductions.Sum(part, SharedScratch.ForReduction());
         if (Group.IdxX == 0) sums[c] = (float)sum;
     }
 

@@ -111,7 +111,7 @@ public static class Estimators
     {
         int b = Grid.IdxX;
         long row = (long)b * samples;
-        var scratch = SharedMemory.GetDynamic<double>();
+        var scratch = SharedScratch.ForReduction();
         double max = double.NegativeInfinity, mean = 0;
         for (int s = Group.IdxX; s < samples; s += Group.DimX)
         {
@@ -155,7 +155,7 @@ public static class Estimators
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
     {
         int i = Grid.IdxX;
-        var scratch = SharedMemory.GetDynamic<double>();
+        var scratch = SharedScratch.ForReduction();
         double max = double.NegativeInfinity, sum = 0;
         for (int n = Group.IdxX; n < count; n += Group.DimX)
             AddToLogSumExp(LogPosterior(i, n, latent, heads, z), ref max, ref sum);
@@ -221,7 +221,7 @@ public static class Estimators
         ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl, ArrayView<double> muVariance, ArrayView<double> klMean)
     {
         int j = Grid.IdxX;
-        var scratch = SharedMemory.GetDynamic<double>();
+        var scratch = SharedScratch.ForReduction();
         double mean = 0, klSum = 0, within = 0;
         for (int n = Group.IdxX; n < p.Count; n += Group.DimX)
         {

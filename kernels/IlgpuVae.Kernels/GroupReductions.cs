@@ -7,10 +7,13 @@ namespace IlgpuVae.Kernels;
 /// The tree is the same on every launch — thread t adds t + s for s = the largest power of two below the
 /// group size, then halves s — so a sum has one fixed order and repeats bit for bit, unlike float atomics.
 /// Every thread of the group must call them (they contain barriers) and every thread gets the result.
-/// <c>scratch</c> is shared memory with one element per thread.
+/// <c>scratch</c> is shared memory with one element per thread (<see cref="SharedScratch.ForReduction"/>).
 /// </summary>
 public static class GroupReductions
 {
+    /// <summary>The largest group that reduces: the scratch is allocated for it.</summary>
+    public const int MaxGroup = 256;
+
     /// <summary>Σ over the group of <paramref name="value"/>.</summary>
     public static double Sum(double value, ArrayView<double> scratch)
     {

@@ -67,7 +67,7 @@ public static class Likelihoods
         double part = 0;
         for (int i = b * p.Dim + Group.IdxX; i < (b + 1) * p.Dim; i += Group.DimX)
             part += Element(p, precision, i, i + p.XShift(b), output, x, dOutput);
-        double nll = GroupReductions.Sum(part, SharedMemory.GetDynamic<double>());
+        double nll = GroupReductions.Sum(part, SharedScratch.ForReduction());
         if (Group.IdxX == 0) nllRows[b] = Finish(p, nll);
     }
 

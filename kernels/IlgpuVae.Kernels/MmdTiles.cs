@@ -17,7 +17,7 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 public static class MmdTiles
 {
-    /// <summary>Doubles of dynamic shared memory for blocks of <paramref name="block"/> rows and <paramref name="latent"/> dimensions.</summary>
+    /// <summary>Doubles of shared memory (of <see cref="SharedScratch.MmdDoubles"/>) for blocks of <paramref name="block"/> rows and <paramref name="latent"/> dimensions.</summary>
     public static long SharedDoubles(int block, int latent) => 3L * block * latent + 2L * block * block;
 
     /// <summary>Blocks of rows in the launch: ⌈OwnRows/block⌉ code blocks then ⌈M/block⌉ prior blocks (none when skipped).</summary>
@@ -41,7 +41,7 @@ public static class MmdTiles
         int count = end - first < block ? end - first : block;
         var rowsOf = code ? z : prior;
 
-        var shared = SharedMemory.GetDynamic<double>();
+        var shared = SharedScratch.ForMmd();
         int rowValues = block * k, pairs = block * block;
         var x = shared.SubView(0, rowValues);
         var y = shared.SubView(rowValues, rowValues);

@@ -19,11 +19,13 @@ public static class Products
         ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1,
         ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
+        var shared = SharedScratch.ForProduct(); // one allocation for both branches
+
         int tile = Grid.IdxX, firstTiles = TiledGemm.Tiles(first, side);
         if (tile < firstTiles)
-            TiledGemm.Run(tile, side, first, a1, b1, c1, aux1, rowSums1);
+            TiledGemm.Run(tile, side, first, shared, a1, b1, c1, aux1, rowSums1);
         else
-            TiledGemm.Run(tile - firstTiles, side, second, a2, b2, c2, aux2, default);
+            TiledGemm.Run(tile - firstTiles, side, second, shared, a2, b2, c2, aux2, default);
     }
 
     /// <summary>

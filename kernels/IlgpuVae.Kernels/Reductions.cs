@@ -48,7 +48,7 @@ public static class Reductions
         ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows, ArrayView<int> faults,
         ArrayView<double> terms, ArrayView<double> totals)
     {
-        var scratch = SharedMemory.GetDynamic<double>();
+        var scratch = SharedScratch.ForReduction();
         double nll = GroupReductions.Sum(StridedPart(nllRows, w.B), scratch);
         double kl = GroupReductions.Sum(StridedPart(klTerms, w.KlTerms), scratch);
         double mmd = GroupReductions.Sum(StridedPart(mmdRows, w.MmdRows), scratch);

@@ -26,15 +26,25 @@ public static class TiledGemm
     public static int Tiles(GemmProblem p, int side) =>
         p.M <= 0 || p.N <= 0 ? 0 : GemmProblem.DivUp(p.M, Micro * side) * GemmProblem.DivUp(p.N, Micro * side);
 
-    /// <summary>Floats of dynamic shared memory a group of <paramref name="side"/>² threads uses.</summary>
+    /// <summary>The largest side a launch may use: the shared slabs are allocated for it.</summary>
+    public const int MaxSide = 16;
+
+    /// <summary>Floats of shared memory a group of <paramref name="side"/>² threads uses.</summary>
     public static int SharedFloats(int side) => 2 * side * (Micro * side + 1);
 
     /// <summary>
-    /// Block tile <paramref name="tile"/> of C = epilogue(A·B). With <paramref name="rowSums"/> non-empty, the
+    /// Floats of the static shared allocation every group makes, <see cref="SharedFloats"/>(<see cref="MaxSide"/>)
+    /// (8,320 bytes); smaller sides use its start (<see cref="SharedScratch"/>).
+    /// </summary>
+    public const int SharedCapacity = 2 * MaxSide * (Micro * MaxSide + 1);
+
+    /// <summary>
+    /// Block tile <paramref name="tile"/> of C = epilogue(A·B), with the group's <paramref name="shared"/> slabs
+    /// (<see cref="SharedCapacity"/> floats, allocated by the kernel). With <paramref name="rowSums"/> non-empty, the
     /// groups of the first block column also write rowSums[m] = Σₖ A(m, k) (a bias gradient, summed from the
     /// slabs already in shared memory, in k order).
     /// </summary>
-    public static void Run(int tile, int side, GemmProblem p,
+    public static void Run(int tile, int side, GemmProblem p, ArrayView<float> shared,
         ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> aux, ArrayView<float> rowSums)
     {
         int block = Micro * side, stride = block + 1;
@@ -42,7 +52,6 @@ public static class TiledGemm
         int m0 = tile / tilesN * block, n0 = tile % tilesN * block;
         int tid = Group.IdxX, tx = tid % side, ty = tid / side;
         bool sums = rowSums.Length > 0 && n0 == 0;
-        var shared = SharedMemory.GetDynamic<float>();
         var aSlab = shared.SubView(0, side * stride);
         var bSlab = shared.SubView(side * stride, side * stride);
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch-parity ("golden") fixtures for the CONVOLUTIONAL and AUTOREGRESSIVE (MADE / IAF) VAE models.
+"""PyTorch-parity ("golden") fixtures for the DENSE, CONVOLUTIONAL and AUTOREGRESSIVE (MADE / IAF) VAE models.
 
 Run with Debian's interpreter (python3-torch 1.13, no pip packages):
 
-    /usr/bin/python3 tests/golden/make_fixtures.py            # (re)write tests/golden/{conv,made,iaf}_*.json, then verify them
+    /usr/bin/python3 tests/golden/make_fixtures.py            # (re)write tests/golden/{dense,conv,made,iaf}_*.json, then verify them
     /usr/bin/python3 tests/golden/make_fixtures.py --check    # regenerate into a temp dir, compare byte for byte
     /usr/bin/python3 tests/golden/make_fixtures.py --verify [FILE ...]   # independent re-check of the JSON files
 
@@ -17,8 +17,10 @@ eps [B, k], prior_z [M, k], expected{mu, logvar, z, decoder_out, recon, kl, mmd,
 are nested lists, row-major; decoder_out is [B, d] (the last transposed conv's output flattened NCHW).
 Generation is deterministic (fixed seeds, one CPU thread), so running twice gives identical files.
 
-Dense fixtures are unchanged: a `model` WITHOUT an `arch`, `decoder` or `posterior` key is the dense MLP of
-the README (the autoregressive fixtures, below, always carry `decoder`).
+Dense fixtures (dense_*.json) are exactly the form of ../shared/golden/README.md: a `model` WITHOUT an `arch`,
+`decoder` or `posterior` key is the dense MLP of the README (the autoregressive fixtures, below, always carry
+`decoder`). Their shapes sit on and past the GPU kernels' edges: 64-row product tiles, 256-thread reduction
+groups, 32-row MMD blocks, M != B, latent sizes beyond a block's shared memory, no hidden layers.
 
 ## New keys of `model` (present only in conv fixtures)
 - `arch`: "conv".
@@ -136,7 +138,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_2PI = math.log(2.0 * math.pi)
 TOLERANCE = 1e-12
-PREFIXES = ("conv_", "made_", "iaf_")  # the files this script owns (--check flags any it does not generate)
+PREFIXES = ("dense_", "conv_", "made_", "iaf_")  # the files this script owns (--check flags any it does not generate)
 
 # One dict per fixture. `conv` lists the encoder's conv layers; the decoder's deconv list is derived from
 # it (mirror) and written out explicitly. Comments say what each case adds to the coverage.
@@ -195,6 +197,42 @@ CASES = [
          image=[3, 8, 8], conv=[(3, 4, 2, 1), (4, 4, 2, 1)], encoder_hidden=[5], decoder_hidden=[3],
          latent_dim=2, activation="tanh", likelihood="bernoulli", batch=4, prior=4,
          alpha=1.0, lam=50.0, kernel="imq", kernel_params={"c": 4.0}, estimator="biased"),
+]
+
+
+# Dense cases (dense_*.json): the shapes that a real OpenCL device (PoCL, work-groups running concurrently) got
+# wrong before the GPU kernels' shared memory was made static, and others on and past the launch edges.
+DENSE_CASES = [
+    dict(name="dense_vae_bernoulli_relu_d784_h48_k3_h10_b64", seed=2101,
+         description="plain VAE (alpha=0, lambda=1), d=784, encoder dense 48, k=3, decoder dense 10, batch 64, "
+                     "Bernoulli, ReLU, IMQ c=6 unbiased",
+         d=784, encoder_hidden=[48], latent_dim=3, decoder_hidden=[10],
+         activation="relu", likelihood="bernoulli", batch=64, prior=64,
+         alpha=0.0, lam=1.0, kernel="imq", kernel_params={"c": 6.0}, estimator="unbiased"),
+    dict(name="dense_infovae_bernoulli_leaky_d12_h10_k33_h10_b130", seed=2202,
+         description="InfoVAE (alpha=0, lambda=100), d=12, encoder dense 10, k=33 (MMD blocks of 16), decoder dense 10, "
+                     "batch 130 (past two 64-row tiles), Bernoulli, leaky ReLU, IMQ c=66 unbiased",
+         d=12, encoder_hidden=[10], latent_dim=33, decoder_hidden=[10],
+         activation="leaky_relu", likelihood="bernoulli", batch=130, prior=130,
+         alpha=0.0, lam=100.0, kernel="imq", kernel_params={"c": 66.0}, estimator="unbiased"),
+    dict(name="dense_mmdvae_gaussian_tanh_d129_h200_k33_h130_b130_m70", seed=2303,
+         description="MMD-VAE (alpha=1, lambda=100), d=129, encoder dense 200, k=33, decoder dense 130, batch 130, "
+                     "M=70 != B, Gaussian obs_log_var=-0.4, tanh, RBF h=2 unbiased",
+         d=129, encoder_hidden=[200], latent_dim=33, decoder_hidden=[130],
+         activation="tanh", likelihood="gaussian", obs_log_var=-0.4, batch=130, prior=70,
+         alpha=1.0, lam=100.0, kernel="rbf", kernel_params={"bandwidth": 2.0}, estimator="unbiased"),
+    dict(name="dense_betavae_gaussian_softplus_d257_h65_63_k21_h65_b97_m33", seed=2404,
+         description="beta-VAE beta=4 (alpha=-3, lambda=4), d=257 (a row past a 256-thread group), encoder dense "
+                     "65, 63, k=21, decoder dense 65, batch 97, M=33, Gaussian obs_log_var=0.3, softplus, IMQ c=42 biased",
+         d=257, encoder_hidden=[65, 63], latent_dim=21, decoder_hidden=[65],
+         activation="softplus", likelihood="gaussian", obs_log_var=0.3, batch=97, prior=33,
+         alpha=-3.0, lam=4.0, kernel="imq", kernel_params={"c": 42.0}, estimator="biased"),
+    dict(name="dense_infovae_bernoulli_nohidden_d33_k5_b66_m65", seed=2505,
+         description="InfoVAE (alpha=0.5, lambda=50), d=33, no hidden layers (heads on x, decoder.out on z), k=5, "
+                     "batch 66, M=65 (one past two MMD blocks of 32 each side), Bernoulli, RBF h=1 biased",
+         d=33, encoder_hidden=[], latent_dim=5, decoder_hidden=[],
+         activation="relu", likelihood="bernoulli", batch=66, prior=65,
+         alpha=0.5, lam=50.0, kernel="rbf", kernel_params={"bandwidth": 1.0}, estimator="biased"),
 ]
 
 
@@ -415,6 +453,58 @@ class ConvVae(nn.Module):
         return mu, logvar, z, h.flatten(1)
 
 
+class DenseVae(nn.Module):
+    """The dense MLP of ../shared/golden/README.md: hidden layers (activated), two heads, decoder hidden, decoder.out."""
+
+    def __init__(self, model):
+        super().__init__()
+        f64 = dict(dtype=torch.float64)
+        self.model = model
+        width = model["input_dim"]
+        self.enc = nn.ModuleList()
+        for n in model["encoder_hidden"]:
+            self.enc.append(nn.Linear(width, n, **f64))
+            width = n
+        k = model["latent_dim"]
+        self.mu, self.logvar = nn.Linear(width, k, **f64), nn.Linear(width, k, **f64)
+        width = k
+        self.dec = nn.ModuleList()
+        for n in model["decoder_hidden"]:
+            self.dec.append(nn.Linear(width, n, **f64))
+            width = n
+        self.out = nn.Linear(width, model["input_dim"], **f64)
+
+    def named_fixture_params(self):
+        out = []
+        for i, m in enumerate(self.enc):
+            out += [(f"encoder.{i}.weight", m.weight), (f"encoder.{i}.bias", m.bias)]
+        out += [("encoder.mu.weight", self.mu.weight), ("encoder.mu.bias", self.mu.bias),
+                ("encoder.logvar.weight", self.logvar.weight), ("encoder.logvar.bias", self.logvar.bias)]
+        for i, m in enumerate(self.dec):
+            out += [(f"decoder.{i}.weight", m.weight), (f"decoder.{i}.bias", m.bias)]
+        return out + [("decoder.out.weight", self.out.weight), ("decoder.out.bias", self.out.bias)]
+
+    def forward(self, x, eps):
+        act, h = self.model["activation"], x
+        for m in self.enc:
+            h = activate(m(h), act)
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        h = z
+        for m in self.dec:
+            h = activate(m(h), act)
+        return mu, logvar, z, self.out(h)
+
+
+def dense_model_dict(case):
+    model = {"input_dim": case["d"], "encoder_hidden": list(case["encoder_hidden"]), "latent_dim": case["latent_dim"],
+             "decoder_hidden": list(case["decoder_hidden"]), "activation": case["activation"],
+             "likelihood": case["likelihood"]}
+    if case["likelihood"] == "gaussian":
+        model["obs_log_var"] = case["obs_log_var"]
+    return model
+
+
 def model_dict(case):
     conv = [{"channels": c, "kernel": k, "stride": s, "padding": p} for (c, k, s, p) in case["conv"]]
     deconv, _ = mirror_deconv(case["image"], case["conv"])
@@ -440,9 +530,10 @@ def make_inputs(case, d, gen):
 
 
 def build_fixture(case):
-    model = model_dict(case)
+    dense = "conv" not in case
+    model = dense_model_dict(case) if dense else model_dict(case)
     torch.manual_seed(case["seed"])  # the default init of nn layers draws from the global generator
-    net = ConvVae(model)
+    net = DenseVae(model) if dense else ConvVae(model)
     gen = torch.Generator().manual_seed(case["seed"] + 1)
     x, eps, prior_z = make_inputs(case, model["input_dim"], gen)
     objective = {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
@@ -697,7 +788,8 @@ def build_ar_fixture(case):
 
 def write_all(folder):
     paths = []
-    for build, case in [(build_fixture, c) for c in CASES] + [(build_ar_fixture, c) for c in AR_CASES]:
+    for build, case in ([(build_fixture, c) for c in DENSE_CASES + CASES]
+                        + [(build_ar_fixture, c) for c in AR_CASES]):
         path = os.path.join(folder, case["name"] + ".json")
         with open(path, "w") as f:
             json.dump(build(case), f, separators=(",", ":"))
@@ -844,15 +936,37 @@ def ref_forward(fx):
     return P, x, mu, logvar, z, h.reshape(h.shape[0], -1)
 
 
+def ref_dense_forward(fx):
+    """The dense model from the JSON alone, with the README's names and shapes checked first."""
+    model = fx["model"]
+    assert {n: tensor_shape(v) for n, v in fx["params"].items()} == dense_param_shapes(model), "dense names/shapes"
+    t = lambda v: torch.tensor(v, dtype=torch.float64)
+    P = {n: t(v).requires_grad_() for n, v in fx["params"].items()}
+    act, x, eps = model["activation"], t(fx["x"]), t(fx["eps"])
+    h = x
+    for j in range(len(model["encoder_hidden"])):
+        h = ref_activation(h @ P[f"encoder.{j}.weight"].T + P[f"encoder.{j}.bias"], act)
+    mu = h @ P["encoder.mu.weight"].T + P["encoder.mu.bias"]
+    logvar = h @ P["encoder.logvar.weight"].T + P["encoder.logvar.bias"]
+    z = mu + torch.exp(logvar / 2) * eps
+    h = z
+    for j in range(len(model["decoder_hidden"])):
+        h = ref_activation(h @ P[f"decoder.{j}.weight"].T + P[f"decoder.{j}.bias"], act)
+    return P, x, mu, logvar, z, h @ P["decoder.out.weight"].T + P["decoder.out.bias"]
+
+
 def verify_file(path):
     """Returns the largest relative deviation found; raises if a structural rule is broken."""
     with open(path) as f:
         fx = json.load(f)
     if is_autoregressive(fx["model"]):
         return verify_ar_file(path, fx)
-    check_structure(fx)
     model, objective, exp = fx["model"], fx["objective"], fx["expected"]
-    P, x, mu, logvar, z, out = ref_forward(fx)
+    if model.get("arch") == "conv":
+        check_structure(fx)
+        P, x, mu, logvar, z, out = ref_forward(fx)
+    else:
+        P, x, mu, logvar, z, out = ref_dense_forward(fx)
     prior = torch.tensor(fx["prior_z"], dtype=torch.float64)
     if model["likelihood"] == "bernoulli":
         log_p = (x * out - ref_activation(out, "softplus")).sum(1)

@@ -46,7 +46,7 @@ internal sealed class ComputeDevice : IDisposable
 
     /// <summary>
     /// The CPU accelerator for <see cref="KernelChoice.Portable"/>: warps of 32 and groups of up to 256 threads,
-    /// as a GPU has, so <see cref="GpuLaunchShape.For"/> gives it a GPU's shapes. Each barrier costs
+    /// as a GPU has, so <see cref="GpuLaunchShape.For(ILGPU.Runtime.Accelerator)"/> gives it a GPU's shapes. Each barrier costs
     /// milliseconds here (256 OS threads): it is for checking, not for speed.
     /// </summary>
     static CPUDevice GpuShapedCpu => new(32, 8, 1);

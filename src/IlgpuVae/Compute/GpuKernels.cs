@@ -25,8 +25,11 @@ internal sealed class GpuKernels : KernelSet
 
     internal GpuKernels(ComputeDevice device, GpuLaunchShape? shape = null) : base(device)
     {
-        Shape = shape ?? GpuLaunchShape.For(device.Accelerator);
+        Shape = (shape ?? GpuLaunchShape.For(device.Accelerator)).Checked();
         var a = Accelerator;
+        if (a.MaxSharedMemoryPerGroup < SharedScratch.MmdDoubles * sizeof(double))
+            throw new DeviceUnavailableException(
+                $"Device '{device.Spec}' ({a.Name}) offers {a.MaxSharedMemoryPerGroup} bytes of shared memory per group; the MMD kernel needs {SharedScratch.MmdDoubles * sizeof(double)} (OpenCL 2.0 promises 32 KB). Use another device, or --device cpu.");
         pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairTiled));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2Im));
@@ -46,20 +49,15 @@ internal sealed class GpuKernels : KernelSet
     public override Partition Partition(int length) =>
         new() { Length = length, Threads = (int)Math.Max(1, Math.Min(length, 4L * Accelerator.MaxNumThreads)), Chunk = 1 };
 
-    /// <summary>A launch of <paramref name="groups"/> groups of <paramref name="threads"/>, with that many doubles of shared memory each.</summary>
-    static KernelConfig Groups(int groups, int threads, int sharedDoubles = 0) => sharedDoubles > 0
-        ? new KernelConfig(groups, threads, SharedMemoryConfig.RequestDynamic<double>(sharedDoubles))
-        : new KernelConfig(groups, threads);
-
-    static KernelConfig GemmGroups(int tiles, int side) =>
-        new(tiles, side * side, SharedMemoryConfig.RequestDynamic<float>(TiledGemm.SharedFloats(side)));
+    /// <summary>A launch of <paramref name="groups"/> groups of <paramref name="threads"/> (their shared memory is static: <see cref="SharedScratch"/>).</summary>
+    static KernelConfig Groups(int groups, int threads) => new(groups, threads);
 
     private protected override void LaunchPair(GemmProblem first, GemmProblem second, ArrayView<float> a1, ArrayView<float> b1,
         ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1, ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
         int side = Shape.SideFor(s => TiledGemm.Tiles(first, s) + TiledGemm.Tiles(second, s));
         int tiles = TiledGemm.Tiles(first, side) + TiledGemm.Tiles(second, side);
-        pair(GemmGroups(tiles, side), first, second, side, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
+        pair(Groups(tiles, side * side), first, second, side, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
     }
 
     private protected override void LaunchIm2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
@@ -75,17 +73,17 @@ internal sealed class GpuKernels : KernelSet
     }
 
     private protected override void LaunchChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums) =>
-        channelSums(Groups(g.Channels, Shape.ReductionGroup, Shape.ReductionGroup), g, values, sums);
+        channelSums(Groups(g.Channels, Shape.ReductionGroup), g, values, sums);
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput) =>
-        likelihood(Groups(p.Rows, Shape.ReductionGroup, Shape.ReductionGroup), p, output, x, nllRows, dOutput);
+        likelihood(Groups(p.Rows, Shape.ReductionGroup), p, output, x, nllRows, dOutput);
 
     private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
         ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         int block = Shape.MmdBlockFor(p.Latent);
-        mmd(Groups(MmdTiles.Groups(p, block), Shape.MmdGroup, (int)MmdTiles.SharedDoubles(block, p.Latent)),
+        mmd(Groups(MmdTiles.Groups(p, block), Shape.MmdGroup),
             p, block, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 
@@ -101,15 +99,15 @@ internal sealed class GpuKernels : KernelSet
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
-        lossTerms(Groups(1, Shape.ReductionGroup, Shape.ReductionGroup), w, nllRows, klTerms, mmdRows, faults, terms, totals);
+        lossTerms(Groups(1, Shape.ReductionGroup), w, nllRows, klTerms, mmdRows, faults, terms, totals);
 
     private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
-        logMeanExp(Groups(images, Shape.ReductionGroup, Shape.ReductionGroup), samples, logWeights, iwae, elbo);
+        logMeanExp(Groups(images, Shape.ReductionGroup), samples, logWeights, iwae, elbo);
 
     private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
-        mutualInformation(Groups(count, Shape.ReductionGroup, Shape.ReductionGroup), count, latent, heads, z, terms);
+        mutualInformation(Groups(count, Shape.ReductionGroup), count, latent, heads, z, terms);
 
     private protected override void LaunchDimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,
         ArrayView<double> muVariance, ArrayView<double> klMean) =>
-        dimensionStatistics(Groups(p.Latent, Shape.ReductionGroup, Shape.ReductionGroup), p, sums, squares, kl, muVariance, klMean);
+        dimensionStatistics(Groups(p.Latent, Shape.ReductionGroup), p, sums, squares, kl, muVariance, klMean);
 }

@@ -14,7 +14,7 @@ namespace IlgpuVae.Compute;
 /// <param name="MmdGroup">Threads of a group of the MMD's pairwise tiles.</param>
 /// <param name="MmdBlock">Rows per MMD block; 0 for the largest of 32, 16, … whose tiles fit <paramref name="SharedBytes"/>.</param>
 /// <param name="Multiprocessors">The device's multiprocessors, which the narrow-tile rule fills.</param>
-/// <param name="SharedBytes">Shared memory a group may use.</param>
+/// <param name="SharedBytes">Shared memory a group may use (the MMD's blocks are sized to fit it and <see cref="SharedScratch.MmdDoubles"/>).</param>
 internal sealed record GpuLaunchShape(int GemmSide, int NarrowGemmSide, int ReductionGroup, int MmdGroup, int MmdBlock,
     int Multiprocessors, int SharedBytes)
 {
@@ -22,28 +22,47 @@ internal sealed record GpuLaunchShape(int GemmSide, int NarrowGemmSide, int Redu
     public const int SharedLimit = 48 * 1024;
 
     /// <summary>The shape for <paramref name="accelerator"/>: 16×16 product groups and 256-thread reductions where allowed.</summary>
-    public static GpuLaunchShape For(Accelerator accelerator)
+    public static GpuLaunchShape For(Accelerator accelerator) =>
+        For(accelerator.MaxNumThreadsPerGroup, accelerator.NumMultiprocessors, accelerator.MaxSharedMemoryPerGroup);
+
+    /// <summary>
+    /// The shape the rules give a device with groups of up to <paramref name="maxGroup"/> threads, <paramref name="multiprocessors"/>
+    /// multiprocessors and <paramref name="sharedBytes"/> of shared memory per group (tests force other devices' shapes with it).
+    /// </summary>
+    public static GpuLaunchShape For(int maxGroup, int multiprocessors, long sharedBytes)
     {
-        int maxGroup = accelerator.MaxNumThreadsPerGroup;
-        int side = 16;
+        int side = TiledGemm.MaxSide;
         while (side > 1 && side * side > maxGroup) side /= 2;
-        int reduction = 256;
+        int reduction = GroupReductions.MaxGroup;
         while (reduction > 1 && reduction > maxGroup) reduction /= 2;
         return new GpuLaunchShape(side, Math.Max(1, Math.Min(side, 8)), reduction, reduction, 0,
-            Math.Max(1, accelerator.NumMultiprocessors), Math.Min(SharedLimit, accelerator.MaxSharedMemoryPerGroup));
+            Math.Max(1, multiprocessors), (int)Math.Min(SharedLimit, sharedBytes)).Checked();
+    }
+
+    /// <summary>
+    /// This shape, after checking that the kernels' static shared allocations (<see cref="SharedScratch"/>) serve it: a
+    /// product side up to <see cref="TiledGemm.MaxSide"/>, reductions of up to <see cref="GroupReductions.MaxGroup"/> threads.
+    /// </summary>
+    public GpuLaunchShape Checked()
+    {
+        if (GemmSide < 1 || GemmSide > TiledGemm.MaxSide || NarrowGemmSide < 1 || NarrowGemmSide > GemmSide)
+            throw new InternalFaultException($"Product groups of side {GemmSide} (narrow {NarrowGemmSide}): the shared slabs hold sides 1 to {TiledGemm.MaxSide}.");
+        if (ReductionGroup < 1 || ReductionGroup > GroupReductions.MaxGroup || MmdGroup < 1)
+            throw new InternalFaultException($"Reductions of {ReductionGroup} threads: the shared scratch holds 1 to {GroupReductions.MaxGroup}.");
+        return this;
     }
 
     /// <summary>The side for a launch of <paramref name="tiles"/>(side) groups: the narrow one when the wide one leaves multiprocessors idle.</summary>
     public int SideFor(Func<int, int> tiles) => tiles(GemmSide) >= Multiprocessors ? GemmSide : NarrowGemmSide;
 
-    /// <summary>Rows per MMD block for <paramref name="latent"/> dimensions: the largest whose shared memory fits.</summary>
+    /// <summary>Rows per MMD block for <paramref name="latent"/> dimensions: the largest whose tiles fit the shared memory.</summary>
     public int MmdBlockFor(int latent)
     {
-        if (MmdBlock > 0) return MmdBlock;
-        int block = 32;
-        while (block > 1 && MmdTiles.SharedDoubles(block, latent) * sizeof(double) > SharedBytes) block /= 2;
-        if (MmdTiles.SharedDoubles(block, latent) * sizeof(double) > SharedBytes)
-            throw new DeviceFaultException($"The MMD of {latent} latent dimensions does not fit the {SharedBytes} bytes of shared memory a group may use. Use a smaller --latent.");
+        long capacity = Math.Min(SharedBytes / sizeof(double), SharedScratch.MmdDoubles);
+        int block = MmdBlock > 0 ? MmdBlock : 32;
+        while (MmdBlock == 0 && block > 1 && MmdTiles.SharedDoubles(block, latent) > capacity) block /= 2;
+        if (MmdTiles.SharedDoubles(block, latent) > capacity)
+            throw new DeviceFaultException($"The MMD of {latent} latent dimensions does not fit the {capacity * sizeof(double)} bytes of shared memory its tiles may use. Use a smaller --latent.");
         return block;
     }
 }

@@ -168,8 +168,10 @@ public sealed class DenseTests
         var shape = new IlgpuVae.Compute.GpuLaunchShape(16, 8, 256, 256, 0, Multiprocessors: 132, SharedBytes: 48 * 1024);
         Assert.Equal(8, shape.SideFor(s => TiledGemm.Tiles(Dense.ForwardProblem(128, 784, 400, Activation.Relu), s)));   // 14 wide tiles
         Assert.Equal(16, shape.SideFor(s => TiledGemm.Tiles(Dense.ForwardProblem(4096, 784, 400, Activation.Relu), s))); // 448
-        Assert.Equal(32, shape.MmdBlockFor(20));
-        Assert.Equal(16, shape.MmdBlockFor(100));
+        // The MMD's tiles get 32 KB (SharedScratch.MmdDoubles): 3·block·k + 2·block² doubles.
+        Assert.Equal(32, shape.MmdBlockFor(21));
+        Assert.Equal(16, shape.MmdBlockFor(22));
+        Assert.Equal(8, shape.MmdBlockFor(100));
     }
 
     [Fact]
