@@ -34,7 +34,7 @@ internal static class KernelChoices
 /// <summary>
 /// One ILGPU accelerator with its context and the kernels loaded on it (compiled once — to PTX or OpenCL C and
 /// then by the driver on a GPU, to ILGPU's CPU code on the CPU accelerator — on first use of the device).
-/// Choose with <see cref="Open"/>: "auto" takes CUDA, then OpenCL, then the CPU accelerator.
+/// Choose with <see cref="Open(string, KernelChoice)"/>: "auto" takes CUDA, then OpenCL, then the CPU accelerator.
 /// </summary>
 internal sealed class ComputeDevice : IDisposable
 {
@@ -83,7 +83,13 @@ internal sealed class ComputeDevice : IDisposable
     /// Opens the accelerator named by <paramref name="spec"/>: auto, cpu, cuda, opencl, or cuda:N / opencl:N
     /// for the N-th device of that kind. Throws <see cref="DeviceUnavailableException"/> saying why not.
     /// </summary>
-    public static ComputeDevice Open(string spec = "auto", KernelChoice kernels = KernelChoice.Fastest)
+    public static ComputeDevice Open(string spec = "auto", KernelChoice kernels = KernelChoice.Fastest) => Open(spec, kernels, null);
+
+    /// <summary>
+    /// <see cref="Open(string, KernelChoice)"/>, with <paramref name="gpuShape"/> instead of the launch sizes a GPU's
+    /// properties give (tests run another device's shapes on a real GPU with it); ignored by the CPU accelerator.
+    /// </summary>
+    internal static ComputeDevice Open(string spec, KernelChoice kernels, GpuLaunchShape? gpuShape)
     {
         var (kindName, index) = ParseSpec(spec);
         var cpu = kernels == KernelChoice.Portable ? GpuShapedCpu : FastCpu;
@@ -93,9 +99,9 @@ internal sealed class ComputeDevice : IDisposable
         {
             var device = kindName switch
             {
-                "auto" => OpenFirstGpu(context, kernels),
-                "cuda" => OpenIndexed(context, DeviceKind.Cuda, index, kernels),
-                _ => OpenIndexed(context, DeviceKind.OpenCL, index, kernels),
+                "auto" => OpenFirstGpu(context, kernels, gpuShape),
+                "cuda" => OpenIndexed(context, DeviceKind.Cuda, index, kernels, gpuShape),
+                _ => OpenIndexed(context, DeviceKind.OpenCL, index, kernels, gpuShape),
             };
             if (device is not null) return device;
         }
@@ -177,7 +183,7 @@ internal sealed class ComputeDevice : IDisposable
     }
 
     /// <summary>The first CUDA, then OpenCL device ILGPU accepts; null when there is none.</summary>
-    static ComputeDevice? OpenFirstGpu(Context context, KernelChoice choice)
+    static ComputeDevice? OpenFirstGpu(Context context, KernelChoice choice, GpuLaunchShape? shape)
     {
         foreach (var kind in new[] { DeviceKind.Cuda, DeviceKind.OpenCL })
         {
@@ -186,7 +192,7 @@ internal sealed class ComputeDevice : IDisposable
             {
                 try
                 {
-                    return new ComputeDevice(context, devices[i].CreateAccelerator(context), kind, i, choice);
+                    return new ComputeDevice(context, devices[i].CreateAccelerator(context), kind, i, choice, shape);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
@@ -197,7 +203,7 @@ internal sealed class ComputeDevice : IDisposable
         return null;
     }
 
-    static ComputeDevice OpenIndexed(Context context, DeviceKind kind, int index, KernelChoice choice)
+    static ComputeDevice OpenIndexed(Context context, DeviceKind kind, int index, KernelChoice choice, GpuLaunchShape? shape)
     {
         var devices = DevicesOf(context, kind);
         string name = kind == DeviceKind.Cuda ? "cuda" : "opencl";
@@ -210,7 +216,7 @@ internal sealed class ComputeDevice : IDisposable
                 $"Device '{name}:{index}' does not exist: there are {devices.Count} {name} device(s), numbered from 0. Use one of those, or --device cpu.");
         try
         {
-            return new ComputeDevice(context, devices[index].CreateAccelerator(context), kind, index, choice);
+            return new ComputeDevice(context, devices[index].CreateAccelerator(context), kind, index, choice, shape);
         }
         catch (Exception e) when (e is not OutOfMemoryException and not DeviceUnavailableException)
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IlgpuVae.Tests.Data;
 using IlgpuVae.Tests.Golden;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 
@@ -46,18 +47,24 @@ public sealed class BenchAndGoldenCommandTests
         Assert.False(File.Exists(temp.File("bench.json")));
     }
 
-    [Fact]
-    public void GoldenPassesTheFixturesOnTheCpu()
+    /// <summary>Both fixture folders (<see cref="GoldenFolders"/>), or the skipped row that names an absent golden folder.</summary>
+    public static TheoryData<string> Sources() =>
+        [GoldenFolders.Repository, GoldenFolders.CaseNames(GoldenFolders.Golden) is [var absent] && absent.StartsWith(SkippedRow.Prefix) ? absent : GoldenFolders.Golden];
+
+    [DeviceTheory]
+    [MemberData(nameof(Sources))]
+    public void GoldenPassesTheFixturesOnTheCpu(string source)
     {
-        var (exit, output, error) = CliRunner.Run("golden", GoldenParityTests.Folder(), "--device", "cpu");
+        var (exit, output, error) = CliRunner.Run("golden", GoldenFolders.Folder(source), "--device", "cpu");
         Assert.True(exit == 0, error + output);
         Assert.Contains(" 0 failed", output);
     }
 
-    [Fact]
-    public void GoldenRunsTheGpuKernelsOnTheCpuWithKernelsPortable()
+    [DeviceTheory]
+    [MemberData(nameof(Sources))]
+    public void GoldenRunsTheGpuKernelsOnTheCpuWithKernelsPortable(string source)
     {
-        var (exit, output, error) = CliRunner.Run("golden", GoldenParityTests.Folder(), "--device", "cpu", "--kernels", "portable");
+        var (exit, output, error) = CliRunner.Run("golden", GoldenFolders.Folder(source), "--device", "cpu", "--kernels", "portable");
         Assert.True(exit == 0, error + output);
         Assert.Contains("GPU kernels", output);
         Assert.Contains(" 0 failed", output);

@@ -19,7 +19,7 @@ namespace IlgpuVae.Tests.Export;
 /// </summary>
 public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
 {
-    public static TheoryData<string> Cases() => [.. Specs.Keys];
+    public static TheoryData<string, string> Cases() => TestDevices.Cross(Specs.Keys);
 
     static readonly Dictionary<string, ModelSpec> Specs = new()
     {
@@ -32,14 +32,14 @@ public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
             Conv: new ConvSpec(new ImageShape(2, 4, 3), [new ConvLayerSpec(3, 3, 2, 1)]), Decoder: DecoderKind.Made, Flow: new FlowSpec(2, [4], 3)),
     };
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
-    public void OnnxRuntimeMatchesTheModel(string name)
+    public void OnnxRuntimeMatchesTheModel(string name, string device)
     {
         var spec = Specs[name];
         const int n = 4;
         int d = spec.InputDim, k = spec.LatentDim;
-        using var model = new VaeModel(TestDevices.Get("cpu"), spec, n);
+        using var model = new VaeModel(TestDevices.Get(device), spec, n);
         model.Initialize(seed: 11);
         var random = new Random(name.Length);
         var x = TestData.Uniform(random, n * d, 0, 1);

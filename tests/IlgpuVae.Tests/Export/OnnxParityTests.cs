@@ -15,7 +15,7 @@ namespace IlgpuVae.Tests.Export;
 /// </summary>
 public sealed class OnnxParityTests
 {
-    public static TheoryData<string> Cases() => [.. Specs.Keys];
+    public static TheoryData<string, string> Cases() => TestDevices.Cross(Specs.Keys);
 
     static readonly Dictionary<string, ModelSpec> Specs = new()
     {
@@ -29,13 +29,13 @@ public sealed class OnnxParityTests
     static ModelSpec Conv(ImageShape image, ConvLayerSpec[] layers, int[] hidden, Activation activation, Likelihood likelihood = Likelihood.Bernoulli) =>
         new(image.Size, hidden, 3, [.. hidden.Reverse()], activation, likelihood, 0f, new ConvSpec(image, layers));
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
-    public void OnnxRuntimeMatchesTheModel(string name)
+    public void OnnxRuntimeMatchesTheModel(string name, string device)
     {
         var spec = Specs[name];
         const int count = 5;
-        using var model = new VaeModel(TestDevices.Get("cpu"), spec, 4);
+        using var model = new VaeModel(TestDevices.Get(device), spec, 4);
         model.Initialize(seed: 7);
         var random = new Random(name.Length);
         var x = Enumerable.Range(0, count * spec.InputDim).Select(_ => random.NextSingle()).ToArray();

@@ -16,7 +16,7 @@ public sealed class GpuCompilationTests
     static readonly Lazy<IReadOnlyList<LoadedKernel>> Kernels = new(GpuCompilation.GpuKernels);
     static readonly ConcurrentDictionary<(string, string), string> PtxCache = new();
 
-    static LoadedKernel Kernel(string name) => Kernels.Value.Single(k => k.Name == name);
+    internal static LoadedKernel Kernel(string name) => Kernels.Value.Single(k => k.Name == name);
 
     static CudaArchitecture Architecture(string sm) => GpuCompilation.Architectures.Single(a => $"sm_{a.Major}{a.Minor}" == sm);
 

@@ -20,7 +20,7 @@ public sealed class ActivationTests
         return data;
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void ForwardOnTheDeviceMatchesDoubleMathAtEveryScale(string device, Activation activation)
     {

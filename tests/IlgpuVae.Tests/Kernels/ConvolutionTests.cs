@@ -35,7 +35,7 @@ public sealed class ConvolutionTests
     public static TheoryData<string, int> DeviceCases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
+        foreach (var device in TestDevices.NamesWithGpuShapes)
             for (int c = 0; c < Cases.Length; c++) data.Add(device, c);
         return data;
     }
@@ -145,7 +145,7 @@ public sealed class ConvolutionTests
         public float[] BiasGradient => DeviceArrays.Download(Gradients).AsSpan(weight.Length).ToArray();
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceCases))]
     public void Conv2dForwardAndBackwardMatchTheReference(string device, int index)
     {
@@ -172,7 +172,7 @@ public sealed class ConvolutionTests
     /// ConvTranspose2d is the adjoint of Conv2d: with the transposed conv mirroring case c (its input the conv's
     /// output), its forward is the conv's input gradient, and its input gradient the conv's forward.
     /// </summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceCases))]
     public void ConvTranspose2dIsTheAdjointOfConv2d(string device, int index)
     {
@@ -207,7 +207,7 @@ public sealed class ConvolutionTests
     /// A conv (tanh) into a transposed conv back to the input's shape, L = Σ r ⊙ output: the backward kernels'
     /// directional derivative for the weights, biases and input against central differences of the forward kernels.
     /// </summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DevicesOnly))]
     public void BackwardMatchesFiniteDifferencesOfForward(string device)
     {
@@ -246,5 +246,5 @@ public sealed class ConvolutionTests
 
     static double Dot(float[] a, float[] b) => a.Zip(b, (p, q) => (double)p * q).Sum();
 
-    public static TheoryData<string> DevicesOnly => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> DevicesOnly => TestDevices.AllWithGpuShapes;
 }

@@ -27,7 +27,7 @@ public sealed class DenseTests
     public static TheoryData<string, int, Activation> Cases()
     {
         var data = new TheoryData<string, int, Activation>();
-        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
+        foreach (var device in TestDevices.NamesWithGpuShapes)
             for (int s = 0; s < Shapes.Length; s++)
                 foreach (var a in Enum.GetValues<Activation>())
                     if (s < Shapes.Length - WideShapes || device == "cpu")
@@ -39,7 +39,7 @@ public sealed class DenseTests
 
     static double[] RowMajor(Matrix<double> m) => Enumerable.Range(0, m.RowCount * m.ColumnCount).Select(i => m[i / m.ColumnCount, i % m.ColumnCount]).ToArray();
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void ForwardMatchesReference(string device, int shape, Activation activation)
     {
@@ -55,7 +55,7 @@ public sealed class DenseTests
         Tolerance.AssertClose(DeviceArrays.Download(y), want, 1e-6, $"{activation} {b}×{n}→{o}");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void BackwardMatchesReference(string device, int shape, Activation previous)
     {
@@ -75,7 +75,7 @@ public sealed class DenseTests
     }
 
     /// <summary>The first layer's backward computes no input gradient, and writes nothing there.</summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void BackwardWithoutAnInputGradientLeavesItAlone(string device)
     {
@@ -89,7 +89,7 @@ public sealed class DenseTests
         Tolerance.AssertClose(DeviceArrays.Download(db), RowMajor(M(dPre, b, o).Transpose() * Matrix<double>.Build.Dense(b, 1, 1.0)), 1e-6, "db");
     }
 
-    public static TheoryData<string> Devices => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> Devices => TestDevices.AllWithGpuShapes;
 
     /// <summary>act'(pre) written through the output y = act(pre), in double.</summary>
     static double DerivativeFromOutput(double y, Activation a) => a switch
@@ -105,7 +105,7 @@ public sealed class DenseTests
     /// Two layers, tanh then identity, L = Σ r ⊙ y₂: the backward kernels' gradients for W₁, b₁ and x, dotted with
     /// a random direction, against central differences of L computed by the forward kernels in float.
     /// </summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DevicesAndLayerSizes))]
     public void BackwardMatchesFiniteDifferencesOfForward(string device, int b, int n, int h, int o)
     {
@@ -144,7 +144,7 @@ public sealed class DenseTests
     public static TheoryData<string, int, int, int, int> DevicesAndLayerSizes()
     {
         var data = new TheoryData<string, int, int, int, int>();
-        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
+        foreach (var device in TestDevices.NamesWithGpuShapes)
         {
             data.Add(device, 6, 11, 9, 5);
             data.Add(device, 8, 16, 32, 4);

@@ -6,14 +6,14 @@ namespace IlgpuVae.Tests.Kernels;
 /// <summary>The evaluation kernels against double-precision references on small cases.</summary>
 public sealed class EstimatorTests
 {
-    public static TheoryData<string> Devices => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> Devices => TestDevices.AllWithGpuShapes;
 
     const int K = 3;
 
     static float[] Heads(Random random, int n) =>
         Enumerable.Range(0, n * 2 * K).Select(i => (float)(i % (2 * K) < K ? random.NextDouble() * 2 - 1 : random.NextDouble() - 1.2)).ToArray();
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ImportanceSamplesMatchTheReference(string device)
     {
@@ -63,7 +63,7 @@ public sealed class EstimatorTests
         Assert.Equal(portable.Ratio, fast.Ratio);
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void LogMeanExpIsStableAndMatchesTheReference(string device)
     {
@@ -84,7 +84,7 @@ public sealed class EstimatorTests
         }
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void MutualInformationTermsMatchTheReference(string device)
     {
@@ -110,7 +110,7 @@ public sealed class EstimatorTests
         }
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void DimensionStatisticsMatchTheReference(string device)
     {
@@ -142,7 +142,7 @@ public sealed class EstimatorTests
     /// within-posterior variance over the number of draws — so a dimension whose posteriors all share one
     /// distribution comes out near 0, however noisy its draws.
     /// </summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void DrawnMeansHaveTheirNoiseTakenOutOfTheVariance(string device)
     {

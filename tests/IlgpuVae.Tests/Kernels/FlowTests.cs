@@ -13,7 +13,7 @@ public sealed class FlowTests
 
     static double Sigmoid(double s) => Reference.Sigmoid(s);
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DevicesAndLast))]
     public void StepMatchesTheReference(string device, bool last)
     {
@@ -48,7 +48,7 @@ public sealed class FlowTests
     }
 
     /// <summary>L = Σ r ⊙ z_{t+1} + w·(the step's KL share): the backward's dz and d[m | s] against central differences.</summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DevicesAndLast))]
     public void StepBackwardMatchesFiniteDifferences(string device, bool last)
     {
@@ -77,7 +77,7 @@ public sealed class FlowTests
         Tolerance.AssertNear(numeric, analytic, 1e-2, 1e-3, "directional derivative");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void AnInversionPassUndoesAStepWithTheSameMAndS(string device)
     {
@@ -94,10 +94,10 @@ public sealed class FlowTests
     public static TheoryData<string, bool> DevicesAndLast()
     {
         var data = new TheoryData<string, bool>();
-        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
+        foreach (var device in TestDevices.NamesWithGpuShapes)
             foreach (bool last in new[] { false, true }) data.Add(device, last);
         return data;
     }
 
-    public static TheoryData<string> Devices => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> Devices => TestDevices.AllWithGpuShapes;
 }

@@ -8,7 +8,7 @@ public sealed class GatherTests
 {
     public static TheoryData<string> Devices => TestDevices.All;
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void CopiesTheRowsTheOrderNames(string device)
     {
@@ -22,7 +22,7 @@ public sealed class GatherTests
         Assert.Equal(want, DeviceArrays.Download(batch));
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void BinarizationDrawsBernoulliPixels(string device)
     {

@@ -10,7 +10,7 @@ public sealed class LikelihoodTests
 
     const int B = 5, D = 13;
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void BernoulliMatchesReference(string device)
     {
@@ -25,7 +25,7 @@ public sealed class LikelihoodTests
         Tolerance.AssertClose(grad, logits.Select((l, i) => 0.25 * (Reference.Sigmoid(l) - x[i])).ToArray(), 1e-6, "dlogits");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void BernoulliIsExactForHugeLogits(string device)
     {
@@ -37,7 +37,7 @@ public sealed class LikelihoodTests
         Assert.Equal([0f, 0f, 0f, 0f, 1f, -1f, 1f, -1f], grad.Select(g => MathF.Round(g, 6)).ToArray());
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void GaussianMatchesReference(string device)
     {
@@ -57,7 +57,7 @@ public sealed class LikelihoodTests
         Tolerance.AssertClose(DeviceArrays.Download(grad), mean.Select((m, i) => scale * (m - x[i]) * Math.Exp(-logVar)).ToArray(), 1e-6, "dmean");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ZeroScaleWritesNoGradient(string device)
     {
@@ -67,7 +67,7 @@ public sealed class LikelihoodTests
         Assert.All(DeviceArrays.Download(grad), g => Assert.Equal(7f, g));
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(AllKernels))]
     public void RepeatedXRowsServeEveryOutputRowOfTheirImage(string device)
     {
@@ -94,7 +94,7 @@ public sealed class LikelihoodTests
         }
     }
 
-    public static TheoryData<string> AllKernels => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> AllKernels => TestDevices.AllWithGpuShapes;
 
     static (double[] Nll, float[] Grad) RunBernoulli(string device, float[] logits, float[] x, float scale, int rows = B, int dim = D)
     {

@@ -17,7 +17,7 @@ public sealed class MaskedLayerTests
     public static TheoryData<string, int, Activation> Cases()
     {
         var data = new TheoryData<string, int, Activation>();
-        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
+        foreach (var device in TestDevices.NamesWithGpuShapes)
             for (int s = 0; s < Shapes.Length; s++)
                 foreach (var a in new[] { Activation.Relu, Activation.Tanh, Activation.Softplus })
                     data.Add(device, s, a);
@@ -28,7 +28,7 @@ public sealed class MaskedLayerTests
     static float[] Mask(int inputs, int outputs) =>
         Made.Mask(Made.HiddenDegrees(outputs, Math.Max(2, inputs)), Made.InputDegrees(inputs, reversed: false), output: false);
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void ForwardAndBackwardMatchTheReference(string device, int shape, Activation activation)
     {
@@ -98,7 +98,7 @@ public sealed class MaskedLayerTests
     }
 
     /// <summary>L = Σ r ⊙ y of one tanh masked layer: the backward's gradients for x, c, W, V and b, dotted with a random direction (W's masked), against central differences.</summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void BackwardMatchesFiniteDifferencesOfForward(string device)
     {
@@ -134,5 +134,5 @@ public sealed class MaskedLayerTests
         Tolerance.AssertNear((Shifted(step) - Shifted(-step)) / (2 * step), analytic, 1e-2, 1e-3, "directional derivative");
     }
 
-    public static TheoryData<string> Devices => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> Devices => TestDevices.AllWithGpuShapes;
 }

@@ -13,7 +13,7 @@ public sealed class MmdTests
     public static TheoryData<string, MmdKernel, bool, int, int> Cases()
     {
         var data = new TheoryData<string, MmdKernel, bool, int, int>();
-        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
+        foreach (var device in TestDevices.NamesWithGpuShapes)
             foreach (var kernel in Enum.GetValues<MmdKernel>())
                 foreach (bool unbiased in new[] { true, false })
                     foreach (var (b, m) in new[] { (6, 6), (7, 11), (9, 4) })
@@ -43,7 +43,7 @@ public sealed class MmdTests
     /// With Backward set, each code row's complete dz (what it held plus the MMD's gradient) becomes dHeads exactly
     /// as the stand-alone reparameterization backward computes it from that dz.
     /// </summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceNames))]
     public void FusedReparameterizationBackwardMatchesTheStandaloneKernel(string device)
     {
@@ -69,7 +69,7 @@ public sealed class MmdTests
     /// Data-parallel shards: launches over code rows [0, 5) and [5, 9) of the same 9 codes (the first also taking the prior
     /// rows) give those rows' terms, dz and dHeads exactly as the launch over all rows does.
     /// </summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceNames))]
     public void ShardLaunchesGiveTheWholeLaunchsRowsExactly(string device)
     {
@@ -103,7 +103,7 @@ public sealed class MmdTests
     }
 
     /// <summary>Larger sets in latent 20, as training has them: MMD² of a batch stays within the fixtures' 1e-4.</summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceNames))]
     public void ABatchOfLatentTwentyMatchesTheReference(string device)
     {
@@ -119,7 +119,7 @@ public sealed class MmdTests
         Tolerance.AssertClose(DeviceArrays.Download(dz), grad, 1e-5, "dz");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void ValueAndGradientMatchReference(string device, MmdKernel kernel, bool unbiased, int b, int m)
     {
@@ -138,7 +138,7 @@ public sealed class MmdTests
     /// A training-sized batch (k = 20, M ≠ B, past several vector widths and bands): the CPU's float distances
     /// and kernel values keep MMD² and its gradient within the fixtures' 1e-4.
     /// </summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceNames))]
     public void TrainingSizedBatchesStayWithinTheFixturesTolerance(string device)
     {
@@ -180,7 +180,7 @@ public sealed class MmdTests
         }
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceNames))]
     public void BiasedEstimatorOfASetAgainstItselfIsZero(string device)
     {
@@ -193,7 +193,7 @@ public sealed class MmdTests
         }
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceNames))]
     public void UnbiasedEstimatorAveragesNearZeroForTheSameDistribution(string device)
     {
@@ -206,5 +206,5 @@ public sealed class MmdTests
         Assert.Contains(values, v => v < 0); // the U-statistic can go negative; the V-statistic cannot
     }
 
-    public static TheoryData<string> DeviceNames => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> DeviceNames => TestDevices.AllWithGpuShapes;
 }

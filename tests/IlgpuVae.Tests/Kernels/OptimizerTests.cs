@@ -9,13 +9,13 @@ public sealed class OptimizerTests
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (var device in TestDevices.NamesWithGpuKernelsOnCpu)
+        foreach (var device in TestDevices.NamesWithGpuShapes)
             foreach (var kind in Enum.GetValues<OptimizerKind>())
                 data.Add(device, kind.ToString());
         return data;
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void ThreeStepsMatchPyTorchsRules(string device, string kindName)
     {

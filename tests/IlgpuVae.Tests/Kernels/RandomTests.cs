@@ -17,7 +17,7 @@ public sealed class RandomTests
         return DeviceArrays.Download(v);
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void NormalDrawsHaveUnitMoments(string device)
     {
@@ -32,7 +32,7 @@ public sealed class RandomTests
         Assert.All(x, v => Assert.True(float.IsFinite(v)));
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void TheSameKeyGivesTheSameNumbersWhateverTheLength(string device)
     {
@@ -44,7 +44,7 @@ public sealed class RandomTests
         Assert.Equal(Enumerable.Range(0, 100).Select(i => CounterRng.Normal(key, i)).ToArray(), shortRun);
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void DifferentSeedsStreamsAndStepsDiffer(string device)
     {

@@ -8,7 +8,7 @@ namespace IlgpuVae.Tests.Kernels;
 /// </summary>
 public sealed class ReparameterizeTests
 {
-    public static TheoryData<string> Devices => TestDevices.AllWithGpuKernelsOnCpu;
+    public static TheoryData<string> Devices => TestDevices.AllWithGpuShapes;
 
     const int B = 7, K = 5;
 
@@ -39,7 +39,7 @@ public sealed class ReparameterizeTests
         return (z, kl);
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ForwardMatchesReference(string device)
     {
@@ -54,7 +54,7 @@ public sealed class ReparameterizeTests
     }
 
     /// <summary>With a key, ε is drawn in the launch: draw i of the key, the numbers FillNormal gives, and stored.</summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void NoiseDrawnInTheLaunchIsTheGeneratorsAndIsKept(string device)
     {
@@ -69,7 +69,7 @@ public sealed class ReparameterizeTests
     }
 
     /// <summary>A data-parallel shard of rows [2, B) passes its first counter, 2·k, and draws exactly what those rows draw in the whole batch.</summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void AShardDrawsItsOwnRowsNoise(string device)
     {
@@ -85,7 +85,7 @@ public sealed class ReparameterizeTests
         Assert.Equal(DeviceArrays.Download(z)[(first * K)..], DeviceArrays.Download(shardZ));
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void BackwardMatchesReference(string device)
     {
@@ -107,7 +107,7 @@ public sealed class ReparameterizeTests
     }
 
     /// <summary>L = Σ r ⊙ z + w·Σ KL rows: the backward kernel against central differences of the forward kernel.</summary>
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void BackwardMatchesFiniteDifferences(string device)
     {
@@ -132,7 +132,7 @@ public sealed class ReparameterizeTests
         Tolerance.AssertNear(numeric, grad.Zip(v, (g, u) => (double)g * u).Sum(), 1e-2, 1e-3, "directional derivative");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ExtremeLogVarianceStaysFinite(string device)
     {

@@ -25,7 +25,7 @@ public sealed class DeviceModelTests
         ["wide odd sizes"] = () => ModelCase.Random(new ModelSpec(37, [21], 5, [19], Activation.Relu), ObjectiveSpec.Preset("infovae", 5), 19, 13, 6, 0.3),
     };
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void MatchesTheDoublePrecisionReference(string name, string device)
     {
@@ -44,7 +44,7 @@ public sealed class DeviceModelTests
             Tolerance.AssertClose(data, want.Grads[tensor.Name], 1e-4, $"grad {tensor.Name}");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(TestDevicesData))]
     public void ForwardOnlyLeavesGradientsAloneAndGivesTheSameTerms(string device)
     {

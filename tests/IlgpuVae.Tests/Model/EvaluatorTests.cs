@@ -36,7 +36,7 @@ public sealed class EvaluatorTests
             new EvalOptions { ImportanceSamples = k, ElboSamples = 8, MmdSamples = 64 }, binarize: false)).ToArray();
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ImportanceWeightingTightensTheBound(string device)
     {
@@ -50,7 +50,7 @@ public sealed class EvaluatorTests
         Assert.Equal(r[0].BitsPerDim, r[0].IwaeNll / (Dim * Math.Log(2)), 12);
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void MutualInformationIsBetweenZeroAndLogN(string device)
     {

@@ -14,7 +14,7 @@ public sealed class GradientCheckTests
 {
     public static TheoryData<string, string> Cases() => TestDevices.Cross(ObjectiveSpec.PresetNames);
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void DirectionalDerivativesMatchCentralDifferences(string preset, string device)
     {

@@ -11,7 +11,7 @@ public sealed class NumericalFaultTests
 {
     public static TheoryData<string> Devices => TestDevices.All;
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ExtremeLogitsAndLogVariancesGiveFiniteLossAndGradients(string device)
     {
@@ -26,7 +26,7 @@ public sealed class NumericalFaultTests
         Assert.All(DeviceArrays.Download(model.DecoderOutput, c.Batch * 6), l => Assert.True(float.IsFinite(l)));
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void OptimizerCountsNonFiniteGradients(string device)
     {
@@ -45,7 +45,7 @@ public sealed class NumericalFaultTests
         }
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ANonFiniteLossStopsTrainingNamingEpochStepAndTerm(string device)
     {
@@ -64,7 +64,7 @@ public sealed class NumericalFaultTests
         Assert.Contains("recon is not finite", e.Message);
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Devices))]
     public void ANonFiniteGradientStopsTrainingWithItsCount(string device)
     {

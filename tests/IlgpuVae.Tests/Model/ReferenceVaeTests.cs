@@ -11,22 +11,27 @@ namespace IlgpuVae.Tests.Model;
 /// </summary>
 public sealed class ReferenceVaeTests
 {
-    public static TheoryData<string> Fixtures()
+    /// <summary>The dense fixtures of both folders (<see cref="GoldenFolders"/>; the reference is the dense model's).</summary>
+    public static TheoryData<string, string> Fixtures()
     {
-        var data = new TheoryData<string>();
-        var folder = GoldenParityTests.Folder();
-        // The reference is the dense model's; the folder may hold fixtures of other architectures too.
-        if (Directory.Exists(folder))
-            foreach (var f in Directory.GetFiles(folder, "*.json").Order())
-                if (GoldenFixture.Load(f).Model.Conv is null) data.Add(Path.GetFileName(f));
+        var data = new TheoryData<string, string>();
+        foreach (var source in new[] { GoldenFolders.Golden, GoldenFolders.Repository })
+        {
+            var files = GoldenFolders.Files(source);
+            foreach (var f in files)
+                if (GoldenFixture.Load(f).Model is { Conv: null, Decoder: DecoderKind.Mlp, Flow: null }) data.Add(source, Path.GetFileName(f));
+            if (files.Length == 0) data.Add(source, GoldenFolders.CaseNames(source)[0]);
+        }
         return data;
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Fixtures))]
-    public void MatchesTheGoldenFixtures(string fixture)
+    public void MatchesTheGoldenFixtures(string source, string fixture)
     {
-        var f = GoldenFixture.Load(Path.Combine(GoldenParityTests.Folder(), fixture));
+        var path = GoldenFolders.FixturePath(source, fixture);
+        Assert.True(File.Exists(path), $"No golden fixture: {fixture}. The folder {GoldenFolders.Folder(source)} must hold *.json fixtures (golden/README.md).");
+        var f = GoldenFixture.Load(path);
         var r = new ReferenceVae(f.Model, f.Objective, f.ObsLogVar).Evaluate(
             f.Parameters.ToDictionary(p => p.Key, p => p.Value.Data), f.X.Data, f.Eps, f.PriorZ.Data, f.X.Rows);
         foreach (var (name, got) in new[] { ("recon", r.Recon), ("kl", r.Kl), ("mmd", r.Mmd), ("loss", r.Loss) })

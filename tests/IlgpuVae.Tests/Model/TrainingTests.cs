@@ -41,7 +41,7 @@ public sealed class TrainingTests
         return (before, trainer.Evaluate(data), DeviceArrays.Download(model.Parameters));
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(Cases))]
     public void LossFalls(string preset, string device)
     {
@@ -50,7 +50,7 @@ public sealed class TrainingTests
         Assert.True(after.Recon < 0.95 * before.Recon, $"{preset}: reconstruction went from {before.Recon} to {after.Recon}");
     }
 
-    [Theory]
+    [DeviceTheory]
     [MemberData(nameof(DeviceNames))]
     public void SameSeedGivesBitIdenticalParameters(string device)
     {
