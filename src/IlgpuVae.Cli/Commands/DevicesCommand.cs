@@ -22,9 +22,10 @@ static class DevicesCommand
             if (!reports.Any(r => r.Kind == DeviceKind.Cuda))
                 output.WriteLine("No CUDA device found (no NVIDIA driver or GPU).");
             if (!reports.Any(r => r.Kind == DeviceKind.OpenCL))
-                output.WriteLine("No OpenCL device found (no OpenCL driver installed).");
+                output.WriteLine($"No OpenCL device found: {OpenClLoader.WhyNoDevice()}");
             else if (!reports.Any(r => r.Kind == DeviceKind.OpenCL && r.Usable))
-                output.WriteLine("No OpenCL device qualifies: ILGPU needs OpenCL 2.0, or 3.0 with the generic address space.");
+                output.WriteLine("No OpenCL device qualifies: ILGPU needs OpenCL 2.0, or 3.0 with the generic address space " +
+                                 "(PoCL 4 and newer have it; Debian 12's PoCL 3.1, NVIDIA's OpenCL and Mesa's rusticl 22 do not).");
             return 0;
         });
         return command;

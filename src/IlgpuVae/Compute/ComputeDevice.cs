@@ -210,7 +210,8 @@ internal sealed class ComputeDevice : IDisposable
         if (devices.Count == 0)
             throw new DeviceUnavailableException(
                 $"No {(kind == DeviceKind.Cuda ? "CUDA" : "OpenCL")} device was found, so '{name}:{index}' cannot be used. " +
-                $"Run the 'devices' command to see what is available, or use --device cpu.");
+                (kind == DeviceKind.OpenCL ? OpenClLoader.WhyNoDevice() + " " : "") +
+                "Run the 'devices' command to see what is available, or use --device cpu.");
         if (index >= devices.Count)
             throw new DeviceUnavailableException(
                 $"Device '{name}:{index}' does not exist: there are {devices.Count} {name} device(s), numbered from 0. Use one of those, or --device cpu.");
