@@ -26,16 +26,22 @@ public static class Program
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
-            return root.Parse(args).Invoke(config);
+            var parsed = root.Parse(args);
+            if (ParseErrors.Describe(parsed) is string problem)
+            {
+                error.WriteLine(Errors.Line(problem));
+                return Errors.UserError;
+            }
+            return parsed.Invoke(config);
         }
         catch (Exception e) when (Errors.IsUserError(e))
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine(Errors.Line(e.Message));
             return Errors.UserError;
         }
         catch (InternalFaultException e)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine(Errors.Line(e.Message));
             return Errors.InternalError;
         }
     }

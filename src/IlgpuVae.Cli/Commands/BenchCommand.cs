@@ -54,7 +54,7 @@ static class BenchCommand
             var spec = config.ModelSpec(new ImageShape(1, 28, 28));
             var results = new List<StepTiming>();
             var choices = ParseKernels(parse.GetValue(kernels)!);
-            var batchSizes = TrainCommand.ParseSizes(parse.GetValue(batches)!, "--batch-sizes");
+            var batchSizes = TrainCommand.ParseSizes(parse.GetValue(batches)!, "--batch-sizes", "batch sizes", "128,1024");
             var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
             output.WriteLine($"{"device",-8} {"kernels",-9} {"batch",6} {"first s",8} {"median ms",10} {"images/s",10} {"launches",9} {"floor ms",9} {"fwd GFLOP/s",12} {"bwd GFLOP/s",12} {"% peak",7}");
             foreach (var name in parse.GetValue(devices)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

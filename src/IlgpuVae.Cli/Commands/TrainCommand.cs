@@ -113,11 +113,11 @@ static class TrainCommand
         return command;
     }
 
-    /// <summary>"512,256" → [512, 256]; "" → [].</summary>
-    internal static int[] ParseSizes(string text, string option)
+    /// <summary>"512,256" → [512, 256]; "" → []. <paramref name="what"/> names the values in the message of a bad one.</summary>
+    internal static int[] ParseSizes(string text, string option, string what = "layer sizes", string example = "512,256")
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return parts.Select(p => int.TryParse(p, out int v) && v > 0 ? v
-            : throw new ArgumentException($"{option} takes positive layer sizes separated by commas (e.g. 512,256); '{p}' is not one.")).ToArray();
+            : throw new ArgumentException($"{option} takes positive {what} separated by commas (e.g. {example}); '{p}' is not one.")).ToArray();
     }
 }

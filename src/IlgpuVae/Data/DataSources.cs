@@ -73,11 +73,11 @@ public static class DataSources
                 $"images are {test.Shape}. Use train and test files of the same data set.");
         if (options.ImageSize is int size && (train.Height != size || train.Width != size))
             throw new DataFormatException($"Data set '{spec}' has images of {train.Height}×{train.Width}, not the " +
-                $"{size}×{size} asked for; only a folder of image files is resized. Leave out --image-size for this data set.");
+                $"{size}×{size} asked for; only a folder of image files is resized. Leave out RunConfig.ImageSize for this data set.");
         if (options.Channels is int channels && train.Channels != channels)
             throw new DataFormatException($"Data set '{spec}' has images with {train.Channels} channel" +
                 $"{(train.Channels == 1 ? "" : "s")}, not the {channels} asked for; only a folder of image files is " +
-                "converted. Leave out --image-channels for this data set.");
+                "converted. Leave out RunConfig.ImageChannels for this data set.");
         options.Log?.WriteLine($"data: {train.Name} ({train.Count}) and {test.Name} ({test.Count}), " +
             $"{train.Shape}, in {clock.Elapsed.TotalSeconds:F2} s");
         return (train, test);
@@ -117,7 +117,7 @@ public static class DataSources
         throw new DataNotFoundException($"Data set '{known.Name}' was not found. Searched: " +
             $"{string.Join(", ", folders.Select(Path.GetFullPath))}. {download} Put the four files " +
             $"{string.Join(", ", StandardFiles)} (each plain or .gz) in one of those folders" +
-            $"{(folders.Contains(cache) ? $", e.g. {cache}," : "")} or pass --data FOLDER.{apt}");
+            $"{(folders.Contains(cache) ? $", e.g. {cache}," : "")} or give RunConfig.Data a folder.{apt}");
     }
 
     /// <summary>Whether any of the four standard IDX files (plain or .gz) is in <paramref name="folder"/>.</summary>
@@ -126,7 +126,7 @@ public static class DataSources
     static (ImageSet, ImageSet) LoadPath(string path)
     {
         if (File.Exists(path) && ImageFolder.IsImageFile(path))
-            throw new DataFormatException($"'{path}' is a single image file; --data takes a folder of image files " +
+            throw new DataFormatException($"'{path}' is a single image file; RunConfig.Data takes a folder of image files " +
                 "(flat, or one subfolder per class). Point it at the folder that holds this file.");
         bool isFolder = Directory.Exists(path);
         string folder = isFolder ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -152,7 +152,7 @@ public static class DataSources
     }
 
     static string Require(string folder, string file) => Find(folder, file) ?? throw new DataNotFoundException(
-        $"Neither {file} nor {file}.gz is in '{Path.GetFullPath(folder)}'. Put the file there, or point --data elsewhere.");
+        $"Neither {file} nor {file}.gz is in '{Path.GetFullPath(folder)}'. Put the file there, or point RunConfig.Data elsewhere.");
 
     /// <summary><c>$XDG_CACHE_HOME/ilgpuvae/NAME</c> when that variable holds an absolute path (as XDG requires), else <c>~/.cache/ilgpuvae/NAME</c>.</summary>
     static string CacheFolder(string name)
