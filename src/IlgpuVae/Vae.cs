@@ -31,6 +31,12 @@ public sealed class Vae : IDisposable
     /// <summary>The run folder it was trained into or loaded from; null for a model trained in memory.</summary>
     public string? Folder => trained.Folder?.Path;
 
+    /// <summary>
+    /// Whether training ended early because <c>stop</c> was cancelled: the run folder (if any) holds the weights and
+    /// training state of the step it stopped after, and <see cref="Resume"/> continues from there.
+    /// </summary>
+    public bool Stopped => trained.Stopped;
+
     /// <summary>The accelerator it runs on, in words.</summary>
     public string Device => trained.Device.Describe();
 

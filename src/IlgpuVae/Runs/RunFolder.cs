@@ -97,7 +97,7 @@ public sealed class RunFolder
     internal RunConfig ReadConfig() => RunConfig.FromJson(System.IO.File.ReadAllText(File(ConfigFile)), File(ConfigFile));
 
     /// <summary>Appends one epoch's metrics as a single JSON line.</summary>
-    internal void AppendMetrics(IReadOnlyDictionary<string, object> metrics) =>
+    internal void AppendMetrics(IReadOnlyDictionary<string, object?> metrics) =>
         System.IO.File.AppendAllText(File(MetricsFile), JsonSerializer.Serialize(metrics) + "\n");
 
     /// <summary>The metrics lines, each parsed; lines of epochs after <paramref name="upToEpoch"/> are dropped from the file.</summary>

@@ -14,6 +14,8 @@ internal sealed class TrainedModel : IDisposable
     public VaeModel Model { get; }
     /// <summary>The run folder, when opened from one.</summary>
     public RunFolder? Folder { get; }
+    /// <summary>Whether training ended early at a stop request (the folder, if any, holds where; resume continues there).</summary>
+    public bool Stopped { get; init; }
 
     internal TrainedModel(RunConfig config, ComputeDevice device, VaeModel model, RunFolder? folder)
     {
