@@ -73,9 +73,13 @@ public sealed class Vae : IDisposable
     internal static Vae TrainAsProcess(RunConfig options, string? runFolder, IProgress<TrainingProgress>? progress, CancellationToken stop, Training.IProcessLink processes) =>
         new(TrainingSession.Train(options, null, runFolder, null, null, new ProgressObserver(progress), stop, processes));
 
-    /// <summary><see cref="Resume"/> as one process of a data-parallel job: every process reads the run folder's config.json.</summary>
-    internal static Vae ResumeAsProcess(string runFolder, int? epochs, IProgress<TrainingProgress>? progress, CancellationToken stop, Training.IProcessLink processes) =>
-        new(TrainingSession.Train(new RunConfig(), null, null, runFolder, epochs, new ProgressObserver(progress), stop, processes));
+    /// <summary>
+    /// <see cref="Resume"/> as one process of a data-parallel job: every process reads the run folder's config.json and
+    /// passes it through <paramref name="adjust"/> (the command line's options that may change on resume, or a refusal).
+    /// </summary>
+    internal static Vae ResumeAsProcess(string runFolder, Func<RunConfig, RunConfig> adjust, IProgress<TrainingProgress>? progress, CancellationToken stop,
+        Training.IProcessLink processes) =>
+        new(TrainingSession.Train(new RunConfig(), null, null, runFolder, null, new ProgressObserver(progress), stop, processes, adjust));
 
     /// <summary>
     /// Opens a trained model: a run folder, or a .safetensors checkpoint with the config.json that describes it.

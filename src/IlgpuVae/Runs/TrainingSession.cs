@@ -74,41 +74,27 @@ internal static class TrainingSession
     /// <summary>
     /// Trains and returns the model, alive on its device. <paramref name="data"/> replaces the config's data set;
     /// with neither <paramref name="outFolder"/> nor <paramref name="resumeFolder"/> the run has no folder.
+    /// <paramref name="adjustResumed"/> turns a resumed run's saved settings into those it runs with.
     /// </summary>
     public static TrainedModel Train(RunConfig requested, (ImageSet Train, ImageSet Test)? data, string? outFolder, string? resumeFolder,
-        int? epochs, ITrainingObserver observer, CancellationToken stop, IProcessLink? processes = null)
+        int? epochs, ITrainingObserver observer, CancellationToken stop, IProcessLink? processes = null, Func<RunConfig, RunConfig>? adjustResumed = null)
     {
         var link = Link(processes);
         // Under MPI every process reads the run folder to resume (config.json), but only process 0 writes one.
         if (link.Rank != 0 && resumeFolder is null) outFolder = null;
         var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
-        if (existing is null) RunFolder.CheckAvailable(outFolder);
+        if (link.Rank == 0) existing?.RemoveUnfinishedWrites();
         if (existing is { HasCheckpoint: true } && !File.Exists(existing.File(RunFolder.StateFile)))
             throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile}, so it cannot be continued; " +
                                          "eval, sample and export still work. Start a new run with --out.");
-        var config = existing?.ReadConfig() ?? requested;
+        var config = existing is null ? requested : (adjustResumed ?? (c => c))(existing.ReadConfig());
         config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
-
-        var (train, test) = data is { } given ? Checked(given, config) : RunData.Load(config, log: new ObserverWriter(observer));
-        if (config.BatchSize > train.Count)
-            throw new ArgumentException($"RunConfig.BatchSize = {config.BatchSize} is larger than the training set ({train.Count} images). Use a smaller batch.");
-        CheckTestSize(config, test.Count);
-        config = config with { ImageHeight = train.Height, ImageWidth = train.Width, ImageChannels = train.Channels };
-        var spec = config.ModelSpec(config.Image);
-        var objective = config.Objective();
-        var optimizerSpec = config.OptimizerSpec();
-        // Record the resolved weights and kernel parameter, so config.json states the objective in full.
-        config = config with
-        {
-            Alpha = objective.Alpha, Lambda = objective.Lambda,
-            ImqC = objective.Kernel == Kernels.MmdKernel.Imq ? objective.KernelParameter : config.ImqC,
-            Bandwidth = objective.Kernel == Kernels.MmdKernel.Rbf ? objective.KernelParameter : config.Bandwidth,
-            DecoderHidden = spec.DecoderHidden.ToArray(),
-        };
-
+        // The settings first, then the folder: a bad setting is the real error, whatever the folder holds.
+        if (existing is null) RunFolder.CheckAvailable(outFolder);
         if (link.Size > 1 && config.Replicas is not null)
             throw new ArgumentException($"RunConfig.Replicas = {config.Replicas} cannot be combined with mpiexec: start one process per device instead (RunConfig.Device = cuda gives each process the GPU of its rank on its machine).");
-        if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
+
+        // The devices before the data: a device that is not there is refused before the data takes seconds to load.
         var kernels = KernelChoices.Parse(config.Kernels);
         IReadOnlyList<ComputeDevice> devices = config.Replicas is { } replicas ? ReplicaDevices.Open(replicas, kernels) : [ComputeDevice.Open(ProcessChecks.DeviceOf(config.Device, link), kernels)];
         var device = devices[0];
@@ -116,6 +102,9 @@ internal static class TrainingSession
         VaeModel? model = null;
         try
         {
+            (var train, var test, config) = LoadData(config, data, link, observer);
+            var spec = config.ModelSpec(config.Image);
+            var objective = config.Objective();
             int count = devices.Count * link.Size;
             if (config.BatchSize < count)
                 throw new ArgumentException($"RunConfig.BatchSize = {config.BatchSize} is smaller than the {count} replicas: each takes a share of every batch. Use a batch of at least {count}.");
@@ -123,9 +112,10 @@ internal static class TrainingSession
                 : (link.Size == 1 ? $"Devices: {count} replicas ({string.Join(", ", devices.Select(d => d.Describe()))})"
                     : $"Devices: {count} replicas in {link.Size} processes (process 0: {device.Describe()})") +
                   $", each a share of every batch of {config.BatchSize}";
-            observer.Info($"{where}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
             model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
-            var (folder, stopped) = Epochs(config, existing, outFolder, model, others, link, objective, optimizerSpec, train, test, observer, stop);
+            observer.Info($"{where}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, " +
+                          $"{train.Height}×{train.Width}; model {spec}, {Size(model.Layout.Count)}.");
+            var (folder, stopped) = Epochs(config, existing, outFolder, model, others, link, objective, config.OptimizerSpec(), train, test, observer, stop);
             return new TrainedModel(config, device, model, folder) { Stopped = stopped };
         }
         catch
@@ -139,6 +129,40 @@ internal static class TrainingSession
             // The other replicas' devices serve training only; the trained model lives on the first.
             foreach (var d in others) d.Dispose();
         }
+    }
+
+    /// <summary>What a model of this many parameters costs: each checkpoint holds them as float32.</summary>
+    static string Size(int parameters) =>
+        $"{parameters:N0} parameters, {parameters * 4.0 / (1 << 20):F1} MB a checkpoint";
+
+    /// <summary>
+    /// The data, checked against the settings (batch, test set, code size), and the settings completed from it: the
+    /// image shape, the resolved objective weights and kernel parameter, the decoder's sizes.
+    /// </summary>
+    static (ImageSet Train, ImageSet Test, RunConfig Config) LoadData(RunConfig config, (ImageSet Train, ImageSet Test)? data,
+        IProcessLink link, ITrainingObserver observer)
+    {
+        var (train, test) = data is { } given ? Checked(given, config) : RunData.Load(config, log: new ObserverWriter(observer));
+        if (config.BatchSize > train.Count)
+            throw new ArgumentException($"RunConfig.BatchSize = {config.BatchSize} is larger than the training set ({train.Count} images). Use a smaller batch.");
+        CheckTestSize(config, test.Count);
+        config = config with { ImageHeight = train.Height, ImageWidth = train.Width, ImageChannels = train.Channels };
+        if (config.Latent > config.Image.Size)
+            throw new ArgumentException(
+                $"RunConfig.Latent = {config.Latent} is more than the {config.Image.Size} values of an image: such a code compresses nothing, and its layers " +
+                $"cost {config.Latent}·(hidden) parameters each. Use at most RunConfig.Latent = {config.Image.Size}; 20 to 64 is usual.");
+        var spec = config.ModelSpec(config.Image);
+        var objective = config.Objective();
+        // Record the resolved weights and kernel parameter, so config.json states the objective in full.
+        config = config with
+        {
+            Alpha = objective.Alpha, Lambda = objective.Lambda,
+            ImqC = objective.Kernel == Kernels.MmdKernel.Imq ? objective.KernelParameter : config.ImqC,
+            Bandwidth = objective.Kernel == Kernels.MmdKernel.Rbf ? objective.KernelParameter : config.Bandwidth,
+            DecoderHidden = spec.DecoderHidden.ToArray(),
+        };
+        if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
+        return (train, test, config);
     }
 
     /// <summary>
