@@ -16,8 +16,8 @@ static class Errors
     public const int UserError = 1, InternalError = 70;
 
     public static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafeTensorsFormatException
-        or RunFolderException or DeviceUnavailableException or DeviceFaultException or NumericalFaultException or FileNotFoundException
-        or DirectoryNotFoundException or UnauthorizedAccessException or InvalidDataException;
+        or RunFolderException or DeviceUnavailableException or DeviceFaultException or NumericalFaultException
+        or IOException or UnauthorizedAccessException or InvalidDataException;
 
     /// <summary>The one line a failure prints on stderr: "error: " and its message in the command line's words.</summary>
     public static string Line(string message) => $"error: {ForCommandLine(message)}";

@@ -44,5 +44,11 @@ public static class Program
             error.WriteLine(Errors.Line(e.Message));
             return Errors.InternalError;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything else is a bug too: one line that says so, never .NET's own report.
+            error.WriteLine(Errors.Line(new InternalFaultException($"{e.GetType().Name}: {e.Message}").Message));
+            return Errors.InternalError;
+        }
     }
 }

@@ -34,6 +34,10 @@ public static class DataSources
     /// <summary>The four files of an MNIST-family data set, in the order of the checksums below.</summary>
     public static readonly IReadOnlyList<string> StandardFiles = [TrainImages, TrainLabels, TestImages, TestLabels];
 
+    /// <summary>What RunConfig.Data takes, for the messages that refuse something else.</summary>
+    const string Accepted = "sprites, fashion-mnist, mnist, a folder of PNG or JPEG files (flat or one subfolder per class), " +
+        "a folder holding the four IDX files, or the path of a train-images-idx3-ubyte[.gz] file";
+
     /// <summary>Added to the seed for the sprites test set (a large prime, so nearby seeds do not overlap).</summary>
     public const int SpritesTestSeedOffset = 1_000_003;
 
@@ -65,9 +69,7 @@ public static class DataSources
             : known is not null ? LoadKnown(known, options)
             : Directory.Exists(trimmed) && !HoldsIdxFiles(trimmed) ? ImageFolder.Load(trimmed, options)
             : Directory.Exists(trimmed) || File.Exists(trimmed) ? LoadPath(trimmed)
-            : throw new DataFormatException($"Unknown data set '{spec}': no such file or folder either. Use sprites, " +
-                "fashion-mnist, mnist, a folder of PNG or JPEG files (flat or one subfolder per class), a folder " +
-                "holding the four IDX files, or the path of a train-images-idx3-ubyte[.gz] file.");
+            : throw new DataFormatException($"Unknown data set '{spec}': no such file or folder either. Use {Accepted}.");
         if (train.Channels != test.Channels || train.Height != test.Height || train.Width != test.Width)
             throw new DataFormatException($"Data set '{spec}': train images are {train.Shape} but test " +
                 $"images are {test.Shape}. Use train and test files of the same data set.");
@@ -128,6 +130,9 @@ public static class DataSources
         if (File.Exists(path) && ImageFolder.IsImageFile(path))
             throw new DataFormatException($"'{path}' is a single image file; RunConfig.Data takes a folder of image files " +
                 "(flat, or one subfolder per class). Point it at the folder that holds this file.");
+        if (File.Exists(path) && !StartsLikeIdx(path))
+            throw new DataFormatException($"'{path}' is not a data set: an IDX file starts with 0x00 0x00 (or is gzipped), and this one does not. " +
+                $"RunConfig.Data takes {Accepted}.");
         bool isFolder = Directory.Exists(path);
         string folder = isFolder ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
         string trainImages = isFolder ? Require(folder, TrainImages) : path;
@@ -135,6 +140,14 @@ public static class DataSources
         string testImages = Require(folder, TestImages);
         return (IdxReader.LoadImages(trainImages, Find(folder, TrainLabels), $"{name}/train", []),
                 IdxReader.LoadImages(testImages, Find(folder, TestLabels), $"{name}/test", []));
+    }
+
+    /// <summary>Whether the file begins as an IDX file does (0x00 0x00) or as gzip does (0x1f 0x8b); the reader checks the rest.</summary>
+    static bool StartsLikeIdx(string path)
+    {
+        Span<byte> head = stackalloc byte[2];
+        using var file = File.OpenRead(path);
+        return file.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && (head is [0, 0] || head is [0x1f, 0x8b]);
     }
 
     static (ImageSet, ImageSet) LoadFolder(string folder, string name, string[] labelNames, TextWriter? log)

@@ -107,6 +107,9 @@ public sealed record RunConfig
     public int? ImageChannels { get; init; }
     /// <summary>The fraction of a folder of image files held out as the test set (split by a shuffle seeded with <see cref="Seed"/>).</summary>
     public double TestFraction { get; init; } = 0.1;
+    /// <summary>The smallest side <see cref="ImageSize"/> resizes an image folder's images to.</summary>
+    public const int MinimumImageSize = 4;
+
     /// <summary>The image size the data had, so pictures can be drawn without the data (<see cref="ImageChannels"/> holds its channels).</summary>
     public int ImageHeight { get; init; }
     /// <summary>The image width the data had.</summary>
@@ -187,7 +190,8 @@ public sealed record RunConfig
         if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"RunConfig.TrainLimit and RunConfig.TestLimit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
         if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"RunConfig.EvalEvery and RunConfig.EvalIwaeK must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
         if (Beta < 0) throw new ArgumentException($"RunConfig.Beta must be 0 or more; got {Beta}.");
-        if (ImageSize is <= 0) throw new ArgumentException($"RunConfig.ImageSize must be positive; got {ImageSize}.");
+        if (ImageSize < MinimumImageSize)
+            throw new ArgumentException($"RunConfig.ImageSize must be at least {MinimumImageSize}: smaller images hold no picture to learn or draw; got {ImageSize}.");
         if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"RunConfig.ImageChannels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
         if (!(TestFraction > 0 && TestFraction < 1)) throw new ArgumentException($"RunConfig.TestFraction must lie strictly between 0 and 1; got {TestFraction}.");
         if (IsConv) ConvLayers();
@@ -216,7 +220,7 @@ public sealed record RunConfig
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"{source} is not a valid run configuration: {e.Message}", e);
+            throw new ArgumentException($"{source} is not a valid run configuration: {ConfigErrors.Describe(e)}", e);
         }
     }
 }
