@@ -140,8 +140,11 @@ public sealed class Vae : IDisposable
     }
 
     /// <summary>
-    /// Writes config.json and model.safetensors into <paramref name="folder"/> (created; one that already holds a
-    /// run is refused), which <see cref="Load"/>, <c>eval</c>, <c>sample</c> and <c>export</c> open. Returns its full path.
+    /// Writes config.json and model.safetensors — the settings and the weights, nothing else — into
+    /// <paramref name="folder"/> (created; one that already holds a run is refused), which <see cref="Load"/>,
+    /// <c>eval</c>, <c>sample</c> and <c>export</c> open. Returns its full path. The optimizer's state lives only
+    /// while training, so <see cref="Resume"/> refuses such a folder: to continue training later, train with a run
+    /// folder (<c>runFolder</c>), whose checkpoints hold it.
     /// </summary>
     public string Save(string folder)
     {

@@ -85,8 +85,8 @@ internal static class TrainingSession
         var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
         if (link.Rank == 0) existing?.RemoveUnfinishedWrites();
         if (existing is { HasCheckpoint: true } && !File.Exists(existing.File(RunFolder.StateFile)))
-            throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile}, so it cannot be continued; " +
-                                         "eval, sample and export still work. Start a new run with --out.");
+            throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile} (the optimizer's state, which Vae.Save does not write), " +
+                                         "so it cannot be continued; eval, sample, export and Vae.Load still open it. Start a new run with --out.");
         var config = existing is null ? requested : (adjustResumed ?? (c => c))(existing.ReadConfig());
         config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
         // The settings first, then the folder: a bad setting is the real error, whatever the folder holds.
