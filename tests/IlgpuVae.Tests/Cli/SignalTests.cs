@@ -26,12 +26,9 @@ public sealed class SignalTests
 
         public Child(params string[] args)
         {
-            string dir = AppContext.BaseDirectory, tests = Path.Combine(dir, "IlgpuVae.Tests");
-            string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+            var (dotnet, arguments) = CliRunner.ChildCommand(args);
             var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in (string[])["exec", "--runtimeconfig", tests + ".runtimeconfig.json", "--depsfile", tests + ".deps.json",
-                         Path.Combine(dir, "IlgpuVae.Cli.dll"), .. args])
-                start.ArgumentList.Add(a);
+            foreach (var a in arguments) start.ArgumentList.Add(a);
             process = Process.Start(start)!;
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (lines) lines.Add(e.Data); };
