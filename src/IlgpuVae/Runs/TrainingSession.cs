@@ -149,8 +149,8 @@ internal static class TrainingSession
         config = config with { ImageHeight = train.Height, ImageWidth = train.Width, ImageChannels = train.Channels };
         if (config.Latent > config.Image.Size)
             throw new ArgumentException(
-                $"RunConfig.Latent = {config.Latent} is more than the {config.Image.Size} values of an image: such a code compresses nothing, and its layers " +
-                $"cost {config.Latent}·(hidden) parameters each. Use at most RunConfig.Latent = {config.Image.Size}; 20 to 64 is usual.");
+                $"RunConfig.Latent = {config.Latent} is more than the {config.Image.Size} values of an image: such a code compresses nothing, and the layers " +
+                $"to and from it grow with it. Use at most RunConfig.Latent = {config.Image.Size}; 20 to 64 is usual.");
         var spec = config.ModelSpec(config.Image);
         var objective = config.Objective();
         // Record the resolved weights and kernel parameter, so config.json states the objective in full.
