@@ -16,7 +16,7 @@ static ImageSet Squares(string name, int count, int seed)
             for (int x = left; x < left + square; x++)
                 pixels[i * side * side + y * side + x] = 1f;
     }
-    return new ImageSet(name, side, side, pixels, labels: new int[count], labelNames: []);
+    return new ImageSet(name, side, side, pixels); // unlabelled
 }
 
 var train = Squares("squares", 1024, seed: 1);

@@ -113,7 +113,16 @@ public static class FlowInversion
             }
     }
 
-    /// <summary>One pass of a step's inversion: z = (next − (1 − σ(s)) ⊙ m) / σ(s), [m | s] from the MADE at the current z.</summary>
+    /// <summary>
+    /// The largest |z| an inversion keeps. Another image's flow, inverted at a code far from its own, divides by
+    /// σ near 0 (or exactly 0 once s underflows): z grows past float's range, and the next MADE pass multiplies
+    /// it by a masked weight, 0·∞ = NaN, which spreads to every dimension. Held at ±Bound instead, the pair's
+    /// log N(z₀; μ, σ²) is about −Bound²/(2σ²) (its log-determinant grows only linearly in z), so q(z_i|x_j)
+    /// stays what it is, nothing next to the mixture's other terms; a plausible pair never comes near it.
+    /// </summary>
+    public const float Bound = 1e12f;
+
+    /// <summary>One pass of a step's inversion: z = (next − (1 − σ(s)) ⊙ m) / σ(s), [m | s] from the MADE at the current z, held within ±<see cref="Bound"/>.</summary>
     public static void Pass(Index1D thread, Partition items, int latent, ArrayView<float> next, ArrayView<float> ms, ArrayView<float> z)
     {
         for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
@@ -121,7 +130,9 @@ public static class FlowInversion
             {
                 int m = i + i / latent * latent;
                 float sigma = Activations.Sigmoid(ms[m + latent]);
-                z[i] = (next[i] - (1f - sigma) * ms[m]) / sigma;
+                float value = (next[i] - (1f - sigma) * ms[m]) / sigma;
+                // NaN (0/0) fails both tests and is held at +Bound.
+                z[i] = value <= Bound && value >= -Bound ? value : value < 0f ? -Bound : Bound;
             }
     }
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.IO;
@@ -15,6 +16,23 @@ static class Errors
     public const int UserError = 1, InternalError = 70;
 
     public static bool IsUserError(Exception e) => e is ArgumentException or DataFormatException or SafeTensorsFormatException
-        or RunFolderException or DeviceUnavailableException or DeviceFaultException or NumericalFaultException or FileNotFoundException
-        or DirectoryNotFoundException or UnauthorizedAccessException or InvalidDataException;
+        or RunFolderException or DeviceUnavailableException or DeviceFaultException or NumericalFaultException
+        or IOException or UnauthorizedAccessException or InvalidDataException;
+
+    /// <summary>The one line a failure prints on stderr: "error: " and its message in the command line's words.</summary>
+    public static string Line(string message) => $"error: {ForCommandLine(message)}";
+
+    // The library names a setting as a C# caller sets it (RunConfig.BatchSize, "RunConfig.Estimator = biased");
+    // here the user typed an option (--batch-size, "--estimator biased").
+    static readonly Regex Setting = new(@"\b(?:RunConfig|EvalOptions)\.([A-Z][A-Za-z]*)( = )?", RegexOptions.Compiled);
+
+    // The eval options whose names on the command line are not their property's.
+    static readonly Dictionary<string, string> Renamed = new() { ["ImportanceSamples"] = "iwae-k", ["ActiveUnitThreshold"] = "active-threshold" };
+
+    /// <summary><paramref name="message"/> with every setting named as its command-line option.</summary>
+    public static string ForCommandLine(string message) => Setting.Replace(message, m =>
+        "--" + Renamed.GetValueOrDefault(m.Groups[1].Value, Kebab(m.Groups[1].Value)) + (m.Groups[2].Success ? " " : ""));
+
+    /// <summary>BatchSize → batch-size, ImqC → imq-c.</summary>
+    static string Kebab(string name) => Regex.Replace(name, "(?<=[a-z0-9])([A-Z])", "-$1").ToLowerInvariant();
 }

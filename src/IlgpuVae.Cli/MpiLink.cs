@@ -93,7 +93,7 @@ sealed class MpiLink : IProcessLink, IDisposable
         if (Rank != 0) Thread.Sleep(TimeSpan.FromSeconds(1));
         int code = Errors.IsUserError(e) ? Errors.UserError : Errors.InternalError;
         string cause = code == Errors.UserError || e is InternalFaultException ? e.Message : e.ToString();
-        error.WriteLine($"error: process {Rank} of {Size}: {cause}");
+        error.WriteLine(Errors.Line($"process {Rank} of {Size}: {cause}"));
         error.Flush();
         // Hydra forwards a process's output through its proxy as it comes; MPI_Abort tears the proxies down and
         // drops what they have not forwarded yet (seen under load: the whole message lost). Give it a moment.

@@ -26,16 +26,28 @@ public static class Program
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
-            return root.Parse(args).Invoke(config);
+            var parsed = root.Parse(args);
+            if (ParseErrors.Describe(parsed) is string problem)
+            {
+                error.WriteLine(Errors.Line(problem));
+                return Errors.UserError;
+            }
+            return parsed.Invoke(config);
         }
         catch (Exception e) when (Errors.IsUserError(e))
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine(Errors.Line(e.Message));
             return Errors.UserError;
         }
         catch (InternalFaultException e)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine(Errors.Line(e.Message));
+            return Errors.InternalError;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything else is a bug too: one line that says so, never .NET's own report.
+            error.WriteLine(Errors.Line(new InternalFaultException($"{e.GetType().Name}: {e.Message}").Message));
             return Errors.InternalError;
         }
     }

@@ -31,6 +31,12 @@ public sealed class Vae : IDisposable
     /// <summary>The run folder it was trained into or loaded from; null for a model trained in memory.</summary>
     public string? Folder => trained.Folder?.Path;
 
+    /// <summary>
+    /// Whether training ended early because <c>stop</c> was cancelled: the run folder (if any) holds the weights and
+    /// training state of the step it stopped after, and <see cref="Resume"/> continues from there.
+    /// </summary>
+    public bool Stopped => trained.Stopped;
+
     /// <summary>The accelerator it runs on, in words.</summary>
     public string Device => trained.Device.Describe();
 
@@ -67,9 +73,13 @@ public sealed class Vae : IDisposable
     internal static Vae TrainAsProcess(RunConfig options, string? runFolder, IProgress<TrainingProgress>? progress, CancellationToken stop, Training.IProcessLink processes) =>
         new(TrainingSession.Train(options, null, runFolder, null, null, new ProgressObserver(progress), stop, processes));
 
-    /// <summary><see cref="Resume"/> as one process of a data-parallel job: every process reads the run folder's config.json.</summary>
-    internal static Vae ResumeAsProcess(string runFolder, int? epochs, IProgress<TrainingProgress>? progress, CancellationToken stop, Training.IProcessLink processes) =>
-        new(TrainingSession.Train(new RunConfig(), null, null, runFolder, epochs, new ProgressObserver(progress), stop, processes));
+    /// <summary>
+    /// <see cref="Resume"/> as one process of a data-parallel job: every process reads the run folder's config.json and
+    /// passes it through <paramref name="adjust"/> (the command line's options that may change on resume, or a refusal).
+    /// </summary>
+    internal static Vae ResumeAsProcess(string runFolder, Func<RunConfig, RunConfig> adjust, IProgress<TrainingProgress>? progress, CancellationToken stop,
+        Training.IProcessLink processes) =>
+        new(TrainingSession.Train(new RunConfig(), null, null, runFolder, null, new ProgressObserver(progress), stop, processes, adjust));
 
     /// <summary>
     /// Opens a trained model: a run folder, or a .safetensors checkpoint with the config.json that describes it.
@@ -130,8 +140,11 @@ public sealed class Vae : IDisposable
     }
 
     /// <summary>
-    /// Writes config.json and model.safetensors into <paramref name="folder"/> (created; one that already holds a
-    /// run is refused), which <see cref="Load"/>, <c>eval</c>, <c>sample</c> and <c>export</c> open. Returns its full path.
+    /// Writes config.json and model.safetensors — the settings and the weights, nothing else — into
+    /// <paramref name="folder"/> (created; one that already holds a run is refused), which <see cref="Load"/>,
+    /// <c>eval</c>, <c>sample</c> and <c>export</c> open. Returns its full path. The optimizer's state lives only
+    /// while training, so <see cref="Resume"/> refuses such a folder: to continue training later, train with a run
+    /// folder (<c>runFolder</c>), whose checkpoints hold it.
     /// </summary>
     public string Save(string folder)
     {

@@ -54,7 +54,7 @@ static class BenchCommand
             var spec = config.ModelSpec(new ImageShape(1, 28, 28));
             var results = new List<StepTiming>();
             var choices = ParseKernels(parse.GetValue(kernels)!);
-            var batchSizes = TrainCommand.ParseSizes(parse.GetValue(batches)!, "--batch-sizes");
+            var batchSizes = TrainCommand.ParseSizes(parse.GetValue(batches)!, "--batch-sizes", "batch sizes", "128,1024");
             var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
             output.WriteLine($"{"device",-8} {"kernels",-9} {"batch",6} {"first s",8} {"median ms",10} {"images/s",10} {"launches",9} {"floor ms",9} {"fwd GFLOP/s",12} {"bwd GFLOP/s",12} {"% peak",7}");
             foreach (var name in parse.GetValue(devices)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -65,9 +65,9 @@ static class BenchCommand
                     {
                         var t = StepBenchmark.Measure(device, spec, parse.GetValue(model)!, batch, parse.GetValue(steps), warm);
                         results.Add(t);
-                        string share = t.ProductsShareOfPeak is { } p ? $"{100 * p:F1}" : "-";
+                        string share = t.ProductsShareOfPeak is { } p ? Figure(100 * p) : "-";
                         output.WriteLine($"{t.Device,-8} {t.Kernels,-9} {t.BatchSize,6} {t.FirstStepSeconds,8:F2} {t.MedianStepMilliseconds,10:F2} {t.ImagesPerSecond,10:F0} " +
-                            $"{t.LaunchesPerStep,9:F0} {t.LaunchFloorMilliseconds,9:F3} {t.Products.ForwardGflops,12:F1} {t.Products.LayerBackwardGflops,12:F1} {share,7}");
+                            $"{t.LaunchesPerStep,9:F0} {t.LaunchFloorMilliseconds,9:F3} {Figure(t.Products.ForwardGflops),12} {Figure(t.Products.LayerBackwardGflops),12} {share,7}");
                         if (parse.GetValue(profile))
                             foreach (var line in KernelProfile.Table(StepBenchmark.Profile(device, spec, parse.GetValue(model)!, batch, parse.GetValue(steps)), "step"))
                                 output.WriteLine(line);
@@ -83,6 +83,10 @@ static class BenchCommand
         });
         return command;
     }
+
+    /// <summary>One decimal from 10 up; below, three significant digits, so a slow kernel set (portable on the CPU) reads 0.00312, not 0.0.</summary>
+    internal static string Figure(double value) =>
+        value.ToString(Math.Abs(value) >= 10 || value == 0 ? "F1" : "G3", System.Globalization.CultureInfo.InvariantCulture);
 
     static KernelChoice[] ParseKernels(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => KernelChoices.Parse(k)).ToArray();

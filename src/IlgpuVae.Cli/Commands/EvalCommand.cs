@@ -45,6 +45,7 @@ static class EvalCommand
             using var vae = Vae.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), TrainedModel.EvaluationBatch,
                 Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
             var test = LoadTest(vae.Config, parse.GetValue(data), parse.GetValue(limit));
+            Evaluator.RequireImages(test.Count);
             output.WriteLine($"Evaluating {test.Count} test images on {vae.Device}…");
             EvalResult result = null!;
             var timing = parse.GetValue(profile) ? KernelProfile.During(vae.Trained.Device, () => result = vae.Evaluate(test, options)) : null;

@@ -31,9 +31,11 @@ static class SampleCommand
             ulong s = (ulong)(parse.GetValue(seed) ?? c.Seed);
             RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), model, c.Image, s, n);
             RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), model, test, s);
-            RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), model, test, s);
+            bool interpolation = RunPictures.WriteInterpolation(Path.Combine(folder, RunPictures.Interpolation), model, test, s);
             RunPictures.WriteTraversals(Path.Combine(folder, RunPictures.Traversals), model, c.Image, s);
-            foreach (var name in new[] { RunPictures.Samples, RunPictures.Reconstructions, RunPictures.Interpolation, RunPictures.Traversals })
+            if (!interpolation) output.WriteLine(RunPictures.NoInterpolation(test.Count));
+            foreach (var name in new[] { RunPictures.Samples, RunPictures.Reconstructions, RunPictures.Traversals }
+                         .Concat(interpolation ? [RunPictures.Interpolation] : []))
                 output.WriteLine($"Wrote {Path.GetFullPath(Path.Combine(folder, name))}");
             return 0;
         });

@@ -92,32 +92,36 @@ static class TrainCommand
                     Binarize = parse.GetValue(binarize)!, TrainLimit = parse.GetValue(trainLimit), TestLimit = parse.GetValue(testLimit),
                     EvalEvery = parse.GetValue(evalEvery), EvalIwaeK = parse.GetValue(evalIwaeK),
                 };
-                using var interrupt = new InterruptHandler(stop, mpi is { Rank: > 0 } ? TextWriter.Null : output);
+                config = config with { Epochs = parse.GetValue(epochs) ?? config.Epochs };
                 var observer = ConsoleObserver.For(output);
+                using var signals = new StopSignals(stop, mpi is { Rank: > 0 } ? _ => { } : observer.Info);
                 var progress = mpi is { Rank: > 0 } ? null : observer;
                 IProcessLink processes = (IProcessLink?)mpi ?? SingleProcess.Instance;
+                bool stopped = false;
                 observer.Run(() =>
                 {
                     using var vae = parse.GetValue(resume) is string folder
-                        ? Vae.ResumeAsProcess(folder, parse.GetValue(epochs), progress, interrupt.Token, processes)
-                        : Vae.TrainAsProcess(config with { Epochs = parse.GetValue(epochs) ?? config.Epochs },
-                            parse.GetValue(outDir) ?? RunFolder.NewDefaultPath(), progress, interrupt.Token, processes);
+                        ? Vae.ResumeAsProcess(folder, saved => ResumeOptions.Apply(parse, command.Options, config, saved, folder), progress, signals.Token, processes)
+                        : Vae.TrainAsProcess(config, parse.GetValue(outDir) ?? RunFolder.NewDefaultPath(), progress, signals.Token, processes);
+                    stopped = vae.Stopped;
                 });
+                // A stopped run exits as the signal would have (130, 143), so a script can tell it from a finished one.
+                return stopped ? signals.ExitCode ?? StopSignals.InterruptedExit : 0;
             }
             catch (Exception e) when (mpi is not null)
             {
                 mpi.Fail(e, Console.Error);
+                return Errors.UserError;
             }
-            return 0;
         });
         return command;
     }
 
-    /// <summary>"512,256" → [512, 256]; "" → [].</summary>
-    internal static int[] ParseSizes(string text, string option)
+    /// <summary>"512,256" → [512, 256]; "" → []. <paramref name="what"/> names the values in the message of a bad one.</summary>
+    internal static int[] ParseSizes(string text, string option, string what = "layer sizes", string example = "512,256")
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return parts.Select(p => int.TryParse(p, out int v) && v > 0 ? v
-            : throw new ArgumentException($"{option} takes positive layer sizes separated by commas (e.g. 512,256); '{p}' is not one.")).ToArray();
+            : throw new ArgumentException($"{option} takes positive {what} separated by commas (e.g. {example}); '{p}' is not one.")).ToArray();
     }
 }

@@ -21,7 +21,7 @@ internal enum KernelChoice { Fastest, Portable }
 internal static class KernelChoices
 {
     /// <summary>"fastest" or "portable" (any case) → the choice; anything else is refused naming the option.</summary>
-    public static KernelChoice Parse(string text, string option = "--kernels") => text.Trim().ToLowerInvariant() switch
+    public static KernelChoice Parse(string text, string option = "RunConfig.Kernels") => text.Trim().ToLowerInvariant() switch
     {
         "fastest" => KernelChoice.Fastest,
         "portable" => KernelChoice.Portable,
@@ -211,10 +211,10 @@ internal sealed class ComputeDevice : IDisposable
             throw new DeviceUnavailableException(
                 $"No {(kind == DeviceKind.Cuda ? "CUDA" : "OpenCL")} device was found, so '{name}:{index}' cannot be used. " +
                 (kind == DeviceKind.OpenCL ? OpenClLoader.WhyNoDevice() + " " : "") +
-                "Run the 'devices' command to see what is available, or use --device cpu.");
+                "Run the 'devices' command to see what is available, or use RunConfig.Device = cpu.");
         if (index >= devices.Count)
             throw new DeviceUnavailableException(
-                $"Device '{name}:{index}' does not exist: there are {devices.Count} {name} device(s), numbered from 0. Use one of those, or --device cpu.");
+                $"Device '{name}:{index}' does not exist: there are {devices.Count} {name} device(s), numbered from 0. Use one of those, or RunConfig.Device = cpu.");
         try
         {
             return new ComputeDevice(context, devices[index].CreateAccelerator(context), kind, index, choice, shape);
@@ -223,7 +223,7 @@ internal sealed class ComputeDevice : IDisposable
         {
             throw new DeviceUnavailableException(
                 $"Device '{name}:{index}' ({devices[index].Name}) cannot be used: ILGPU refused it ({e.Message.TrimEnd('.')}). " +
-                "Use --device cpu, or another device from the 'devices' command.", e);
+                "Use RunConfig.Device = cpu, or another device from the 'devices' command.", e);
         }
     }
 

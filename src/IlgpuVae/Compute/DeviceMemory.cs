@@ -38,7 +38,7 @@ internal sealed class DeviceMemory(ComputeDevice device, string purpose)
         {
             throw new DeviceFaultException(
                 $"{device.Describe()} could not allocate {Size(bytes)} for {purpose} ({e.Message.TrimEnd('.')}). " +
-                "Use a smaller --batch-size or model, or another --device.", e);
+                "Use a smaller RunConfig.BatchSize or model, or another RunConfig.Device.", e);
         }
     }
 

@@ -29,7 +29,7 @@ internal sealed class GpuKernels : KernelSet
         var a = Accelerator;
         if (a.MaxSharedMemoryPerGroup < SharedScratch.MmdDoubles * sizeof(double))
             throw new DeviceUnavailableException(
-                $"Device '{device.Spec}' ({a.Name}) offers {a.MaxSharedMemoryPerGroup} bytes of shared memory per group; the MMD kernel needs {SharedScratch.MmdDoubles * sizeof(double)} (OpenCL 2.0 promises 32 KB). Use another device, or --device cpu.");
+                $"Device '{device.Spec}' ({a.Name}) offers {a.MaxSharedMemoryPerGroup} bytes of shared memory per group; the MMD kernel needs {SharedScratch.MmdDoubles * sizeof(double)} (OpenCL 2.0 promises 32 KB). Use another device, or RunConfig.Device = cpu.");
         pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairTiled));
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2Im));

@@ -62,7 +62,7 @@ internal sealed record GpuLaunchShape(int GemmSide, int NarrowGemmSide, int Redu
         int block = MmdBlock > 0 ? MmdBlock : 32;
         while (MmdBlock == 0 && block > 1 && MmdTiles.SharedDoubles(block, latent) > capacity) block /= 2;
         if (MmdTiles.SharedDoubles(block, latent) > capacity)
-            throw new DeviceFaultException($"The MMD of {latent} latent dimensions does not fit the {capacity * sizeof(double)} bytes of shared memory its tiles may use. Use a smaller --latent.");
+            throw new DeviceFaultException($"The MMD of {latent} latent dimensions does not fit the {capacity * sizeof(double)} bytes of shared memory its tiles may use. Use a smaller RunConfig.Latent.");
         return block;
     }
 }

@@ -14,21 +14,21 @@ internal static class ReplicaDevices
     {
         var items = (text ?? "").Split(',', StringSplitOptions.TrimEntries);
         if (items.Length == 0 || items.Any(i => i.Length == 0))
-            throw new ArgumentException($"--replicas '{text}' names no device, or an empty one. {Usage}.");
+            throw new ArgumentException($"RunConfig.Replicas '{text}' names no device, or an empty one. {Usage}.");
         var named = items.Select(Item).ToList();
         var kinds = named.Select(n => n.Kind).Distinct().ToList();
         if (kinds.Count > 1)
-            throw new ArgumentException($"--replicas '{text}' mixes {string.Join(" and ", kinds.Select(Name))} devices; every replica must run the same kernels. {Usage}.");
+            throw new ArgumentException($"RunConfig.Replicas '{text}' mixes {string.Join(" and ", kinds.Select(Name))} devices; every replica must run the same kernels. {Usage}.");
         if (named.Any(n => n.Index is null))
         {
-            if (named.Count > 1) throw new ArgumentException($"--replicas '{text}': {Name(kinds[0])}:all stands alone. {Usage}.");
+            if (named.Count > 1) throw new ArgumentException($"RunConfig.Replicas '{text}': {Name(kinds[0])}:all stands alone. {Usage}.");
             return (kinds[0], null);
         }
         var indexes = named.Select(n => n.Index!.Value).ToArray();
         if (indexes.Distinct().Count() < indexes.Length)
-            throw new ArgumentException($"--replicas '{text}' names {Name(kinds[0])}:{indexes.GroupBy(i => i).First(g => g.Count() > 1).Key} twice; each replica needs its own device.");
+            throw new ArgumentException($"RunConfig.Replicas '{text}' names {Name(kinds[0])}:{indexes.GroupBy(i => i).First(g => g.Count() > 1).Key} twice; each replica needs its own device.");
         if (indexes.Length < 2)
-            throw new ArgumentException($"--replicas needs at least two devices; got only '{items[0]}'. To train on one device use --device {items[0]}.");
+            throw new ArgumentException($"RunConfig.Replicas needs at least two devices; got only '{items[0]}'. To train on one device use RunConfig.Device = {items[0]}.");
         return (kinds[0], indexes);
     }
 
@@ -42,10 +42,10 @@ internal static class ReplicaDevices
         string kind = colon < 0 ? s : s[..colon], index = colon < 0 ? "" : s[(colon + 1)..];
         DeviceKind? k = kind switch { "cpu" => DeviceKind.Cpu, "cuda" => DeviceKind.Cuda, "opencl" => DeviceKind.OpenCL, _ => null };
         if (k is null || colon < 0)
-            throw new DeviceUnavailableException($"Unknown device '{item}' in --replicas. {Usage}.");
+            throw new DeviceUnavailableException($"Unknown device '{item}' in RunConfig.Replicas. {Usage}.");
         if (index == "all" && k != DeviceKind.Cpu) return (k.Value, null);
         if (!int.TryParse(index, out int n) || n < 0)
-            throw new DeviceUnavailableException($"Unknown device '{item}' in --replicas. {Usage} (cpu:all is not one: name the CPU replicas).");
+            throw new DeviceUnavailableException($"Unknown device '{item}' in RunConfig.Replicas. {Usage} (cpu:all is not one: name the CPU replicas).");
         return (k.Value, n);
     }
 
@@ -63,8 +63,8 @@ internal static class ReplicaDevices
             indexes = ComputeDevice.Survey().Where(r => r.Kind == kind && r.Usable).Select(r => r.Index).ToArray();
             if (indexes.Length < 2)
                 throw new DeviceUnavailableException(
-                    $"--replicas {text} found {indexes.Length} usable {Name(kind)} device(s); data-parallel training needs at least two. " +
-                    (indexes.Length == 1 ? $"Use --device {Name(kind)}:{indexes[0]} to train on the one there is." : "Use --device cpu, or see the 'devices' command."));
+                    $"RunConfig.Replicas = {text} found {indexes.Length} usable {Name(kind)} device(s); data-parallel training needs at least two. " +
+                    (indexes.Length == 1 ? $"Use RunConfig.Device = {Name(kind)}:{indexes[0]} to train on the one there is." : "Use RunConfig.Device = cpu, or see the 'devices' command."));
         }
         var opened = new List<ComputeDevice>();
         try

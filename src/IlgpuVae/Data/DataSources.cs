@@ -34,6 +34,10 @@ public static class DataSources
     /// <summary>The four files of an MNIST-family data set, in the order of the checksums below.</summary>
     public static readonly IReadOnlyList<string> StandardFiles = [TrainImages, TrainLabels, TestImages, TestLabels];
 
+    /// <summary>What RunConfig.Data takes, for the messages that refuse something else.</summary>
+    const string Accepted = "sprites, fashion-mnist, mnist, a folder of PNG or JPEG files (flat or one subfolder per class), " +
+        "a folder holding the four IDX files, or the path of a train-images-idx3-ubyte[.gz] file";
+
     /// <summary>Added to the seed for the sprites test set (a large prime, so nearby seeds do not overlap).</summary>
     public const int SpritesTestSeedOffset = 1_000_003;
 
@@ -65,19 +69,17 @@ public static class DataSources
             : known is not null ? LoadKnown(known, options)
             : Directory.Exists(trimmed) && !HoldsIdxFiles(trimmed) ? ImageFolder.Load(trimmed, options)
             : Directory.Exists(trimmed) || File.Exists(trimmed) ? LoadPath(trimmed)
-            : throw new DataFormatException($"Unknown data set '{spec}': no such file or folder either. Use sprites, " +
-                "fashion-mnist, mnist, a folder of PNG or JPEG files (flat or one subfolder per class), a folder " +
-                "holding the four IDX files, or the path of a train-images-idx3-ubyte[.gz] file.");
+            : throw new DataFormatException($"Unknown data set '{spec}': no such file or folder either. Use {Accepted}.");
         if (train.Channels != test.Channels || train.Height != test.Height || train.Width != test.Width)
             throw new DataFormatException($"Data set '{spec}': train images are {train.Shape} but test " +
                 $"images are {test.Shape}. Use train and test files of the same data set.");
         if (options.ImageSize is int size && (train.Height != size || train.Width != size))
             throw new DataFormatException($"Data set '{spec}' has images of {train.Height}×{train.Width}, not the " +
-                $"{size}×{size} asked for; only a folder of image files is resized. Leave out --image-size for this data set.");
+                $"{size}×{size} asked for; only a folder of image files is resized. Leave out RunConfig.ImageSize for this data set.");
         if (options.Channels is int channels && train.Channels != channels)
             throw new DataFormatException($"Data set '{spec}' has images with {train.Channels} channel" +
                 $"{(train.Channels == 1 ? "" : "s")}, not the {channels} asked for; only a folder of image files is " +
-                "converted. Leave out --image-channels for this data set.");
+                "converted. Leave out RunConfig.ImageChannels for this data set.");
         options.Log?.WriteLine($"data: {train.Name} ({train.Count}) and {test.Name} ({test.Count}), " +
             $"{train.Shape}, in {clock.Elapsed.TotalSeconds:F2} s");
         return (train, test);
@@ -117,7 +119,7 @@ public static class DataSources
         throw new DataNotFoundException($"Data set '{known.Name}' was not found. Searched: " +
             $"{string.Join(", ", folders.Select(Path.GetFullPath))}. {download} Put the four files " +
             $"{string.Join(", ", StandardFiles)} (each plain or .gz) in one of those folders" +
-            $"{(folders.Contains(cache) ? $", e.g. {cache}," : "")} or pass --data FOLDER.{apt}");
+            $"{(folders.Contains(cache) ? $", e.g. {cache}," : "")} or give RunConfig.Data a folder.{apt}");
     }
 
     /// <summary>Whether any of the four standard IDX files (plain or .gz) is in <paramref name="folder"/>.</summary>
@@ -126,8 +128,11 @@ public static class DataSources
     static (ImageSet, ImageSet) LoadPath(string path)
     {
         if (File.Exists(path) && ImageFolder.IsImageFile(path))
-            throw new DataFormatException($"'{path}' is a single image file; --data takes a folder of image files " +
+            throw new DataFormatException($"'{path}' is a single image file; RunConfig.Data takes a folder of image files " +
                 "(flat, or one subfolder per class). Point it at the folder that holds this file.");
+        if (File.Exists(path) && !StartsLikeIdx(path))
+            throw new DataFormatException($"'{path}' is not a data set: an IDX file starts with 0x00 0x00 (or is gzipped), and this one does not. " +
+                $"RunConfig.Data takes {Accepted}.");
         bool isFolder = Directory.Exists(path);
         string folder = isFolder ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
         string trainImages = isFolder ? Require(folder, TrainImages) : path;
@@ -135,6 +140,14 @@ public static class DataSources
         string testImages = Require(folder, TestImages);
         return (IdxReader.LoadImages(trainImages, Find(folder, TrainLabels), $"{name}/train", []),
                 IdxReader.LoadImages(testImages, Find(folder, TestLabels), $"{name}/test", []));
+    }
+
+    /// <summary>Whether the file begins as an IDX file does (0x00 0x00) or as gzip does (0x1f 0x8b); the reader checks the rest.</summary>
+    static bool StartsLikeIdx(string path)
+    {
+        Span<byte> head = stackalloc byte[2];
+        using var file = File.OpenRead(path);
+        return file.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && (head is [0, 0] || head is [0x1f, 0x8b]);
     }
 
     static (ImageSet, ImageSet) LoadFolder(string folder, string name, string[] labelNames, TextWriter? log)
@@ -152,7 +165,7 @@ public static class DataSources
     }
 
     static string Require(string folder, string file) => Find(folder, file) ?? throw new DataNotFoundException(
-        $"Neither {file} nor {file}.gz is in '{Path.GetFullPath(folder)}'. Put the file there, or point --data elsewhere.");
+        $"Neither {file} nor {file}.gz is in '{Path.GetFullPath(folder)}'. Put the file there, or point RunConfig.Data elsewhere.");
 
     /// <summary><c>$XDG_CACHE_HOME/ilgpuvae/NAME</c> when that variable holds an absolute path (as XDG requires), else <c>~/.cache/ilgpuvae/NAME</c>.</summary>
     static string CacheFolder(string name)

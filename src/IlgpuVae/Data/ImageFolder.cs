@@ -138,7 +138,7 @@ internal static class ImageFolder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DataFormatException($"Folder '{folder}' cannot be listed ({e.Message}). Check its permissions, or point --data elsewhere.", e);
+            throw new DataFormatException($"Folder '{folder}' cannot be listed ({e.Message}). Check its permissions, or point RunConfig.Data elsewhere.", e);
         }
 
         string extensions = string.Join(", ", Extensions);
@@ -150,7 +150,7 @@ internal static class ImageFolder
         if (top.Length == 0 && classes.Length == 0)
             throw new DataFormatException($"Folder '{folder}' holds no image files ({extensions}), neither at its top " +
                 $"level nor in subfolders, and no IDX files ({string.Join(", ", DataSources.StandardFiles)}). Put the " +
-                "images there (all at the top level, or one subfolder per class), or point --data elsewhere.");
+                "images there (all at the top level, or one subfolder per class), or point RunConfig.Data elsewhere.");
 
         Entry Make(string path, int label) =>
             new(path, Path.GetRelativePath(folder, path).Replace(Path.DirectorySeparatorChar, '/'), label);
@@ -177,7 +177,7 @@ internal static class ImageFolder
         int other = Array.FindIndex(sizes, s => s != sizes[0]);
         if (other >= 0)
             throw new DataFormatException($"Image files in '{folder}' differ in size: '{files[0].Relative}' is " +
-                $"{Describe(sizes[0])} but '{files[other].Relative}' is {Describe(sizes[other])}. Pass --image-size N " +
+                $"{Describe(sizes[0])} but '{files[other].Relative}' is {Describe(sizes[other])}. Pass RunConfig.ImageSize = N " +
                 "to crop every image to a centred square and resize it to N×N.");
         return Math.Min(sizes[0].Width, sizes[0].Height);
     }
@@ -187,7 +187,7 @@ internal static class ImageFolder
         // The whole set is one array, and each image is resized through one RGBA bitmap.
         if ((long)count * channels * size * size > Array.MaxLength || 4L * size * size > Array.MaxLength)
             throw new DataFormatException($"Folder '{folder}': {count} images of {size}×{size} with {channels} " +
-                $"channel{(channels == 1 ? "" : "s")} do not fit in memory as one array. Pass a smaller --image-size.");
+                $"channel{(channels == 1 ? "" : "s")} do not fit in memory as one array. Pass a smaller RunConfig.ImageSize.");
     }
 
     /// <summary>

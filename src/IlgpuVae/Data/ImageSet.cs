@@ -13,18 +13,24 @@ public sealed class ImageSet
 {
     /// <summary>
     /// Wraps the arrays without copying; throws <see cref="ArgumentException"/> when their lengths disagree.
-    /// <paramref name="channels"/> is 1 for grey-scale images (the default), 3 for RGB.
+    /// The images are counted from <paramref name="pixels"/>; without <paramref name="labels"/> every image is
+    /// unlabelled (-1). <paramref name="channels"/> is 1 for grey-scale images (the default), 3 for RGB.
     /// </summary>
-    public ImageSet(string name, int height, int width, float[] pixels, int[] labels, string[] labelNames,
+    public ImageSet(string name, int height, int width, float[] pixels, int[]? labels = null, string[]? labelNames = null,
         float[]? factors = null, string[]? factorNames = null, int channels = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         factorNames ??= [];
-        if ((long)labels.Length * channels * height * width != pixels.Length)
+        long dim = (long)channels * height * width;
+        if (pixels.Length % dim != 0)
             throw new ArgumentException(
-                $"{pixels.Length} pixels do not make {labels.Length} images of {ShapeText(channels, height, width)}.", nameof(pixels));
+                $"{pixels.Length} values do not make whole images of {ShapeText(channels, height, width)} ({dim} values each).", nameof(pixels));
+        labels ??= Enumerable.Repeat(-1, (int)(pixels.Length / dim)).ToArray();
+        if (labels.Length * dim != pixels.Length)
+            throw new ArgumentException(
+                $"{pixels.Length} pixels make {pixels.Length / dim} images of {ShapeText(channels, height, width)}, but {labels.Length} labels are given.", nameof(labels));
         if (factors is null ? factorNames.Length != 0 : factors.Length != (long)labels.Length * factorNames.Length)
             throw new ArgumentException(
                 $"{factors?.Length ?? 0} factors do not make {labels.Length} rows of {factorNames.Length}.", nameof(factors));
@@ -34,14 +40,14 @@ public sealed class ImageSet
         Width = width;
         Pixels = pixels;
         Labels = labels;
-        LabelNames = labelNames;
+        LabelNames = labelNames ?? [];
         Factors = factors;
         FactorNames = factorNames;
     }
 
     /// <summary>What the set is called in messages and in a run's config (sprites, fashion-mnist, a folder …).</summary>
     public string Name { get; }
-    /// <summary>The number of images.</summary>
+    /// <summary>The number of images: <see cref="Pixels"/> holds Count·<see cref="Dim"/> values.</summary>
     public int Count => Labels.Length;
     /// <summary>Values per pixel: 1 for grey-scale, 3 for RGB.</summary>
     public int Channels { get; }

@@ -21,13 +21,13 @@ public sealed record EvalOptions
     /// <summary>Returns the options, or throws <see cref="ArgumentException"/> naming the first value out of range.</summary>
     public EvalOptions Validate()
     {
-        if (ImportanceSamples < 0) throw new ArgumentException($"The importance samples must be 0 (skip) or more; got {ImportanceSamples}.");
-        if (ElboSamples <= 0) throw new ArgumentException($"The ELBO samples must be positive; got {ElboSamples}.");
-        if (!(ActiveUnitThreshold >= 0)) throw new ArgumentException($"The active-unit threshold must be 0 or more; got {ActiveUnitThreshold}.");
-        if (MmdSamples < 2) throw new ArgumentException($"The aggregate MMD needs at least 2 samples; got {MmdSamples}.");
-        if (FlowDraws < 2) throw new ArgumentException($"A flow posterior's means need at least 2 draws per image; got {FlowDraws}.");
+        if (ImportanceSamples < 0) throw new ArgumentException($"EvalOptions.ImportanceSamples must be 0 (skip) or more; got {ImportanceSamples}.");
+        if (ElboSamples <= 0) throw new ArgumentException($"EvalOptions.ElboSamples must be positive; got {ElboSamples}.");
+        if (!(ActiveUnitThreshold >= 0)) throw new ArgumentException($"EvalOptions.ActiveUnitThreshold must be 0 or more; got {ActiveUnitThreshold}.");
+        if (MmdSamples < 2) throw new ArgumentException($"EvalOptions.MmdSamples must be at least 2 (the aggregate MMD² compares two codes or more); got {MmdSamples}.");
+        if (FlowDraws < 2) throw new ArgumentException($"EvalOptions.FlowDraws must be at least 2 (a flow posterior's means need 2 draws per image); got {FlowDraws}.");
         if (MiLimit is < 2 or > 20000)
-            throw new ArgumentException($"--mi-limit must be between 2 and 20000 images (a flow's mutual information inverts it for every pair); got {MiLimit}.");
+            throw new ArgumentException($"EvalOptions.MiLimit must be between 2 and 20000 images (a flow's mutual information inverts it for every pair); got {MiLimit}.");
         return this;
     }
 }

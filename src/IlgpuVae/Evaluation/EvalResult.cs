@@ -28,11 +28,26 @@ public sealed record EvalResult(
     /// <summary>The IWAE NLL (the −ELBO when it was skipped) in bits per value of an image.</summary>
     public double BitsPerDim => (IwaeK > 0 ? IwaeNll : NegativeElbo) / (Dim * Math.Log(2));
 
-    /// <summary>The eval.json object: the keys other tools rely on first (test_neg_elbo … kl), then the extras.</summary>
-    public Dictionary<string, object> ToJson() => new()
+    /// <summary>Every number by its eval.json key, the per-dimension arrays written out: "EvalResult { test_neg_elbo = 85.2, …, kl_per_dim = [0.31, 1.9] }".</summary>
+    public override string ToString() =>
+        $"EvalResult {{ {string.Join(", ", ToJson().Select(kv => $"{kv.Key} = {Show(kv.Value)}"))} }}";
+
+    static string Show(object? value) => value switch
+    {
+        null => "null",
+        double[] values => $"[{string.Join(", ", values.Select(v => Show(v)))}]",
+        double v => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture),
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
+
+    /// <summary>
+    /// The eval.json object: the keys other tools rely on first (test_neg_elbo … kl), then the extras; iwae_nll is
+    /// null when it was skipped (<see cref="IwaeK"/> 0).
+    /// </summary>
+    public Dictionary<string, object?> ToJson() => new()
     {
         ["test_neg_elbo"] = NegativeElbo,
-        ["iwae_nll"] = IwaeK > 0 ? IwaeNll : double.NaN,
+        ["iwae_nll"] = IwaeK > 0 ? IwaeNll : null,
         ["iwae_k"] = IwaeK,
         ["bits_per_dim"] = BitsPerDim,
         ["mi"] = MutualInformation,

@@ -25,9 +25,24 @@ internal static class Evaluator
     /// </summary>
     public const int PassRows = 1000;
 
+    /// <summary>
+    /// The fewest images an evaluation takes: the aggregate MMD² compares two codes or more with as many prior draws,
+    /// with the unbiased estimator (the others have an estimate for one image: the −ELBO, the IWAE NLL, the mutual information).
+    /// </summary>
+    public const int MinimumImages = ObjectiveSpec.UnbiasedMmdMinimum;
+
+    /// <summary>Throws <see cref="ArgumentException"/> for a set of fewer than <see cref="MinimumImages"/> images, naming the estimator that needs them.</summary>
+    public static void RequireImages(int count)
+    {
+        if (count < MinimumImages)
+            throw new ArgumentException(
+                $"The evaluation needs at least {MinimumImages} images: the aggregate MMD² (mmd_aggregate) compares {MinimumImages} codes or more with as many prior draws; got {count}.");
+    }
+
     public static EvalResult Run(VaeModel model, ObjectiveSpec objective, DeviceDataSet data, EvalOptions options, bool binarize)
     {
         options.Validate();
+        RequireImages(data.Count);
         int n = data.Count, k = model.Spec.LatentDim, pass = Math.Min(model.MaxBatch, PassRows);
         var totals = new double[4];
         for (int s = 0; s < options.ElboSamples; s++)
@@ -181,7 +196,7 @@ internal static class Evaluator
     /// <summary>MMD² between the first <paramref name="count"/> codes and as many fresh prior draws, with the run's kernel.</summary>
     static double AggregateMmd(VaeModel model, ObjectiveSpec objective, ArrayView<float> codes, int count, ulong seed)
     {
-        if (count < 2) return double.NaN;
+        if (count < MinimumImages) throw new InternalFaultException($"The aggregate MMD² was asked for {count} codes; Run refuses fewer than {MinimumImages}.");
         int k = model.Spec.LatentDim;
         var memory = new DeviceMemory(model.Device, $"the aggregate MMD of {count} codes");
         using var prior = memory.Floats((long)count * k);

@@ -11,10 +11,21 @@ internal static class AtomicWrite
     public static void ReplaceText(string path, string text) =>
         Replace(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
 
+    /// <summary>What a temporary file's name holds between the target's name and its random part.</summary>
+    public const string TempMarker = ".tmp-";
+
+    /// <summary>Whether <paramref name="path"/> names a temporary file of this class: the marker, then 32 hexadecimal digits.</summary>
+    public static bool IsTemporary(string path)
+    {
+        string name = Path.GetFileName(path);
+        int at = name.LastIndexOf(TempMarker, StringComparison.Ordinal);
+        return at > 0 && name.Length - at - TempMarker.Length == 32 && name[(at + TempMarker.Length)..].All(char.IsAsciiHexDigitLower);
+    }
+
     public static void Replace(string path, Action<Stream> write)
     {
         string target = Path.GetFullPath(path);
-        string temp = $"{target}.tmp-{Guid.NewGuid():N}";
+        string temp = $"{target}{TempMarker}{Guid.NewGuid():N}";
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))

@@ -10,17 +10,28 @@ namespace IlgpuVae.Images;
 /// </summary>
 internal static class Plots
 {
-    /// <summary>One line per series (x against y, paired by index), with a legend of the series' names.</summary>
+    /// <summary>
+    /// One line per series (x against y, paired by index), with a legend of the series' names. x counts epochs, so its
+    /// ticks are whole numbers (no epoch 1.05).
+    /// </summary>
     public static void LossCurves(string path, IReadOnlyList<(string Name, double[] X, double[] Y)> series,
         string title, string xLabel, string yLabel, int width = 800, int height = 500)
     {
-        using var plot = new Plot();
+        using var plot = LossCurvePlot(series);
+        Save(plot, path, title, xLabel, yLabel, width, height);
+    }
+
+    /// <summary>The chart <see cref="LossCurves"/> draws, not yet labelled or saved.</summary>
+    internal static Plot LossCurvePlot(IReadOnlyList<(string Name, double[] X, double[] Y)> series)
+    {
+        var plot = new Plot();
         foreach (var (name, x, y) in series)
         {
             var (xs, ys) = Finite(x.Zip(y));
             if (xs.Length > 0) plot.Add.Scatter(xs, ys).LegendText = name;
         }
-        Save(plot, path, title, xLabel, yLabel, width, height);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        return plot;
     }
 
     /// <summary>
@@ -64,6 +75,17 @@ internal static class Plots
         Save(plot, path, title, "", yLabel, width, height);
     }
 
+    /// <summary>The title, the axes' labels, the legend (when a series has a name) or "no data".</summary>
+    internal static void Label(Plot plot, string title, string xLabel, string yLabel)
+    {
+        if (!plot.GetPlottables().Any()) plot.Add.Annotation("no data", Alignment.MiddleCenter);
+        // Beside the data, not over it: inside, the legend covered the last epochs' points.
+        else if (plot.GetPlottables().OfType<IHasLegendText>().Any(p => !string.IsNullOrEmpty(p.LegendText))) plot.ShowLegend(Edge.Right);
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+    }
+
     static (double[] X, double[] Y) Finite(IEnumerable<(double X, double Y)> points)
     {
         var kept = points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToArray();
@@ -74,11 +96,7 @@ internal static class Plots
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        if (!plot.GetPlottables().Any()) plot.Add.Annotation("no data", Alignment.MiddleCenter);
-        else if (plot.GetPlottables().OfType<IHasLegendText>().Any(p => !string.IsNullOrEmpty(p.LegendText))) plot.ShowLegend();
-        plot.Title(title);
-        plot.XLabel(xLabel);
-        plot.YLabel(yLabel);
+        Label(plot, title, xLabel, yLabel);
         // GetImageBytes defaults to BMP in ScottPlot 5.1, so the format is named.
         byte[] png = plot.GetImageBytes(width, height, ImageFormat.Png);
         AtomicWrite.Replace(path, stream => stream.Write(png));

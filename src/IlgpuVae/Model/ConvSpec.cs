@@ -6,11 +6,11 @@ internal sealed record ConvLayerSpec(int Channels, int Kernel, int Stride, int P
     /// <summary>Throws <see cref="ArgumentException"/> naming the first value out of range and the option that sets it.</summary>
     public static void Validate(ConvLayerSpec l)
     {
-        if (l.Channels <= 0) throw new ArgumentException($"Every convolution needs a positive channel count; got {l.Channels} (--channels).");
-        if (l.Kernel <= 0) throw new ArgumentException($"The convolution kernel must be at least 1; got {l.Kernel} (--conv-kernel).");
-        if (l.Stride <= 0) throw new ArgumentException($"The convolution stride must be at least 1; got {l.Stride} (--conv-stride).");
+        if (l.Channels <= 0) throw new ArgumentException($"Every convolution needs a positive channel count; got {l.Channels} (RunConfig.Channels).");
+        if (l.Kernel <= 0) throw new ArgumentException($"The convolution kernel must be at least 1; got {l.Kernel} (RunConfig.ConvKernel).");
+        if (l.Stride <= 0) throw new ArgumentException($"The convolution stride must be at least 1; got {l.Stride} (RunConfig.ConvStride).");
         if (l.Padding < 0 || l.Padding >= l.Kernel)
-            throw new ArgumentException($"The convolution padding must lie in [0, kernel − 1] = [0, {l.Kernel - 1}]; got {l.Padding} (--conv-padding).");
+            throw new ArgumentException($"The convolution padding must lie in [0, kernel − 1] = [0, {l.Kernel - 1}]; got {l.Padding} (RunConfig.ConvPadding).");
     }
 }
 
@@ -45,7 +45,7 @@ internal sealed record ConvSpec(ImageShape Image, IReadOnlyList<ConvLayerSpec> L
             ConvLayerSpec.Validate(l);
             if (shape.Height + 2 * l.Padding < l.Kernel || shape.Width + 2 * l.Padding < l.Kernel)
                 throw new ArgumentException($"Convolution {i + 1}'s {l.Kernel}×{l.Kernel} kernel is larger than its padded {shape.Height}×{shape.Width} input " +
-                    $"(padding {l.Padding}). Use fewer --channels layers, a smaller --conv-kernel or larger images.");
+                    $"(padding {l.Padding}). Use fewer RunConfig.Channels layers, a smaller RunConfig.ConvKernel or larger images.");
             shape = new ImageShape(l.Channels, (shape.Height + 2 * l.Padding - l.Kernel) / l.Stride + 1, (shape.Width + 2 * l.Padding - l.Kernel) / l.Stride + 1);
             shapes.Add(shape);
         }

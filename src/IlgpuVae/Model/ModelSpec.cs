@@ -46,11 +46,11 @@ internal sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int Contex
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid value, for codes of <paramref name="latent"/> dimensions.</summary>
     public FlowSpec Validate(int latent)
     {
-        if (Steps < 1) throw new ArgumentException($"An IAF posterior needs at least one step; got --flow-steps {Steps}.");
+        if (Steps < 1) throw new ArgumentException($"An IAF posterior needs at least one step; got RunConfig.FlowSteps = {Steps}.");
         if (Hidden.Count == 0 || Hidden.Any(h => h <= 0))
-            throw new ArgumentException($"Every flow step needs hidden layers of positive width; got --flow-hidden {string.Join(",", Hidden)}.");
-        if (ContextDim <= 0) throw new ArgumentException($"The flow's context must have a positive size; got --context-dim {ContextDim}.");
-        if (latent < 2) throw new ArgumentException($"An IAF posterior orders the latent dimensions, so it needs at least 2; got --latent {latent}.");
+            throw new ArgumentException($"Every flow step needs hidden layers of positive width; got RunConfig.FlowHidden = {string.Join(",", Hidden)}.");
+        if (ContextDim <= 0) throw new ArgumentException($"The flow's context must have a positive size; got RunConfig.ContextDim = {ContextDim}.");
+        if (latent < 2) throw new ArgumentException($"An IAF posterior orders the latent dimensions, so it needs at least 2; got RunConfig.Latent = {latent}.");
         return this;
     }
 
@@ -89,14 +89,14 @@ internal sealed record ModelSpec(
     public ModelSpec Validate()
     {
         if (InputDim <= 0) throw new ArgumentException($"The input dimension must be positive; got {InputDim}.");
-        if (LatentDim <= 0) throw new ArgumentException($"The latent dimension must be positive; got {LatentDim}. Try --latent 20.");
+        if (LatentDim <= 0) throw new ArgumentException($"The latent dimension must be positive; got {LatentDim}. Try RunConfig.Latent = 20.");
         foreach (var (name, list) in new[] { ("encoder", EncoderHidden), ("decoder", DecoderHidden) })
             foreach (int h in list)
                 if (h <= 0) throw new ArgumentException($"Every {name} hidden size must be positive; got {h}.");
         if (!Enum.IsDefined(Activation)) throw new ArgumentException($"Unknown activation {(int)Activation}.");
         if (!float.IsFinite(ObsLogVar)) throw new ArgumentException($"The observation log-variance must be finite; got {ObsLogVar}.");
         if (Decoder == DecoderKind.Made && InputDim < 2)
-            throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {InputDim}. Use --decoder mlp.");
+            throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {InputDim}. Use RunConfig.Decoder = mlp.");
         Flow?.Validate(LatentDim);
         if (Conv is { } conv)
         {

@@ -53,7 +53,7 @@ internal sealed class VaeModel : IDisposable
         long widest = everyLayer
             .Max(l => Math.Max((long)maxBatch * Math.Max(l.Inputs, l.Outputs), Math.Max(l.KeptFloats(maxBatch), l.WorkspaceFloats(maxBatch))));
         if (widest > int.MaxValue)
-            throw new ArgumentException($"A batch of {maxBatch} rows makes layers of {widest} values; kernels index them with 32-bit integers. Use a smaller --batch-size.");
+            throw new ArgumentException($"A batch of {maxBatch} rows makes layers of {widest} values; kernels index them with 32-bit integers. Use a smaller RunConfig.BatchSize.");
         MaxBatch = maxBatch;
         MaxPrior = maxPrior > 0 ? maxPrior : maxBatch;
         var memory = new DeviceMemory(device, $"a {spec} model for batches of {maxBatch}");
@@ -280,7 +280,8 @@ internal sealed class VaeModel : IDisposable
         int batch = shard.Rows;
         CheckBatch(batch, objective.PriorCount(shard.Global));
         CheckBatch(shard.Global, 0);
-        if (!objective.CanEstimateMmd(shard.Global) && objective.MmdWeight != 0)
+        // Forward only, a batch too small for the MMD still has its −ELBO (the MMD is left out of its terms).
+        if (backward && !objective.CanEstimateMmd(shard.Global) && objective.MmdWeight != 0)
             throw new ArgumentException($"The unbiased MMD needs at least {ObjectiveSpec.UnbiasedMmdMinimum} codes and prior draws; got {shard.Global} and {objective.PriorCount(shard.Global)}.");
         Encode(batch);
         Decode(batch);

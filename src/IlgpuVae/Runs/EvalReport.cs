@@ -4,6 +4,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
 using IlgpuVae.IO;
 using IlgpuVae.Images;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
 
@@ -12,20 +13,21 @@ internal static class EvalReport
 {
     public const string KlChart = "kl_per_dim.png";
 
-    /// <summary>Evaluates a trained model on <paramref name="test"/> with the run's objective, seed and binarization.</summary>
+    /// <summary>
+    /// Evaluates a trained model on <paramref name="test"/> with the run's objective, seed and binarization; a number
+    /// that is not finite throws <see cref="NumericalFaultException"/> naming its estimator.
+    /// </summary>
     public static EvalResult Run(TrainedModel trained, ImageSet test, EvalOptions options)
     {
         using var data = new DeviceDataSet(trained.Device, test.Pixels, test.Count, test.Dim);
-        return Evaluator.Run(trained.Model, trained.Config.Objective(), data,
+        var result = Evaluator.Run(trained.Model, trained.Config.Objective(), data,
             options with { Seed = (ulong)trained.Config.Seed }, trained.Config.DynamicBinarization);
+        NumericalGuard.RequireFinite(result.ToJson(), $"The evaluation of {test.Count} images failed", "Nothing was written.");
+        return result;
     }
 
     public static void Write(string path, EvalResult result) =>
-        AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(result.ToJson(), new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        }));
+        AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(result.ToJson(), new JsonSerializerOptions { WriteIndented = true }));
 
     /// <summary>A bar per latent dimension: its mean KL(q(zⱼ|x) ‖ N(0, 1)) over the evaluated images.</summary>
     public static void WriteKlChart(string path, EvalResult result) =>

@@ -107,6 +107,9 @@ public sealed record RunConfig
     public int? ImageChannels { get; init; }
     /// <summary>The fraction of a folder of image files held out as the test set (split by a shuffle seeded with <see cref="Seed"/>).</summary>
     public double TestFraction { get; init; } = 0.1;
+    /// <summary>The smallest side <see cref="ImageSize"/> resizes an image folder's images to.</summary>
+    public const int MinimumImageSize = 4;
+
     /// <summary>The image size the data had, so pictures can be drawn without the data (<see cref="ImageChannels"/> holds its channels).</summary>
     public int ImageHeight { get; init; }
     /// <summary>The image width the data had.</summary>
@@ -122,17 +125,17 @@ public sealed record RunConfig
 
     /// <summary>Whether <see cref="Arch"/> is conv.</summary>
     [JsonIgnore]
-    public bool IsConv => SettingNames.Pick(Arch, "architecture (--arch)", ("mlp", false), ("conv", true));
+    public bool IsConv => SettingNames.Pick(Arch, "architecture (RunConfig.Arch)", ("mlp", false), ("conv", true));
 
     /// <summary>Hidden sizes when --hidden is not given: 400 for the MLP (pytorch/examples), 1024 for conv (the InfoVAE paper).</summary>
-    public static int[] DefaultHidden(string arch) => SettingNames.Pick(arch, "architecture (--arch)", ("mlp", new[] { 400 }), ("conv", new[] { 1024 }));
+    public static int[] DefaultHidden(string arch) => SettingNames.Pick(arch, "architecture (RunConfig.Arch)", ("mlp", new[] { 400 }), ("conv", new[] { 1024 }));
 
     /// <summary>The encoder's convolutions as configured (each layer's values checked; whether they fit an image is checked with it).</summary>
     internal IReadOnlyList<ConvLayerSpec> ConvLayers()
     {
         int padding = ConvPadding ?? (ConvKernel - 1) / 2;
         var layers = Channels.Select(c => new ConvLayerSpec(c, ConvKernel, ConvStride, padding)).ToList();
-        if (layers.Count == 0) throw new ArgumentException("--arch conv needs at least one convolution: give --channels, e.g. 64,128.");
+        if (layers.Count == 0) throw new ArgumentException("RunConfig.Arch = conv needs at least one convolution: give RunConfig.Channels, e.g. 64,128.");
         foreach (var l in layers) ConvLayerSpec.Validate(l);
         return layers;
     }
@@ -176,25 +179,29 @@ public sealed record RunConfig
     /// <summary>Checks every setting that does not need the data; throws <see cref="ArgumentException"/> on the first bad one.</summary>
     public RunConfig Validate()
     {
-        if (Epochs <= 0) throw new ArgumentException($"--epochs must be positive; got {Epochs}.");
-        if (BatchSize <= 0) throw new ArgumentException($"--batch-size must be positive; got {BatchSize}.");
+        if (Epochs <= 0) throw new ArgumentException($"RunConfig.Epochs must be positive; got {Epochs}.");
+        if (BatchSize <= 0) throw new ArgumentException($"RunConfig.BatchSize must be positive; got {BatchSize}.");
         if (Replicas is not null && Compute.ReplicaDevices.Count(Replicas) is int replicas && BatchSize < replicas)
             throw new ArgumentException(
-                $"--batch-size {BatchSize} is smaller than the {replicas} replicas of --replicas {Replicas}: each replica takes a share of every batch. Use a batch of at least {replicas}.");
-        if (Seed < 0) throw new ArgumentException($"--seed must be 0 or more; got {Seed}.");
-        if (Bandwidth is <= 0) throw new ArgumentException($"--bandwidth must be positive; got {Bandwidth}.");
-        if (ImqC is <= 0) throw new ArgumentException($"--imq-c must be positive; got {ImqC}.");
-        if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"--train-limit and --test-limit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
-        if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"--eval-every and --eval-iwae-k must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
-        if (Beta < 0) throw new ArgumentException($"--beta must be 0 or more; got {Beta}.");
-        if (ImageSize is <= 0) throw new ArgumentException($"--image-size must be positive; got {ImageSize}.");
-        if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"--image-channels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
-        if (!(TestFraction > 0 && TestFraction < 1)) throw new ArgumentException($"--test-fraction must lie strictly between 0 and 1; got {TestFraction}.");
+                $"RunConfig.BatchSize = {BatchSize} is smaller than the {replicas} replicas of RunConfig.Replicas = {Replicas}: each replica takes a share of every batch. Use a batch of at least {replicas}.");
+        if (Seed < 0) throw new ArgumentException($"RunConfig.Seed must be 0 or more; got {Seed}.");
+        if (Bandwidth is <= 0) throw new ArgumentException($"RunConfig.Bandwidth must be positive; got {Bandwidth}.");
+        if (ImqC is <= 0) throw new ArgumentException($"RunConfig.ImqC must be positive; got {ImqC}.");
+        if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"RunConfig.TrainLimit and RunConfig.TestLimit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
+        if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"RunConfig.EvalEvery and RunConfig.EvalIwaeK must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
+        if (Beta < 0) throw new ArgumentException($"RunConfig.Beta must be 0 or more; got {Beta}.");
+        if (ImageSize < MinimumImageSize)
+            throw new ArgumentException($"RunConfig.ImageSize must be at least {MinimumImageSize}: smaller images hold no picture to learn or draw; got {ImageSize}.");
+        if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"RunConfig.ImageChannels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
+        if (!(TestFraction > 0 && TestFraction < 1)) throw new ArgumentException($"RunConfig.TestFraction must lie strictly between 0 and 1; got {TestFraction}.");
         if (IsConv) ConvLayers();
         else ModelSpec(new ImageShape(1, 1, 2));
-        if (MadeHidden.Any(h => h <= 0)) throw new ArgumentException($"Every --made-hidden width must be positive; got {string.Join(",", MadeHidden)}.");
+        if (MadeHidden.Any(h => h <= 0)) throw new ArgumentException($"Every RunConfig.MadeHidden width must be positive; got {string.Join(",", MadeHidden)}.");
         if (IsIaf) new FlowSpec(FlowSteps, FlowHidden, ContextDim).Validate(Latent);
-        Objective();
+        if (BatchSize < Objective().MinimumBatch)
+            throw new ArgumentException(
+                $"RunConfig.BatchSize = {BatchSize} is too small for the unbiased MMD² estimator, which needs {ObjectiveSpec.UnbiasedMmdMinimum} codes a batch " +
+                $"(it divides by B(B − 1); train_mmd reports it whatever its weight). Use RunConfig.BatchSize = {ObjectiveSpec.UnbiasedMmdMinimum} or more, or RunConfig.Estimator = biased.");
         OptimizerSpec();
         _ = DynamicBinarization;
         Compute.KernelChoices.Parse(Kernels);
@@ -213,7 +220,7 @@ public sealed record RunConfig
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"{source} is not a valid run configuration: {e.Message}", e);
+            throw new ArgumentException($"{source} is not a valid run configuration: {ConfigErrors.Describe(e)}", e);
         }
     }
 }

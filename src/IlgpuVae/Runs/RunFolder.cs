@@ -70,6 +70,17 @@ public sealed class RunFolder
         return new RunFolder(path);
     }
 
+    /// <summary>
+    /// Deletes the temporary files of writes that never finished (a process killed in the middle of saving): the file
+    /// each would have replaced is whole, as it was before. For a run taken over by resume only: a reader such as eval
+    /// may look at a folder while its run still writes there.
+    /// </summary>
+    internal void RemoveUnfinishedWrites()
+    {
+        foreach (var temp in Directory.EnumerateFiles(Path, "*" + AtomicWrite.TempMarker + "*"))
+            if (AtomicWrite.IsTemporary(temp)) System.IO.File.Delete(temp);
+    }
+
     /// <summary>An existing run with weights, for eval, sample and export: it must hold config.json and model.safetensors.</summary>
     internal static RunFolder OpenExisting(string path)
     {
@@ -97,7 +108,7 @@ public sealed class RunFolder
     internal RunConfig ReadConfig() => RunConfig.FromJson(System.IO.File.ReadAllText(File(ConfigFile)), File(ConfigFile));
 
     /// <summary>Appends one epoch's metrics as a single JSON line.</summary>
-    internal void AppendMetrics(IReadOnlyDictionary<string, object> metrics) =>
+    internal void AppendMetrics(IReadOnlyDictionary<string, object?> metrics) =>
         System.IO.File.AppendAllText(File(MetricsFile), JsonSerializer.Serialize(metrics) + "\n");
 
     /// <summary>The metrics lines, each parsed; lines of epochs after <paramref name="upToEpoch"/> are dropped from the file.</summary>

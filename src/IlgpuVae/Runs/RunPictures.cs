@@ -46,12 +46,16 @@ internal static class RunPictures
         Write(path, grid, cells, Shape(test), Columns);
     }
 
-    /// <summary>Each row walks in a straight line between the codes (at ε = 0) of two test images.</summary>
-    public static void WriteInterpolation(string path, VaeModel model, ImageSet test, ulong seed, int rows = 8, int steps = 10)
+    /// <summary>Why there is no interpolation.png for a test set of <paramref name="count"/> images.</summary>
+    public static string NoInterpolation(int count) =>
+        $"No {Interpolation}: an interpolation runs between two test images, and the test set has {count}.";
+
+    /// <summary>Each row walks in a straight line between the codes (at ε = 0) of two test images; false (nothing written) with fewer than two.</summary>
+    public static bool WriteInterpolation(string path, VaeModel model, ImageSet test, ulong seed, int rows = 8, int steps = 10)
     {
         int k = model.Spec.LatentDim;
         rows = Math.Min(rows, test.Count / 2);
-        if (rows == 0) return;
+        if (rows == 0) return false;
         var (_, _, mu) = VaeInference.Encode(model, test.Pixels, 2 * rows);
         var z = new float[rows * steps * k];
         for (int r = 0; r < rows; r++)
@@ -62,6 +66,7 @@ internal static class RunPictures
                     z[(r * steps + s) * k + j] = (1 - t) * mu[2 * r * k + j] + t * mu[(2 * r + 1) * k + j];
             }
         Write(path, VaeInference.Decode(model, z, rows * steps, seed), rows * steps, Shape(test), steps);
+        return true;
     }
 
     /// <summary>One row per latent dimension: that coordinate swept from −3 to 3, the others at 0.</summary>

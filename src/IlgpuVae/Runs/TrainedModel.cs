@@ -14,6 +14,8 @@ internal sealed class TrainedModel : IDisposable
     public VaeModel Model { get; }
     /// <summary>The run folder, when opened from one.</summary>
     public RunFolder? Folder { get; }
+    /// <summary>Whether training ended early at a stop request (the folder, if any, holds where; resume continues there).</summary>
+    public bool Stopped { get; init; }
 
     internal TrainedModel(RunConfig config, ComputeDevice device, VaeModel model, RunFolder? folder)
     {
@@ -53,7 +55,10 @@ internal sealed class TrainedModel : IDisposable
             weights = folder.File(RunFolder.ModelFile);
         }
         var config = RunConfig.FromJson(File.ReadAllText(configPath), configPath).Validate();
-        if (config.ImageHeight <= 0 || config.ImageWidth <= 0)
+        if (config.ImageHeight < 0 || config.ImageWidth < 0)
+            throw new RunFolderException($"{configPath} records image_height {config.ImageHeight} and image_width {config.ImageWidth}: an image's size is positive. " +
+                                         "Fix them to the size of the run's images, or train it again.");
+        if (config.ImageHeight == 0 || config.ImageWidth == 0)
             throw new RunFolderException($"{configPath} does not record the image size (image_height, image_width).");
         var spec = config.ModelSpec(config.Image);
         var objective = config.Objective();

@@ -16,7 +16,7 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
     public double ExchangeSeconds { get; init; }
 
     /// <summary>The metrics.jsonl object: the keys other tools rely on (epoch … images_per_second), then extras.</summary>
-    public Dictionary<string, object> ToMetrics(long step) => new Dictionary<string, object>
+    public Dictionary<string, object?> ToMetrics(long step) => new Dictionary<string, object?>
     {
         ["epoch"] = Epoch,
         ["train_loss"] = Train.Loss, ["train_recon"] = Train.Recon, ["train_kl"] = Train.Kl, ["train_mmd"] = Train.Mmd,
@@ -33,7 +33,7 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
 static class MetricsExtensions
 {
     /// <summary>A data-parallel run's extra keys: its replicas and their exchange time; none for one device.</summary>
-    public static Dictionary<string, object> WithReplicas(this Dictionary<string, object> metrics, int replicas, double exchangeSeconds)
+    public static Dictionary<string, object?> WithReplicas(this Dictionary<string, object?> metrics, int replicas, double exchangeSeconds)
     {
         if (replicas <= 1) return metrics;
         metrics["replicas"] = replicas;
@@ -74,40 +74,27 @@ internal static class TrainingSession
     /// <summary>
     /// Trains and returns the model, alive on its device. <paramref name="data"/> replaces the config's data set;
     /// with neither <paramref name="outFolder"/> nor <paramref name="resumeFolder"/> the run has no folder.
+    /// <paramref name="adjustResumed"/> turns a resumed run's saved settings into those it runs with.
     /// </summary>
     public static TrainedModel Train(RunConfig requested, (ImageSet Train, ImageSet Test)? data, string? outFolder, string? resumeFolder,
-        int? epochs, ITrainingObserver observer, CancellationToken stop, IProcessLink? processes = null)
+        int? epochs, ITrainingObserver observer, CancellationToken stop, IProcessLink? processes = null, Func<RunConfig, RunConfig>? adjustResumed = null)
     {
         var link = Link(processes);
         // Under MPI every process reads the run folder to resume (config.json), but only process 0 writes one.
         if (link.Rank != 0 && resumeFolder is null) outFolder = null;
         var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
-        if (existing is null) RunFolder.CheckAvailable(outFolder);
+        if (link.Rank == 0) existing?.RemoveUnfinishedWrites();
         if (existing is { HasCheckpoint: true } && !File.Exists(existing.File(RunFolder.StateFile)))
-            throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile}, so it cannot be continued; " +
-                                         "eval, sample and export still work. Start a new run with --out.");
-        var config = existing?.ReadConfig() ?? requested;
+            throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile} (the optimizer's state, which Vae.Save does not write), " +
+                                         "so it cannot be continued; eval, sample, export and Vae.Load still open it. Start a new run with --out.");
+        var config = existing is null ? requested : (adjustResumed ?? (c => c))(existing.ReadConfig());
         config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
-
-        var (train, test) = data is { } given ? Checked(given, config) : RunData.Load(config, log: new ObserverWriter(observer));
-        if (config.BatchSize > train.Count)
-            throw new ArgumentException($"--batch-size {config.BatchSize} is larger than the training set ({train.Count} images). Use a smaller batch.");
-        config = config with { ImageHeight = train.Height, ImageWidth = train.Width, ImageChannels = train.Channels };
-        var spec = config.ModelSpec(config.Image);
-        var objective = config.Objective();
-        var optimizerSpec = config.OptimizerSpec();
-        // Record the resolved weights and kernel parameter, so config.json states the objective in full.
-        config = config with
-        {
-            Alpha = objective.Alpha, Lambda = objective.Lambda,
-            ImqC = objective.Kernel == Kernels.MmdKernel.Imq ? objective.KernelParameter : config.ImqC,
-            Bandwidth = objective.Kernel == Kernels.MmdKernel.Rbf ? objective.KernelParameter : config.Bandwidth,
-            DecoderHidden = spec.DecoderHidden.ToArray(),
-        };
-
+        // The settings first, then the folder: a bad setting is the real error, whatever the folder holds.
+        if (existing is null) RunFolder.CheckAvailable(outFolder);
         if (link.Size > 1 && config.Replicas is not null)
-            throw new ArgumentException($"--replicas {config.Replicas} cannot be combined with mpiexec: start one process per device instead (--device cuda gives each process the GPU of its rank on its machine).");
-        if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
+            throw new ArgumentException($"RunConfig.Replicas = {config.Replicas} cannot be combined with mpiexec: start one process per device instead (RunConfig.Device = cuda gives each process the GPU of its rank on its machine).");
+
+        // The devices before the data: a device that is not there is refused before the data takes seconds to load.
         var kernels = KernelChoices.Parse(config.Kernels);
         IReadOnlyList<ComputeDevice> devices = config.Replicas is { } replicas ? ReplicaDevices.Open(replicas, kernels) : [ComputeDevice.Open(ProcessChecks.DeviceOf(config.Device, link), kernels)];
         var device = devices[0];
@@ -115,17 +102,21 @@ internal static class TrainingSession
         VaeModel? model = null;
         try
         {
+            (var train, var test, config) = LoadData(config, data, link, observer);
+            var spec = config.ModelSpec(config.Image);
+            var objective = config.Objective();
             int count = devices.Count * link.Size;
             if (config.BatchSize < count)
-                throw new ArgumentException($"--batch-size {config.BatchSize} is smaller than the {count} replicas: each takes a share of every batch. Use a batch of at least {count}.");
+                throw new ArgumentException($"RunConfig.BatchSize = {config.BatchSize} is smaller than the {count} replicas: each takes a share of every batch. Use a batch of at least {count}.");
             string where = count == 1 ? $"Device: {device.Describe()}"
                 : (link.Size == 1 ? $"Devices: {count} replicas ({string.Join(", ", devices.Select(d => d.Describe()))})"
                     : $"Devices: {count} replicas in {link.Size} processes (process 0: {device.Describe()})") +
                   $", each a share of every batch of {config.BatchSize}";
-            observer.Info($"{where}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, {train.Height}×{train.Width}; model {spec}.");
             model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
-            var folder = Epochs(config, existing, outFolder, model, others, link, objective, optimizerSpec, train, test, observer, stop);
-            return new TrainedModel(config, device, model, folder);
+            observer.Info($"{where}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, " +
+                          $"{train.Height}×{train.Width}; model {spec}, {Size(model.Layout.Count)}.");
+            var (folder, stopped) = Epochs(config, existing, outFolder, model, others, link, objective, config.OptimizerSpec(), train, test, observer, stop);
+            return new TrainedModel(config, device, model, folder) { Stopped = stopped };
         }
         catch
         {
@@ -138,6 +129,57 @@ internal static class TrainingSession
             // The other replicas' devices serve training only; the trained model lives on the first.
             foreach (var d in others) d.Dispose();
         }
+    }
+
+    /// <summary>What a model of this many parameters costs: each checkpoint holds them as float32.</summary>
+    static string Size(int parameters) =>
+        $"{parameters:N0} parameters, {parameters * 4.0 / (1 << 20):F1} MB a checkpoint";
+
+    /// <summary>
+    /// The data, checked against the settings (batch, test set, code size), and the settings completed from it: the
+    /// image shape, the resolved objective weights and kernel parameter, the decoder's sizes.
+    /// </summary>
+    static (ImageSet Train, ImageSet Test, RunConfig Config) LoadData(RunConfig config, (ImageSet Train, ImageSet Test)? data,
+        IProcessLink link, ITrainingObserver observer)
+    {
+        var (train, test) = data is { } given ? Checked(given, config) : RunData.Load(config, log: new ObserverWriter(observer));
+        if (config.BatchSize > train.Count)
+            throw new ArgumentException($"RunConfig.BatchSize = {config.BatchSize} is larger than the training set ({train.Count} images). Use a smaller batch.");
+        CheckTestSize(config, test.Count);
+        config = config with { ImageHeight = train.Height, ImageWidth = train.Width, ImageChannels = train.Channels };
+        if (config.Latent > config.Image.Size)
+            throw new ArgumentException(
+                $"RunConfig.Latent = {config.Latent} is more than the {config.Image.Size} values of an image: such a code compresses nothing, and the layers " +
+                $"to and from it grow with it. Use at most RunConfig.Latent = {config.Image.Size}; 20 to 64 is usual.");
+        var spec = config.ModelSpec(config.Image);
+        var objective = config.Objective();
+        // Record the resolved weights and kernel parameter, so config.json states the objective in full.
+        config = config with
+        {
+            Alpha = objective.Alpha, Lambda = objective.Lambda,
+            ImqC = objective.Kernel == Kernels.MmdKernel.Imq ? objective.KernelParameter : config.ImqC,
+            Bandwidth = objective.Kernel == Kernels.MmdKernel.Rbf ? objective.KernelParameter : config.Bandwidth,
+            DecoderHidden = spec.DecoderHidden.ToArray(),
+        };
+        if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
+        return (train, test, config);
+    }
+
+    /// <summary>
+    /// The test set must hold enough images for every estimate reported on it each epoch: the unbiased MMD² of
+    /// test_mmd needs two, as does the aggregate MMD² of <see cref="RunConfig.EvalEvery"/>'s evaluation.
+    /// </summary>
+    static void CheckTestSize(RunConfig config, int count)
+    {
+        var objective = config.Objective();
+        if (count < objective.MinimumBatch)
+            throw new ArgumentException(
+                $"The test set holds {count} image{(count == 1 ? "" : "s")}; the unbiased MMD² of the test loss (test_mmd) needs {ObjectiveSpec.UnbiasedMmdMinimum}. " +
+                $"Use RunConfig.TestLimit = {ObjectiveSpec.UnbiasedMmdMinimum} or more (0 for all), or RunConfig.Estimator = biased.");
+        if (config.EvalEvery > 0 && count < Evaluator.MinimumImages)
+            throw new ArgumentException(
+                $"The test set holds {count} image{(count == 1 ? "" : "s")}; the evaluation of RunConfig.EvalEvery needs {Evaluator.MinimumImages} for its aggregate MMD² (mmd_aggregate). " +
+                $"Use RunConfig.TestLimit = {Evaluator.MinimumImages} or more (0 for all), or RunConfig.EvalEvery = 0.");
     }
 
     /// <summary>User-given images, checked like loaded ones: values in [0, 1], the test images shaped like the training ones.</summary>
@@ -153,8 +195,11 @@ internal static class TrainingSession
         return data;
     }
 
-    /// <summary>The weights from the start or the checkpoint, then the epochs; returns the run folder, if any.</summary>
-    static RunFolder? Epochs(RunConfig config, RunFolder? existing, string? outFolder, VaeModel model, IReadOnlyList<ComputeDevice> others,
+    /// <summary>
+    /// The weights from the start or the checkpoint, then the epochs; returns the run folder, if any, and whether a
+    /// stop request ended the run early (saved where it stopped, without the pictures).
+    /// </summary>
+    static (RunFolder? Folder, bool Stopped) Epochs(RunConfig config, RunFolder? existing, string? outFolder, VaeModel model, IReadOnlyList<ComputeDevice> others,
         IProcessLink link, ObjectiveSpec objective, OptimizerSpec optimizerSpec, ImageSet train, ImageSet test, ITrainingObserver observer,
         CancellationToken stop)
     {
@@ -229,12 +274,12 @@ internal static class TrainingSession
                     if (folder is null)
                     {
                         observer.Info($"{where}.");
-                        return null;
+                        return (null, true);
                     }
                     Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
                     Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch - 1, trainer.Interrupted);
-                    observer.Info($"{where}; saved. Continue with: train --resume {folder.Path}");
-                    break;
+                    observer.Info($"{where}; saved the weights and the training state in {folder.Path}. Continue with: train --resume {folder.Path}");
+                    return (folder, true);
                 }
                 if (!writes) continue;
                 var testTerms = trainer.Evaluate(testData);
@@ -243,10 +288,13 @@ internal static class TrainingSession
                     Replicas = replicas?.Count ?? 1, ExchangeSeconds = summary.ExchangeSeconds,
                 };
                 var metrics = report.ToMetrics(optimizer.Steps);
-                if (config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs))
-                    AddEvaluation(metrics, folder, model, objective, testData, config);
+                var evaluation = config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs)
+                    ? AddEvaluation(metrics, model, objective, testData, config) : null;
+                // Nothing of an epoch is written unless every number of it is finite, so the folder keeps the epochs before.
+                NumericalGuard.RequireFinite(metrics, $"Training diverged in epoch {epoch}", "");
                 if (folder is not null)
                 {
+                    if (evaluation is not null) EvalReport.WriteKlChart(folder.File(EvalReport.KlChart), evaluation);
                     Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
                     Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch, null);
                     folder.AppendMetrics(metrics);
@@ -254,23 +302,32 @@ internal static class TrainingSession
                 observer.EpochCompleted(report);
             }
         }
+        catch (NumericalFaultException e)
+        {
+            throw new NumericalFaultException($"{e.Message} {Kept(folder)}Try a smaller RunConfig.Lr.");
+        }
         catch (ILGPU.Runtime.AcceleratorException e)
         {
             string advice = folder is null
-                ? "Use a smaller --batch-size or another --device."
-                : $"The last checkpoint in {folder.Path} is kept; continue with train --resume on this or another --device, or use a smaller --batch-size.";
+                ? "Use a smaller RunConfig.BatchSize or another RunConfig.Device."
+                : $"The last checkpoint in {folder.Path} is kept; continue with train --resume on this or another RunConfig.Device, or use a smaller RunConfig.BatchSize.";
             throw new DeviceFaultException($"{(replicas?.FailedDevice ?? device).Describe()} failed in epoch {epoch} ({e.Message.TrimEnd('.')}). {advice}", e);
         }
 
-        if (folder is null) return null;
-        WritePictures(folder, model, test, (ulong)config.Seed);
+        if (folder is null) return (null, false);
+        var pictures = WritePictures(folder, model, test, (ulong)config.Seed, observer);
         observer.Info($"Wrote {folder.Path}: {RunFolder.ConfigFile}, {RunFolder.MetricsFile}, {RunFolder.ModelFile}, " +
-                      $"{RunFolder.StateFile} and the pictures.");
-        return folder;
+                      $"{RunFolder.StateFile}, {string.Join(", ", pictures)}.");
+        return (folder, false);
     }
 
-    /// <summary>The evaluation's numbers on the test set, added to an epoch's metrics; the KL chart is redrawn.</summary>
-    static void AddEvaluation(Dictionary<string, object> metrics, RunFolder? folder, VaeModel model, ObjectiveSpec objective,
+    /// <summary>What the folder still holds after a fault, and how to go on from it; empty without a folder.</summary>
+    static string Kept(RunFolder? folder) => folder is null ? ""
+        : folder.HasCheckpoint ? $"The last checkpoint in {folder.Path} is kept; --resume {folder.Path} continues from it. "
+        : $"Nothing was saved: {folder.Path} holds only its {RunFolder.ConfigFile}, and --resume {folder.Path} starts the run over. ";
+
+    /// <summary>The evaluation's numbers on the test set, added to an epoch's metrics; returned for the KL chart.</summary>
+    static EvalResult AddEvaluation(Dictionary<string, object?> metrics, VaeModel model, ObjectiveSpec objective,
         DeviceDataSet test, RunConfig config)
     {
         var r = Evaluator.Run(model, objective, test, new EvalOptions
@@ -279,20 +336,26 @@ internal static class TrainingSession
         }, config.DynamicBinarization);
         foreach (var key in new[] { "iwae_nll", "iwae_k", "mi", "active_units", "mmd_aggregate", "kl" })
             metrics[key] = r.ToJson()[key];
-        if (folder is not null) EvalReport.WriteKlChart(folder.File(EvalReport.KlChart), r);
+        return r;
     }
 
-    /// <summary>Every picture of the run folder, from the model as it is now.</summary>
-    public static void WritePictures(RunFolder folder, VaeModel model, ImageSet test, ulong seed)
+    /// <summary>Every picture of the run folder, from the model as it is now; returns the names of those written.</summary>
+    public static IReadOnlyList<string> WritePictures(RunFolder folder, VaeModel model, ImageSet test, ulong seed, ITrainingObserver? observer = null)
     {
+        var written = new List<string> { RunPictures.Samples, RunPictures.Reconstructions };
         RunPictures.WriteSamples(folder.File(RunPictures.Samples), model, new ImageShape(test.Channels, test.Height, test.Width), seed);
         RunPictures.WriteReconstructions(folder.File(RunPictures.Reconstructions), model, test, seed);
-        RunPictures.WriteInterpolation(folder.File(RunPictures.Interpolation), model, test, seed);
+        if (RunPictures.WriteInterpolation(folder.File(RunPictures.Interpolation), model, test, seed))
+            written.Add(RunPictures.Interpolation);
+        else
+            observer?.Info(RunPictures.NoInterpolation(test.Count));
         RunPictures.WriteLatentScatter(folder.File(RunPictures.LatentScatter), model, test);
+        written.AddRange([RunPictures.LatentScatter, RunPictures.LossCurve]);
         var metrics = folder.ReadMetrics().Select(r => (IReadOnlyDictionary<string, double>)r
             .Where(kv => kv.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
             .ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble())).ToList();
         RunPictures.WriteLossCurve(folder.File(RunPictures.LossCurve), metrics);
+        return written;
     }
 
     /// <summary>Passes the data loader's log lines to the observer.</summary>

@@ -30,7 +30,7 @@ internal sealed record OptimizerSpec(
     public OptimizerSpec Validate()
     {
         if (!double.IsFinite(LearningRate) || LearningRate <= 0)
-            throw new ArgumentException($"The learning rate must be positive; got {LearningRate}. Try --lr 1e-3.");
+            throw new ArgumentException($"The learning rate must be positive; got {LearningRate}. Try RunConfig.Lr = 1e-3.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1)
             throw new ArgumentException($"Adam's betas must lie in [0, 1); got {Beta1} and {Beta2}.");
         if (!(Epsilon > 0)) throw new ArgumentException($"Adam's epsilon must be positive; got {Epsilon}.");

@@ -17,9 +17,6 @@ internal sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, 
 /// </summary>
 internal sealed record EpochProgress(int Batch, int Seen, double[] Sums, double Seconds);
 
-/// <summary>A loss or gradient became NaN or infinite; the message names the epoch, step and term.</summary>
-public sealed class NumericalFaultException(string message) : Exception(message);
-
 /// <summary>
 /// The training loop: per batch, gather (and binarize) on the device, draw the prior samples on the device (ε
 /// is drawn inside the reparameterization), forward and backward, one optimizer launch, the loss terms reduced
@@ -74,11 +71,11 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
         if (!t.IsFinite)
             throw new NumericalFaultException(
                 $"Training diverged at epoch {s.Epoch}, step {s.Step}: {FirstBadTerm(t)} is not finite " +
-                $"(recon {t.Recon}, kl {t.Kl}, mmd {t.Mmd}). The last complete epoch's checkpoint is kept. Try a smaller --lr.");
+                $"(recon {t.Recon}, kl {t.Kl}, mmd {t.Mmd}).");
         if (s.Faults > 0)
             throw new NumericalFaultException(
                 $"Training diverged at epoch {s.Epoch}, step {s.Step}: {s.Faults} gradient value(s) are not finite, " +
-                $"first in {FirstBadGradient()} (loss {t.Loss}). The last complete epoch's checkpoint is kept. Try a smaller --lr.");
+                $"first in {FirstBadGradient()} (loss {t.Loss}).");
         return s;
     }
 

@@ -34,7 +34,19 @@ public sealed class BenchAndGoldenCommandTests
         var row = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json"))).RootElement[0];
         Assert.Equal("portable", row.GetProperty("kernels").GetString());
         Assert.True(row.GetProperty("images_per_second").GetDouble() > 0);
+        // The products run slowly here: the table shows them with significant digits, never as 0.0.
+        var columns = output.Split('\n').Single(l => l.StartsWith("cpu") && l.Contains("portable")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(double.Parse(columns[8], System.Globalization.CultureInfo.InvariantCulture) > 0, string.Join(" ", columns));
+        Assert.True(double.Parse(columns[9], System.Globalization.CultureInfo.InvariantCulture) > 0, string.Join(" ", columns));
     }
+
+    [Theory]
+    [InlineData(0.0031234, "0.00312")]
+    [InlineData(2.345, "2.35")]
+    [InlineData(150.53, "150.5")]
+    [InlineData(0, "0.0")]
+    public void BenchFiguresKeepThreeSignificantDigitsBelowTen(double value, string shown) =>
+        Assert.Equal(shown, IlgpuVae.Cli.Commands.BenchCommand.Figure(value));
 
     [Fact]
     public void BenchRefusesAnUnknownKernelChoice()

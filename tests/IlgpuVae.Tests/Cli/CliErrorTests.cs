@@ -21,7 +21,9 @@ public sealed class CliErrorTests
     [InlineData("Unknown data set", "--data", "imagenet")]
     [InlineData("positive layer sizes", "--hidden", "10,x")]
     [InlineData("Unknown binarization 'always'", "--binarize", "always")]
-    [InlineData("--image-size must be positive; got 0", "--image-size", "0")]
+    [InlineData("--image-size must be at least 4: smaller images hold no picture to learn or draw; got 0", "--image-size", "0")]
+    [InlineData("--image-size must be at least 4: smaller images hold no picture to learn or draw; got 1", "--image-size", "1")]
+    [InlineData("--latent 100000 is more than the 784 values of an image", "--latent", "100000")]
     [InlineData("--image-channels must be 1 (grey-scale) or 3 (RGB); got 2", "--image-channels", "2")]
     [InlineData("--test-fraction must lie strictly between 0 and 1; got 1", "--test-fraction", "1")]
     [InlineData("--test-fraction must lie strictly between 0 and 1; got -0.5", "--test-fraction", "-0.5")]
@@ -74,8 +76,9 @@ public sealed class CliErrorTests
             return;
         }
         using var temp = new TempFolder();
-        var (exit, _, error) = CliRunner.Train(temp.File("run"), "--device", device);
+        var (exit, output, error) = CliRunner.Train(temp.File("run"), "--device", device);
         Assert.Equal(1, exit);
+        Assert.DoesNotContain("data:", output); // refused before the data is loaded
         Assert.Contains(device.Split(':')[0], error, StringComparison.OrdinalIgnoreCase);
         if (device.Contains(':')) Assert.Contains($"'{device}'", error);
         Assert.Contains("--device cpu", error);
@@ -95,6 +98,49 @@ public sealed class CliErrorTests
         Assert.Contains("needs at least two", error);
         Assert.Single(error.Trim().Split('\n'));
         Assert.False(Directory.Exists(temp.File("run")));
+    }
+
+    [Fact]
+    public void AFileThatIsNotADataSetIsCalledThatWithWhatDataTakes()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllText(temp.File("notes.txt"), "hello");
+        var (exit, _, error) = CliRunner.Train(temp.File("run"), "--data", temp.File("notes.txt"));
+        Assert.Equal(1, exit);
+        Assert.Contains($"'{temp.File("notes.txt")}' is not a data set", error);
+        Assert.Contains("--data takes sprites, fashion-mnist, mnist", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void ABadOptionIsReportedBeforeAnOccupiedOutputFolder()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        Assert.Equal(0, CliRunner.Train(run, "--epochs", "1").Exit);
+        var (exit, _, error) = CliRunner.Train(run, "--lr", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("learning rate must be positive", error);
+        Assert.DoesNotContain("already holds a run", error);
+    }
+
+    [Theory]
+    [InlineData("\"latent\": 3", "\"latent\": \"three\"", "line 26: latent must be a whole number.")]
+    [InlineData("\"latent\": 3", "\"latent\": 3,,", "line 26: it is not valid JSON (',' is an invalid start of a property name")]
+    [InlineData("\"image_height\": 28", "\"image_height\": -5", "records image_height -5 and image_width 28: an image's size is positive.")]
+    public void ABrokenConfigIsDescribedInTheFilesTerms(string saved, string broken, string message)
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        Assert.Equal(0, CliRunner.Train(run, "--epochs", "1").Exit);
+        string config = Path.Combine(run, "config.json");
+        Assert.Contains(saved, File.ReadAllText(config));
+        File.WriteAllText(config, File.ReadAllText(config).Replace(saved, broken));
+        var (exit, _, error) = CliRunner.Run("eval", run, "--iwae-k", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("System.", error);
+        Assert.DoesNotContain("IlgpuVae.Runs", error);
     }
 
     [Fact]

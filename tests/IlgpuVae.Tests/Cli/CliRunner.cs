@@ -10,6 +10,18 @@ internal static class CliRunner
         "--latent", "3", "--device", "cpu",
     ];
 
+    /// <summary>
+    /// The command line as a process of its own: the dotnet host, then the arguments that run IlgpuVae.Cli.dll beside
+    /// the tests with the test assembly's runtime and dependency files, then <paramref name="args"/>.
+    /// </summary>
+    public static (string Dotnet, string[] Arguments) ChildCommand(params string[] args)
+    {
+        string dir = AppContext.BaseDirectory, tests = Path.Combine(dir, "IlgpuVae.Tests");
+        string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        return (dotnet, ["exec", "--runtimeconfig", tests + ".runtimeconfig.json", "--depsfile", tests + ".deps.json",
+            Path.Combine(dir, "IlgpuVae.Cli.dll"), .. args]);
+    }
+
     public static (int Exit, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();

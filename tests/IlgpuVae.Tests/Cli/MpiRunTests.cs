@@ -27,14 +27,11 @@ internal static class Mpi
     /// </summary>
     public static (int Exit, string Output, string Error) Run(params (int Processes, string[] Arguments)[] groups)
     {
-        string dir = AppContext.BaseDirectory, tests = Path.Combine(dir, "IlgpuVae.Tests");
-        string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         var start = new ProcessStartInfo(Exec!) { RedirectStandardOutput = true, RedirectStandardError = true };
         for (int g = 0; g < groups.Length; g++)
         {
-            string[] command = [.. g > 0 ? [":"] : Array.Empty<string>(), "-n", groups[g].Processes.ToString(),
-                dotnet, "exec", "--runtimeconfig", tests + ".runtimeconfig.json", "--depsfile", tests + ".deps.json",
-                Path.Combine(dir, "IlgpuVae.Cli.dll"), .. groups[g].Arguments];
+            var (dotnet, cli) = CliRunner.ChildCommand(groups[g].Arguments);
+            string[] command = [.. g > 0 ? [":"] : Array.Empty<string>(), "-n", groups[g].Processes.ToString(), dotnet, .. cli];
             foreach (var a in command) start.ArgumentList.Add(a);
         }
         using var process = Process.Start(start)!;

@@ -20,7 +20,7 @@ public sealed class VaeApiTests
             float value = 0.5f + 0.5f * random.NextSingle();
             for (int x = 0; x < 5; x++) pixels[i * 30 + row * 5 + x] = value;
         }
-        return new ImageSet("bars", 6, 5, pixels, new int[count], []);
+        return new ImageSet("bars", 6, 5, pixels); // unlabelled: the count comes from the pixels
     }
 
     [Fact]
@@ -41,14 +41,21 @@ public sealed class VaeApiTests
         Assert.Equal(90, decoded.Length);
         Assert.All(decoded, p => Assert.InRange(p, 0f, 1f));
         Assert.Equal(vae.Sample(4, seed: 5), vae.Sample(4, seed: 5));
-        Assert.True(vae.Evaluate(Bars(16, 2), new Evaluation.EvalOptions { ImportanceSamples = 4 }).NegativeElbo > 0);
+        var result = vae.Evaluate(Bars(16, 2), new Evaluation.EvalOptions { ImportanceSamples = 4 });
+        Assert.True(result.NegativeElbo > 0);
+        Assert.DoesNotContain("System.", result.ToString());
+        Assert.Contains($"kl_per_dim = [{string.Join(", ", result.KlPerDimension.Select(v => v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)))}]", result.ToString());
 
         using var temp = new TempFolder();
         string saved = vae.Save(temp.File("saved"));
+        Assert.Equal([RunFolder.ConfigFile, RunFolder.ModelFile], Directory.GetFiles(saved).Select(Path.GetFileName).Order());
         using var loaded = Vae.Load(saved);
         Assert.Equal(mu, loaded.Encode(images).Mu);
         Assert.Equal(decoded, loaded.Decode(mu));
         Assert.Equal(vae.Config.ToJson(), loaded.Config.ToJson());
+        // The weights alone: resuming needs the optimizer's state, and the refusal says so.
+        var e = Assert.Throws<RunFolderException>(() => Vae.Resume(saved, data: (Bars(64, 1), Bars(16, 2))));
+        Assert.Contains("which Vae.Save does not write", e.Message);
     }
 
     [Fact]

@@ -394,7 +394,7 @@ public sealed class ImageFolderTests : IDisposable
 
         Assert.Contains("'img000.png' is 6×5", e.Message);
         Assert.Contains("'wide.png' is 9×5", e.Message);
-        Assert.Contains("--image-size", e.Message);
+        Assert.Contains("RunConfig.ImageSize", e.Message);
     }
 
     [Fact]
@@ -416,7 +416,7 @@ public sealed class ImageFolderTests : IDisposable
         var e = Assert.Throws<DataFormatException>(() => Load(FlatGrey("huge", 2), new DataOptions { ImageSize = 40_000 }));
 
         Assert.Contains("40000×40000", e.Message);
-        Assert.Contains("smaller --image-size", e.Message);
+        Assert.Contains("smaller RunConfig.ImageSize", e.Message);
     }
 
     [Theory]
@@ -443,7 +443,7 @@ public sealed class ImageFolderTests : IDisposable
         var channels = Assert.Throws<DataFormatException>(() => Load("sprites", sprites with { Channels = 3 }));
 
         Assert.Contains("16×16, not the 20×20", size.Message);
-        Assert.Contains("--image-size", size.Message);
+        Assert.Contains("RunConfig.ImageSize", size.Message);
         Assert.Contains("1 channel, not the 3", channels.Message);
         Load("sprites", sprites with { ImageSize = 16, Channels = 1 }); // what they have is fine
     }

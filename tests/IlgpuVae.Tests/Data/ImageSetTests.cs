@@ -32,6 +32,19 @@ public sealed class ImageSetTests
     }
 
     [Fact]
+    public void UnlabelledImagesAreCountedFromTheirPixels()
+    {
+        var set = new ImageSet("x", 2, 3, new float[4 * 2 * 3 * 3], channels: 3);
+        Assert.Equal(4, set.Count);
+        Assert.Equal([-1, -1, -1, -1], set.Labels);
+        Assert.Empty(set.LabelNames);
+        var e = Assert.Throws<ArgumentException>(() => new ImageSet("x", 2, 3, new float[19]));
+        Assert.Contains("19 values do not make whole images of 2×3 (6 values each)", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new ImageSet("x", 2, 3, new float[18], [0, 1]));
+        Assert.Contains("make 3 images of 2×3, but 2 labels are given", e.Message);
+    }
+
+    [Fact]
     public void ConstructorRejectsMismatchedLengths()
     {
         Assert.Throws<ArgumentException>(() => new ImageSet("x", 2, 2, new float[7], [0, 0], []));

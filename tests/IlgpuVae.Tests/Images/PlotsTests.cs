@@ -23,6 +23,23 @@ public sealed class PlotsTests : IDisposable
     }
 
     [Theory]
+    [InlineData(3)]
+    [InlineData(20)]
+    public void EpochTicksAreWholeNumbersAndTheLegendIsBesideTheData(int count)
+    {
+        double[] epochs = Enumerable.Range(1, count).Select(e => (double)e).ToArray();
+        string path = temp.File("loss.png");
+        Plots.LossCurves(path, [("train", epochs, epochs.Select(e => 300 / e).ToArray())], "Loss", "epoch", "nats");
+        using var plot = Plots.LossCurvePlot([("train", epochs, epochs.Select(e => 300 / e).ToArray())]);
+        Plots.Label(plot, "Loss", "epoch", "nats");
+        plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png); // lays the ticks out
+        var ticks = plot.Axes.Bottom.TickGenerator.Ticks.Where(t => t.IsMajor).Select(t => t.Position).ToArray();
+        Assert.NotEmpty(ticks);
+        Assert.All(ticks, t => Assert.Equal(Math.Round(t), t));
+        Assert.False(plot.Legend.IsVisible); // not drawn over the data, but in a panel beside it
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(1)]
     [InlineData(5)]

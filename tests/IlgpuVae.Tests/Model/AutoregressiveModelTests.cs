@@ -152,6 +152,29 @@ public sealed class AutoregressiveModelTests
         }
     }
 
+    /// <summary>
+    /// Where a step's σ underflows to 0 (s = −120), inverting it divides by zero; held at ±Bound, the inverted codes
+    /// stay finite, so the masked products never meet 0·∞ and every log-density — and the mutual information — is a number.
+    /// </summary>
+    [Fact]
+    public void InvertingAFlowWhoseSigmaUnderflowsGivesFiniteDensities()
+    {
+        const int d = 6, n = 4, k = 3, c = 2;
+        using var model = new VaeModel(Cpu.Device, new ModelSpec(d, [5], k, [5], Flow: new FlowSpec(2, [6], c)), n);
+        model.Initialize(8);
+        var theta = Read(model.Parameters, model.Layout.Count);
+        var bias = model.Layout["flow.1.s.bias"];
+        for (int j = 0; j < bias.Length; j++) theta[bias.Offset + j] = -120f;
+        model.Parameters.SubView(0, theta.Length).CopyFromCPU(theta);
+        var random = new Random(5);
+        model.Input.SubView(0, n * d).CopyFromCPU(TestData.Uniform(random, n * d, 0, 1));
+        model.Epsilon.SubView(0, n * k).CopyFromCPU(TestData.Normal(random, n * k));
+        model.Encode(n);
+        var logDensities = FlowMutualInformation.LogDensities(model, n, model.Heads, model.Context, model.Z);
+        Assert.All(logDensities, v => Assert.True(double.IsFinite(v), $"log q = {v}"));
+        Assert.True(double.IsFinite(FlowMutualInformation.Estimate(model, n, model.Heads, model.Context, model.Z)));
+    }
+
     /// <summary>A MADE decoder's draws are 0/1, repeat for one key, and pixel by pixel follow the decoder's probabilities.</summary>
     [Fact]
     public void AutoregressiveSamplesFollowTheDecodersConditionals()

@@ -94,14 +94,14 @@ public sealed class DeviceFaultTests
         var e = Assert.Throws<IlgpuVae.Compute.DeviceFaultException>(() => memory.Floats(1L << 40));
         Assert.Contains("cpu (", e.Message);
         Assert.Contains("4096.0 GB for a test buffer", e.Message);
-        Assert.Contains("--batch-size", e.Message);
+        Assert.Contains("RunConfig.BatchSize", e.Message);
     }
 
     [Fact]
     public void ABatchWhoseActivationsOutgrowAnIndexIsRefused()
     {
         var e = Assert.Throws<ArgumentException>(() => new VaeModel(TestDevices.Get("cpu"), new ModelSpec(4, [1 << 16], 2, []), 1 << 16));
-        Assert.Contains("--batch-size", e.Message);
+        Assert.Contains("RunConfig.BatchSize", e.Message);
     }
 
     [Fact]
