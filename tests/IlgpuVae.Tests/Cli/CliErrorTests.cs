@@ -70,9 +70,9 @@ public sealed class CliErrorTests
         bool first = !device.Contains(':');
         if (first && TestDevices.Usable(device == "cuda" ? IlgpuVae.Compute.DeviceKind.Cuda : IlgpuVae.Compute.DeviceKind.OpenCL))
         {
-            var (listed, output, _) = CliRunner.Run("devices");
+            var (listed, devices, _) = CliRunner.Run("devices");
             Assert.Equal(0, listed);
-            Assert.Matches($@"(?m)^{device}:0 .*usable", output);
+            Assert.Matches($@"(?m)^{device}:0 .*usable", devices);
             return;
         }
         using var temp = new TempFolder();

@@ -30,8 +30,28 @@ internal static class CliRunner
         return (exit, output.ToString(), error.ToString());
     }
 
+    /// <summary>
+    /// The command line in a process of its own (<see cref="ChildCommand"/>), waited for. Where a device compiles its
+    /// kernels through a driver that caches them by their source (PoCL), this is what a user's run costs: ILGPU numbers
+    /// its types per process, so a second device in one process writes other OpenCL C and is compiled from scratch.
+    /// </summary>
+    public static (int Exit, string Output, string Error) RunProcess(params string[] args)
+    {
+        var (dotnet, arguments) = ChildCommand(args);
+        var start = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error.Result);
+    }
+
     /// <summary><see cref="TinyTrain"/> into <paramref name="outFolder"/>, an option in <paramref name="extra"/> replacing its default.</summary>
-    public static (int Exit, string Output, string Error) Train(string outFolder, params string[] extra)
+    public static (int Exit, string Output, string Error) Train(string outFolder, params string[] extra) => Run(TrainArguments(outFolder, extra));
+
+    /// <summary>The arguments of <see cref="Train"/>.</summary>
+    public static string[] TrainArguments(string outFolder, params string[] extra)
     {
         var args = new List<string>();
         for (int i = 0; i < TinyTrain.Length; i++)
@@ -39,6 +59,6 @@ internal static class CliRunner
             if (TinyTrain[i].StartsWith("--") && extra.Contains(TinyTrain[i])) i++; // skip the option and its value
             else args.Add(TinyTrain[i]);
         }
-        return Run([.. args, "--out", outFolder, .. extra]);
+        return [.. args, "--out", outFolder, .. extra];
     }
 }

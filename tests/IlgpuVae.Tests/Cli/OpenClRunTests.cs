@@ -13,7 +13,8 @@ namespace IlgpuVae.Tests.Cli;
 /// every device (a counter-based generator), and so are the data order and the arithmetic's formulas; what differs is
 /// the order of float32 sums — the CPU's vector products against the GPU's shared-memory tiles, about 1e-7 relative per
 /// product — which Adam carries from step to step. Measured on PoCL: 1e-8 after 48 steps of the default model.
-/// Each command opens the device anew, compiling every kernel (seconds on PoCL), so each model's commands share one test.
+/// The commands on the OpenCL device run as processes of their own, as a user's would, so that PoCL's cache of compiled
+/// kernels applies (<see cref="CliRunner.RunProcess"/>); each model's commands share one test.
 /// </summary>
 public sealed class OpenClRunTests : IDisposable
 {
@@ -53,7 +54,7 @@ public sealed class OpenClRunTests : IDisposable
     string Train(string model, string device)
     {
         string run = temp.File($"run-{device}");
-        var (exit, output, error) = CliRunner.Train(run, [.. Options(model), "--epochs", "2", "--seed", "7", "--device", device]);
+        var (exit, output, error) = Cli(device, CliRunner.TrainArguments(run, [.. Options(model), "--epochs", "2", "--seed", "7", "--device", device]));
         Assert.True(exit == 0, $"{device}: {error}{output}");
         return run;
     }
@@ -61,10 +62,14 @@ public sealed class OpenClRunTests : IDisposable
     Dictionary<string, JsonElement> Eval(string run, string device)
     {
         string folder = temp.File($"eval-{device}");
-        var (exit, output, error) = CliRunner.Run("eval", run, "--device", device, "--iwae-k", "8", "--mi-limit", "32", "--out", folder);
+        var (exit, output, error) = Cli(device, "eval", run, "--device", device, "--iwae-k", "8", "--mi-limit", "32", "--out", folder);
         Assert.True(exit == 0, $"{device}: {error}{output}");
         return Json(File.ReadAllText(Path.Combine(folder, RunFolder.EvalFile)));
     }
+
+    /// <summary>A command on the CPU in this process; on the OpenCL device, in a process of its own.</summary>
+    static (int Exit, string Output, string Error) Cli(string device, params string[] args) =>
+        device == TestDevices.Cpu ? CliRunner.Run(args) : CliRunner.RunProcess(args);
 
     static Dictionary<string, JsonElement> Json(string text) => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(text)!;
 
@@ -87,7 +92,7 @@ public sealed class OpenClRunTests : IDisposable
             AssertAgrees(cpuEval[key].GetDouble(), otherEval[key].GetDouble(), $"{model}, eval, {key}");
         Assert.Equal(cpuEval["active_units"].GetInt32(), otherEval["active_units"].GetInt32());
 
-        var (exit, output, error) = CliRunner.Run("sample", run, "--device", device, "--count", "8", "--out", temp.File("pictures"));
+        var (exit, output, error) = Cli(device, "sample", run, "--device", device, "--count", "8", "--out", temp.File("pictures"));
         Assert.True(exit == 0, error + output);
         Png.Size(Path.Combine(temp.File("pictures"), "samples.png"));
     }
@@ -99,7 +104,7 @@ public sealed class OpenClRunTests : IDisposable
     public void BenchReportsThere(string device)
     {
         using var temp = new TempFolder();
-        var (exit, output, error) = CliRunner.Run("bench", "--device", device, "--batch-sizes", "32", "--steps", "2", "--warmup", "1",
+        var (exit, output, error) = CliRunner.RunProcess("bench", "--device", device, "--batch-sizes", "32", "--steps", "2", "--warmup", "1",
             "--hidden", "32", "--latent", "4", "--out", temp.Path);
         Assert.True(exit == 0, error + output);
         var row = JsonDocument.Parse(File.ReadAllText(temp.File("bench.json"))).RootElement[0];
@@ -111,7 +116,7 @@ public sealed class OpenClRunTests : IDisposable
     [MemberData(nameof(OpenClDevice))]
     public void GoldenPassesTheRepositorysFixturesThere(string device)
     {
-        var (exit, output, error) = CliRunner.Run("golden", Golden.GoldenFolders.RepositoryFolder, "--device", device);
+        var (exit, output, error) = CliRunner.RunProcess("golden", Golden.GoldenFolders.RepositoryFolder, "--device", device);
         Assert.True(exit == 0, error + output);
         Assert.Contains("GPU kernels", output);
         Assert.Contains(" 0 failed", output);
