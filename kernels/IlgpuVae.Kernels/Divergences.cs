@@ -65,6 +65,13 @@ public struct MmdProblem
 /// </summary>
 public static class Divergences
 {
+    /// <summary>The unbiased estimator divides by B(B − 1) and M(M − 1): it needs two codes and two prior draws.</summary>
+    public const int UnbiasedMinimum = 2;
+
+    /// <summary>Whether MMD² can be estimated from <paramref name="codes"/> codes and <paramref name="priorDraws"/> prior draws.</summary>
+    public static bool CanEstimate(bool unbiased, int codes, int priorDraws) =>
+        !unbiased || codes >= UnbiasedMinimum && priorDraws >= UnbiasedMinimum;
+
     /// <summary>KL(N(μ, σ²) ‖ N(0, 1)) of one dimension.</summary>
     public static float GaussianKl(float mu, float logVar) => 0.5f * (mu * mu + DeviceMath.Exp(logVar) - 1f - logVar);
 

@@ -2,6 +2,15 @@ using ILGPU;
 
 namespace IlgpuVae.Kernels;
 
+/// <summary>The decoder's output distribution p(x|z).</summary>
+public enum Likelihood
+{
+    /// <summary>Independent Bernoulli pixels; the decoder outputs logits.</summary>
+    Bernoulli,
+    /// <summary>Independent Gaussians with a fixed scalar log-variance; the decoder outputs means.</summary>
+    Gaussian,
+}
+
 /// <summary>What <see cref="Likelihoods"/> computes: the observation model, the sizes and the gradient's scale.</summary>
 public struct LikelihoodProblem
 {

@@ -100,12 +100,12 @@ internal abstract partial class KernelSet
     }
 
     /// <summary>Pixel <paramref name="pixel"/> of x [B, d] drawn from a MADE decoder's output (<see cref="Flows.SamplePixel"/>).</summary>
-    public void SamplePixel(int batch, int dim, int pixel, Model.Likelihood likelihood, ulong key, ArrayView<float> output, ArrayView<float> x)
+    public void SamplePixel(int batch, int dim, int pixel, Kernels.Likelihood likelihood, ulong key, ArrayView<float> output, ArrayView<float> x)
     {
         Require(output, (long)batch * dim, nameof(output)); Require(x, (long)batch * dim, nameof(x));
         if (pixel < 0 || pixel >= dim) throw new InternalFaultException($"Pixel {pixel} of {dim} was asked to be sampled.");
         var rows = Partition(batch);
-        samplePixel(rows.Threads, rows, dim, pixel, likelihood == Model.Likelihood.Bernoulli ? 1 : 0, key, output, x);
+        samplePixel(rows.Threads, rows, dim, pixel, likelihood == Kernels.Likelihood.Bernoulli ? 1 : 0, key, output, x);
         Launched();
     }
 

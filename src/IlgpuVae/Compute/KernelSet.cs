@@ -1,7 +1,6 @@
 using ILGPU.Runtime;
 using ILGPU;
 using IlgpuVae.Kernels;
-using IlgpuVae.Model;
 
 namespace IlgpuVae.Compute;
 
@@ -268,7 +267,7 @@ internal abstract partial class KernelSet
         if (gradScale != 0f) Require(dOutput, (long)batch * dim, nameof(dOutput));
         LaunchLikelihood(new LikelihoodProblem
         {
-            Rows = batch, Dim = dim, Bernoulli = kind == Model.Likelihood.Bernoulli ? 1 : 0, LogVar = obsLogVar, GradScale = gradScale,
+            Rows = batch, Dim = dim, Bernoulli = kind == Kernels.Likelihood.Bernoulli ? 1 : 0, LogVar = obsLogVar, GradScale = gradScale,
             XRepeat = xRepeat,
         }, output, x, nllRows, dOutput);
         Launched();
@@ -297,8 +296,8 @@ internal abstract partial class KernelSet
             Require(heads, 2 * own, nameof(heads)); Require(eps, own, nameof(eps));
             Require(dHeads, 2 * own, nameof(dHeads));
         }
-        if (!ObjectiveSpec.CanEstimateMmd(p.Unbiased != 0, p.B, p.M))
-            throw new InternalFaultException($"The unbiased MMD was launched with {p.B} codes and {p.M} prior draws; it needs {ObjectiveSpec.UnbiasedMmdMinimum} of each.");
+        if (!Divergences.CanEstimate(p.Unbiased != 0, p.B, p.M))
+            throw new InternalFaultException($"The unbiased MMD was launched with {p.B} codes and {p.M} prior draws; it needs {Divergences.UnbiasedMinimum} of each.");
         LaunchMmd(p, z, prior, heads, eps, rowTerms, dz, dHeads);
         Launched();
     }

@@ -1,7 +1,6 @@
 using ILGPU.Runtime;
 using ILGPU;
 using IlgpuVae.Compute;
-using IlgpuVae.Model;
 
 namespace IlgpuVae.Data;
 

@@ -1,3 +1,4 @@
+using IlgpuVae.Kernels;
 using System.Reflection;
 using IlgpuVae.IO;
 using IlgpuVae.Model;

@@ -1,5 +1,4 @@
 using IlgpuVae.Model;
-using IlgpuVae.Runs;
 
 namespace IlgpuVae.Export;
 

@@ -2,15 +2,6 @@ using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Model;
 
-/// <summary>The decoder's output distribution p(x|z).</summary>
-internal enum Likelihood
-{
-    /// <summary>Independent Bernoulli pixels; the decoder outputs logits.</summary>
-    Bernoulli,
-    /// <summary>Independent Gaussians with a fixed scalar log-variance; the decoder outputs means.</summary>
-    Gaussian,
-}
-
 /// <summary>The decoder's structure.</summary>
 internal enum DecoderKind
 {

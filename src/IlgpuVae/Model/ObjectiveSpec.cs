@@ -56,15 +56,11 @@ internal sealed record ObjectiveSpec(
     /// <summary>M for a batch of <paramref name="batch"/> codes.</summary>
     public int PriorCount(int batch) => PriorSamples > 0 ? PriorSamples : batch;
 
-    /// <summary>The unbiased estimator divides by B(B − 1) and M(M − 1): it needs two codes and two prior draws.</summary>
-    public const int UnbiasedMmdMinimum = 2;
-
-    /// <summary>Whether MMD² can be estimated from <paramref name="codes"/> codes and <paramref name="priorDraws"/> prior draws.</summary>
-    public static bool CanEstimateMmd(bool unbiased, int codes, int priorDraws) =>
-        !unbiased || codes >= UnbiasedMmdMinimum && priorDraws >= UnbiasedMmdMinimum;
+    /// <summary>The unbiased estimator's least codes and prior draws (<see cref="Divergences.UnbiasedMinimum"/>).</summary>
+    public const int UnbiasedMmdMinimum = Divergences.UnbiasedMinimum;
 
     /// <summary>Whether this objective's MMD² can be estimated on a batch of <paramref name="batch"/> codes.</summary>
-    public bool CanEstimateMmd(int batch) => CanEstimateMmd(Estimator == MmdEstimator.Unbiased, batch, PriorCount(batch));
+    public bool CanEstimateMmd(int batch) => Divergences.CanEstimate(Estimator == MmdEstimator.Unbiased, batch, PriorCount(batch));
 
     /// <summary>The smallest batch a step or an evaluation pass takes: a smaller last batch is skipped.</summary>
     public int MinimumBatch => Estimator == MmdEstimator.Unbiased ? UnbiasedMmdMinimum : 1;

@@ -13,7 +13,7 @@ internal static class SettingNames
         ("tanh", Kernels.Activation.Tanh), ("softplus", Kernels.Activation.Softplus));
 
     public static Likelihood Likelihood(string name) => Pick(name, "likelihood",
-        ("bernoulli", Model.Likelihood.Bernoulli), ("gaussian", Model.Likelihood.Gaussian));
+        ("bernoulli", Kernels.Likelihood.Bernoulli), ("gaussian", Kernels.Likelihood.Gaussian));
 
     public static MmdKernel MmdKernel(string name) => Pick(name, "MMD kernel",
         ("imq", Kernels.MmdKernel.Imq), ("rbf", Kernels.MmdKernel.Rbf));

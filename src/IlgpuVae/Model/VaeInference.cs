@@ -1,3 +1,4 @@
+using IlgpuVae.Kernels;
 using ILGPU.Runtime;
 
 namespace IlgpuVae.Model;

@@ -1,3 +1,4 @@
+using IlgpuVae.Data;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;

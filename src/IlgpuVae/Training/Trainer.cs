@@ -136,7 +136,7 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
 
     string FirstBadGradient()
     {
-        foreach (var (tensor, data) in Runs.ModelTensors.Read(model, gradients: true))
+        foreach (var (tensor, data) in ModelTensors.Read(model, gradients: true))
             if (data.Any(v => !float.IsFinite(v))) return tensor.Name;
         return "an unknown tensor";
     }

@@ -21,7 +21,7 @@ internal static class GoldenCheck
     {
         int batch = f.X.Rows, k = f.Model.LatentDim;
         using var model = new VaeModel(device, f.Model, batch, f.PriorZ.Rows);
-        Runs.ModelTensors.Load(model, f.Parameters.ToDictionary(p => p.Key, p => (p.Value.Shape, ToFloat(p.Value.Data))), f.Name);
+        ModelTensors.Load(model, f.Parameters.ToDictionary(p => p.Key, p => (p.Value.Shape, ToFloat(p.Value.Data))), f.Name);
         model.Input.SubView(0, f.X.Data.Length).CopyFromCPU(ToFloat(f.X.Data));
         model.Epsilon.SubView(0, f.Eps.Length).CopyFromCPU(ToFloat(f.Eps));
         model.Prior.SubView(0, f.PriorZ.Data.Length).CopyFromCPU(ToFloat(f.PriorZ.Data));
@@ -53,7 +53,7 @@ internal static class GoldenCheck
         foreach (var tensor in model.Layout.Tensors.Where(t => t.Mask is not null || f.Masks.ContainsKey(t.Name)))
             result.Add(new($"mask {tensor.Name}", MaskMismatch(tensor, f)));
         var grads = e.GetProperty("grads");
-        foreach (var (tensor, data) in Runs.ModelTensors.Read(model, gradients: true))
+        foreach (var (tensor, data) in ModelTensors.Read(model, gradients: true))
         {
             var (shape, want) = GoldenFixture.Tensor(grads.GetProperty(tensor.Name));
             if (!shape.SequenceEqual(tensor.Shape))

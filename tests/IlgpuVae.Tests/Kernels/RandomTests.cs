@@ -1,3 +1,4 @@
+using IlgpuVae.Data;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;

@@ -40,7 +40,7 @@ public sealed class DeviceModelTests
         Tolerance.AssertNear(got.Mmd, want.Mmd, 0, 1e-5, "mmd");
         Tolerance.AssertClose(DeviceArrays.Download(model.Z, want.Z.Length), want.Z, 1e-4, "z");
         Tolerance.AssertClose(DeviceArrays.Download(model.DecoderOutput, want.Output.Length), want.Output, 1e-4, "decoder output");
-        foreach (var (tensor, data) in IlgpuVae.Runs.ModelTensors.Read(model, gradients: true))
+        foreach (var (tensor, data) in IlgpuVae.Model.ModelTensors.Read(model, gradients: true))
             Tolerance.AssertClose(data, want.Grads[tensor.Name], 1e-4, $"grad {tensor.Name}");
     }
 

@@ -42,7 +42,7 @@ internal sealed class ModelCase
     {
         var model = new VaeModel(TestDevices.Get(device), Spec, Batch, PriorCount);
         var layout = model.Layout;
-        IlgpuVae.Runs.ModelTensors.Load(model, Parameters.ToDictionary(p => p.Key, p => (layout[p.Key].Shape, p.Value)), "test case");
+        IlgpuVae.Model.ModelTensors.Load(model, Parameters.ToDictionary(p => p.Key, p => (layout[p.Key].Shape, p.Value)), "test case");
         model.Input.SubView(0, X.Length).CopyFromCPU(X);
         model.Epsilon.SubView(0, Eps.Length).CopyFromCPU(Eps);
         model.Prior.SubView(0, Prior.Length).CopyFromCPU(Prior);

@@ -1,4 +1,4 @@
-namespace IlgpuVae.Model;
+namespace IlgpuVae.Data;
 
 /// <summary>
 /// The independent streams of the counter-based generator: a draw is keyed by (seed, stream, step), so

@@ -1,7 +1,6 @@
 using ILGPU.Runtime;
-using IlgpuVae.Model;
 
-namespace IlgpuVae.Runs;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// A model's parameters (or gradients) as named host tensors in PyTorch's names, shapes and layouts — what a
