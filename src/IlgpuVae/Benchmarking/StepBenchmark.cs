@@ -59,7 +59,7 @@ internal static class StepBenchmark
         double median = times[steps / 2];
         double empty = EmptyLaunchMicroseconds(device);
         // The products of the layer with the most arithmetic, as a dense layer's (a convolution's over its columns).
-        var (rows, inputs, outputs) = rig.Model.Layout.Encoder.Concat(rig.Model.Layout.Decoder)
+        var (rows, inputs, outputs) = rig.Model.Encoder.Layers.Concat(rig.Model.Decoder.Layers)
             .Select(l => l.Product(batchSize)).MaxBy(p => (long)p.Rows * p.Inputs * p.Outputs);
         var products = ProductBenchmark.Measure(device, rows, inputs, outputs);
         var peak = DevicePeak.Of(device);

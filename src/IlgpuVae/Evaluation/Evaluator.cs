@@ -10,11 +10,10 @@ namespace IlgpuVae.Evaluation;
 /// <summary>
 /// Measures a model on a data set, all on the device: the loss terms and −ELBO, the importance-weighted NLL,
 /// the mutual information, active units, the per-dimension KL and the MMD between the aggregate posterior and
-/// the prior. The draws are keyed by the options' seed, so the numbers repeat.
-/// An IAF posterior has no closed form for its means or its density at another image's code: its active units
-/// use Monte Carlo means of z (<see cref="EvalOptions.FlowDraws"/> draws, their noise's share of the variance
-/// taken out), its KL per dimension the single-sample estimate's elements, its IWAE weights the flow's own
-/// log q, and its mutual information inverts the flow on the first <see cref="EvalOptions.MiLimit"/> images.
+/// the prior. The draws are keyed by the options' seed, so the numbers repeat. What depends on the posterior — its
+/// importance draws, its means' statistics, its mutual information — its piece computes (<see cref="IPosterior"/>;
+/// an IAF's means are Monte Carlo ones and its mutual information inverts the flow on the first
+/// <see cref="EvalOptions.MiLimit"/> images).
 /// </summary>
 internal static class Evaluator
 {
@@ -52,41 +51,22 @@ internal static class Evaluator
         }
         var terms = new LossTerms(totals[0] / options.ElboSamples, totals[1] / options.ElboSamples, totals[2] / options.ElboSamples, totals[3] / options.ElboSamples);
 
-        var kernels = model.Device.Kernels;
-        bool flow = model.Spec.Flow is not null;
-        int contextWidth = model.Spec.Flow?.ContextDim ?? 0;
+        var kernels = model.Kernels;
         var memory = new DeviceMemory(model.Device, $"evaluating {n} images");
         using var heads = memory.Floats(2L * n * k);
         using var codes = memory.Floats((long)n * k);
         using var kl = memory.Doubles((long)n * k);
-        using var contexts = memory.Floats(Math.Max(1, (long)n * contextWidth));
-        Posteriors(model, data, options, binarize, pass, heads.View, codes.View, kl.View, contexts.View);
+        using var contexts = memory.Floats(Math.Max(1, (long)n * model.Posterior.ContextWidth));
+        ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
+        var set = new PosteriorEvaluation(n, pass, (start, rows) => data.Gather(start, rows, binarize, binarizeKey, model.Input),
+            options.Seed, options.FlowDraws, options.MiLimit);
+        Posteriors(model, set, heads.View, codes.View, kl.View, contexts.View);
 
         using var muVariance = memory.Doubles(k);
         using var klMean = memory.Doubles(k);
-        if (flow)
-        {
-            using var sums = memory.Floats((long)n * k);
-            using var squares = memory.Floats((long)n * k);
-            FlowDraws(model, data, options, binarize, pass, sums.View, squares.View, kl.View);
-            kernels.DimensionStatistics(new DimensionProblem { Count = n, Latent = k, Stride = k, Draws = options.FlowDraws },
-                sums.View, squares.View, kl.View, muVariance.View, klMean.View);
-        }
-        else
-            kernels.DimensionStatistics(new DimensionProblem { Count = n, Latent = k, Stride = 2 * k, Draws = 1 },
-                heads.View, default, kl.View, muVariance.View, klMean.View);
+        model.Posterior.DimensionStatistics(model, set, heads.View, kl.View, muVariance.View, klMean.View);
         var variance = muVariance.GetAsArray1D();
-
-        int miImages = flow ? Math.Min(n, options.MiLimit) : n;
-        double mi;
-        if (flow)
-            mi = FlowMutualInformation.Estimate(model, miImages, heads.View, contexts.View, codes.View);
-        else
-        {
-            using var miTerms = memory.Doubles(n);
-            kernels.MutualInformationTerms(n, k, heads.View, codes.View, miTerms.View);
-            mi = miTerms.GetAsArray1D().Average();
-        }
+        var (mi, miImages) = model.Posterior.MutualInformation(model, set, heads.View, contexts.View, codes.View);
 
         double iwae = options.ImportanceSamples > 0 ? ImportanceWeightedNll(model, data, options, binarize) : double.NaN;
         return new EvalResult(terms, terms.NegativeElbo, iwae, options.ImportanceSamples, mi,
@@ -97,17 +77,15 @@ internal static class Evaluator
         };
     }
 
-    /// <summary>μ, log σ², one code z ~ q(z|x), its KL elements and (for a flow) the context, for every image in order.</summary>
-    static void Posteriors(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, int pass,
-        ArrayView<float> heads, ArrayView<float> codes, ArrayView<double> kl, ArrayView<float> contexts)
+    /// <summary>μ, log σ², one code z ~ q(z|x), its KL elements and the posterior's context (if any), for every image in order.</summary>
+    static void Posteriors(VaeModel model, PosteriorEvaluation set, ArrayView<float> heads, ArrayView<float> codes, ArrayView<double> kl, ArrayView<float> contexts)
     {
-        int k = model.Spec.LatentDim, c = model.Spec.Flow?.ContextDim ?? 0;
-        ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
-        for (int start = 0, b = 0; start < data.Count; start += pass, b++)
+        int k = model.Spec.LatentDim, c = model.Posterior.ContextWidth;
+        for (int start = 0, b = 0; start < set.Count; start += set.Pass, b++)
         {
-            int rows = Math.Min(pass, data.Count - start);
-            data.Gather(start, rows, binarize, binarizeKey, model.Input);
-            model.DrawNoise(CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationCodes), (ulong)b, rows, 0);
+            int rows = Math.Min(set.Pass, set.Count - start);
+            set.Load(start, rows);
+            model.DrawNoise(CounterRng.Key(set.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationCodes), (ulong)b, rows, 0);
             model.Encode(rows);
             model.Heads.SubView(0, 2L * rows * k).CopyTo(heads.SubView(2L * start * k, 2L * rows * k));
             model.Z.SubView(0, (long)rows * k).CopyTo(codes.SubView((long)start * k, (long)rows * k));
@@ -116,42 +94,20 @@ internal static class Evaluator
         }
     }
 
-    /// <summary>A flow posterior's codes and KL elements summed over <see cref="EvalOptions.FlowDraws"/> draws per image, with the codes' squares.</summary>
-    static void FlowDraws(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, int pass,
-        ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl)
-    {
-        int k = model.Spec.LatentDim;
-        ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
-        ulong key = CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationMeans);
-        for (int start = 0, b = 0; start < data.Count; start += pass, b++)
-        {
-            int rows = Math.Min(pass, data.Count - start);
-            long at = (long)start * k, length = (long)rows * k;
-            data.Gather(start, rows, binarize, binarizeKey, model.Input);
-            for (int draw = 0; draw < options.FlowDraws; draw++)
-            {
-                model.DrawNoise(key, (ulong)b * (ulong)options.FlowDraws + (ulong)draw, rows, 0);
-                model.Encode(rows);
-                model.Device.Kernels.AccumulateDraws((int)length, draw, model.Z, model.KlTerms,
-                    sums.SubView(at, length), squares.SubView(at, length), kl.SubView(at, length));
-            }
-        }
-    }
-
     /// <summary>
     /// −mean log p(x) by importance sampling with K draws of q(z|x) per image. The model's batch holds
     /// images × draws rows: each group of images is encoded once and the K draws decoded in chunks, every draw's
-    /// likelihood reading its image's one row of x; each image's estimate stays on the device until the end.
-    /// A MADE decoder reads x too, and a flow posterior encodes the draws' rows themselves, each with its own ε
-    /// (weighing each draw by the flow's exact log q(z|x), <see cref="KernelSet.FlowLogRatio"/>): for those the
-    /// rows of x are gathered once per draw (on the device).
+    /// likelihood reading its image's one row of x; each image's estimate stays on the device until the end. A decoder
+    /// that reads x, or a posterior that encodes each draw's row itself (<see cref="IPosterior.EncodesEachDraw"/>: a
+    /// flow, weighing each draw by its exact log q(z|x)), needs x per draw: then the rows of x are gathered once per draw
+    /// (on the device).
     /// </summary>
     static double ImportanceWeightedNll(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize)
     {
         int kSamples = options.ImportanceSamples, rowsMax = model.MaxBatch;
         int perChunk = Math.Min(kSamples, rowsMax), images = Math.Max(1, rowsMax / perChunk);
-        bool repeatRows = model.Spec.Flow is not null || model.DecoderReadsInput;
-        var kernels = model.Device.Kernels;
+        bool repeatRows = model.Posterior.EncodesEachDraw || model.Decoder.ReadsInput;
+        var kernels = model.Kernels;
         var memory = new DeviceMemory(model.Device, $"importance sampling with K = {kSamples}");
         using var logRatio = memory.Doubles(rowsMax);
         using var logWeights = memory.Doubles((long)images * kSamples);
@@ -174,14 +130,7 @@ internal static class Evaluator
                     Latent = model.Spec.LatentDim, TotalSamples = kSamples, FirstSample = s0, FirstImage = first, Key = drawKey,
                 };
                 // A short last chunk decodes some stale rows too; ImportanceWeights ignores them.
-                if (model.Spec.Flow is null)
-                    kernels.ImportanceSamples(p, model.Heads, model.Z, logRatio.View);
-                else
-                {
-                    model.DrawNoise(drawKey, (ulong)first * (ulong)kSamples + (ulong)s0, count * perChunk, 0);
-                    model.Encode(count * perChunk);
-                    kernels.FlowLogRatio(count * perChunk, model.Spec.LatentDim, model.KlTerms, logRatio.View);
-                }
+                model.Posterior.ImportanceDraws(model, p, logRatio.View);
                 model.Decode(count * perChunk);
                 model.ReconstructionNll(count * perChunk, repeatRows ? 1 : perChunk);
                 kernels.ImportanceWeights(p, model.NllRows, logRatio.View, logWeights.View);

@@ -5,8 +5,7 @@ namespace IlgpuVae.Model;
 
 /// <summary>
 /// Host-side use of a trained model, in chunks of the model's batch size: posterior means of images, and
-/// images decoded from codes (σ(logits) for a Bernoulli decoder, the clamped mean for a Gaussian one; a MADE
-/// decoder draws its images pixel by pixel).
+/// images decoded from codes (as the decoder draws them: <see cref="IDecoder.DrawImages"/>).
 /// </summary>
 internal static class VaeInference
 {
@@ -39,45 +38,45 @@ internal static class VaeInference
     }
 
     /// <summary>
-    /// Images in [0, 1], [count, d], decoded from codes z [count, k]; a MADE decoder's are drawn pixel by pixel
-    /// (<see cref="VaeModel.SampleAutoregressive"/>) with draws keyed by <paramref name="samplingKey"/>.
+    /// Images in [0, 1], [count, d], decoded from codes z [count, k] (<see cref="IDecoder.DrawImages"/>: an
+    /// autoregressive decoder's are drawn value by value, keyed by <paramref name="samplingKey"/> and the chunk).
     /// </summary>
-    public static float[] Decode(VaeModel model, float[] z, int count, ulong samplingKey = 0) =>
-        Decode(model, z, count, pixels: true, samplingKey);
-
-    /// <summary>The decoder's output itself, [count, d]: logits (Bernoulli) or unclamped means (Gaussian); not for a MADE decoder, whose output depends on the pixels drawn.</summary>
-    public static float[] DecodeOutput(VaeModel model, float[] z, int count) => model.Spec.Decoder == DecoderKind.Made
-        ? throw new InvalidOperationException("A MADE decoder's output depends on the pixels it is given; decode draws them pixel by pixel.")
-        : Decode(model, z, count, pixels: false, 0);
-
-    static float[] Decode(VaeModel model, float[] z, int count, bool pixels, ulong samplingKey)
+    public static float[] Decode(VaeModel model, float[] z, int count, ulong samplingKey = 0)
     {
-        int d = model.Spec.InputDim, k = model.Spec.LatentDim;
-        bool made = model.Spec.Decoder == DecoderKind.Made;
+        int d = model.Spec.InputDim;
         var images = new float[count * d];
-        var output = new float[model.MaxBatch * d];
+        ForEachChunk(model, z, count, (rows, start, chunk) =>
+            model.Decoder.DrawImages(model, rows, CounterRng.Key(samplingKey, (ulong)chunk, 0), images.AsSpan(start * d, rows * d)));
+        return images;
+    }
+
+    /// <summary>
+    /// The decoder's output itself, [count, d]: logits (Bernoulli) or unclamped means (Gaussian); not for a decoder that
+    /// reads x, whose output depends on the values it is given.
+    /// </summary>
+    public static float[] DecodeOutput(VaeModel model, float[] z, int count)
+    {
+        if (model.Decoder.ReadsInput)
+            throw new InvalidOperationException("This decoder's output depends on the values it is given; decode draws them one after another.");
+        int d = model.Spec.InputDim;
+        var output = new float[count * d];
+        ForEachChunk(model, z, count, (rows, start, _) =>
+        {
+            model.Decode(rows);
+            model.DecoderOutput.SubView(0, (long)rows * d).CopyToCPU(output.AsSpan(start * d, rows * d));
+        });
+        return output;
+    }
+
+    /// <summary>Codes [count, k] into the model's batch a chunk at a time, then <paramref name="decode"/>(rows, first row, chunk).</summary>
+    static void ForEachChunk(VaeModel model, float[] z, int count, Action<int, int, int> decode)
+    {
+        int k = model.Spec.LatentDim;
         for (int start = 0, chunk = 0; start < count; start += model.MaxBatch, chunk++)
         {
             int rows = Math.Min(model.MaxBatch, count - start);
             model.Z.SubView(0, (long)rows * k).CopyFromCPU(z.AsSpan(start * k, rows * k).ToArray());
-            if (made)
-            {
-                // The drawn pixels themselves: 0/1 for a Bernoulli decoder, means for a Gaussian one.
-                model.SampleAutoregressive(rows, Kernels.CounterRng.Key(samplingKey, (ulong)chunk, 0));
-                model.Input.SubView(0, (long)rows * d).CopyToCPU(images.AsSpan(start * d, rows * d));
-                if (model.Spec.Likelihood == Likelihood.Gaussian)
-                    for (int i = start * d; i < (start + rows) * d; i++) images[i] = Math.Clamp(images[i], 0f, 1f);
-                continue;
-            }
-            model.Decode(rows);
-            model.DecoderOutput.CopyToCPU(output);
-            for (int i = 0; i < rows * d; i++)
-                images[start * d + i] = pixels ? ToPixel(output[i], model.Spec.Likelihood) : output[i];
+            decode(rows, start, chunk);
         }
-        return images;
     }
-
-    static float ToPixel(float output, Likelihood likelihood) => likelihood == Likelihood.Bernoulli
-        ? Kernels.Activations.Sigmoid(output)
-        : Math.Clamp(output, 0f, 1f);
 }

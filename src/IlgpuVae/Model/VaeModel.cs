@@ -1,36 +1,27 @@
-using IlgpuVae.Data;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
+using IlgpuVae.Data;
 using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Model;
 
 /// <summary>
-/// A VAE living on one accelerator: the flat parameter and gradient buffers, and the activations of one
-/// batch of up to <see cref="MaxBatch"/> rows, all allocated once. <see cref="Compute"/> runs the objective's
-/// forward pass and, when asked, every parameter's gradient; <see cref="ReduceTerms"/> turns the partial sums
-/// into the loss terms on the device; <see cref="Run"/> does both and reads the terms — none of them allocates.
-/// The caller fills <see cref="Input"/> and the noise first: <see cref="DrawNoise"/> (ε is then drawn inside
-/// the reparameterization), or <see cref="Epsilon"/> and <see cref="Prior"/> from the host for tests and fixtures.
-/// With an IAF posterior, z₀ = μ + σ·ε goes through the flow's steps to <see cref="Z"/> = z_T, and the KL term is
-/// the single-sample estimate log q(z_T|x) − log p(z_T); a MADE decoder reads x itself as well as z.
+/// A VAE living on one accelerator: its three pieces (<see cref="ModelPieces"/>: the encoder, the posterior q(z|x),
+/// the decoder p(x|z)), the flat parameter and gradient buffers, and the buffers of one batch of up to
+/// <see cref="MaxBatch"/> rows that the pieces share, all allocated once. A step reads as the objective does:
+/// <see cref="ComputeCodes"/> encodes, samples z, decodes and takes the likelihood (and their backward to ∂L/∂z);
+/// <see cref="ComputeDivergences"/> adds the MMD and the KL terms' gradients and goes back through the posterior and
+/// the encoder; <see cref="ReduceTerms"/> turns the partial sums into the loss terms on the device. None allocates.
+/// The caller fills <see cref="Input"/> and the noise first: <see cref="DrawNoise"/> (ε is then drawn inside the
+/// sampling), or <see cref="Epsilon"/> and <see cref="Prior"/> from the host for tests and fixtures.
 /// </summary>
 internal sealed class VaeModel : IDisposable
 {
-    readonly ComputeDevice device;
-    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, input, eps, prior, z, dz, allCodes;
+    readonly ModelPieces pieces;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes;
     readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, mmdRows, terms, totals;
     readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
-    // One output and one output-gradient buffer per layer, [MaxBatch, outputs]; what each layer keeps from its
-    // forward to its backward; one workspace all layers share.
-    readonly MemoryBuffer1D<float, Stride1D.Dense>[] encoderOut, encoderGrad, decoderOut, decoderGrad, encoderKept, decoderKept;
-    readonly MemoryBuffer1D<float, Stride1D.Dense> workspace, masks;
-    // An IAF posterior's buffers: the context [B, C] and its gradient; z_t and ∂L/∂z_t [B, k] for t < T (z_T is z);
-    // each step's layers' outputs and output gradients, the last one [m | s].
-    readonly MemoryBuffer1D<float, Stride1D.Dense> context, contextGrad;
-    readonly MemoryBuffer1D<float, Stride1D.Dense>[] flowZ, flowDz;
-    readonly MemoryBuffer1D<float, Stride1D.Dense>[][] flowOut, flowGrad;
     readonly double[] hostTerms = new double[Term.Count];
     // The key the next Encode draws ε with (null: ε is in place already), and its first row's counter.
     ulong? noiseKey;
@@ -39,28 +30,35 @@ internal sealed class VaeModel : IDisposable
     LossWeights? lastWeights;
 
     public ModelSpec Spec { get; }
-    public ParameterLayout Layout { get; }
+    public ParameterLayout Layout => pieces.Layout;
     public int MaxBatch { get; }
     public int MaxPrior { get; }
-    public ComputeDevice Device => device;
+    public ComputeDevice Device { get; }
+
+    public Encoder Encoder => pieces.Encoder;
+    public IPosterior Posterior => pieces.Posterior;
+    public IDecoder Decoder => pieces.Decoder;
+    /// <summary>Every layer of the model.</summary>
+    public IEnumerable<Layer> Layers => pieces.Layers;
 
     public VaeModel(ComputeDevice device, ModelSpec spec, int maxBatch, int maxPrior = 0)
     {
         Spec = spec.Validate();
         if (maxBatch <= 0) throw new ArgumentException($"The batch size must be positive; got {maxBatch}.");
-        this.device = device;
-        Layout = new ParameterLayout(spec);
-        var everyLayer = AllLayers(Layout).ToList();
-        long widest = everyLayer
-            .Max(l => Math.Max((long)maxBatch * Math.Max(l.Inputs, l.Outputs), Math.Max(l.KeptFloats(maxBatch), l.WorkspaceFloats(maxBatch))));
+        pieces = ModelPieces.Build(spec);
+        long widest = Layers.Max(l => Math.Max((long)maxBatch * Math.Max(l.Inputs, l.Outputs), Math.Max(l.KeptFloats(maxBatch), l.WorkspaceFloats(maxBatch))));
         if (widest > int.MaxValue)
             throw new ArgumentException($"A batch of {maxBatch} rows makes layers of {widest} values; kernels index them with 32-bit integers. Use a smaller RunConfig.BatchSize.");
+        Device = device;
         MaxBatch = maxBatch;
         MaxPrior = maxPrior > 0 ? maxPrior : maxBatch;
         var memory = new DeviceMemory(device, $"a {spec} model for batches of {maxBatch}");
         int k = spec.LatentDim;
         parameters = memory.Floats(Layout.Count);
         gradients = memory.Floats(Layout.Count);
+        masks = memory.Floats(Layout.HasMasks ? Layout.Count : 1);
+        if (Layout.HasMasks) masks.View.CopyFromCPU(MaskValues(Layout));
+        workspace = memory.Floats(Layers.Max(l => l.WorkspaceFloats(maxBatch)));
         input = memory.Floats((long)maxBatch * spec.InputDim);
         eps = memory.Floats((long)maxBatch * k);
         prior = memory.Floats((long)MaxPrior * k);
@@ -73,27 +71,11 @@ internal sealed class VaeModel : IDisposable
         terms = memory.Doubles(Term.Count);
         totals = memory.Doubles(Term.Summed);
         faults = memory.Ints(1);
-        encoderOut = Layout.Encoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
-        encoderGrad = Layout.Encoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
-        decoderOut = Layout.Decoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
-        decoderGrad = Layout.Decoder.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray();
-        encoderKept = Layout.Encoder.Select(l => memory.Floats(l.KeptFloats(maxBatch))).ToArray();
-        decoderKept = Layout.Decoder.Select(l => memory.Floats(l.KeptFloats(maxBatch))).ToArray();
-        workspace = memory.Floats(everyLayer.Max(l => l.WorkspaceFloats(maxBatch)));
-        masks = memory.Floats(Layout.HasMasks ? Layout.Count : 1);
-        if (Layout.HasMasks) masks.View.CopyFromCPU(MaskValues(Layout));
-        int contextWidth = spec.Flow?.ContextDim ?? 0;
-        context = memory.Floats(Math.Max(1, (long)maxBatch * contextWidth));
-        contextGrad = memory.Floats(Math.Max(1, (long)maxBatch * contextWidth));
-        flowZ = Layout.Flow.Select(_ => memory.Floats((long)maxBatch * k)).ToArray();
-        flowDz = Layout.Flow.Select(_ => memory.Floats((long)maxBatch * k)).ToArray();
-        flowOut = Layout.Flow.Select(step => step.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray()).ToArray();
-        flowGrad = Layout.Flow.Select(step => step.Select(l => memory.Floats((long)maxBatch * l.Outputs)).ToArray()).ToArray();
+        Encoder.Allocate(memory, maxBatch);
+        Posterior.Allocate(memory, maxBatch);
+        Decoder.Allocate(memory, maxBatch);
+        Buffers = new LayerBuffers(device.Kernels, parameters.View, gradients.View, default, workspace.View) { Masks = masks.View };
     }
-
-    static IEnumerable<Layer> AllLayers(ParameterLayout layout) =>
-        layout.Encoder.Concat(layout.Decoder).Concat(layout.Flow.SelectMany(step => step))
-            .Concat(layout.Context is { } c ? [c] : Array.Empty<Layer>());
 
     /// <summary>1 for every parameter but a masked layer's absent weights.</summary>
     static float[] MaskValues(ParameterLayout layout)
@@ -105,36 +87,43 @@ internal sealed class VaeModel : IDisposable
         return values;
     }
 
-    KernelSet Kernels => device.Kernels;
+    public KernelSet Kernels => Device.Kernels;
+
+    /// <summary>What every layer's launches use: the kernels, the parameters and gradients, the masks and the shared workspace.</summary>
+    public LayerBuffers Buffers { get; }
 
     public ArrayView<float> Parameters => parameters.View;
     public ArrayView<float> Gradients => gradients.View;
+    /// <summary>0/1 per parameter: which weights exist (every one but a masked layer's absent ones).</summary>
+    public ArrayView<float> Masks => masks.View;
     /// <summary>x [MaxBatch, d].</summary>
     public ArrayView<float> Input => input.View;
     /// <summary>ε [MaxBatch, k].</summary>
     public ArrayView<float> Epsilon => eps.View;
     /// <summary>Prior draws [MaxPrior, k] for the MMD.</summary>
     public ArrayView<float> Prior => prior.View;
-    /// <summary>z [MaxBatch, k] after <see cref="Encode"/> (z_T, after the flow, with an IAF posterior).</summary>
+    /// <summary>z [MaxBatch, k] after <see cref="Encode"/>: the code the decoder and the MMD see (z_T after a flow).</summary>
     public ArrayView<float> Z => z.View;
-    /// <summary>z₀ = μ + σ·ε [MaxBatch, k] after <see cref="Encode"/>: the flow's input, or <see cref="Z"/> itself without one.</summary>
-    public ArrayView<float> Z0 => flowZ.Length > 0 ? flowZ[0].View : z.View;
+    /// <summary>∂L/∂z [MaxBatch, k]: the decoder's backward writes it, the MMD adds to it, the posterior's backward reads it.</summary>
+    public ArrayView<float> Dz => dz.View;
+    /// <summary>z₀ = μ + σ·ε [MaxBatch, k] after <see cref="Encode"/>: a flow's input, or <see cref="Z"/> itself without one.</summary>
+    public ArrayView<float> Z0 => Posterior.Z0(this);
     /// <summary>
-    /// Every replica's codes [global batch, k] for a data-parallel step's MMD, this replica's at its shard's rows
-    /// (<see cref="ComputeDivergences"/>); unused on one device, where <see cref="Z"/> holds the whole batch.
+    /// Every replica's codes [global batch, k] for a data-parallel step's MMD, this replica's at its shard's rows; unused
+    /// on one device, where <see cref="Z"/> holds the whole batch.
     /// </summary>
     public ArrayView<float> AllCodes => allCodes.View;
-    /// <summary>The MMD's row terms [B + M] (each code row's, then each prior row's share of MMD²) after <see cref="Compute"/>.</summary>
+    /// <summary>The MMD's row terms [B + M] (each code row's, then each prior row's share of MMD²) after a step.</summary>
     public ArrayView<double> MmdRows => mmdRows.View;
-    /// <summary>An IAF posterior's context vectors [MaxBatch, C] after <see cref="Encode"/>.</summary>
-    public ArrayView<float> Context => context.View;
-    /// <summary>The KL term's elements [MaxBatch, k] after <see cref="Encode"/> (<see cref="Kernels.Flows"/> under a flow), in double.</summary>
+    /// <summary>The posterior's context [MaxBatch, C] after <see cref="Encode"/> (an IAF's; empty for the Gaussian).</summary>
+    public ArrayView<float> Context => Posterior.Context;
+    /// <summary>The KL term's elements [MaxBatch, k] after <see cref="Encode"/>, in double (<see cref="IPosterior.KlTerm"/> says what they sum to).</summary>
     public ArrayView<double> KlTerms => klTerms.View;
     /// <summary>[μ | log σ²] per row, [MaxBatch, 2k], after <see cref="Encode"/>.</summary>
-    public ArrayView<float> Heads => encoderOut[^1].View;
+    public ArrayView<float> Heads => Encoder.Heads;
     /// <summary>Logits (Bernoulli) or means (Gaussian), [MaxBatch, d], after <see cref="Decode"/>.</summary>
-    public ArrayView<float> DecoderOutput => decoderOut[^1].View;
-    /// <summary>−log p(x|z) per row after <see cref="Run"/> or <see cref="ReconstructionNll"/>.</summary>
+    public ArrayView<float> DecoderOutput => Decoder.Output;
+    /// <summary>−log p(x|z) per row after a step or <see cref="ReconstructionNll"/>.</summary>
     public ArrayView<double> NllRows => nllRows.View;
     /// <summary>Running sums of batch-size-weighted terms since the last <see cref="TakeTotals"/>.</summary>
     public ArrayView<double> Totals => totals.View;
@@ -161,14 +150,11 @@ internal sealed class VaeModel : IDisposable
         }
     }
 
-    /// <summary>0/1 per parameter: which weights exist (every one but a masked layer's absent ones).</summary>
-    public ArrayView<float> Masks => masks.View;
-
     /// <summary>
     /// Draws <paramref name="priorCount"/> prior samples now, and arranges for the next <see cref="Encode"/> to
-    /// draw its ε inside the reparameterization (keyed by seed and step, as the prior samples are). A replica's shard
-    /// passes its <paramref name="firstRow"/>, so its rows draw the ε they draw in the whole batch; every replica draws
-    /// all the prior samples, which every code meets in the MMD.
+    /// draw its ε inside the sampling (keyed by seed and step, as the prior samples are). A replica's shard passes its
+    /// <paramref name="firstRow"/>, so its rows draw the ε they draw in the whole batch; every replica draws all the
+    /// prior samples, which every code meets in the MMD.
     /// </summary>
     public void DrawNoise(ulong seed, ulong step, int batch, int priorCount, int firstRow = 0)
     {
@@ -178,71 +164,20 @@ internal sealed class VaeModel : IDisposable
         Kernels.FillNormal(CounterRng.Key(seed, RandomStreams.Prior, step), priorCount * Spec.LatentDim, Prior);
     }
 
-    /// <summary>
-    /// heads = encoder(x) and z = μ + σ·ε for the first <paramref name="batch"/> rows — then, with an IAF
-    /// posterior, the context and the flow's steps from z₀ to z.
-    /// </summary>
+    /// <summary>The heads = encoder(x) and z ~ q(z|x) for the first <paramref name="batch"/> rows, with the KL term's elements.</summary>
     public void Encode(int batch)
     {
         CheckBatch(batch, 0);
-        Forward(Layout.Encoder, encoderOut, encoderKept, Input, batch, Buffers(default));
-        bool flow = Layout.Flow.Count > 0;
-        Kernels.Reparameterize(batch, Spec.LatentDim, noiseKey, flow, Heads, Epsilon, flow ? flowZ[0].View : Z, klTerms.View, noiseOffset);
+        Encoder.Forward(Buffers, batch, Input);
+        Posterior.Sample(this, batch, noiseKey, noiseOffset);
         (noiseKey, noiseOffset) = (null, 0);
-        if (!flow) return;
-        Layout.Context!.Forward(Buffers(default), batch, HeadsInput, context.View);
-        var buffers = Buffers(default) with { Context = context.View };
-        for (int t = 0; t < Layout.Flow.Count; t++)
-        {
-            Forward(Layout.Flow[t], flowOut[t], null, flowZ[t].View, batch, buffers);
-            bool last = t == Layout.Flow.Count - 1;
-            Kernels.FlowStep(batch, Spec.LatentDim, last, flowZ[t].View, flowOut[t][^1].View, last ? Z : flowZ[t + 1].View, klTerms.View);
-        }
     }
 
-    /// <summary>What the heads (and an IAF's context) read: the last hidden layer's output, or x.</summary>
-    ArrayView<float> HeadsInput => encoderOut.Length > 1 ? encoderOut[^2].View : Input;
-
-    /// <summary>The decoder's output for the codes in <see cref="Z"/> (and, for a MADE decoder, the images in <see cref="Input"/>).</summary>
+    /// <summary>The decoder's output for the codes in <see cref="Z"/> (and, for an autoregressive decoder, the images in <see cref="Input"/>).</summary>
     public void Decode(int batch)
     {
         CheckBatch(batch, 0);
-        if (Spec.Decoder == DecoderKind.Made)
-            Forward(Layout.Decoder, decoderOut, decoderKept, Input, batch, Buffers(default) with { Context = Z });
-        else
-            Forward(Layout.Decoder, decoderOut, decoderKept, Z, batch, Buffers(default));
-    }
-
-    /// <summary>
-    /// Images drawn from a MADE decoder for the codes in <see cref="Z"/>, pixel by pixel in raster order into
-    /// <see cref="Input"/> (each pass of the decoder sees the pixels drawn so far): Bernoulli draws keyed by
-    /// <paramref name="key"/> and the pixel, or the Gaussian's means.
-    /// </summary>
-    public void SampleAutoregressive(int batch, ulong key)
-    {
-        if (Spec.Decoder != DecoderKind.Made) throw new InternalFaultException("Autoregressive sampling needs a MADE decoder.");
-        CheckBatch(batch, 0);
-        int d = Spec.InputDim;
-        Input.SubView(0, (long)batch * d).MemSetToZero();
-        for (int pixel = 0; pixel < d; pixel++)
-        {
-            Decode(batch);
-            Kernels.SamplePixel(batch, d, pixel, Spec.Likelihood, CounterRng.Key(key, RandomStreams.Pictures, (ulong)pixel), DecoderOutput, Input);
-        }
-    }
-
-    LayerBuffers Buffers(MemoryBuffer1D<float, Stride1D.Dense>? kept) =>
-        new(Kernels, Parameters, Gradients, kept?.View ?? default, workspace.View) { Masks = masks.View };
-
-    // Each layer's output feeds the next.
-    void Forward(IReadOnlyList<Layer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs, MemoryBuffer1D<float, Stride1D.Dense>[]? kept,
-        ArrayView<float> input, int batch, LayerBuffers buffers)
-    {
-        for (int i = 0; i < layers.Count; i++)
-        {
-            layers[i].Forward(buffers with { Kept = kept?[i].View ?? default }, batch, input, outputs[i].View);
-            input = outputs[i].View;
-        }
+        Decoder.Forward(this, batch);
     }
 
     /// <summary>
@@ -252,17 +187,12 @@ internal sealed class VaeModel : IDisposable
     public void ReconstructionNll(int batch, int xRepeat = 1)
     {
         CheckBatch(batch, 0);
-        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 0f, DecoderOutput, Input, nllRows.View, decoderGrad[^1].View, xRepeat);
+        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 0f, DecoderOutput, Input, nllRows.View, Decoder.OutputGradient, xRepeat);
     }
-
-    /// <summary>Whether the decoder reads x itself (a MADE conditions each pixel on the ones before it), beyond the likelihood.</summary>
-    public bool DecoderReadsInput => Spec.Decoder == DecoderKind.Made;
 
     /// <summary>
     /// The objective's forward pass on the first <paramref name="batch"/> rows of <see cref="Input"/>, leaving the
     /// partial sums of its terms on the device; with <paramref name="backward"/>, ∂loss/∂θ in <see cref="Gradients"/>.
-    /// The MMD launch also finishes the reparameterization's backward, so the launches are: encoder, sampling,
-    /// decoder, likelihood, decoder backward, MMD, encoder backward (and a flow's steps either side of the sampling).
     /// </summary>
     public void Compute(ObjectiveSpec objective, int batch, bool backward)
     {
@@ -273,8 +203,8 @@ internal sealed class VaeModel : IDisposable
 
     /// <summary>
     /// A step's first half on <paramref name="shard"/>'s rows (in <see cref="Input"/> from row 0): encoder, sampling,
-    /// decoder, likelihood and, with <paramref name="backward"/>, the decoder's backward, the likelihood's gradient
-    /// scaled by 1/(global batch). Leaves the shard's codes in <see cref="Z"/> for the other replicas' MMD.
+    /// decoder, likelihood and, with <paramref name="backward"/>, the decoder's backward to ∂L/∂z, the likelihood's
+    /// gradient scaled by 1/(global batch). Leaves the shard's codes in <see cref="Z"/> for the other replicas' MMD.
     /// </summary>
     public void ComputeCodes(ObjectiveSpec objective, Shard shard, bool backward)
     {
@@ -287,37 +217,36 @@ internal sealed class VaeModel : IDisposable
         Encode(batch);
         Decode(batch);
         Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, backward ? 1f / shard.Global : 0f,
-            DecoderOutput, Input, nllRows.View, decoderGrad[^1].View);
-        if (backward) DecoderBackward(batch);
+            DecoderOutput, Input, nllRows.View, Decoder.OutputGradient);
+        if (backward) Decoder.Backward(this, batch);
     }
 
     /// <summary>
     /// A step's second half: the MMD of every code of the global batch in <paramref name="codes"/> [global, k] (this
     /// shard's rows at its offset; <see cref="Z"/> itself on one device) against the prior draws — this shard's code
-    /// rows' terms and gradients, and the prior rows' terms where the shard holds row 0 — then the rest of the backward.
-    /// The KL's gradient weight is (1 − α)/(global batch); <see cref="ReduceTerms"/> then reduces a global batch's
-    /// row terms (a replica group gathers them into its first replica first).
+    /// rows' terms and gradients, and the prior rows' terms where the shard holds row 0 — then the posterior's and the
+    /// encoder's backward. The MMD is computed for the metrics even when its weight is 0; its gradient only when it
+    /// counts. The KL's gradient weight is (1 − α)/(global batch); <see cref="ReduceTerms"/> then reduces a global
+    /// batch's row terms (a replica group gathers them into its first replica first).
     /// </summary>
     public void ComputeDivergences(ObjectiveSpec objective, Shard shard, bool backward, ArrayView<float> codes)
     {
         int batch = shard.Rows, global = shard.Global, m = objective.PriorCount(global), k = Spec.LatentDim;
-        bool mmd = objective.CanEstimateMmd(global);
+        bool mmd = objective.CanEstimateMmd(global), finishedByMmd = mmd && backward && Posterior.MmdFinishesBackward;
         float klGradScale = (float)(objective.KlWeight / global);
-        // The MMD is computed for the metrics even when its weight is 0; its gradient only when it counts. Without
-        // a flow it also finishes the reparameterization's backward; with one, dz goes back through the flow first.
-        bool flow = Layout.Flow.Count > 0;
         if (mmd)
             Kernels.Mmd(new MmdProblem
             {
                 B = global, M = m, Latent = k, Kernel = (int)objective.Kernel,
                 KernelParameter = (float)objective.KernelParameter, Unbiased = objective.Estimator == MmdEstimator.Unbiased ? 1 : 0,
-                GradScale = backward ? (float)objective.MmdWeight : 0f, Backward = backward && !flow ? 1 : 0, KlGradScale = klGradScale,
+                GradScale = backward ? (float)objective.MmdWeight : 0f, Backward = finishedByMmd ? 1 : 0, KlGradScale = klGradScale,
                 OwnFirst = shard.Offset, OwnRows = batch, SkipPrior = shard.HoldsFirstRow ? 0 : 1,
-            }, codes, Prior, Heads, Epsilon, mmdRows.View, dz.View, encoderGrad[^1].View);
-        else if (backward && !flow)
-            Kernels.ReparameterizeBackward(batch, k, klGradScale, false, Heads, Epsilon, dz.View, encoderGrad[^1].View);
-        if (backward && flow) FlowBackward(batch, klGradScale);
-        if (backward) EncoderBackward(batch);
+            }, codes, Prior, Heads, Epsilon, mmdRows.View, dz.View, Encoder.HeadsGradient);
+        if (backward)
+        {
+            bool headsInputWritten = Posterior.Backward(this, batch, klGradScale, finishedByMmd);
+            Encoder.Backward(Buffers, batch, Input, headsInputWritten);
+        }
         lastWeights = new LossWeights
         {
             B = global, KlTerms = global * k, MmdRows = mmd ? global + m : 0, Kl = (float)objective.KlWeight, Mmd = (float)objective.MmdWeight,
@@ -325,8 +254,8 @@ internal sealed class VaeModel : IDisposable
     }
 
     /// <summary>
-    /// The last <see cref="Compute"/>'s terms into <see cref="Terms"/> on the device (and added into the running
-    /// totals), with <see cref="Faults"/> moved into Terms[Faults]: run it after the optimizer step.
+    /// The last step's terms into <see cref="Terms"/> on the device (and added into the running totals), with
+    /// <see cref="Faults"/> moved into Terms[Faults]: run it after the optimizer step.
     /// </summary>
     public void ReduceTerms()
     {
@@ -364,71 +293,6 @@ internal sealed class VaeModel : IDisposable
         else totals.View.CopyFromCPU(sums);
     }
 
-    // From the output's gradient (written by the likelihood) back to dz = ∂loss/∂z (before the MMD adds in):
-    // through the first layer's input gradient, or — for a MADE decoder, whose input is x — summed over every
-    // layer's context gradient.
-    void DecoderBackward(int batch)
-    {
-        if (Spec.Decoder == DecoderKind.Made)
-            Backward(Layout.Decoder, decoderOut, decoderGrad, decoderKept, Input, null, batch, Buffers(null) with { Context = Z, ContextGradient = dz.View });
-        else
-            Backward(Layout.Decoder, decoderOut, decoderGrad, decoderKept, Z, dz.View, batch, Buffers(null));
-    }
-
-    // From ∂loss/∂z_T (dz) back through the steps to ∂loss/∂z₀, then the heads' gradient: each step's own
-    // element-wise backward writes the direct part of ∂loss/∂z_t, and its MADE adds its path there and into the
-    // context's gradient, which every layer of every step reads.
-    void FlowBackward(int batch, float klGradScale)
-    {
-        int k = Spec.LatentDim, steps = Layout.Flow.Count;
-        var buffers = Buffers(null) with { Context = context.View, ContextGradient = contextGrad.View };
-        bool contextWritten = false;
-        for (int t = steps - 1; t >= 0; t--)
-        {
-            bool last = t == steps - 1;
-            Kernels.FlowStepBackward(batch, k, last, klGradScale, flowZ[t].View, flowOut[t][^1].View, last ? Z : flowZ[t + 1].View,
-                last ? dz.View : flowDz[t + 1].View, flowGrad[t][^1].View, flowDz[t].View);
-            contextWritten = Backward(Layout.Flow[t], flowOut[t], flowGrad[t], null, flowZ[t].View, flowDz[t].View, batch, buffers,
-                contextWritten, accumulateInputOf: 0);
-        }
-        Kernels.ReparameterizeBackward(batch, k, klGradScale, true, Heads, Epsilon, flowDz[0].View, encoderGrad[^1].View);
-    }
-
-    // From ∂loss/∂heads back to every encoder parameter; the input x needs no gradient. An IAF's context layer
-    // reads the heads' input too: its backward writes that input's gradient first, and the heads' adds to it.
-    void EncoderBackward(int batch)
-    {
-        int heads = Layout.Encoder.Count - 1;
-        if (Layout.Context is { } c)
-            c.Backward(Buffers(null), batch, HeadsInput, contextGrad.View, Activation.Identity, heads > 0 ? encoderGrad[heads - 1].View : null);
-        Backward(Layout.Encoder, encoderOut, encoderGrad, encoderKept, Input, null, batch, Buffers(null),
-            accumulateInputOf: Layout.Context is null ? -1 : heads);
-    }
-
-    // Each layer's output gradient (already in grads[i]) gives, in one launch, its parameters' gradients and,
-    // through the previous activation, the previous layer's output gradient — or inputGrad for the first layer —
-    // added to what is there for layer accumulateInputOf. Masked layers also write the context's gradient, the
-    // first one (contextWritten false) overwriting it, the rest adding; returns whether it has been written.
-    bool Backward(IReadOnlyList<Layer> layers, MemoryBuffer1D<float, Stride1D.Dense>[] outputs,
-        MemoryBuffer1D<float, Stride1D.Dense>[] grads, MemoryBuffer1D<float, Stride1D.Dense>[]? kept,
-        ArrayView<float> input, ArrayView<float>? inputGrad, int batch, LayerBuffers buffers,
-        bool contextWritten = false, int accumulateInputOf = -1)
-    {
-        for (int i = layers.Count - 1; i >= 0; i--)
-        {
-            var inputs = i > 0 ? (ArrayView<float>)outputs[i - 1].View : input;
-            var previous = i > 0 ? layers[i - 1].Activation : Activation.Identity;
-            var target = i > 0 ? grads[i - 1].View : inputGrad;
-            var b = buffers with
-            {
-                Kept = kept?[i].View ?? default, AccumulateInputGradient = i == accumulateInputOf, AccumulateContextGradient = contextWritten,
-            };
-            layers[i].Backward(b, batch, inputs, grads[i].View, previous, target);
-            contextWritten |= layers[i] is MaskedLayer;
-        }
-        return contextWritten;
-    }
-
     void CheckBatch(int batch, int priorCount)
     {
         if (batch <= 0 || batch > MaxBatch)
@@ -439,12 +303,11 @@ internal sealed class VaeModel : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in new[] { parameters, gradients, input, eps, prior, z, dz, allCodes, workspace, masks, context, contextGrad }
-                     .Concat(encoderOut).Concat(encoderGrad).Concat(decoderOut).Concat(decoderGrad).Concat(encoderKept).Concat(decoderKept)
-                     .Concat(flowZ).Concat(flowDz).Concat(flowOut.SelectMany(o => o)).Concat(flowGrad.SelectMany(g => g)))
-            b.Dispose();
-        foreach (var b in new[] { nllRows, klTerms, mmdRows, terms, totals })
-            b.Dispose();
+        foreach (var b in new[] { parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes }) b.Dispose();
+        foreach (var b in new[] { nllRows, klTerms, mmdRows, terms, totals }) b.Dispose();
         faults.Dispose();
+        Encoder.Dispose();
+        Posterior.Dispose();
+        Decoder.Dispose();
     }
 }

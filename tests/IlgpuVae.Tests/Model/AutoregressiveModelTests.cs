@@ -69,7 +69,7 @@ public sealed class AutoregressiveModelTests
     public void AFlowStepsOutputsDependOnlyOnEarlierDimensionsInItsOrder()
     {
         // Two steps over k = 4: the second reverses the order, so its m_j, s_j read only dimensions after j.
-        var layout = new ParameterLayout(new ModelSpec(6, [5], 4, [5], Flow: new FlowSpec(2, [7], 3)));
+        var layout = ParameterLayout.Of(new ModelSpec(6, [5], 4, [5], Flow: new FlowSpec(2, [7], 3)));
         foreach (var (step, reversed) in new[] { (0, false), (1, true) })
         {
             var mMask = layout[$"flow.{step}.m.weight"].Mask!;
@@ -143,7 +143,7 @@ public sealed class AutoregressiveModelTests
         var kl = new double[n * k];
         model.KlTerms.SubView(0, n * k).CopyToCPU(kl);
         var z = Read(model.Z, n * k);
-        var logDensities = FlowMutualInformation.LogDensities(model, n, model.Heads, model.Context, model.Z);
+        var logDensities = FlowMutualInformation.LogDensities(model, (IafPosterior)model.Posterior, n, model.Heads, model.Context, model.Z);
         for (int i = 0; i < n; i++)
         {
             double forward = -0.5 * k * Math.Log(2 * Math.PI);
@@ -170,9 +170,9 @@ public sealed class AutoregressiveModelTests
         model.Input.SubView(0, n * d).CopyFromCPU(TestData.Uniform(random, n * d, 0, 1));
         model.Epsilon.SubView(0, n * k).CopyFromCPU(TestData.Normal(random, n * k));
         model.Encode(n);
-        var logDensities = FlowMutualInformation.LogDensities(model, n, model.Heads, model.Context, model.Z);
+        var logDensities = FlowMutualInformation.LogDensities(model, (IafPosterior)model.Posterior, n, model.Heads, model.Context, model.Z);
         Assert.All(logDensities, v => Assert.True(double.IsFinite(v), $"log q = {v}"));
-        Assert.True(double.IsFinite(FlowMutualInformation.Estimate(model, n, model.Heads, model.Context, model.Z)));
+        Assert.True(double.IsFinite(FlowMutualInformation.Estimate(model, (IafPosterior)model.Posterior, n, model.Heads, model.Context, model.Z)));
     }
 
     /// <summary>A MADE decoder's draws are 0/1, repeat for one key, and pixel by pixel follow the decoder's probabilities.</summary>

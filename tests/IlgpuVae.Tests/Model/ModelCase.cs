@@ -23,7 +23,7 @@ internal sealed class ModelCase
     public static ModelCase Random(ModelSpec spec, ObjectiveSpec objective, int batch, int priorCount, int seed, double weightScale = 0.5)
     {
         var random = new Random(seed);
-        var layout = new ParameterLayout(spec);
+        var layout = ParameterLayout.Of(spec);
         return new ModelCase
         {
             Spec = spec,

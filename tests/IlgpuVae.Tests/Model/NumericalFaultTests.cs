@@ -107,7 +107,7 @@ public sealed class DeviceFaultTests
     [Fact]
     public void AModelWithMoreParametersThanAnIndexHoldsIsRefused()
     {
-        var e = Assert.Throws<ArgumentException>(() => new ParameterLayout(new ModelSpec(1 << 20, [1 << 20], 2, [])));
+        var e = Assert.Throws<ArgumentException>(() => ParameterLayout.Of(new ModelSpec(1 << 20, [1 << 20], 2, [])));
         Assert.Contains("parameters", e.Message);
     }
 }

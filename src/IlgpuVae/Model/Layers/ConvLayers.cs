@@ -1,5 +1,6 @@
 using ILGPU;
 using IlgpuVae.Kernels;
+using IlgpuVae.Onnx;
 
 namespace IlgpuVae.Model;
 
@@ -44,6 +45,14 @@ internal sealed class Conv2dLayer(ImageShape input, ImageShape output, ConvLayer
             Weight(b.Gradients), Bias(b.Gradients, output.Channels), dInputPre is null ? null : dCol);
         if (dInputPre is { } target)
             b.Kernels.Col2Im(Geometry(batch) with { Activation = (int)inputActivation }, dCol, x, target);
+    }
+
+    /// <summary>ONNX Conv on the NCHW map, then the activation.</summary>
+    public override OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue x, string? context)
+    {
+        var (w, b) = parameters.WeightAndBias(graph, this, [output.Channels, input.Channels, spec.Kernel, spec.Kernel], output.Channels);
+        string y = graph.Node("Conv", [OnnxNodes.AsMap(graph, x, input), w, b], "conv", OnnxNodes.Window(spec));
+        return new OnnxValue(OnnxNodes.Activate(graph, y, Activation), output);
     }
 }
 
@@ -96,6 +105,18 @@ internal sealed class ConvTranspose2dLayer(ImageShape input, ImageShape output, 
         b.Kernels.ProductPair(weight, x, dCols, Weight(b.Gradients), default, default,
             dInputPre is null ? null : inputGradient, dCols, Weight(b.Parameters), dInputPre ?? default, x);
         b.Kernels.ChannelSums(g, dPre, Bias(b.Gradients, output.Channels));
+    }
+
+    /// <summary>ONNX ConvTranspose with the output padding that restores the encoder's input size, then the activation.</summary>
+    public override OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue x, string? context)
+    {
+        var (w, b) = parameters.WeightAndBias(graph, this, [input.Channels, output.Channels, spec.Kernel, spec.Kernel], output.Channels);
+        // What the stride leaves over, so the output has exactly the shape the encoder's convolution started from.
+        long padH = output.Height - ((input.Height - 1L) * spec.Stride - 2 * spec.Padding + spec.Kernel);
+        long padW = output.Width - ((input.Width - 1L) * spec.Stride - 2 * spec.Padding + spec.Kernel);
+        string y = graph.Node("ConvTranspose", [OnnxNodes.AsMap(graph, x, input), w, b], "deconv",
+            [.. OnnxNodes.Window(spec), OnnxAttribute.List("output_padding", padH, padW)]);
+        return new OnnxValue(OnnxNodes.Activate(graph, y, Activation), output);
     }
 }
 

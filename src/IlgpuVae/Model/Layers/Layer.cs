@@ -1,6 +1,7 @@
 using ILGPU;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
+using IlgpuVae.Onnx;
 
 namespace IlgpuVae.Model;
 
@@ -60,11 +61,19 @@ internal abstract class Layer(int inputs, int outputs, Activation activation, in
     public abstract void Backward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> dPre,
         Activation inputActivation, ArrayView<float>? dInputPre);
 
+    /// <summary>
+    /// The layer's ONNX nodes on <paramref name="input"/> (a masked layer's reading <paramref name="context"/> too:
+    /// [N, C], z for a MADE decoder, the encoder's context for a flow step); returns its output. A layer that has none
+    /// is refused by name.
+    /// </summary>
+    public virtual OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue input, string? context) =>
+        throw new ArgumentException($"ONNX export does not support {GetType().Name} layers yet; export a model without them.");
+
     protected ArrayView<float> Weight(ArrayView<float> flat) => flat.SubView(weightOffset, weightLength);
     protected ArrayView<float> Bias(ArrayView<float> flat, int length) => flat.SubView(biasOffset, length);
 }
 
-/// <summary>y = act(x·Wᵀ + b), W [out, in]: <see cref="KernelSet.DenseForward"/> and <see cref="KernelSet.DenseBackward"/>.</summary>
+/// <summary>y = act(x·Wᵀ + b), W [out, in]: <see cref="KernelSet.DenseForward"/> and <see cref="KernelSet.DenseBackward"/>; ONNX Gemm (transB).</summary>
 internal sealed class DenseLayer(int inputs, int outputs, Activation activation, int weightOffset, int biasOffset)
     : Layer(inputs, outputs, activation, weightOffset, inputs * outputs, biasOffset)
 {
@@ -75,4 +84,11 @@ internal sealed class DenseLayer(int inputs, int outputs, Activation activation,
         Activation inputActivation, ArrayView<float>? dInputPre) =>
         b.Kernels.DenseBackward(batch, Inputs, Outputs, inputActivation, b.AccumulateInputGradient, dPre, x, Weight(b.Parameters),
             Weight(b.Gradients), Bias(b.Gradients, Outputs), dInputPre);
+
+    public override OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue input, string? context)
+    {
+        var (w, b) = parameters.WeightAndBias(graph, this, [Outputs, Inputs], Outputs);
+        string y = graph.Node("Gemm", [OnnxNodes.Rows(graph, input), w, b], "gemm", OnnxNodes.TransB);
+        return new OnnxValue(OnnxNodes.Activate(graph, y, Activation), null);
+    }
 }

@@ -1,5 +1,6 @@
 using ILGPU;
 using IlgpuVae.Kernels;
+using IlgpuVae.Onnx;
 
 namespace IlgpuVae.Model;
 
@@ -8,6 +9,8 @@ namespace IlgpuVae.Model;
 /// masked entries held at zero (<see cref="ParameterTensor.Mask"/>: initialized to zero, their gradient masked
 /// to zero, so no optimizer moves them), V [out, C] unmasked, b [out]. The context c [batch, C] and its gradient
 /// come in <see cref="LayerBuffers"/>: z for a MADE decoder, the encoder's context vector for a flow step.
+/// In ONNX: Gemm(c, V, b), then Gemm(x, W, that) — the masked weight baked with its absent entries zero — as
+/// <see cref="Compute.KernelSet.MaskedForward"/> sums them, then the activation.
 /// </summary>
 internal sealed class MaskedLayer(int inputs, int outputs, int contextWidth, Activation activation,
     int weightOffset, int contextWeightOffset, int biasOffset)
@@ -31,4 +34,13 @@ internal sealed class MaskedLayer(int inputs, int outputs, int contextWidth, Act
         b.Kernels.MaskedBackward(batch, Inputs, Outputs, contextWidth, inputActivation, b.AccumulateInputGradient, b.AccumulateContextGradient,
             dPre, x, Weight(b.Parameters), Weight(b.Masks), b.Context, ContextWeight(b.Parameters),
             Weight(b.Gradients), Bias(b.Gradients, Outputs), dInputPre, ContextWeight(b.Gradients), b.ContextGradient);
+
+    public override OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue input, string? context)
+    {
+        if (context is null) throw new InternalFaultException($"A masked layer of {Outputs} outputs was exported without its context.");
+        var (w, v, b) = parameters.MaskedWeights(graph, this);
+        string conditioned = graph.Node("Gemm", [context, v, b], "cond", OnnxNodes.TransB);
+        string y = graph.Node("Gemm", [OnnxNodes.Rows(graph, input), w, conditioned], "masked", OnnxNodes.TransB);
+        return new OnnxValue(OnnxNodes.Activate(graph, y, Activation), null);
+    }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace IlgpuVae.Export;
+namespace IlgpuVae.Onnx;
 
 /// <summary>One dimension of a graph input or output: a fixed size, or a named symbolic one (the batch, "N").</summary>
 internal readonly record struct OnnxDim(long Size, string? Name)
@@ -21,7 +21,7 @@ internal sealed record OnnxAttribute(string Name, long? Int = null, long[]? Ints
 
 /// <summary>
 /// An ONNX graph being built: float32 inputs and outputs, float32 and int64 initializers, and nodes of the
-/// default domain, serialized as a model (IR version 8, opset 17) by <see cref="ToModel"/>. Value names are
+/// default domain, serialized as a model (IR version 8, opset 17) by <see cref="ToModel(string)"/>. Value names are
 /// unique within the graph: <see cref="Fresh"/> makes new ones from a hint.
 /// </summary>
 internal sealed class OnnxGraph(string name)
@@ -104,6 +104,20 @@ internal sealed class OnnxGraph(string name)
         Node(op, inputValues, [outputHint], attributes)[0];
 
     /// <summary>The graph as a whole ONNX model file's bytes.</summary>
+    /// <summary>The model's bytes, produced by IlgpuVae at this assembly's version, with <paramref name="doc"/> saying what it computes.</summary>
+    public byte[] ToModel(string doc) => ToModel("IlgpuVae", Version, doc);
+
+    static string Version =>
+        typeof(OnnxGraph).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0";
+
+    /// <summary>Throws unless a node's outputs got exactly the names a graph output promises (no other value took them first).</summary>
+    public static void Expect(string[] actual, params string[] expected)
+    {
+        if (!actual.SequenceEqual(expected))
+            throw new InternalFaultException($"ONNX outputs are named {string.Join(", ", actual)} instead of {string.Join(", ", expected)}.");
+    }
+
     public byte[] ToModel(string producer, string version, string doc) => new ProtoWriter()
         .Varint(1, IrVersion)
         .String(2, producer)

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace IlgpuVae.Export;
+namespace IlgpuVae.Onnx;
 
 /// <summary>
 /// The few pieces of the protocol-buffer wire format an ONNX file needs: varints, 32-bit floats, strings, bytes

@@ -1,6 +1,6 @@
-using IlgpuVae.Model;
+using IlgpuVae.Onnx;
 
-namespace IlgpuVae.Export;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// A model's parameters in PyTorch's layouts (what a checkpoint holds), addressed by where each layer's weight

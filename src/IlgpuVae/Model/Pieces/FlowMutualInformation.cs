@@ -1,16 +1,16 @@
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
-using IlgpuVae.Model;
 
-namespace IlgpuVae.Evaluation;
+namespace IlgpuVae.Model;
 
 /// <summary>
 /// The mutual information I_q(x; z) of an IAF posterior on the first m images: E_i[log q(z_i|x_i) − log (1/m) Σ_j
 /// q(z_i|x_j)], with z_i one draw of image i's posterior. q(z_i|x_j) needs image j's flow run backwards from z_i:
 /// every (code, image) pair is a row, m² in all, inverted in chunks by <see cref="Kernels.FlowInversion"/> — k passes
-/// of each step's MADE — then log N(z₀; μ_j, σ_j²) less the steps' Σ log σ. The m² log-densities stay on the
-/// device; each code's log-mean-exp over the images is <see cref="KernelSet.LogMeanExp"/>'s.
+/// of each step's MADE (its own layers, on chunks of more rows than the model's batch) — then log N(z₀; μ_j, σ_j²)
+/// less the steps' Σ log σ. The m² log-densities stay on the device; each code's log-mean-exp over the images is
+/// <see cref="KernelSet.LogMeanExp"/>'s.
 /// </summary>
 static class FlowMutualInformation
 {
@@ -18,21 +18,21 @@ static class FlowMutualInformation
     const int ChunkRows = 4096;
 
     /// <summary>MI over the first <paramref name="m"/> images, from their heads [n, 2k], contexts [n, C] and codes z_T [n, k].</summary>
-    public static double Estimate(VaeModel model, int m, ArrayView<float> heads, ArrayView<float> contexts, ArrayView<float> codes) =>
-        Run(model, m, heads, contexts, codes).Mi;
+    public static double Estimate(VaeModel model, IafPosterior posterior, int m, ArrayView<float> heads, ArrayView<float> contexts, ArrayView<float> codes) =>
+        Run(model, posterior, m, heads, contexts, codes).Mi;
 
     /// <summary>log q(z_i | x_j) for i, j &lt; m, row-major [i, j] (for tests).</summary>
-    internal static double[] LogDensities(VaeModel model, int m, ArrayView<float> heads, ArrayView<float> contexts, ArrayView<float> codes) =>
-        Run(model, m, heads, contexts, codes).LogDensities;
+    internal static double[] LogDensities(VaeModel model, IafPosterior posterior, int m, ArrayView<float> heads, ArrayView<float> contexts, ArrayView<float> codes) =>
+        Run(model, posterior, m, heads, contexts, codes).LogDensities;
 
-    static (double Mi, double[] LogDensities) Run(VaeModel model, int m, ArrayView<float> heads, ArrayView<float> contexts, ArrayView<float> codes)
+    static (double Mi, double[] LogDensities) Run(VaeModel model, IafPosterior posterior, int m, ArrayView<float> heads, ArrayView<float> contexts,
+        ArrayView<float> codes)
     {
-        var kernels = model.Device.Kernels;
-        var flow = model.Spec.Flow ?? throw new InternalFaultException("The flow's mutual information needs a flow posterior.");
-        int k = model.Spec.LatentDim, c = flow.ContextDim, steps = model.Layout.Flow.Count;
+        var kernels = model.Kernels;
+        int k = model.Spec.LatentDim, c = posterior.ContextWidth, steps = posterior.Steps.Count;
         long pairs = (long)m * m;
         int rows = (int)Math.Min(pairs, ChunkRows);
-        var layers = model.Layout.Flow[0];
+        var layers = posterior.Steps[0].Layers;
         var memory = new DeviceMemory(model.Device, $"the flow's mutual information over {m} images");
         using var next = memory.Floats((long)rows * k);
         using var z = memory.Floats((long)rows * k);
@@ -44,9 +44,10 @@ static class FlowMutualInformation
         using var unused = memory.Doubles(m);
         using var workspace = memory.Floats(layers.Max(l => l.WorkspaceFloats(rows)));
         var outputs = layers.Select(l => memory.Floats((long)rows * l.Outputs)).ToArray();
+        var into = outputs.Select(o => (ArrayView<float>)o.View).ToArray();
         try
         {
-            var buffers = new LayerBuffers(kernels, model.Parameters, model.Gradients, default, workspace.View) { Context = context.View, Masks = model.Masks };
+            var buffers = model.Buffers with { Workspace = workspace.View, Context = context.View };
             for (long first = 0; first < pairs; first += rows)
             {
                 int r = (int)Math.Min(rows, pairs - first);
@@ -59,12 +60,7 @@ static class FlowMutualInformation
                     from.View.SubView(0, (long)r * k).CopyTo(to.View.SubView(0, (long)r * k));
                     for (int pass = 0; pass < k; pass++)
                     {
-                        var input = to.View;
-                        for (int l = 0; l < layers.Count; l++)
-                        {
-                            model.Layout.Flow[t][l].Forward(buffers, r, input, outputs[l].View);
-                            input = outputs[l].View;
-                        }
+                        posterior.Steps[t].Forward(buffers, r, to.View, into);
                         kernels.InversionPass(r, k, from.View, outputs[^1].View, to.View);
                     }
                     kernels.AddLogDeterminant(r, k, first: t == steps - 1, outputs[^1].View, logQ.View);

@@ -1,0 +1,65 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
+using IlgpuVae.Onnx;
+
+namespace IlgpuVae.Model;
+
+/// <summary>
+/// The diagonal Gaussian q(z|x) = N(μ, σ²) (mean field): z = μ + exp(½ log σ²) ⊙ ε, the analytic KL, and its
+/// backward, which the MMD's launch finishes when the MMD is computed (<see cref="Kernels.Reparameterize"/>). Its
+/// density at any code is closed-form, so the estimators need no extra passes: importance draws from the heads,
+/// the mutual information's pairwise sum, and the means' variance straight from μ.
+/// </summary>
+internal sealed class GaussianPosterior(int latent) : IPosterior
+{
+    public IReadOnlyList<Layer> Layers => [];
+
+    public string KlTerm => "analytic KL(N(mu, sigma^2) || N(0, I))";
+
+    public int ContextWidth => 0;
+
+    public void Allocate(DeviceMemory memory, int maxBatch) { }
+
+    public ArrayView<float> Context => default;
+
+    public ArrayView<float> Z0(VaeModel model) => model.Z;
+
+    public void Sample(VaeModel model, int batch, ulong? noiseKey, long counterOffset) =>
+        model.Kernels.Reparameterize(batch, latent, noiseKey, flowKl: false, model.Heads, model.Epsilon, model.Z, model.KlTerms, counterOffset);
+
+    public bool MmdFinishesBackward => true;
+
+    public bool Backward(VaeModel model, int batch, float klGradScale, bool finishedByMmd)
+    {
+        if (!finishedByMmd)
+            model.Kernels.ReparameterizeBackward(batch, latent, klGradScale, flowKl: false, model.Heads, model.Epsilon, model.Dz, model.Encoder.HeadsGradient);
+        return false;
+    }
+
+    public bool EncodesEachDraw => false;
+
+    public void ImportanceDraws(VaeModel model, ImportanceProblem p, ArrayView<double> logRatio) =>
+        model.Kernels.ImportanceSamples(p, model.Heads, model.Z, logRatio);
+
+    public void DimensionStatistics(VaeModel model, PosteriorEvaluation evaluation, ArrayView<float> heads, ArrayView<double> kl,
+        ArrayView<double> muVariance, ArrayView<double> klMean) =>
+        model.Kernels.DimensionStatistics(new DimensionProblem { Count = evaluation.Count, Latent = latent, Stride = 2 * latent, Draws = 1 },
+            heads, default, kl, muVariance, klMean);
+
+    public (double Mi, int Images) MutualInformation(VaeModel model, PosteriorEvaluation evaluation, ArrayView<float> heads,
+        ArrayView<float> contexts, ArrayView<float> codes)
+    {
+        int n = evaluation.Count;
+        using var terms = new DeviceMemory(model.Device, $"the mutual information of {n} images").Doubles(n);
+        model.Kernels.MutualInformationTerms(n, latent, heads, codes, terms.View);
+        return (terms.GetAsArray1D().Average(), n);
+    }
+
+    public string? OnnxEncoderOutputs(OnnxGraph graph, OnnxParameters parameters, OnnxValue headsInput) => null;
+
+    public IReadOnlyList<OnnxFile> OnnxFiles(VaeModel model) => [];
+
+    public void Dispose() { }
+}
