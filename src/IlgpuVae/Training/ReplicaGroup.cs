@@ -10,9 +10,6 @@ using IlgpuVae.Model;
 
 namespace IlgpuVae.Training;
 
-/// <summary>One data-parallel replica: a device with its own copy of the model, the optimizer state and the training data.</summary>
-internal sealed record Replica(ComputeDevice Device, VaeModel Model, Optimizer Optimizer, DeviceDataSet Data);
-
 /// <summary>
 /// Data-parallel training over replicas — several devices in this process, and the replicas of the other processes
 /// of an MPI job through <see cref="IProcessLink"/>. Replica r (numbered across processes, this process's first being
@@ -21,9 +18,10 @@ internal sealed record Replica(ComputeDevice Device, VaeModel Model, Optimizer O
 /// computes the MMD² over every pair of the global batch (and the gradient of its own codes); the gradients are
 /// summed in replica order — the same float additions every time and everywhere, so a run repeats bit for bit and
 /// every replica takes the identical optimizer step; the row terms of the loss are gathered into replica 0, which
-/// reduces them as one device would. The exchanges go through host memory.
+/// reduces them as one device would. The exchanges go through host memory. The step itself is the trainer's
+/// (<see cref="Trainer.Step"/>); the group is where it runs and exchanges (<see cref="IStepReplicas"/>).
 /// </summary>
-internal sealed class ReplicaGroup : IDisposable
+internal sealed class ReplicaGroup : IStepReplicas, IDisposable
 {
     readonly Replica[] local;
     readonly IProcessLink link;
@@ -32,12 +30,10 @@ internal sealed class ReplicaGroup : IDisposable
     readonly double[] nll, kl, mmd;
     readonly int[] gradientCounts, gradientOffsets, counts, offsets, scaledCounts, scaledOffsets;
     readonly Stopwatch exchange = new();
-    readonly Action<int> computeCodes, downloadCodes, uploadCodes, computeDivergences, downloadResults, uploadSum, update;
-    // The step in progress, read by the per-replica actions above (fields, so that a step allocates no closures).
-    int start, rows;
-    bool binarize, withMmd;
-    ulong binarizeKey, seed, noiseStep;
-    ObjectiveSpec? objective;
+    readonly Action<int> downloadCodes, uploadCodes, downloadResults, uploadSum;
+    // The step's batch and whether it has an MMD, read by the per-replica actions above (fields, so that a step allocates no closures).
+    int rows;
+    bool withMmd;
 
     /// <summary>
     /// A group of <paramref name="own"/> (the trainer's replica, owned by its caller) and a replica on each of
@@ -75,19 +71,18 @@ internal sealed class ReplicaGroup : IDisposable
         gradientCounts = Enumerable.Repeat(local.Length * parameters, link.Size).ToArray();
         gradientOffsets = Enumerable.Range(0, link.Size).Select(p => p * local.Length * parameters).ToArray();
         (counts, offsets, scaledCounts, scaledOffsets) = (new int[link.Size], new int[link.Size], new int[link.Size], new int[link.Size]);
-        computeCodes = ComputeCodes;
         downloadCodes = DownloadCodes;
         uploadCodes = UploadCodes;
-        computeDivergences = ComputeDivergences;
         downloadResults = DownloadResults;
         uploadSum = UploadSum;
-        update = Update;
     }
 
-    /// <summary>Replicas in every process together.</summary>
     public int Count => replicas;
 
-    /// <summary>Whether this process holds replica 0, which reduces the loss terms (and writes the run folder).</summary>
+    public int LocalCount => local.Length;
+
+    public Replica this[int i] => local[i];
+
     public bool HoldsFirstReplica => link.Rank == 0;
 
     /// <summary>Time spent exchanging codes, gradients and row terms (and summing the gradients) since the last <see cref="TakeExchangeSeconds"/>.</summary>
@@ -123,87 +118,68 @@ internal sealed class ReplicaGroup : IDisposable
         }
     }
 
-    /// <summary>Process 0's answer to whether training goes on after this step, in every process.</summary>
     public bool AgreeToContinue(bool goOn) => link.Broadcast(goOn ? 1 : 0) == 1;
 
-    /// <summary>Shuffles the other replicas' copies of the training data as the trainer shuffles its own.</summary>
-    public void Shuffle(ulong seed, long epoch)
+    public Shard ShardOf(int localIndex, int rows) => Shard.Of(link.Rank * local.Length + localIndex, replicas, rows);
+
+    public void ExchangeCodes(int rows, bool withMmd)
     {
-        for (int i = 1; i < local.Length; i++) local[i].Data.Shuffle(seed, epoch);
+        (this.rows, this.withMmd) = (rows, withMmd);
+        if (!withMmd) return;
+        exchange.Start();
+        Run(downloadCodes);
+        SetProcessRows(latent);
+        link.AllGather(codes, scaledCounts, scaledOffsets);
+        Run(uploadCodes);
+        exchange.Stop();
     }
 
-    /// <summary>
-    /// One step on rows [start, start + rows) of the epoch's order: every replica's gradient of its shard, their sum
-    /// on every replica, the optimizer's update on every replica, and the row terms gathered into replica 0 for
-    /// <see cref="VaeModel.ReduceTerms"/>.
-    /// </summary>
-    public void Step(int start, int rows, bool binarize, ulong binarizeKey, ulong seed, ObjectiveSpec objective)
+    public ArrayView<float> Codes(int i, bool withMmd) => withMmd ? local[i].Model.AllCodes : local[i].Model.Z;
+
+    public void ExchangeGradients(int rows)
     {
-        (this.start, this.rows, this.binarize, this.binarizeKey, this.seed, this.objective) = (start, rows, binarize, binarizeKey, seed, objective);
-        noiseStep = (ulong)local[0].Optimizer.Steps;
-        withMmd = objective.CanEstimateMmd(rows);
-        FailedDevice = null;
-
-        Run(computeCodes);
-        exchange.Start();
-        if (withMmd)
-        {
-            Run(downloadCodes);
-            SetProcessRows(latent);
-            link.AllGather(codes, scaledCounts, scaledOffsets);
-            Run(uploadCodes);
-        }
-        exchange.Stop();
-
-        Run(computeDivergences);
+        this.rows = rows;
         exchange.Start();
         Run(downloadResults);
         link.AllGather(gradients, gradientCounts, gradientOffsets);
         SumGradients();
         Run(uploadSum);
         exchange.Stop();
+    }
 
-        Run(update);
+    public void GatherRowTerms(int rows, bool withMmd)
+    {
+        (this.rows, this.withMmd) = (rows, withMmd);
         exchange.Start();
         GatherRowTerms();
         exchange.Stop();
     }
 
-    Shard ShardOf(int localIndex) => Shard.Of(link.Rank * local.Length + localIndex, replicas, rows);
-
-    void ComputeCodes(int i)
+    /// <summary>
+    /// <paramref name="action"/> for each replica of this process, in parallel (a CPU accelerator's launch runs on its
+    /// caller's thread), each bound to its device and waited for; the first exception is rethrown as thrown, its device kept.
+    /// </summary>
+    public void ForEach(Action<int> action)
     {
-        var (r, s) = (local[i], ShardOf(i));
-        if (s.Rows == 0) return;
-        r.Data.Gather(start + s.Offset, s.Rows, binarize, binarizeKey, r.Model.Input);
-        r.Model.DrawNoise(seed, noiseStep, s.Rows, objective!.PriorCount(rows), s.Offset);
-        r.Model.ComputeCodes(objective, s, backward: true);
-        r.Device.Synchronize();
+        FailedDevice = null;
+        Run(action, synchronize: true);
     }
 
     void DownloadCodes(int i)
     {
-        var s = ShardOf(i);
+        var s = ShardOf(i, rows);
         if (s.Rows > 0) local[i].Model.Z.SubView(0, (long)s.Rows * latent).CopyToCPU(codes.AsSpan(s.Offset * latent, s.Rows * latent));
     }
 
     void UploadCodes(int i)
     {
-        if (ShardOf(i).Rows > 0) Upload(local[i].Model.AllCodes.SubView(0, (long)rows * latent), codes.AsSpan(0, rows * latent));
-    }
-
-    void ComputeDivergences(int i)
-    {
-        var (r, s) = (local[i], ShardOf(i));
-        if (s.Rows == 0) return;
-        r.Model.ComputeDivergences(objective!, s, backward: true, withMmd ? r.Model.AllCodes : r.Model.Z);
-        r.Device.Synchronize();
+        if (ShardOf(i, rows).Rows > 0) Upload(local[i].Model.AllCodes.SubView(0, (long)rows * latent), codes.AsSpan(0, rows * latent));
     }
 
     /// <summary>The replica's gradient, and — but for replica 0, which reduces them — its rows' loss terms.</summary>
     void DownloadResults(int i)
     {
-        var (m, s) = (local[i].Model, ShardOf(i));
+        var (m, s) = (local[i].Model, ShardOf(i, rows));
         int replica = link.Rank * local.Length + i;
         if (s.Rows == 0) return;
         m.Gradients.CopyToCPU(gradients.AsSpan(replica * parameters, parameters));
@@ -230,12 +206,6 @@ internal sealed class ReplicaGroup : IDisposable
     }
 
     void UploadSum(int i) => local[i].Model.Gradients.CopyFromCPU(sum);
-
-    void Update(int i)
-    {
-        var r = local[i];
-        r.Optimizer.Update(r.Model.Parameters, r.Model.Gradients, r.Model.Faults);
-    }
 
     /// <summary>The other replicas' nll, KL and MMD row terms into replica 0's buffers, where its own rows already are.</summary>
     void GatherRowTerms()
@@ -269,20 +239,17 @@ internal sealed class ReplicaGroup : IDisposable
 
     static void Upload<T>(ArrayView<T> view, ReadOnlySpan<T> values) where T : unmanaged => view.CopyFromCPU(values);
 
-    /// <summary>
-    /// <paramref name="action"/> for each replica of this process, in parallel (a CPU accelerator's launch runs on its
-    /// caller's thread), each bound to its device; the first exception is rethrown as thrown, its device kept.
-    /// </summary>
-    void Run(Action<int> action)
+    /// <summary><paramref name="action"/> for each replica of this process, in parallel, each bound to its device (and waited for).</summary>
+    void Run(Action<int> action, bool synchronize = false)
     {
         if (local.Length == 1)
         {
-            RunOne(action, 0);
+            RunOne(action, 0, synchronize);
             return;
         }
         try
         {
-            Parallel.For(0, local.Length, i => RunOne(action, i));
+            Parallel.For(0, local.Length, i => RunOne(action, i, synchronize));
         }
         catch (AggregateException e)
         {
@@ -290,12 +257,13 @@ internal sealed class ReplicaGroup : IDisposable
         }
     }
 
-    void RunOne(Action<int> action, int i)
+    void RunOne(Action<int> action, int i, bool synchronize)
     {
         try
         {
             using var binding = local[i].Device.Accelerator.BindScoped();
             action(i);
+            if (synchronize) local[i].Device.Synchronize();
         }
         catch
         {

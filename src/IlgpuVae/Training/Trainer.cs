@@ -19,16 +19,39 @@ internal sealed record EpochProgress(int Batch, int Seen, double[] Sums, double 
 
 /// <summary>
 /// The training loop: per batch, gather (and binarize) on the device, draw the prior samples on the device (ε
-/// is drawn inside the reparameterization), forward and backward, one optimizer launch, the loss terms reduced
-/// on the device and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device.
-/// The randomness is a function of (seed, epoch, step), so a run repeats exactly on the same accelerator.
-/// With a <see cref="ReplicaGroup"/> (whose first replica is this model, optimizer and data), each step is the
-/// group's data-parallel step over the same global batch; only the process holding replica 0 reads the terms.
+/// is drawn inside the sampling), forward and backward, one optimizer launch, the loss terms reduced on the device
+/// and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device. The randomness is
+/// a function of (seed, epoch, step), so a run repeats exactly on the same accelerator. The step runs on
+/// <see cref="IStepReplicas"/>: this model alone, or a <see cref="ReplicaGroup"/> (whose first replica is this model,
+/// optimizer and data), each replica its shard of the same global batch; only the process holding replica 0 reads the terms.
 /// </summary>
-internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize,
-    ReplicaGroup? replicas = null) : IDisposable
+internal sealed class Trainer : IDisposable
 {
-    readonly TermsReadback readback = new(model.Device);
+    readonly VaeModel model;
+    readonly Optimizer optimizer;
+    readonly ObjectiveSpec objective;
+    readonly int batchSize;
+    readonly ulong seed;
+    readonly bool binarize;
+    readonly TermsReadback readback;
+    readonly IStepReplicas replicas;
+    readonly OneReplica? alone;
+    readonly Action<int> computeCodes, computeDivergences, update;
+    // The step in progress, read by the per-replica actions above (fields, so that a step allocates no closures).
+    int stepStart, stepRows;
+    bool withMmd;
+    ulong binarizeKey, noiseStep;
+
+    public Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize, ReplicaGroup? group = null)
+    {
+        (this.model, this.optimizer, this.objective, this.batchSize, this.seed, this.binarize) = (model, optimizer, objective, batchSize, seed, binarize);
+        readback = new TermsReadback(model.Device);
+        alone = group is null ? new OneReplica(model, optimizer) : null;
+        replicas = group ?? (IStepReplicas)alone!;
+        computeCodes = ComputeCodes;
+        computeDivergences = ComputeDivergences;
+        update = Update;
+    }
 
     public VaeModel Model => model;
     public Optimizer Optimizer => optimizer;
@@ -38,27 +61,49 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
     public int Epoch { get; set; }
 
     /// <summary>
-    /// One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order. Returns the terms of
-    /// the step before it (null for the first since the last <see cref="Finish"/>), checked: a non-finite term or
-    /// gradient throws <see cref="NumericalFaultException"/> naming that step.
+    /// One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order (with a replica group, of
+    /// every replica's copy of it): each replica's codes of its shard — encoder, sampling, decoder, likelihood and their
+    /// backward — then the codes exchanged, each replica's divergences and the rest of its backward, the gradients
+    /// summed, the update, the row terms gathered. Returns the terms of the step before it (null for the first since
+    /// the last <see cref="Finish"/>, and in every process but the first), checked: a non-finite term or gradient
+    /// throws <see cref="NumericalFaultException"/> naming that step.
     /// </summary>
     public StepTerms? Step(DeviceDataSet data, int start, int rows)
     {
-        ulong binarizeKey = CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch);
-        if (replicas is not null)
-        {
-            replicas.Step(start, rows, binarize, binarizeKey, seed, objective);
-            if (!replicas.HoldsFirstReplica) return null;
-        }
-        else
-        {
-            data.Gather(start, rows, binarize, binarizeKey, model.Input);
-            model.DrawNoise(seed, (ulong)optimizer.Steps, rows, objective.PriorCount(rows));
-            model.Compute(objective, rows, backward: true);
-            optimizer.Update(model.Parameters, model.Gradients, model.Faults);
-        }
+        alone?.Use(data);
+        (stepStart, stepRows, withMmd) = (start, rows, objective.CanEstimateMmd(rows));
+        binarizeKey = CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch);
+        noiseStep = (ulong)optimizer.Steps;
+        replicas.ForEach(computeCodes);
+        replicas.ExchangeCodes(rows, withMmd);
+        replicas.ForEach(computeDivergences);
+        replicas.ExchangeGradients(rows);
+        replicas.ForEach(update);
+        replicas.GatherRowTerms(rows, withMmd);
+        if (!replicas.HoldsFirstReplica) return null;
         model.ReduceTerms();
         return Checked(readback.Push(model.Terms, Epoch + 1, optimizer.Steps));
+    }
+
+    void ComputeCodes(int i)
+    {
+        var (r, s) = (replicas[i], replicas.ShardOf(i, stepRows));
+        if (s.Rows == 0) return;
+        r.Data.Gather(stepStart + s.Offset, s.Rows, binarize, binarizeKey, r.Model.Input);
+        r.Model.DrawNoise(seed, noiseStep, s.Rows, objective.PriorCount(stepRows), s.Offset);
+        r.Model.ComputeCodes(objective, s, backward: true);
+    }
+
+    void ComputeDivergences(int i)
+    {
+        var (r, s) = (replicas[i], replicas.ShardOf(i, stepRows));
+        if (s.Rows > 0) r.Model.ComputeDivergences(objective, s, backward: true, replicas.Codes(i, withMmd));
+    }
+
+    void Update(int i)
+    {
+        var r = replicas[i];
+        r.Optimizer.Update(r.Model.Parameters, r.Model.Gradients, r.Model.Faults);
     }
 
     /// <summary>Waits for the last step and returns its terms, checked as <see cref="Step"/> does.</summary>
@@ -93,9 +138,9 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
     /// </summary>
     public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
     {
-        data.Shuffle(seed, Epoch);
-        replicas?.Shuffle(seed, Epoch);
-        replicas?.TakeExchangeSeconds();
+        alone?.Use(data);
+        for (int i = 0; i < replicas.LocalCount; i++) replicas[i].Data.Shuffle(seed, Epoch);
+        replicas.TakeExchangeSeconds();
         model.StartTotals(from?.Sums);
         Interrupted = null;
         var clock = Stopwatch.StartNew();
@@ -112,7 +157,7 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
             seen += rows;
             bool goOn = progress?.Invoke(latestBatch, batches, latest) ?? true;
             // Every process of a data-parallel job stops after the same step: process 0's answer decides.
-            if (replicas is not null) goOn = replicas.AgreeToContinue(goOn);
+            goOn = replicas.AgreeToContinue(goOn);
             if (!goOn && b + 1 < batches)
             {
                 Finish();
@@ -124,7 +169,7 @@ internal sealed class Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec
         if (Finish() is { } last) progress?.Invoke(launched, batches, last.Terms);
         double seconds = Seconds();
         Epoch++;
-        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds, replicas?.TakeExchangeSeconds() ?? 0);
+        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds, replicas.TakeExchangeSeconds());
     }
 
     /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="DataSetTerms.Mean"/>).</summary>
