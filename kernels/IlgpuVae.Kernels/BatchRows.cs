@@ -5,13 +5,13 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The CPU accelerator's body of <see cref="Batches.GatherBands"/>: plain .NET code behind ILGPU's
+/// The CPU accelerator's body of <see cref="Batches.GatherCpu"/>: plain .NET code behind ILGPU's
 /// <c>[External]</c> (see <see cref="SimdGemm"/>) that copies each batch row's share as one block, or binarizes it
-/// with the same draws as <see cref="Batches.Gather"/>. The host has checked the views' sizes.
+/// with the same draws as <see cref="Batches.GatherGpu"/>. The host has checked the views' sizes.
 /// </summary>
 static class BatchRows
 {
-    /// <summary>Batch elements [e0, e1) as <see cref="Batches.Gather"/> writes them.</summary>
+    /// <summary>Batch elements [e0, e1) as <see cref="Batches.GatherGpu"/> writes them.</summary>
     [External("ilgpuvae_gather_rows")]
     public static void Gather(GatherProblem g, int e0, int e1, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {

@@ -28,7 +28,7 @@ public static class Batches
     /// probability (the key and the data element decide the draw, so repeated rows are binarized alike and a
     /// new key every epoch gives a new binarization). Grid-stride over the batch's elements.
     /// </summary>
-    public static void Gather(Index1D thread, GatherProblem g,
+    public static void GatherGpu(Index1D thread, GatherProblem g,
         ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {
         var s = g.Items;
@@ -42,8 +42,8 @@ public static class Batches
             }
     }
 
-    /// <summary>CPU: <see cref="Gather"/> over each thread's run as row blocks (<see cref="BatchRows"/>).</summary>
-    public static void GatherBands(Index1D thread, GatherProblem g,
+    /// <summary>CPU: <see cref="GatherGpu"/> over each thread's run as row blocks (<see cref="BatchRows"/>).</summary>
+    public static void GatherCpu(Index1D thread, GatherProblem g,
         ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {
         var s = g.Items;

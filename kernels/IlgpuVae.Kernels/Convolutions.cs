@@ -26,7 +26,7 @@ public struct ConvGeometry
     /// <summary>Elements between neighbouring channels and neighbouring pixels of the image-side tensor.</summary>
     public int ChannelStride, PixelStride;
     /// <summary>
-    /// <see cref="Convolutions.Col2Im"/>'s epilogue: the activation applied after the bias (a transposed conv's
+    /// <see cref="Convolutions.Col2ImGpu"/>'s epilogue: the activation applied after the bias (a transposed conv's
     /// forward), or, for a conv's input gradient, the activation whose derivative (from its output) multiplies the sum.
     /// </summary>
     public int Activation;
@@ -67,7 +67,7 @@ public static class Convolutions
     // ---- GPU: one element per thread in turn ---------------------------------------------------------------
 
     /// <summary>col[row, (ky·KW + kx)·C + c] = image[b, c, iy, ix], or 0 where the tap falls in the padding.</summary>
-    public static void Im2Col(Index1D thread, ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
+    public static void Im2ColGpu(Index1D thread, ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
     {
         var s = g.Items;
         int width = g.ColWidth;
@@ -83,7 +83,7 @@ public static class Convolutions
     /// Each image element from the col entries of the taps that touched it; then act(sum + bias[c]) or sum · act'(aux[e]).
     /// The image-side tensor is walked in memory order.
     /// </summary>
-    public static void Col2Im(Index1D thread, ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
+    public static void Col2ImGpu(Index1D thread, ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
     {
         var s = g.Items;
         int pixels = g.ImagePixels;
@@ -133,7 +133,7 @@ public static class Convolutions
     /// GPU: sums[c] = Σ over images and pixels of values[b, c, pixel] (a transposed conv's bias gradient): one
     /// group per channel, a strided share per thread, a fixed tree.
     /// </summary>
-    public static void ChannelSumsGrouped(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
+    public static void ChannelSumsGpu(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
     {
         int c = Grid.IdxX, pixels = g.ImagePixels;
         double part = 0;
@@ -149,21 +149,21 @@ public static class Convolutions
     // ---- CPU accelerator: a band of rows per thread, vector code inside ----------------------------------------
 
     /// <summary>CPU: this thread's band of col rows.</summary>
-    public static void Im2ColBands(Index1D thread, ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
+    public static void Im2ColCpu(Index1D thread, ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
     {
         var (r0, r1) = Partition.Band(thread, g.Items.Threads, g.ColRows);
         if (r0 < r1) ConvolutionRows.Im2Col(g, r0, r1, image, col);
     }
 
     /// <summary>CPU: this thread's band of image pixels (every channel of each), then the epilogue.</summary>
-    public static void Col2ImBands(Index1D thread, ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
+    public static void Col2ImCpu(Index1D thread, ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
     {
         var (p0, p1) = Partition.Band(thread, g.Items.Threads, g.Batch * g.ImagePixels);
         if (p0 < p1) ConvolutionRows.Col2Im(g, p0, p1, col, aux, image);
     }
 
-    /// <summary>CPU: this thread's band of channels of <see cref="ChannelSumsGrouped"/>.</summary>
-    public static void ChannelSumsBands(Index1D thread, ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
+    /// <summary>CPU: this thread's band of channels of <see cref="ChannelSumsGpu"/>.</summary>
+    public static void ChannelSumsCpu(Index1D thread, ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
     {
         var (c0, c1) = Partition.Band(thread, g.Items.Threads, g.Channels);
         if (c0 < c1) ConvolutionRows.ChannelSums(g, c0, c1, values, sums);

@@ -40,15 +40,15 @@ public static class CounterRng
     }
 
     /// <summary>out[i] = N(0, 1) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
-    public static void FillNormal(Index1D thread, Partition s, ulong key, ArrayView<float> output)
+    public static void FillNormalGpu(Index1D thread, Partition s, ulong key, ArrayView<float> output)
     {
         for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
             for (int i = run; i < s.End(run); i++)
                 output[i] = Normal(key, i);
     }
 
-    /// <summary>CPU: <see cref="FillNormal"/> over each of the thread's runs as vector code (<see cref="NoiseRows"/>).</summary>
-    public static void FillNormalBands(Index1D thread, Partition s, ulong key, ArrayView<float> output)
+    /// <summary>CPU: <see cref="FillNormalGpu"/> over each of the thread's runs as vector code (<see cref="NoiseRows"/>).</summary>
+    public static void FillNormalCpu(Index1D thread, Partition s, ulong key, ArrayView<float> output)
     {
         for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
             NoiseRows.FillNormal(key, run, s.End(run), output);

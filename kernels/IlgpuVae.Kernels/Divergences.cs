@@ -32,7 +32,7 @@ public struct MmdProblem
     public int Backward;
     /// <summary>The KL's weight over B, for the reparameterization's backward.</summary>
     public float KlGradScale;
-    /// <summary>CPU (<see cref="Divergences.MmdBands"/>): the launch's threads, each taking every Threads-th row.</summary>
+    /// <summary>CPU (<see cref="Divergences.MmdCpu"/>): the launch's threads, each taking every Threads-th row.</summary>
     public int Threads;
     /// <summary>
     /// The code rows this launch computes, [OwnFirst, OwnFirst + OwnRows) of the B codes (all of them on one device; a
@@ -59,9 +59,9 @@ public struct MmdProblem
 /// ∂MMD²/∂zᵢ = 2/(B(B−1)) Σ_{j≠i} ∇ₐk(zᵢ, zⱼ) − 2/(BM) Σⱼ ∇ₐk(zᵢ, pⱼ), with
 ///   ∇ₐk = −k·(a − b)/h² (RBF) and −2k²·(a − b)/c (IMQ).
 /// MMD² is a small difference of sums of O(1) values, so kernel values and sums are kept in double.
-/// <see cref="MmdRows"/> gives a thread each row of [z; p] (the portable reference); GPUs run <see cref="MmdTiles"/>,
-/// pairwise tiles in shared memory; the CPU accelerator runs <see cref="MmdBands"/>, vector code over the rows
-/// of a few threads. Each sums a row's kernel values in column order.
+/// GPUs run <see cref="MmdTiles"/>, pairwise tiles in shared memory; the CPU accelerator runs <see cref="MmdCpu"/>,
+/// vector code over the rows of a few threads. Both sum a row's kernel values in column order; a row writes its share
+/// of MMD² to the row terms at its index in [z; p], so MMD² is their sum over every replica.
 /// </summary>
 public static class Divergences
 {
@@ -82,30 +82,10 @@ public static class Divergences
     public static float GaussianKlGradLogVar(float logVar) => 0.5f * (DeviceMath.Exp(logVar) - 1f);
 
     /// <summary>
-    /// One thread per row the launch computes (<see cref="MmdProblem.LaunchRows"/>): the own code rows, then the prior
-    /// rows. A row writes its share of MMD² to <paramref name="rowTerms"/> at its index in [z; p], so MMD² is their sum
-    /// over every replica; a code row adds its gradient into dz and, with p.Backward, turns its now complete dz into dHeads.
-    /// </summary>
-    public static void MmdRows(Index1D r, MmdProblem p,
-        ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
-        ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
-    {
-        if (r >= p.OwnRows)
-        {
-            rowTerms[p.B + r - p.OwnRows] = PriorRow(r - p.OwnRows, p, prior);
-            return;
-        }
-        rowTerms[p.OwnFirst + r] = CodeRow(p.OwnFirst + r, r, p, z, prior, dz);
-        if (p.Backward != 0)
-            for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
-                Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
-    }
-
-    /// <summary>
     /// CPU: the launch's rows thread, thread + p.Threads, … as vector code (<see cref="MmdVectorRows"/>), then, with
-    /// p.Backward, the reparameterization's backward of this thread's own code rows, as <see cref="MmdRows"/> does.
+    /// p.Backward, the reparameterization's backward of this thread's own code rows, their dz now complete.
     /// </summary>
-    public static void MmdBands(Index1D thread, MmdProblem p,
+    public static void MmdCpu(Index1D thread, MmdProblem p,
         ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
         ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
@@ -116,63 +96,8 @@ public static class Divergences
                 Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
     }
 
-    /// <summary>Code row <paramref name="i"/> of z against every code and prior draw; its gradient goes to dz row <paramref name="own"/>.</summary>
-    static double CodeRow(int i, int own, MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> dz)
-    {
-        double within = WithinSetDivisor(p.B, p.Unbiased), cross = (double)p.B * p.M;
-        double sumWithin = 0, sumCross = 0;
-        bool grad = p.GradScale != 0f;
-        // Every pair (i, j) of the within-set sum appears twice (as i,j and j,i): hence the 2.
-        float gWithin = (float)(2.0 * p.GradScale / within), gCross = (float)(-2.0 * p.GradScale / cross);
-        for (int j = 0; j < p.B; j++)
-        {
-            if (j == i)
-            {
-                if (p.Unbiased == 0) sumWithin += 1.0; // k(a, a) = 1 for both kernels; its gradient is 0.
-                continue;
-            }
-            double k = KernelAndSlope(z, i * p.Latent, z, j * p.Latent, p, out double slope);
-            sumWithin += k;
-            if (grad) AddGradient(dz, own * p.Latent, z, i * p.Latent, z, j * p.Latent, p.Latent, (float)(gWithin * slope));
-        }
-        for (int j = 0; j < p.M; j++)
-        {
-            double k = KernelAndSlope(z, i * p.Latent, prior, j * p.Latent, p, out double slope);
-            sumCross += k;
-            if (grad) AddGradient(dz, own * p.Latent, z, i * p.Latent, prior, j * p.Latent, p.Latent, (float)(gCross * slope));
-        }
-        return sumWithin / within - 2.0 * sumCross / cross;
-    }
-
-    static double PriorRow(int i, MmdProblem p, ArrayView<float> prior)
-    {
-        double sum = 0;
-        for (int j = 0; j < p.M; j++)
-        {
-            if (j == i)
-            {
-                if (p.Unbiased == 0) sum += 1.0;
-                continue;
-            }
-            sum += KernelAndSlope(prior, i * p.Latent, prior, j * p.Latent, p, out _);
-        }
-        return sum / WithinSetDivisor(p.M, p.Unbiased);
-    }
-
     /// <summary>B(B − 1) or M(M − 1) for the U-statistic, B² or M² for the V-statistic.</summary>
     public static double WithinSetDivisor(int n, int unbiased) => unbiased != 0 ? (double)n * (n - 1) : (double)n * n;
-
-    /// <summary>k(a, b) and s with ∇ₐk(a, b) = s·(a − b).</summary>
-    static double KernelAndSlope(ArrayView<float> av, int a, ArrayView<float> bv, int b, MmdProblem p, out double slope)
-    {
-        double d2 = 0;
-        for (int t = 0; t < p.Latent; t++)
-        {
-            double d = (double)av[a + t] - bv[b + t];
-            d2 += d * d;
-        }
-        return KernelOfSquaredDistance(d2, p, out slope);
-    }
 
     /// <summary>k and its slope s (∇ₐk = s·(a − b)) from ‖a − b‖².</summary>
     public static double KernelOfSquaredDistance(double d2, MmdProblem p, out double slope)
@@ -193,9 +118,4 @@ public static class Divergences
         }
     }
 
-    static void AddGradient(ArrayView<float> dz, int target, ArrayView<float> av, int a, ArrayView<float> bv, int b, int latent, float scale)
-    {
-        for (int t = 0; t < latent; t++)
-            dz[target + t] += scale * (av[a + t] - bv[b + t]);
-    }
 }

@@ -38,7 +38,7 @@ public static class Estimators
     /// log p(z) − log q(z|x) = Σⱼ ½(ε² − z² + log σ²) (the log 2π terms cancel). Whole rows per thread (p.Rows); rows past
     /// a short last chunk's draws are left as they are.
     /// </summary>
-    public static void ImportanceSamples(Index1D thread, ImportanceProblem p,
+    public static void ImportanceSamplesGpu(Index1D thread, ImportanceProblem p,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
     {
         for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
@@ -46,8 +46,8 @@ public static class Estimators
                 ImportanceSample(r, p, heads, z, logRatio);
     }
 
-    /// <summary>CPU: <see cref="ImportanceSamples"/> over each of the thread's runs of rows as vector code (<see cref="ImportanceRows"/>).</summary>
-    public static void ImportanceSamplesBands(Index1D thread, ImportanceProblem p,
+    /// <summary>CPU: <see cref="ImportanceSamplesGpu"/> over each of the thread's runs of rows as vector code (<see cref="ImportanceRows"/>).</summary>
+    public static void ImportanceSamplesCpu(Index1D thread, ImportanceProblem p,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
     {
         for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
@@ -87,7 +87,7 @@ public static class Estimators
     /// CPU: per image b, iwae[b] = logsumexp_k(logW[b, k]) − log K, computed as max + log Σ exp(w − max) so no
     /// term overflows; elbo[b] = mean_k logW[b, k], the single-sample ELBO averaged over the same draws.
     /// </summary>
-    public static void LogMeanExp(Index1D b, int samples,
+    public static void LogMeanExpCpu(Index1D b, int samples,
         ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
     {
         long row = (long)(int)b * samples;
@@ -105,8 +105,8 @@ public static class Estimators
         elbo[b] = mean / samples;
     }
 
-    /// <summary>GPU: <see cref="LogMeanExp"/> with a group per image.</summary>
-    public static void LogMeanExpGrouped(int samples,
+    /// <summary>GPU: <see cref="LogMeanExpCpu"/> with a group per image.</summary>
+    public static void LogMeanExpGpu(int samples,
         ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
     {
         int b = Grid.IdxX;
@@ -131,27 +131,17 @@ public static class Estimators
     }
 
     /// <summary>
-    /// CPU: for code i (one draw zᵢ of q(z|xᵢ)) its term of the mutual information,
-    /// log q(zᵢ|xᵢ) − log[(1/N) Σₙ q(zᵢ|xₙ)], the mixture's density by a running log-sum-exp. The first part is
-    /// one of the sum's N terms, so each term, and their mean, is at most log N: the Monte Carlo estimate of
-    /// E[KL(q(z|x) ‖ p)] − KL(q(z) ‖ p) whose two parts share the sample. One thread per code.
+    /// CPU: for codes thread, thread + threads, … (code i one draw zᵢ of q(z|xᵢ)) its term of the mutual information,
+    /// log q(zᵢ|xᵢ) − log[(1/N) Σₙ q(zᵢ|xₙ)], as vector code (<see cref="MutualInformationRows"/>). The first part is one
+    /// of the sum's N terms, so each term, and their mean, is at most log N: the Monte Carlo estimate of
+    /// E[KL(q(z|x) ‖ p)] − KL(q(z) ‖ p) whose two parts share the sample.
     /// </summary>
-    public static void MutualInformationTerms(Index1D i, int count, int latent,
-        ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
-    {
-        double max = double.NegativeInfinity, sum = 0;
-        for (int n = 0; n < count; n++)
-            AddToLogSumExp(LogPosterior(i, n, latent, heads, z), ref max, ref sum);
-        terms[i] = LogPosterior(i, i, latent, heads, z) - (max + DeviceMath.Log(sum) - DeviceMath.Log((double)count));
-    }
-
-    /// <summary>CPU: <see cref="MutualInformationTerms"/> for codes thread, thread + threads, … as vector code (<see cref="MutualInformationRows"/>).</summary>
-    public static void MutualInformationBands(Index1D thread, int count, int latent, int threads,
+    public static void MutualInformationCpu(Index1D thread, int count, int latent, int threads,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
         MutualInformationRows.Terms(count, latent, thread, threads, heads, z, terms);
 
-    /// <summary>GPU: <see cref="MutualInformationTerms"/> with a group per code.</summary>
-    public static void MutualInformationTermsGrouped(int count, int latent,
+    /// <summary>GPU: <see cref="MutualInformationCpu"/>'s terms with a group per code, the mixture's density by a running log-sum-exp per thread.</summary>
+    public static void MutualInformationGpu(int count, int latent,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
     {
         int i = Grid.IdxX;
@@ -196,7 +186,7 @@ public static class Estimators
     /// whether the unit is active) and the mean KL element of that dimension (<see cref="DimensionProblem"/>).
     /// Two passes in double; one thread per dimension.
     /// </summary>
-    public static void DimensionStatistics(Index1D j, DimensionProblem p,
+    public static void DimensionStatisticsCpu(Index1D j, DimensionProblem p,
         ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl, ArrayView<double> muVariance, ArrayView<double> klMean)
     {
         double mean = 0, klSum = 0, within = 0;
@@ -216,8 +206,8 @@ public static class Estimators
         Finish(p, j, variance, within, klSum, muVariance, klMean);
     }
 
-    /// <summary>GPU: <see cref="DimensionStatistics"/> with a group per dimension.</summary>
-    public static void DimensionStatisticsGrouped(DimensionProblem p,
+    /// <summary>GPU: <see cref="DimensionStatisticsCpu"/> with a group per dimension.</summary>
+    public static void DimensionStatisticsGpu(DimensionProblem p,
         ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl, ArrayView<double> muVariance, ArrayView<double> klMean)
     {
         int j = Grid.IdxX;

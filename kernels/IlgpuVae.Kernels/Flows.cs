@@ -19,7 +19,7 @@ public struct FlowStepProblem
 /// The element-wise part of an inverse autoregressive flow step (Kingma et al., 2016), after its MADE has made
 /// [m | s] from z_t and the context: σ = sigmoid(s), z_{t+1} = σ ⊙ z_t + (1 − σ) ⊙ m, log|det| = Σ log σ.
 /// The KL elements hold the single-sample estimate log q(z_T|x) − log p(z_T) per code element (the Gaussian's part
-/// from <see cref="Reparameterize.Forward"/>): each step adds −log σ = softplus(−s), the last also ½z_T².
+/// from <see cref="Reparameterize.ForwardGpu"/>): each step adds −log σ = softplus(−s), the last also ½z_T².
 /// Backward, for the KL weight w and the incoming ∂L/∂z_{t+1} (plus w·z_T at the last step):
 ///   ∂L/∂z_t (direct) = g·σ,  ∂L/∂m = g·(1 − σ),  ∂L/∂s = g·(z_t − m)·σ(1 − σ) − w·(1 − σ);
 /// the MADE's own backward adds its path to ∂L/∂z_t.

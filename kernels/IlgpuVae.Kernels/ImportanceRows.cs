@@ -4,10 +4,10 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The CPU accelerator's body of <see cref="Estimators.ImportanceSamplesBands"/>: plain .NET code behind ILGPU's
+/// The CPU accelerator's body of <see cref="Estimators.ImportanceSamplesCpu"/>: plain .NET code behind ILGPU's
 /// <c>[External]</c> (see <see cref="SimdGemm"/>). The draws of one image's consecutive rows have consecutive
 /// counters, so they are drawn a vector at a time (<see cref="VectorNormals"/>, the scalar draws' bits) into a
-/// buffer; z and the log ratio then follow <see cref="Estimators.ImportanceSamples"/>'s expressions, with each
+/// buffer; z and the log ratio then follow <see cref="Estimators.ImportanceSamplesGpu"/>'s expressions, with each
 /// image's σ computed once rather than once per draw. The host has checked the views' sizes.
 /// </summary>
 static class ImportanceRows
@@ -18,7 +18,7 @@ static class ImportanceRows
     /// <summary>Each thread's buffers of draws and of one image's σ, grown to the largest latent size seen.</summary>
     [ThreadStatic] static float[]? draws, sigmas;
 
-    /// <summary>Rows [r0, r1) of the chunk, as <see cref="Estimators.ImportanceSamples"/> writes them.</summary>
+    /// <summary>Rows [r0, r1) of the chunk, as <see cref="Estimators.ImportanceSamplesGpu"/> writes them.</summary>
     [External("ilgpuvae_importance_rows")]
     public static void Rows(ImportanceProblem p, int r0, int r1, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
     {

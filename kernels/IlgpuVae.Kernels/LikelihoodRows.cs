@@ -7,7 +7,7 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The CPU accelerator's body of <see cref="Likelihoods.RowsBands"/>: plain .NET code behind ILGPU's
+/// The CPU accelerator's body of <see cref="Likelihoods.RowsCpu"/>: plain .NET code behind ILGPU's
 /// <c>[External]</c> (see <see cref="SimdGemm"/>), the per-element terms of <see cref="Likelihoods"/> a vector
 /// at a time — the same expressions, e^−|l| and log1p from <see cref="VectorMath"/> — each vector's terms widened
 /// and summed in double.
@@ -15,7 +15,7 @@ namespace IlgpuVae.Kernels;
 /// </summary>
 static class LikelihoodRows
 {
-    /// <summary>Rows [b0, b1): −log p(x|z) of each (as <see cref="Likelihoods.Rows"/> leaves it before its finish) and the gradient.</summary>
+    /// <summary>Rows [b0, b1): −log p(x|z) of each (the per-element sums <see cref="Likelihoods.Finish"/> turns into the row's term) and the gradient.</summary>
     [External("ilgpuvae_likelihood_rows")]
     public static void Rows(LikelihoodProblem p, int b0, int b1,
         ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)

@@ -22,7 +22,7 @@ public struct LikelihoodProblem
     public float LogVar;
     /// <summary>The gradient's scale (1/B for the batch mean); 0 writes no gradient.</summary>
     public float GradScale;
-    /// <summary>CPU (<see cref="Likelihoods.RowsBands"/>): the launch's threads, each taking a band of rows.</summary>
+    /// <summary>CPU (<see cref="Likelihoods.RowsCpu"/>): the launch's threads, each taking a band of rows.</summary>
     public int Threads;
     /// <summary>
     /// Output rows per row of x (1 or more): row b is compared with x's row b / XRepeat, so an image's importance
@@ -40,27 +40,15 @@ public struct LikelihoodProblem
 ///   Bernoulli with logits l: −log p = Σᵢ softplus(lᵢ) − xᵢ·lᵢ,  ∂/∂l = σ(l) − x  (stable for |l| ≫ 1).
 ///   Gaussian with mean m and fixed log-variance s: −log p = ½ Σᵢ [(xᵢ − mᵢ)²·e^(−s) + s + log 2π],
 ///   ∂/∂m = (m − x)·e^(−s).
-/// GPUs run a group per row (<see cref="RowsGrouped"/>: coalesced, a tree sum); <see cref="Rows"/> gives a thread
-/// each row (the portable reference); the CPU accelerator runs <see cref="RowsBands"/>, vector code over a band of
-/// rows per thread. All add the same per-element terms.
+/// GPUs run a group per row (<see cref="RowsGpu"/>: coalesced, a tree sum); the CPU accelerator runs
+/// <see cref="RowsCpu"/>, vector code over a band of rows per thread. Both add the same per-element terms.
 /// </summary>
 public static class Likelihoods
 {
     const double Log2Pi = 1.8378770664093453;
 
-    /// <summary>CPU: one thread per row.</summary>
-    public static void Rows(Index1D b, LikelihoodProblem p,
-        ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
-    {
-        float precision = DeviceMath.Exp(-p.LogVar);
-        double nll = 0;
-        for (int i = b * p.Dim; i < (b + 1) * p.Dim; i++)
-            nll += Element(p, precision, i, i + p.XShift(b), output, x, dOutput);
-        nllRows[b] = Finish(p, nll);
-    }
-
     /// <summary>CPU: a band of rows per thread, as vector code (<see cref="LikelihoodRows"/>).</summary>
-    public static void RowsBands(Index1D thread, LikelihoodProblem p,
+    public static void RowsCpu(Index1D thread, LikelihoodProblem p,
         ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
     {
         var (b0, b1) = Partition.Band(thread, p.Threads, p.Rows);
@@ -68,7 +56,7 @@ public static class Likelihoods
     }
 
     /// <summary>GPU: one group per row; its threads stride along the row, then sum their parts in a fixed tree.</summary>
-    public static void RowsGrouped(LikelihoodProblem p,
+    public static void RowsGpu(LikelihoodProblem p,
         ArrayView<float> output, ArrayView<float> x, ArrayView<double> nllRows, ArrayView<float> dOutput)
     {
         int b = Grid.IdxX;

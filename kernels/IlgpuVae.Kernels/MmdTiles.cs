@@ -9,7 +9,7 @@ namespace IlgpuVae.Kernels;
 /// the rows pair with in tiles of <c>block</c>: a code row with every code (the within-set sum) and every prior
 /// draw (the cross sum), a prior row with every prior draw. Per tile the group stages the column rows in shared
 /// memory, computes the block² kernel values and slopes in double, then each row's thread adds its row of
-/// values in column order (the order <see cref="Divergences.MmdRows"/> uses) and the threads of a row's
+/// values in column order (the order <see cref="Divergences.MmdCpu"/> uses) and the threads of a row's
 /// gradient elements add Σ_c slope·(zᵢ − y_c). A code row's finished dz feeds the reparameterization's
 /// backward in the same launch.
 /// Shared memory, all double: the block's rows [block·k], the tile's rows [block·k], the tile's values and
@@ -28,7 +28,7 @@ public static class MmdTiles
     /// One group per block of rows of [z; p]: the rows' kernel sums into rowTerms and, when asked, dz and the
     /// reparameterization's backward into dHeads, as <see cref="Divergences"/> defines them.
     /// </summary>
-    public static void Run(MmdProblem p, int block,
+    public static void RunGpu(MmdProblem p, int block,
         ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads, ArrayView<float> eps,
         ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {

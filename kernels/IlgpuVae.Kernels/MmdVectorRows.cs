@@ -7,7 +7,7 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The CPU accelerator's body of <see cref="Divergences.MmdBands"/>: plain .NET code behind ILGPU's
+/// The CPU accelerator's body of <see cref="Divergences.MmdCpu"/>: plain .NET code behind ILGPU's
 /// <c>[External]</c> (see <see cref="SimdGemm"/>). Each thread first copies both sets transposed, [k, n], so
 /// that one vector holds one coordinate of <see cref="Vector{T}.Count"/> partners; a row then gets the
 /// squared distances, kernel values and slopes of that many pairs at once, in float, and sums the kernel

@@ -6,7 +6,7 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The CPU accelerator's body of <see cref="Estimators.MutualInformationBands"/>: plain .NET code behind ILGPU's
+/// The CPU accelerator's body of <see cref="Estimators.MutualInformationCpu"/>: plain .NET code behind ILGPU's
 /// <c>[External]</c> (see <see cref="SimdGemm"/>). Each thread first lays the posteriors out by dimension — μ,
 /// the precision e^(−log σ²) and each posterior's constant −½Σⱼ(log 2π + log σ²) — so that a code's log density
 /// under <see cref="Vector{T}.Count"/> posteriors is one vector of double FMAs per dimension, and no exponential
@@ -17,7 +17,7 @@ static class MutualInformationRows
 {
     [ThreadStatic] static double[]? scratch;
 
-    /// <summary>Terms i = thread, thread + threads, … of <see cref="Estimators.MutualInformationTerms"/>; unchecked.</summary>
+    /// <summary>Terms i = thread, thread + threads, … of <see cref="Estimators.MutualInformationCpu"/>; unchecked.</summary>
     [External("ilgpuvae_mutual_information_rows")]
     public static void Terms(int count, int latent, int thread, int threads,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)

@@ -5,8 +5,8 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The CPU accelerator's bodies of the kernels that draw normals per element, <see cref="CounterRng.FillNormalBands"/>
-/// and <see cref="Reparameterize.ForwardBands"/>: plain .NET code behind ILGPU's <c>[External]</c> (see
+/// The CPU accelerator's bodies of the kernels that draw normals per element, <see cref="CounterRng.FillNormalCpu"/>
+/// and <see cref="Reparameterize.ForwardCpu"/>: plain .NET code behind ILGPU's <c>[External]</c> (see
 /// <see cref="SimdGemm"/>) that draws a run's consecutive counters a vector at a time (<see cref="VectorNormals"/>,
 /// the scalar draws' bits) and then computes each element as the scalar kernels do. In ILGPU's scalar IR a draw cost
 /// about 50 ns. The host has checked the views' sizes.
@@ -18,7 +18,7 @@ static class NoiseRows
     public static void FillNormal(ulong key, int from, int to, ArrayView<float> output) =>
         VectorNormals.Fill(key, from, MemoryMarshal.CreateSpan(ref output[from], to - from));
 
-    /// <summary>Elements [from, to) of <see cref="Reparameterize.Forward"/>.</summary>
+    /// <summary>Elements [from, to) of <see cref="Reparameterize.ForwardGpu"/>.</summary>
     [External("ilgpuvae_reparameterize_rows")]
     public static void Reparameterize(ReparameterizeProblem p, int from, int to,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)

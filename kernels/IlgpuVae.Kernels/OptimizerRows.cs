@@ -6,7 +6,7 @@ using ILGPU.Frontend;
 namespace IlgpuVae.Kernels;
 
 /// <summary>
-/// The CPU accelerator's body of <see cref="Optimizers.AdamBands"/>: plain .NET code behind ILGPU's
+/// The CPU accelerator's body of <see cref="Optimizers.AdamCpu"/>: plain .NET code behind ILGPU's
 /// <c>[External]</c> (see <see cref="SimdGemm"/>), a vector of parameters at a time. Each lane evaluates the
 /// scalar kernel's expression in the same order — no fused multiply-add, IEEE division and square root — so
 /// both give the same bits. The host has checked the views' sizes: nothing is checked here.

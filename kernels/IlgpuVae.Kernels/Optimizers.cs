@@ -39,7 +39,7 @@ public struct SgdStep
 public static class Optimizers
 {
     /// <summary>One Adam or AdamW step of every parameter; counts non-finite gradients into faults[0].</summary>
-    public static void Adam(Index1D thread, AdamStep s,
+    public static void AdamGpu(Index1D thread, AdamStep s,
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         int bad = 0;
@@ -61,10 +61,10 @@ public static class Optimizers
     }
 
     /// <summary>
-    /// CPU: <see cref="Adam"/> over each thread's run as vector code (<see cref="OptimizerRows.Adam"/>); the
+    /// CPU: <see cref="AdamGpu"/> over each thread's run as vector code (<see cref="OptimizerRows.Adam"/>); the
     /// CPU accelerator's <see cref="Partition"/> gives each thread one contiguous run.
     /// </summary>
-    public static void AdamBands(Index1D thread, AdamStep s,
+    public static void AdamCpu(Index1D thread, AdamStep s,
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         var items = s.Items;

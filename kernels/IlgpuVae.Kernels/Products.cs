@@ -15,7 +15,7 @@ public static class Products
     /// GPU: the first <see cref="TiledGemm.Tiles"/>(first) groups compute the first product — and, where rowSums1
     /// is not empty, rowSums1[m] = Σₖ A1(m, k) — the rest the second product, none when second has M = 0.
     /// </summary>
-    public static void PairTiled(GemmProblem first, GemmProblem second, int side,
+    public static void PairGpu(GemmProblem first, GemmProblem second, int side,
         ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1,
         ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {
@@ -32,7 +32,7 @@ public static class Products
     /// CPU accelerator: threads below first.Threads each take a band of the first product (and rowSums1 of its
     /// rows, summed in the same pass), the rest a band of the second's; second.Threads is 0 for none.
     /// </summary>
-    public static void PairSimd(Index1D thread, GemmProblem first, GemmProblem second,
+    public static void PairCpu(Index1D thread, GemmProblem first, GemmProblem second,
         ArrayView<float> a1, ArrayView<float> b1, ArrayView<float> c1, ArrayView<float> aux1, ArrayView<float> rowSums1,
         ArrayView<float> a2, ArrayView<float> b2, ArrayView<float> c2, ArrayView<float> aux2)
     {

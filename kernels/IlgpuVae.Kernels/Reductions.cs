@@ -32,19 +32,19 @@ public struct LossWeights
 /// terms[Faults] takes the optimizer's count of non-finite gradients (and resets it for the next step), and
 /// the four terms are added into totals (per-epoch sums, each weighted by B). In double and in one fixed
 /// order, so the result does not depend on the launch shape and repeats bit for bit — unlike float atomics.
-/// The CPU accelerator sums in one thread (<see cref="LossTerms"/>); GPUs in one group, each thread a
-/// strided share and then a fixed tree (<see cref="LossTermsGrouped"/>).
+/// The CPU accelerator sums in one thread (<see cref="LossTermsCpu"/>); GPUs in one group, each thread a
+/// strided share and then a fixed tree (<see cref="LossTermsGpu"/>).
 /// </summary>
 public static class Reductions
 {
     /// <summary>The CPU accelerator's reduction: one thread sums everything in order.</summary>
-    public static void LossTerms(Index1D unused, LossWeights w,
+    public static void LossTermsCpu(Index1D unused, LossWeights w,
         ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows, ArrayView<int> faults,
         ArrayView<double> terms, ArrayView<double> totals) =>
         Finish(w, Sum(nllRows, w.B), Sum(klTerms, w.KlTerms), Sum(mmdRows, w.MmdRows), faults, terms, totals);
 
     /// <summary>The GPUs' reduction: one group, a strided share per thread, then a fixed tree.</summary>
-    public static void LossTermsGrouped(LossWeights w,
+    public static void LossTermsGpu(LossWeights w,
         ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows, ArrayView<int> faults,
         ArrayView<double> terms, ArrayView<double> totals)
     {

@@ -34,12 +34,12 @@ public struct ReparameterizeProblem
 ///   under a flow, log q(z₀|x) − log N(z₀; 0, 1)'s share without z's prior term: −½ε² − ½log σ² (the 2π terms cancel
 ///   against the prior's, which the last flow step adds as ½z_T²).
 /// Both directions are element-wise over the B·k codes (grid-stride, neighbouring threads on neighbouring
-/// elements); the CPU accelerator draws the noise a vector at a time (<see cref="ForwardBands"/>), with the same bits.
+/// elements); the CPU accelerator draws the noise a vector at a time (<see cref="ForwardCpu"/>), with the same bits.
 /// </summary>
 public static class Reparameterize
 {
     /// <summary>z, ε (when drawn) and the per-element KL in double.</summary>
-    public static void Forward(Index1D thread, ReparameterizeProblem p,
+    public static void ForwardGpu(Index1D thread, ReparameterizeProblem p,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         var s = p.Items;
@@ -65,8 +65,8 @@ public static class Reparameterize
         klTerms[i] = p.FlowKl != 0 ? -0.5 * e * e - 0.5 * heads[logVar] : Divergences.GaussianKl(heads[mu], heads[logVar]);
     }
 
-    /// <summary>CPU: <see cref="Forward"/> over each of the thread's runs, the draws as vector code (<see cref="NoiseRows"/>).</summary>
-    public static void ForwardBands(Index1D thread, ReparameterizeProblem p,
+    /// <summary>CPU: <see cref="ForwardGpu"/> over each of the thread's runs, the draws as vector code (<see cref="NoiseRows"/>).</summary>
+    public static void ForwardCpu(Index1D thread, ReparameterizeProblem p,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         var s = p.Items;

@@ -9,30 +9,11 @@ namespace IlgpuVae.Compute;
 /// each, a barrier ~15 µs): the dense products in vector code (<see cref="SimdGemm"/>, a band of rows per
 /// hardware thread), the reductions a thread per row, and grid-stride kernels one run of whole cache lines per
 /// hardware thread — interleaved items had both cores writing into the same lines, which made the optimizer
-/// step 1.7× slower. <see cref="VectorKernels"/> lists the kernels only this backend may load.
+/// step 1.7× slower. The kernels only this backend loads end in Cpu (<see cref="KernelSet"/>'s rule); many call
+/// <c>[External]</c> vector code, which a GPU backend refuses to compile.
 /// </summary>
 internal sealed class CpuKernels : KernelSet
 {
-    /// <summary>
-    /// The kernels whose bodies call <c>[External]</c> vector code, which only the CPU accelerator can run (a
-    /// GPU backend refuses to compile them). <see cref="GpuKernels"/> loads none of them; a test checks it.
-    /// </summary>
-    public static readonly IReadOnlyList<System.Reflection.MethodInfo> VectorKernels =
-    [
-        ((Delegate)Products.PairSimd).Method,
-        ((Delegate)Convolutions.Im2ColBands).Method,
-        ((Delegate)Convolutions.Col2ImBands).Method,
-        ((Delegate)Convolutions.ChannelSumsBands).Method,
-        ((Delegate)Optimizers.AdamBands).Method,
-        ((Delegate)Divergences.MmdBands).Method,
-        ((Delegate)Likelihoods.RowsBands).Method,
-        ((Delegate)Batches.GatherBands).Method,
-        ((Delegate)Estimators.MutualInformationBands).Method,
-        ((Delegate)Estimators.ImportanceSamplesBands).Method,
-        ((Delegate)CounterRng.FillNormalBands).Method,
-        ((Delegate)Kernels.Reparameterize.ForwardBands).Method,
-    ];
-
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
@@ -46,16 +27,16 @@ internal sealed class CpuKernels : KernelSet
     internal CpuKernels(ComputeDevice device) : base(device)
     {
         var a = Accelerator;
-        pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairSimd));
-        im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
-        col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
-        channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsBands));
-        likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsBands));
-        mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdBands));
-        lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
-        logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExp));
-        mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationBands));
-        dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatistics));
+        pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairCpu));
+        im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColCpu));
+        col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImCpu));
+        channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsCpu));
+        likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsCpu));
+        mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdCpu));
+        lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsCpu));
+        logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpCpu));
+        mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationCpu));
+        dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsCpu));
     }
 
     /// <summary>One run of whole cache lines (16 floats) per hardware thread, fewer threads for few items.</summary>
@@ -130,15 +111,15 @@ internal sealed class CpuKernels : KernelSet
         mmd(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 
-    private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.GatherBands;
+    private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.GatherCpu;
 
-    private protected override Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel => CounterRng.FillNormalBands;
+    private protected override Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel => CounterRng.FillNormalCpu;
 
-    private protected override Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel => Kernels.Reparameterize.ForwardBands;
+    private protected override Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel => Kernels.Reparameterize.ForwardCpu;
 
-    private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamplesBands;
+    private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamplesCpu;
 
-    private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamBands;
+    private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamCpu;
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>

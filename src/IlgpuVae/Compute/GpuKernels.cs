@@ -30,16 +30,16 @@ internal sealed class GpuKernels : KernelSet
         if (a.MaxSharedMemoryPerGroup < SharedScratch.MmdDoubles * sizeof(double))
             throw new DeviceUnavailableException(
                 $"Device '{device.Spec}' ({a.Name}) offers {a.MaxSharedMemoryPerGroup} bytes of shared memory per group; the MMD kernel needs {SharedScratch.MmdDoubles * sizeof(double)} (OpenCL 2.0 promises 32 KB). Use another device, or RunConfig.Device = cpu.");
-        pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairTiled));
-        im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2Col));
-        col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2Im));
-        channelSums = Load(a.LoadStreamKernel<ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsGrouped));
-        likelihood = Load(a.LoadStreamKernel<LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsGrouped));
-        mmd = Load(a.LoadStreamKernel<MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(MmdTiles.Run));
-        lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGrouped));
-        logMeanExp = Load(a.LoadStreamKernel<int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpGrouped));
-        mutualInformation = Load(a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationTermsGrouped));
-        dimensionStatistics = Load(a.LoadStreamKernel<DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsGrouped));
+        pair = Load(a.LoadStreamKernel<GemmProblem, GemmProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairGpu));
+        im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColGpu));
+        col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImGpu));
+        channelSums = Load(a.LoadStreamKernel<ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsGpu));
+        likelihood = Load(a.LoadStreamKernel<LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsGpu));
+        mmd = Load(a.LoadStreamKernel<MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(MmdTiles.RunGpu));
+        lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGpu));
+        logMeanExp = Load(a.LoadStreamKernel<int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpGpu));
+        mutualInformation = Load(a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationGpu));
+        dimensionStatistics = Load(a.LoadStreamKernel<DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsGpu));
     }
 
     /// <summary>The launch sizes this set uses.</summary>
@@ -87,15 +87,15 @@ internal sealed class GpuKernels : KernelSet
             p, block, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 
-    private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.Gather;
+    private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.GatherGpu;
 
-    private protected override Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel => CounterRng.FillNormal;
+    private protected override Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel => CounterRng.FillNormalGpu;
 
-    private protected override Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel => Kernels.Reparameterize.Forward;
+    private protected override Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel => Kernels.Reparameterize.ForwardGpu;
 
-    private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamples;
+    private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamplesGpu;
 
-    private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.Adam;
+    private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamGpu;
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>

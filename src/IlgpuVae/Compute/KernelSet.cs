@@ -9,8 +9,10 @@ namespace IlgpuVae.Compute;
 /// their arguments (a kernel cannot throw) and choose the launch size. The choice of backend is this one seam:
 /// <see cref="CpuKernels"/> (the CPU accelerator: vector products, a thread per row) or <see cref="GpuKernels"/>
 /// (shared-memory tiles and group reductions, for CUDA and OpenCL — and for any accelerator with
-/// <c>--kernels portable</c>), picked once when the device opens. This base class holds the element-wise
-/// kernels both run alike, with the backend's <see cref="Partition"/> for grid-stride launches.
+/// <c>--kernels portable</c>), picked once when the device opens. This base class loads the kernels both sets share
+/// (the same code, launched with the backend's <see cref="Partition"/> for grid-stride launches) and asks each set
+/// for its own. The rule for kernel names, which a test holds: an entry point only <see cref="GpuKernels"/> loads
+/// ends in Gpu, one only <see cref="CpuKernels"/> loads ends in Cpu, and one both load has neither.
 /// Parameter order follows the kernels: problems, sizes and scalars, then inputs, then outputs (a view that is read
 /// and written, such as dz for the MMD or C for an accumulating product, sits with the outputs). A product pair
 /// lists each product's problem and views together, the first product's before the second's.
@@ -156,7 +158,7 @@ internal abstract partial class KernelSet
 
     // ---- convolutions' gathers (per backend) -------------------------------------------------------------------
 
-    /// <summary>The column matrix of <paramref name="image"/> for geometry <paramref name="g"/> (<see cref="Convolutions.Im2Col"/>).</summary>
+    /// <summary>The column matrix of <paramref name="image"/> for geometry <paramref name="g"/> (<see cref="Convolutions.Im2ColGpu"/>).</summary>
     public void Im2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
     {
         Require(image, g.ImageSize, nameof(image)); Require(col, (long)g.ColRows * g.ColWidth, nameof(col));
@@ -166,7 +168,7 @@ internal abstract partial class KernelSet
 
     /// <summary>
     /// image = act(Col2Im(col) + bias) when g.AddBias (aux = bias [C]), else Col2Im(col) ⊙ act'(aux) (aux = the
-    /// activation's output, shaped as the image) (<see cref="Convolutions.Col2Im"/>).
+    /// activation's output, shaped as the image) (<see cref="Convolutions.Col2ImGpu"/>).
     /// </summary>
     public void Col2Im(ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
     {

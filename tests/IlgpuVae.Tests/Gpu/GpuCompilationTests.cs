@@ -42,8 +42,8 @@ public sealed class GpuCompilationTests
     public void TheGpuKernelSetCoversEveryStepOfTraining()
     {
         var names = Kernels.Value.Select(k => k.Name).ToHashSet();
-        foreach (var name in new[] { "Products.PairTiled", "Convolutions.Im2Col", "Convolutions.Col2Im", "Likelihoods.RowsGrouped", "MmdTiles.Run",
-                     "Reductions.LossTermsGrouped", "Reparameterize.Forward", "Optimizers.Adam", "Batches.Gather" })
+        foreach (var name in new[] { "Products.PairGpu", "Convolutions.Im2ColGpu", "Convolutions.Col2ImGpu", "Likelihoods.RowsGpu", "MmdTiles.RunGpu",
+                     "Reductions.LossTermsGpu", "Reparameterize.ForwardGpu", "Optimizers.AdamGpu", "Batches.GatherGpu" })
             Assert.Contains(name, names);
     }
 
@@ -81,18 +81,4 @@ public sealed class GpuCompilationTests
         GpuCompilation.CompileOpenCl(clang, source);
     }
 
-    [Fact]
-    public void TheGpuKernelSetNeverLoadsAVectorKernel()
-    {
-        var loaded = Kernels.Value.Select(k => k.Method).ToHashSet();
-        Assert.NotEmpty(CpuKernels.VectorKernels);
-        Assert.All(CpuKernels.VectorKernels, m => Assert.DoesNotContain(m, loaded));
-    }
-
-    [Fact]
-    public void AGpuBackendRefusesTheVectorKernels()
-    {
-        foreach (var method in CpuKernels.VectorKernels)
-            Assert.ThrowsAny<Exception>(() => GpuCompilation.Ptx(new LoadedKernel(method, false), CudaArchitecture.SM_80));
-    }
 }

@@ -137,7 +137,7 @@ public sealed partial class OpenClSharedMemoryTests
     [Fact]
     public void IlgpusGroupBarrierOnOpenClFencesOnlyGlobalMemory()
     {
-        string source = GpuCompilation.OpenCl(GpuCompilationTests.Kernel("Products.PairTiled"));
+        string source = GpuCompilation.OpenCl(GpuCompilationTests.Kernel("Products.PairGpu"));
         var barriers = Regex.Matches(source, @"work_group_barrier\s*\(([^)]*)\)").Select(m => m.Groups[1].Value.Trim()).Distinct().ToList();
         Assert.Equal(["CLK_GLOBAL_MEM_FENCE"], barriers);
     }
