@@ -1,8 +1,10 @@
 namespace IlgpuVae.Model;
 
 /// <summary>
-/// The objective's terms for one batch, each a mean over the batch: recon = −log p(x|z), the analytic KL,
-/// MMD²(q(z), p(z)) and loss = recon + (1 − α)·KL + (α + λ − 1)·MMD². recon + KL is the negative ELBO.
+/// The objective's terms for one batch, each a mean over the batch: recon = −log p(x|z), the KL term (the analytic
+/// KL(q(z|x) ‖ p(z)) of a Gaussian posterior; under an IAF the single-sample estimate log q(z|x) − log p(z):
+/// <see cref="IPosterior.KlTerm"/>), MMD²(q(z), p(z)) and loss = recon + (1 − α)·KL + (α + λ − 1)·MMD². recon + KL is
+/// the negative ELBO (its single-sample estimate under an IAF).
 /// </summary>
 public readonly record struct LossTerms(double Recon, double Kl, double Mmd, double Loss)
 {

@@ -37,7 +37,7 @@ public sealed record RunConfig
     public string Arch { get; init; } = "mlp";
     /// <summary>conv: the encoder's convolutions' output channels, one per layer (the InfoVAE paper's MNIST model: 64, 128).</summary>
     public int[] Channels { get; init; } = [64, 128];
-    /// <summary>conv: every convolution's kernel size, stride and padding (default (kernel − 1)/2).</summary>
+    /// <summary>conv: every convolution's (square) kernel size.</summary>
     public int ConvKernel { get; init; } = 4;
     /// <summary>conv: every convolution's stride.</summary>
     public int ConvStride { get; init; } = 2;
@@ -62,7 +62,7 @@ public sealed record RunConfig
     /// <summary>iaf: the size of the context vector the encoder gives every flow step.</summary>
     public int ContextDim { get; init; } = 32;
     /// <summary>How the KL term is computed: analytically for the Gaussian posterior, as a single-sample estimate for a flow (written for the reader).</summary>
-    public string KlTerm => IsIaf ? "single-sample estimate log q(z|x) - log p(z)" : "analytic KL(N(mu, sigma^2) || N(0, I))";
+    public string KlTerm => IsIaf ? IafPosterior.KlTermName : GaussianPosterior.KlTermName;
     /// <summary>After every hidden layer: relu, leaky_relu, tanh or softplus.</summary>
     public string Activation { get; init; } = "relu";
     /// <summary>p(x|z): bernoulli (the decoder gives logits) or gaussian (means, with <see cref="ObsLogVar"/>).</summary>

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
@@ -74,7 +75,7 @@ public sealed class CompareCommandTests
         {
             string chart = Path.Combine(temp.File("charts"), RunComparison.ChartName(metric));
             Assert.Contains(chart, output);
-            Png.Size(chart);
+            PngFile.Size(chart);
         }
     }
 

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.Images;
 using IlgpuVae.Runs;
@@ -23,7 +24,7 @@ public sealed class EvalAndSampleTests(TrainedRunFixture run) : IClassFixture<Tr
         Assert.InRange(values["active_units"].GetInt32(), 0, 3);
         Assert.InRange(values["mi"].GetDouble(), -0.05, Math.Log(48));
         Assert.True(values["iwae_nll"].GetDouble() <= values["test_neg_elbo"].GetDouble() + 1);
-        Png.Size(Path.Combine(run.Run, EvalReport.KlChart));
+        PngFile.Size(Path.Combine(run.Run, EvalReport.KlChart));
         // The −ELBO of the last epoch and of eval are the same quantity on the same images (eval averages more draws).
         var last = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadLines(Path.Combine(run.Run, RunFolder.MetricsFile)).Last())!;
         double trainTime = last["test_neg_elbo"].GetDouble(), evalTime = values["test_neg_elbo"].GetDouble();
@@ -48,10 +49,10 @@ public sealed class EvalAndSampleTests(TrainedRunFixture run) : IClassFixture<Tr
         using var temp = new TempFolder();
         var (exit, output, error) = CliRunner.Run("sample", run.Run, "--out", temp.Path, "--count", "16", "--device", "cpu");
         Assert.True(exit == 0, error + output);
-        Assert.Equal(PngGrid.GridSize(16, 28, 28, 8, 2, 2), Png.Size(temp.File(RunPictures.Samples)));
+        Assert.Equal(PngGrid.GridSize(16, 28, 28, 8, 2, 2), PngFile.Size(temp.File(RunPictures.Samples)));
         // One row per latent dimension (3), eleven steps each.
-        Assert.Equal(PngGrid.GridSize(3 * 11, 28, 28, 11, 2, 2), Png.Size(temp.File(RunPictures.Traversals)));
-        Png.Size(temp.File(RunPictures.Reconstructions));
-        Png.Size(temp.File(RunPictures.Interpolation));
+        Assert.Equal(PngGrid.GridSize(3 * 11, 28, 28, 11, 2, 2), PngFile.Size(temp.File(RunPictures.Traversals)));
+        PngFile.Size(temp.File(RunPictures.Reconstructions));
+        PngFile.Size(temp.File(RunPictures.Interpolation));
     }
 }

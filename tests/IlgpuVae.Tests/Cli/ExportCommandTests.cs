@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json.Nodes;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;

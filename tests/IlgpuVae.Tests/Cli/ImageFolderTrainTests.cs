@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
 using SkiaSharp;

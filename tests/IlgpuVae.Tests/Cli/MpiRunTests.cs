@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Diagnostics;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;

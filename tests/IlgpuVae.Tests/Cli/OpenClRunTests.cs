@@ -94,7 +94,7 @@ public sealed class OpenClRunTests : IDisposable
 
         var (exit, output, error) = Cli(device, "sample", run, "--device", device, "--count", "8", "--out", temp.File("pictures"));
         Assert.True(exit == 0, error + output);
-        Png.Size(Path.Combine(temp.File("pictures"), "samples.png"));
+        PngFile.Size(Path.Combine(temp.File("pictures"), "samples.png"));
     }
 
     public static TheoryData<string> OpenClDevice() => [TestDevices.OpenCl];

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using IlgpuVae.Cli;

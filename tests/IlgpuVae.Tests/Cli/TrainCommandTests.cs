@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.Images;
 using IlgpuVae.IO;
@@ -70,10 +71,10 @@ public sealed class TrainCommandTests(TrainedRunFixture run) : IClassFixture<Tra
         foreach (var name in new[] { RunPictures.Samples, RunPictures.Reconstructions, RunPictures.Interpolation,
                      RunPictures.LossCurve, RunPictures.LatentScatter })
         {
-            var (w, h) = Png.Size(Path.Combine(run.Run, name));
+            var (w, h) = PngFile.Size(Path.Combine(run.Run, name));
             Assert.True(w > 28 && h > 28, $"{name} is {w}×{h}");
         }
-        Assert.Equal(PngGrid.GridSize(64, 28, 28, 8, 2, 2), Png.Size(Path.Combine(run.Run, RunPictures.Samples)));
+        Assert.Equal(PngGrid.GridSize(64, 28, 28, 8, 2, 2), PngFile.Size(Path.Combine(run.Run, RunPictures.Samples)));
     }
 
     [Fact]
@@ -114,7 +115,7 @@ public sealed class TrainCommandTests(TrainedRunFixture run) : IClassFixture<Tra
         var row = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllLines(temp.File("run/metrics.jsonl")).Single())!;
         foreach (var key in new[] { "iwae_nll", "mi", "active_units", "mmd_aggregate" })
             Assert.True(row.ContainsKey(key), key);
-        Png.Size(temp.File("run/" + EvalReport.KlChart));
+        PngFile.Size(temp.File("run/" + EvalReport.KlChart));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Tests.Data;
 
 namespace IlgpuVae.Tests.Cli;

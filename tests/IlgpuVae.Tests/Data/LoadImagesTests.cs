@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Data;
 using static IlgpuVae.Tests.Data.IdxFiles;
 

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using System.Buffers.Binary;
 using IlgpuVae.IO;
 using IlgpuVae.Tests.Data;

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Images;
 using IlgpuVae.Tests.Data;
 

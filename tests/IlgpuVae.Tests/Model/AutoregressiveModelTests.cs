@@ -92,13 +92,9 @@ public sealed class AutoregressiveModelTests
         var device = Cpu.Device;
         const int d = 9, rows = 16;
         var spec = new ModelSpec(d, [6], 2, [8], Decoder: DecoderKind.Made, Flow: new FlowSpec(1, [5], 3));
-        using var model = new VaeModel(device, spec, rows);
-        model.Initialize(3);
-        var random = new Random(1);
-        using var data = new DeviceDataSet(device, TestData.Uniform(random, 64 * d, 0, 1), 64, d);
-        using var optimizer = new Optimizer(device, new OptimizerSpec(LearningRate: 1e-2), model.Layout.Count);
-        var trainer = new Trainer(model, optimizer, ObjectiveSpec.Preset("infovae", 2), rows, seed: 2, binarize: false);
-        for (int e = 0; e < 3; e++) trainer.TrainEpoch(data);
+        using var rig = new TrainingRig(device, spec, TestData.Uniform(new Random(1), 64 * d, 0, 1), rows, ObjectiveSpec.Preset("infovae", 2), initSeed: 3, trainSeed: 2);
+        rig.Epochs(3);
+        var model = rig.Model;
         var parameters = Read(model.Parameters, model.Layout.Count);
         var gradients = Read(model.Gradients, model.Layout.Count);
         int masked = 0;

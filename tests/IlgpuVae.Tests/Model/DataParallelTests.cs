@@ -68,20 +68,13 @@ public sealed class DataParallelTests(ReplicaDevicesFixture replicas, ITestOutpu
     internal static (float[] Weights, LossTerms[] Terms) Train(IReadOnlyList<ComputeDevice> devices, Case c)
     {
         var objective = ObjectiveSpec.Preset(c.Preset, c.Spec.LatentDim);
-        int prior = objective.PriorCount(Batch);
-        var optimizerSpec = new OptimizerSpec(LearningRate: 1e-2);
         var first = devices[0];
-        using var model = new VaeModel(first, c.Spec, Batch, prior);
-        model.Initialize(5);
-        using var optimizer = new Optimizer(first, optimizerSpec, model.Layout.Count);
-        using var data = new DeviceDataSet(first, Pixels, Rows, Dim);
-        using var group = devices.Count > 1
-            ? new ReplicaGroup(new Replica(first, model, optimizer, data), devices.Skip(1).ToList(), Pixels, Batch, prior, optimizerSpec, SingleProcess.Instance)
-            : null;
-        group?.Synchronize();
-        using var trainer = new Trainer(model, optimizer, objective, Batch, seed: 11, c.Binarize, group);
-        var terms = Enumerable.Range(0, Epochs).Select(_ => trainer.TrainEpoch(data)!.Terms).ToArray();
-        return (DeviceArrays.Download(model.Parameters), terms);
+        using var rig = new TrainingRig(first, c.Spec, Pixels, Batch, objective, initSeed: 5, binarize: c.Binarize, group: devices.Count > 1
+            ? r => new ReplicaGroup(new Replica(first, r.Model, r.Optimizer, r.Data), devices.Skip(1).ToList(), Pixels, Batch,
+                objective.PriorCount(Batch), r.OptimizerSpec, SingleProcess.Instance)
+            : null);
+        var terms = Enumerable.Range(0, Epochs).Select(_ => rig.Epoch().Terms).ToArray();
+        return (DeviceArrays.Download(rig.Model.Parameters), terms);
     }
 
     void AssertMatches((float[] Weights, LossTerms[] Terms) parallel, (float[] Weights, LossTerms[] Terms) one, string what)

@@ -24,15 +24,11 @@ public sealed class EvaluatorTests
     static EvalResult[] TrainAndEvaluate(string device, params int[] importanceSamples)
     {
         var dev = TestDevices.Get(device);
-        using var model = new VaeModel(dev, new ModelSpec(Dim, [16], 3, [16]), Batch);
-        model.Initialize(2);
-        using var optimizer = new Optimizer(dev, new OptimizerSpec(LearningRate: 1e-2), model.Layout.Count);
-        using var data = new DeviceDataSet(dev, Patterns(), Rows, Dim);
         var objective = ObjectiveSpec.Preset("vae", 3);
-        var trainer = new Trainer(model, optimizer, objective, Batch, seed: 3, binarize: false);
-        for (int e = 0; e < 40; e++) trainer.TrainEpoch(data);
+        using var rig = new TrainingRig(dev, new ModelSpec(Dim, [16], 3, [16]), Patterns(), Batch, objective, initSeed: 2, trainSeed: 3);
+        rig.Epochs(40);
         using var test = new DeviceDataSet(dev, Patterns()[..(64 * Dim)], 64, Dim);
-        return importanceSamples.Select(k => Evaluator.Run(model, objective, test,
+        return importanceSamples.Select(k => Evaluator.Run(rig.Model, objective, test,
             new EvalOptions { ImportanceSamples = k, ElboSamples = 8, MmdSamples = 64 }, binarize: false)).ToArray();
     }
 

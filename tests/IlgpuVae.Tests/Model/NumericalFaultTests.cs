@@ -1,5 +1,6 @@
 using ILGPU.Runtime;
 using IlgpuVae.Data;
+using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Training;
@@ -49,16 +50,12 @@ public sealed class NumericalFaultTests
     [MemberData(nameof(Devices))]
     public void ANonFiniteLossStopsTrainingNamingEpochStepAndTerm(string device)
     {
-        var dev = TestDevices.Get(device);
-        using var model = new VaeModel(dev, new ModelSpec(8, [4], 2, [4]), 8);
-        model.Initialize(1);
-        var theta = DeviceArrays.Download(model.Parameters);
-        theta[model.Layout["decoder.out.bias"].Offset] = float.NaN;
-        model.Parameters.CopyFromCPU(theta);
-        using var optimizer = new Optimizer(dev, new OptimizerSpec(), model.Layout.Count);
-        using var data = new DeviceDataSet(dev, Enumerable.Repeat(0.5f, 32 * 8).ToArray(), 32, 8);
-        using var trainer = new Trainer(model, optimizer, ObjectiveSpec.Preset("vae", 2), 8, seed: 1, binarize: false);
-        var e = Assert.Throws<NumericalFaultException>(() => trainer.TrainEpoch(data));
+        using var rig = new TrainingRig(TestDevices.Get(device), new ModelSpec(8, [4], 2, [4]), Enumerable.Repeat(0.5f, 32 * 8).ToArray(), 8,
+            ObjectiveSpec.Preset("vae", 2), initSeed: 1, trainSeed: 1, optimizer: new OptimizerSpec());
+        var theta = DeviceArrays.Download(rig.Model.Parameters);
+        theta[rig.Model.Layout["decoder.out.bias"].Offset] = float.NaN;
+        rig.Model.Parameters.CopyFromCPU(theta);
+        var e = Assert.Throws<NumericalFaultException>(() => rig.Epoch());
         // The terms are read a step late, so the fault is noticed during step 2 and named as step 1's.
         Assert.Contains("epoch 1, step 1:", e.Message);
         Assert.Contains("recon is not finite", e.Message);
@@ -68,18 +65,14 @@ public sealed class NumericalFaultTests
     [MemberData(nameof(Devices))]
     public void ANonFiniteGradientStopsTrainingWithItsCount(string device)
     {
-        var dev = TestDevices.Get(device);
-        using var model = new VaeModel(dev, new ModelSpec(8, [4], 2, [4]), 8);
-        model.Initialize(1);
-        using var optimizer = new Optimizer(dev, new OptimizerSpec(), model.Layout.Count);
-        // Pixels outside [0, 1] are refused by the data loaders; here a NaN pixel makes every gradient of its row NaN.
-        var pixels = Enumerable.Repeat(0.5f, 32 * 8).ToArray();
-        pixels[3] = float.PositiveInfinity;
-        using var data = new DeviceDataSet(dev, pixels, 32, 8);
-        using var trainer = new Trainer(model, optimizer, ObjectiveSpec.Preset("vae", 2), 8, seed: 1, binarize: false);
-        var e = Assert.Throws<NumericalFaultException>(() => trainer.TrainEpoch(data));
-        Assert.Contains("epoch 1, step", e.Message);
-        Assert.Contains("not finite", e.Message);
+        // A Gaussian decoder of log-variance −89: its precision e⁸⁹ is past float's range, so every gradient of the output
+        // is infinite (or NaN where the mean is exact) while the loss, reduced in double, stays finite — only the
+        // optimizer's count of non-finite gradients can stop this run.
+        using var rig = new TrainingRig(TestDevices.Get(device), new ModelSpec(8, [4], 2, [4], Activation.Tanh, Likelihood.Gaussian, -89f),
+            Enumerable.Repeat(0.5f, 32 * 8).ToArray(), 8, ObjectiveSpec.Preset("vae", 2), initSeed: 1, trainSeed: 1, optimizer: new OptimizerSpec());
+        var e = Assert.Throws<NumericalFaultException>(() => rig.Epoch());
+        Assert.Matches(@"epoch 1, step 1: \d+ gradient value\(s\) are not finite, first in encoder\.0\.weight \(loss [0-9.E+]+\)", e.Message);
+        Assert.DoesNotContain("recon", e.Message);
     }
 }
 

@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Cli;

@@ -30,15 +30,10 @@ public sealed class TrainingTests
 
     static (LossTerms Before, LossTerms After, float[] Parameters) Train(string preset, string device, int epochs)
     {
-        var dev = TestDevices.Get(device);
-        using var model = new VaeModel(dev, new ModelSpec(Dim, [16], 2, [16]), Batch);
-        model.Initialize(5);
-        using var optimizer = new Optimizer(dev, new OptimizerSpec(LearningRate: 1e-2), model.Layout.Count);
-        using var data = new DeviceDataSet(dev, Patterns(), Rows, Dim);
-        var trainer = new Trainer(model, optimizer, ObjectiveSpec.Preset(preset, 2), Batch, seed: 11, binarize: false);
-        var before = trainer.Evaluate(data);
-        for (int e = 0; e < epochs; e++) trainer.TrainEpoch(data);
-        return (before, trainer.Evaluate(data), DeviceArrays.Download(model.Parameters));
+        using var rig = new TrainingRig(TestDevices.Get(device), new ModelSpec(Dim, [16], 2, [16]), Patterns(), Batch, ObjectiveSpec.Preset(preset, 2), initSeed: 5);
+        var before = rig.Trainer.Evaluate(rig.Data);
+        rig.Epochs(epochs);
+        return (before, rig.Trainer.Evaluate(rig.Data), DeviceArrays.Download(rig.Model.Parameters));
     }
 
     [DeviceTheory]

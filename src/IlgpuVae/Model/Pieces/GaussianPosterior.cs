@@ -16,7 +16,10 @@ internal sealed class GaussianPosterior(int latent) : IPosterior
 {
     public IReadOnlyList<Layer> Layers => [];
 
-    public string KlTerm => "analytic KL(N(mu, sigma^2) || N(0, I))";
+    /// <summary>What config.json calls its KL term.</summary>
+    public const string KlTermName = "analytic KL(N(mu, sigma^2) || N(0, I))";
+
+    public string KlTerm => KlTermName;
 
     public int ContextWidth => 0;
 

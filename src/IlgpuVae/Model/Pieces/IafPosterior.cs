@@ -66,7 +66,10 @@ internal sealed class IafPosterior : IPosterior
 
     public IReadOnlyList<Layer> Layers => [context, .. steps.SelectMany(s => s.Layers)];
 
-    public string KlTerm => "single-sample estimate log q(z|x) - log p(z)";
+    /// <summary>What config.json calls its KL term.</summary>
+    public const string KlTermName = "single-sample estimate log q(z|x) - log p(z)";
+
+    public string KlTerm => KlTermName;
 
     public int ContextWidth => flow.ContextDim;
 

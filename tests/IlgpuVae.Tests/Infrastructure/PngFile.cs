@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace IlgpuVae.Tests.Images;
+namespace IlgpuVae.Tests.Infrastructure;
 
 internal static class PngFile
 {

@@ -1,4 +1,4 @@
-namespace IlgpuVae.Tests.Data;
+namespace IlgpuVae.Tests.Infrastructure;
 
 /// <summary>A fresh folder under the system temp folder, deleted with everything in it on dispose.</summary>
 internal sealed class TempFolder : IDisposable
