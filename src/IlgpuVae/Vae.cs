@@ -134,8 +134,7 @@ public sealed class Vae : IDisposable
     public EvalResult Evaluate(ImageSet test, EvalOptions? options = null)
     {
         ImageSet.Validate(test);
-        if (test.Channels != Image.Channels || test.Height != Image.Height || test.Width != Image.Width)
-            throw new ArgumentException($"The test images are {test.Shape}; this model takes {Image} images.");
+        Config.RequireTrainedShape(test, "The test images");
         return EvalReport.Run(trained, test, (options ?? new EvalOptions()).Validate());
     }
 

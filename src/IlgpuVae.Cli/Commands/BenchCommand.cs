@@ -18,12 +18,8 @@ static class BenchCommand
 
     public static Command Create(TextWriter output)
     {
-        var devices = new Option<string>("--device") { Description = "Comma-separated devices to measure (auto, cpu, cuda, opencl)", DefaultValueFactory = _ => "auto" };
-        var kernels = new Option<string>("--kernels")
-        {
-            Description = "Comma-separated kernel sets to measure: fastest (each device's own), portable (exactly a GPU's kernels and launch shapes, on any device)",
-            DefaultValueFactory = _ => "fastest",
-        };
+        var devices = DeviceOptions.DeviceList();
+        var kernels = DeviceOptions.KernelList();
         var batches = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "128" };
         var steps = new Option<int>("--steps") { Description = "Timed steps per measurement (after the first)", DefaultValueFactory = _ => 20 };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds of untimed steps before timing (at least one step)", DefaultValueFactory = _ => 1.0 };

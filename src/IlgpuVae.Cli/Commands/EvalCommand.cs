@@ -13,8 +13,8 @@ static class EvalCommand
     {
         var run = new Argument<string>("run") { Description = "A run folder, or a .safetensors checkpoint (with --config)" };
         var config = new Option<string?>("--config") { Description = "The config.json describing a bare checkpoint" };
-        var device = new Option<string?>("--device") { Description = "auto, cpu, cuda, opencl (default: the run's)" };
-        var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (a GPU's kernels on any device)", DefaultValueFactory = _ => "fastest" };
+        var device = DeviceOptions.Device(null, absent: "the run's");
+        var kernels = DeviceOptions.Kernels();
         var data = new Option<string?>("--data") { Description = "Evaluate on this data set's test split (default: the run's)" };
         var limit = new Option<int>("--limit") { Description = "Evaluate only the first N test images (0: all)" };
         var defaults = new EvalOptions();

@@ -13,8 +13,8 @@ static class GoldenCommand
     public static Command Create(TextWriter output)
     {
         var folder = new Argument<string>("folder") { Description = "A folder of *.json parity fixtures" };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl", DefaultValueFactory = _ => "auto" };
-        var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (exactly a GPU's kernels and launch shapes, on any device)", DefaultValueFactory = _ => "fastest" };
+        var device = DeviceOptions.Device("auto");
+        var kernels = DeviceOptions.Kernels();
         var command = new Command("golden", "Check the PyTorch-parity fixtures in a folder on one accelerator.") { folder, device, kernels };
         command.SetAction(parse =>
         {

@@ -10,7 +10,7 @@ static class SampleCommand
     {
         var run = new Argument<string>("run") { Description = "A run folder, or a .safetensors checkpoint (with --config)" };
         var config = new Option<string?>("--config") { Description = "The config.json describing a bare checkpoint" };
-        var device = new Option<string?>("--device") { Description = "auto, cpu, cuda, opencl (default: the run's)" };
+        var device = DeviceOptions.Device(null, absent: "the run's");
         var outDir = new Option<string?>("--out") { Description = "Folder for the PNGs (default: the run folder)" };
         var count = new Option<int>("--count") { Description = "Prior samples to draw", DefaultValueFactory = _ => 64 };
         var seed = new Option<long?>("--seed") { Description = "Seed of the prior draws (default: the run's)" };

@@ -45,9 +45,9 @@ static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => defaults.Lr };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adamw or sgd", DefaultValueFactory = _ => defaults.Optimizer };
         var seed = new Option<long>("--seed") { Description = "Seed of every random draw", DefaultValueFactory = _ => defaults.Seed };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda, opencl (or cuda:N, opencl:N); under mpiexec, cuda or opencl is the GPU of the process's rank on its machine", DefaultValueFactory = _ => defaults.Device };
+        var device = DeviceOptions.Device(defaults.Device, extra: "under mpiexec, cuda or opencl is the GPU of the process's rank on its machine");
         var replicas = new Option<string?>("--replicas") { Description = "Data-parallel training on several devices of one kind instead of --device: cuda:0,cuda:1, cuda:all, or cpu:0,cpu:1 (CPU accelerators); each takes a share of every batch" };
-        var kernels = new Option<string>("--kernels") { Description = "fastest (the device's own) or portable (exactly a GPU's kernels and launch shapes, on any device; slow on the CPU)", DefaultValueFactory = _ => defaults.Kernels };
+        var kernels = DeviceOptions.Kernels(defaults.Kernels);
         var outDir = new Option<string?>("--out") { Description = "Run folder (default: a new folder under runs/)" };
         var binarize = new Option<string>("--binarize") { Description = "none, or dynamic: a fresh Bernoulli draw of each pixel every epoch", DefaultValueFactory = _ => defaults.Binarize };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder to --epochs in total" };

@@ -34,16 +34,11 @@ internal sealed class DeviceDataSet : IDisposable
     public ArrayView<float> Pixels => pixels.View;
     public ArrayView<int> Order => order.View;
 
-    /// <summary>A Fisher–Yates shuffle of the order keyed by (seed, epoch), uploaded in one copy.</summary>
+    /// <summary>A shuffle of the order keyed by (seed, epoch) (<see cref="Permutation"/>), uploaded in one copy.</summary>
     public void Shuffle(ulong seed, long epoch)
     {
-        for (int i = 0; i < Count; i++) hostOrder[i] = i;
         ulong key = Kernels.CounterRng.Key(seed, RandomStreams.Shuffle, (ulong)epoch);
-        for (int i = Count - 1; i > 0; i--)
-        {
-            int j = (int)(Kernels.CounterRng.Mix(key ^ (ulong)i) % (ulong)(i + 1));
-            (hostOrder[i], hostOrder[j]) = (hostOrder[j], hostOrder[i]);
-        }
+        Permutation.Shuffle(hostOrder, i => (int)(Kernels.CounterRng.Mix(key ^ (ulong)i) % (ulong)(i + 1)));
         order.View.CopyFromCPU(hostOrder);
     }
 

@@ -274,18 +274,12 @@ internal static class ImageFolder
         _ => SKMatrix.Identity,
     };
 
-    /// <summary>A permutation of 0 … n − 1: a Fisher–Yates shuffle driven by SplitMix64 from <paramref name="seed"/>.</summary>
+    /// <summary>A permutation of 0 … n − 1 (<see cref="Permutation"/>) driven by SplitMix64 from <paramref name="seed"/>.</summary>
     internal static int[] Shuffle(int n, int seed)
     {
         var order = new int[n];
-        for (int i = 0; i < n; i++)
-            order[i] = i;
         ulong state = (ulong)seed ^ 0x5DEECE66DUL;
-        for (int i = n - 1; i > 0; i--)
-        {
-            int j = (int)Math.BigMul(SplitMix64(ref state), (ulong)(i + 1), out _);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        Permutation.Shuffle(order, i => (int)Math.BigMul(SplitMix64(ref state), (ulong)(i + 1), out _));
         return order;
     }
 

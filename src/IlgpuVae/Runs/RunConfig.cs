@@ -176,14 +176,31 @@ public sealed record RunConfig
     [JsonIgnore]
     public bool DynamicBinarization => SettingNames.Pick(Binarize, "binarization", ("none", false), ("dynamic", true));
 
+    /// <summary>Throws unless every one of <paramref name="replicas"/> data-parallel replicas gets a share of each batch.</summary>
+    public void RequireBatchFor(int replicas)
+    {
+        if (BatchSize < replicas)
+            throw new ArgumentException(
+                $"RunConfig.BatchSize = {BatchSize} is smaller than the {replicas} replicas{(Replicas is null ? "" : $" of RunConfig.Replicas = {Replicas}")}: " +
+                $"each replica takes a share of every batch. Use a batch of at least {replicas}.");
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="images"/> have the shape this run was trained on (nothing to check before its first
+    /// data set has recorded one); <paramref name="what"/> names them in the message.
+    /// </summary>
+    public void RequireTrainedShape(Data.ImageSet images, string what)
+    {
+        if (ImageHeight > 0 && (images.Height != ImageHeight || images.Width != ImageWidth || images.Channels != Image.Channels))
+            throw new ArgumentException($"{what} are {images.Shape}; the run was trained on {Image.Channels}×{ImageHeight}×{ImageWidth} images.");
+    }
+
     /// <summary>Checks every setting that does not need the data; throws <see cref="ArgumentException"/> on the first bad one.</summary>
     public RunConfig Validate()
     {
         if (Epochs <= 0) throw new ArgumentException($"RunConfig.Epochs must be positive; got {Epochs}.");
         if (BatchSize <= 0) throw new ArgumentException($"RunConfig.BatchSize must be positive; got {BatchSize}.");
-        if (Replicas is not null && Compute.ReplicaDevices.Count(Replicas) is int replicas && BatchSize < replicas)
-            throw new ArgumentException(
-                $"RunConfig.BatchSize = {BatchSize} is smaller than the {replicas} replicas of RunConfig.Replicas = {Replicas}: each replica takes a share of every batch. Use a batch of at least {replicas}.");
+        if (Replicas is not null && Compute.ReplicaDevices.Count(Replicas) is int replicas) RequireBatchFor(replicas);
         if (Seed < 0) throw new ArgumentException($"RunConfig.Seed must be 0 or more; got {Seed}.");
         if (Bandwidth is <= 0) throw new ArgumentException($"RunConfig.Bandwidth must be positive; got {Bandwidth}.");
         if (ImqC is <= 0) throw new ArgumentException($"RunConfig.ImqC must be positive; got {ImqC}.");

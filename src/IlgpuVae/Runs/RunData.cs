@@ -23,9 +23,7 @@ internal static class RunData
         test = Limit(test, config.TestLimit);
         ImageSet.Validate(train);
         ImageSet.Validate(test);
-        if (config.ImageHeight > 0 && (test.Height != config.ImageHeight || test.Width != config.ImageWidth || test.Channels != config.Image.Channels))
-            throw new ArgumentException(
-                $"The data's images are {test.Shape}; the model was trained on {config.ImageHeight}×{config.ImageWidth} with {config.Image.Channels} channel(s).");
+        config.RequireTrainedShape(test, "The data's images");
         return (train, test);
     }
 

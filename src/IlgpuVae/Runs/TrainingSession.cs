@@ -106,8 +106,7 @@ internal static class TrainingSession
             var spec = config.ModelSpec(config.Image);
             var objective = config.Objective();
             int count = devices.Count * link.Size;
-            if (config.BatchSize < count)
-                throw new ArgumentException($"RunConfig.BatchSize = {config.BatchSize} is smaller than the {count} replicas: each takes a share of every batch. Use a batch of at least {count}.");
+            config.RequireBatchFor(count);
             string where = count == 1 ? $"Device: {device.Describe()}"
                 : (link.Size == 1 ? $"Devices: {count} replicas ({string.Join(", ", devices.Select(d => d.Describe()))})"
                     : $"Devices: {count} replicas in {link.Size} processes (process 0: {device.Describe()})") +
@@ -189,9 +188,7 @@ internal static class TrainingSession
         ImageSet.Validate(data.Test);
         if (data.Test.Dim != data.Train.Dim || data.Test.Height != data.Train.Height || data.Test.Channels != data.Train.Channels)
             throw new ArgumentException($"The test images are {data.Test.Shape} but the training images are {data.Train.Shape}; give both sets the same shape.");
-        if (config.ImageHeight > 0 && (data.Train.Height != config.ImageHeight || data.Train.Width != config.ImageWidth || data.Train.Channels != config.Image.Channels))
-            throw new ArgumentException(
-                $"The images are {data.Train.Shape}; the run was trained on {config.ImageHeight}×{config.ImageWidth} with {config.Image.Channels} channel(s).");
+        config.RequireTrainedShape(data.Train, "The images");
         return data;
     }
 

@@ -66,7 +66,7 @@ public sealed class VaeApiTests
         Assert.Contains("do not make whole images of 30", Assert.Throws<ArgumentException>(() => vae.Encode(new float[31])).Message);
         Assert.Contains("do not make whole codes of 2", Assert.Throws<ArgumentException>(() => vae.Decode(new float[3])).Message);
         var turned = new ImageSet("turned", 5, 6, new float[60], new int[2], []);
-        Assert.Contains("this model takes 1×6×5 images", Assert.Throws<ArgumentException>(() => vae.Evaluate(turned)).Message);
+        Assert.Contains("the run was trained on 1×6×5 images", Assert.Throws<ArgumentException>(() => vae.Evaluate(turned)).Message);
     }
 
     [Fact]
