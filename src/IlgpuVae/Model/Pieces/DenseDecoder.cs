@@ -12,14 +12,10 @@ namespace IlgpuVae.Model;
 /// map (rows kept NHWC) and the transposed convolutions that mirror the encoder's (decoder.deconv.{j}.*
 /// [in, out, kh, kw], the last one decoder.out, writing NCHW).
 /// </summary>
-internal sealed class DenseDecoder : IDecoder
+internal sealed class DenseDecoder(ModelSpec spec, ParameterLayout layout) : StackDecoder(spec, Build(spec, layout))
 {
-    readonly ModelSpec spec;
-    readonly LayerStack stack;
-
-    public DenseDecoder(ModelSpec spec, ParameterLayout layout)
+    static IReadOnlyList<Layer> Build(ModelSpec spec, ParameterLayout layout)
     {
-        this.spec = spec;
         var act = spec.Activation;
         var layers = new List<Layer>();
         int width = spec.LatentDim;
@@ -43,42 +39,32 @@ internal sealed class DenseDecoder : IDecoder
         }
         else
             layers.Add(layout.Dense("decoder.out", width, spec.InputDim, Activation.Identity));
-        stack = new LayerStack(layers);
+        return layers;
     }
 
-    public IReadOnlyList<Layer> Layers => stack.Layers;
+    public override bool ReadsInput => false;
 
-    public bool ReadsInput => false;
+    public override void Forward(VaeModel model, int batch) => Stack.Forward(model.Buffers, batch, model.Z);
 
-    public void Allocate(DeviceMemory memory, int maxBatch) => stack.Allocate(memory, maxBatch);
-
-    public ArrayView<float> Output => stack.Output;
-
-    public ArrayView<float> OutputGradient => stack.OutputGradient;
-
-    public void Forward(VaeModel model, int batch) => stack.Forward(model.Buffers, batch, model.Z);
-
-    public void Backward(VaeModel model, int batch) => stack.Backward(model.Buffers, batch, model.Z, model.Dz);
+    public override void Backward(VaeModel model, int batch) => Stack.Backward(model.Buffers, batch, model.Z, model.Dz);
 
     /// <summary>σ(logits) for a Bernoulli decoder, the means clamped to [0, 1] for a Gaussian one.</summary>
-    public void DrawImages(VaeModel model, int batch, ulong key, Span<float> images)
+    public override void DrawImages(VaeModel model, int batch, ulong key, Span<float> images)
     {
         model.Decode(batch);
         Output.SubView(0, images.Length).CopyToCPU(images);
         for (int i = 0; i < images.Length; i++)
-            images[i] = spec.Likelihood == Likelihood.Bernoulli ? Activations.Sigmoid(images[i]) : Math.Clamp(images[i], 0f, 1f);
+            images[i] = Spec.Likelihood == Likelihood.Bernoulli ? Activations.Sigmoid(images[i]) : Math.Clamp(images[i], 0f, 1f);
     }
 
-    public (OnnxValue Output, string Doc) Onnx(OnnxGraph graph, OnnxParameters parameters, string z, OnnxValue? x)
+    public override (OnnxValue Output, string Doc) Onnx(OnnxGraph graph, OnnxParameters parameters, string z, OnnxValue? x)
     {
         var value = new OnnxValue(z, null);
-        foreach (var layer in stack.Layers) value = layer.Onnx(graph, parameters, value, null);
-        return (value, "z → " + OnnxMeaning(spec.Likelihood));
+        foreach (var layer in Layers) value = layer.Onnx(graph, parameters, value, null);
+        return (value, "z → " + OnnxMeaning(Spec.Likelihood));
     }
 
     /// <summary>What the decoder's output is, in the ONNX graph's description.</summary>
     public static string OnnxMeaning(Likelihood likelihood) =>
         likelihood == Likelihood.Bernoulli ? "Bernoulli logits (sigmoid gives the pixel means)" : "Gaussian means";
-
-    public void Dispose() => stack.Dispose();
 }
