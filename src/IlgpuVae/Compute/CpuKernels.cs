@@ -23,6 +23,7 @@ internal sealed class CpuKernels : KernelSet
         ((Delegate)Convolutions.Im2ColBands).Method,
         ((Delegate)Convolutions.Col2ImBands).Method,
         ((Delegate)Convolutions.ChannelSumsBands).Method,
+        ((Delegate)Kernels.ImageSums.Bands).Method,
         ((Delegate)Optimizers.AdamBands).Method,
         ((Delegate)Divergences.MmdBands).Method,
         ((Delegate)Likelihoods.RowsBands).Method,
@@ -36,6 +37,7 @@ internal sealed class CpuKernels : KernelSet
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
+    readonly Action<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>> imageSums;
     readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
@@ -50,6 +52,7 @@ internal sealed class CpuKernels : KernelSet
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColBands));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImBands));
         channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsBands));
+        imageSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>>(Kernels.ImageSums.Bands));
         likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsBands));
         mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdBands));
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTerms));
@@ -114,6 +117,12 @@ internal sealed class CpuKernels : KernelSet
     {
         g = WithBands(g, g.Channels);
         channelSums(g.Items.Threads, g, values, sums);
+    }
+
+    private protected override void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums)
+    {
+        p.Threads = BandThreads(p.Images);
+        imageSums(p.Threads, p, values, sums);
     }
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
