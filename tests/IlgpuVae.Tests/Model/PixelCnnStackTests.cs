@@ -1,4 +1,3 @@
-using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
@@ -45,74 +44,18 @@ public sealed class PixelCnnStackTests
         return data;
     }
 
-    /// <summary>The stack on one device: its parameters (PyTorch's default scale, masked) and masks, every layer's output, gradient and scratch, z and dz.</summary>
-    sealed class Stack
+    static PixelCnnLayout Layout(PixelCnnSpec spec) => new(spec, Latent, Activation.Tanh, 0);
+
+    static PixelCnnRig Rig(DeviceArrays d, PixelCnnSpec spec, Random random, float[]? parameters = null) =>
+        new(d, Layout(spec), Batch, parameters ?? PixelCnnRig.RandomParameters(Layout(spec), random), TestData.Uniform(random, Batch * Latent));
+
+    /// <summary>Rows of images with the values at drawing positions from <paramref name="first"/> on replaced by fresh ones.</summary>
+    static float[] WithValuesFrom(float[] x, ImageShape image, int first, Random random)
     {
-        readonly DeviceArrays d;
-        readonly PixelCnnLayout layout;
-        readonly ArrayView<float> masks, workspace;
-        readonly ArrayView<float>[] outputs, grads, kept;
-
-        public Stack(DeviceArrays d, PixelCnnSpec spec, Random random, float[]? parameters = null)
-        {
-            (this.d, Spec) = (d, spec);
-            layout = new PixelCnnLayout(spec, Latent, Activation.Tanh, 0);
-            Values = parameters ?? layout.Tensors.SelectMany(t => TestData.Uniform(random, t.Length, -1 / Math.Sqrt(t.FanIn), 1 / Math.Sqrt(t.FanIn))
-                .Select((v, i) => t.Mask is { } m ? v * m[i] : v)).ToArray();
-            Parameters = d.Upload(Values);
-            Gradients = d.Floats(layout.End);
-            masks = d.Upload(layout.Tensors.SelectMany(t => t.Mask ?? Enumerable.Repeat(1f, t.Length)).ToArray());
-            var layers = layout.Layers;
-            outputs = layers.Select(l => d.Floats(Batch * l.Outputs)).ToArray();
-            grads = layers.Select(l => d.Floats(Batch * l.Outputs)).ToArray();
-            kept = layers.Select(l => d.Floats(l.KeptFloats(Batch))).ToArray();
-            workspace = d.Floats(layers.Max(l => l.WorkspaceFloats(Batch)));
-            Z = d.Upload(TestData.Uniform(random, Batch * Latent));
-            Dz = d.Floats(Batch * Latent);
-        }
-
-        public PixelCnnSpec Spec { get; }
-        public float[] Values { get; }
-        public ArrayView<float> Parameters { get; }
-        public ArrayView<float> Gradients { get; }
-        public ArrayView<float> Z { get; }
-        public ArrayView<float> Dz { get; }
-        public ArrayView<float> Output => outputs[^1];
-        public int Size => Spec.Image.Size;
-
-        LayerBuffers Buffers(int i) => new(d.Device.Kernels, Parameters, Gradients, kept[i], workspace) { Context = Z, ContextGradient = Dz, Masks = masks };
-
-        public float[] Forward(ArrayView<float> x)
-        {
-            var input = x;
-            for (int i = 0; i < layout.Layers.Count; i++)
-            {
-                layout.Layers[i].Forward(Buffers(i), Batch, input, outputs[i]);
-                input = outputs[i];
-            }
-            return DeviceArrays.Download(Output);
-        }
-
-        public float[] Forward(float[] x) => Forward(d.Upload(x));
-
-        /// <summary>From ∂L/∂output (NCHW) back to every parameter and to z (the last layer writes dz, the others add to it).</summary>
-        public void Backward(ArrayView<float> x, float[] dOutput)
-        {
-            var layers = layout.Layers;
-            grads[^1].CopyFromCPU(dOutput);
-            for (int i = layers.Count - 1; i >= 0; i--)
-                layers[i].Backward(Buffers(i) with { AccumulateContextGradient = i < layers.Count - 1 }, Batch, i > 0 ? outputs[i - 1] : x,
-                    grads[i], i > 0 ? layers[i - 1].Activation : Activation.Identity, i > 0 ? grads[i - 1] : null);
-        }
-
-        /// <summary>Rows of images with the values at drawing positions from <paramref name="first"/> on replaced by fresh ones.</summary>
-        public float[] WithValuesFrom(float[] x, int first, Random random)
-        {
-            var changed = (float[])x.Clone();
-            for (int b = 0; b < Batch; b++)
-                for (int q = first; q < Size; q++) changed[b * Size + PixelCnn.ValueAt(q, Spec.Image)] = (float)random.NextDouble();
-            return changed;
-        }
+        var changed = (float[])x.Clone();
+        for (int b = 0; b < Batch; b++)
+            for (int q = first; q < image.Size; q++) changed[b * image.Size + PixelCnn.ValueAt(q, image)] = (float)random.NextDouble();
+        return changed;
     }
 
     [DeviceTheory]
@@ -123,15 +66,15 @@ public sealed class PixelCnnStackTests
         var image = spec.Image;
         var random = new Random(index + 3);
         using var d = new DeviceArrays(TestDevices.Get(device));
-        var stack = new Stack(d, spec, random);
-        var x = TestData.Uniform(random, Batch * stack.Size, 0, 1);
+        var stack = Rig(d, spec, random);
+        var x = TestData.Uniform(random, Batch * image.Size, 0, 1);
         var baseline = stack.Forward(x);
-        int size = stack.Size;
+        int size = image.Size;
         // The first values, both ends of a row and the last, in the drawing order.
         int rowValues = image.Width * image.Channels;
         foreach (int q in new[] { 0, 1, image.Channels, rowValues - 1, rowValues, size / 2, size - 1 }.Where(q => q < size).Distinct())
         {
-            var changed = stack.Forward(stack.WithValuesFrom(x, q, random));
+            var changed = stack.Forward(WithValuesFrom(x, image, q, random));
             for (int b = 0; b < Batch; b++)
                 for (int p = 0; p <= q; p++)
                 {
@@ -153,8 +96,8 @@ public sealed class PixelCnnStackTests
     {
         var spec = Specs[index];
         using var d = new DeviceArrays(TestDevices.Get(device));
-        var stack = new Stack(d, spec, new Random(index + 17));
-        var x = d.Floats(Batch * stack.Size);
+        var stack = Rig(d, spec, new Random(index + 17));
+        var x = d.Floats(Batch * spec.Image.Size);
         const ulong key = 12345;
         foreach (var likelihood in new[] { Likelihood.Gaussian, Likelihood.Bernoulli })
         {
@@ -169,7 +112,7 @@ public sealed class PixelCnnStackTests
                     Assert.True(drawn[e] == output[e], $"value {e}: {drawn[e]:R}, its mean {output[e]:R}");
                     continue;
                 }
-                float u = CounterRng.Uniform(CounterRng.Key(key, RandomStreams.Pictures, (ulong)(e % stack.Size)), e / stack.Size);
+                float u = CounterRng.Uniform(CounterRng.Key(key, RandomStreams.Pictures, (ulong)(e % spec.Image.Size)), e / spec.Image.Size);
                 float p = Activations.Sigmoid(output[e]);
                 // A device's sigmoid may differ from the host's in the last bit: a draw that close to its probability may go either way.
                 if (Math.Abs(u - p) > 1e-6f) Assert.Equal(u < p ? 1f : 0f, drawn[e]);
@@ -186,21 +129,21 @@ public sealed class PixelCnnStackTests
         var spec = Specs[index];
         var random = new Random(index + 29);
         using var d = new DeviceArrays(TestDevices.Get(device));
-        var stack = new Stack(d, spec, random);
-        var x = d.Upload(TestData.Uniform(random, Batch * stack.Size, 0, 1));
-        var r = TestData.Uniform(random, Batch * stack.Size);
+        var values = PixelCnnRig.RandomParameters(Layout(spec), random);
+        var stack = Rig(d, spec, random, values);
+        var x = d.Upload(TestData.Uniform(random, Batch * spec.Image.Size, 0, 1));
+        var r = TestData.Uniform(random, Batch * spec.Image.Size);
         stack.Forward(x);
         stack.Backward(x, r);
         var (grads, dz) = (DeviceArrays.Download(stack.Gradients), DeviceArrays.Download(stack.Dz));
         var z = DeviceArrays.Download(stack.Z);
-        var layout = new PixelCnnLayout(spec, Latent, Activation.Tanh, 0);
-        var mask = layout.Tensors.SelectMany(t => t.Mask ?? Enumerable.Repeat(1f, t.Length)).ToArray();
+        var mask = PixelCnnRig.Masks(Layout(spec));
         var (up, uz) = (TestData.Normal(random, grads.Length).Select((u, i) => u * mask[i]).ToArray(), TestData.Normal(random, z.Length));
         double analytic = grads.Zip(up, (g, u) => (double)g * u).Sum() + dz.Zip(uz, (g, u) => (double)g * u).Sum();
         const float step = 2e-3f;
         double Loss(float e)
         {
-            var shifted = new Stack(d, spec, random, stack.Values.Select((v, i) => v + e * up[i]).ToArray());
+            var shifted = Rig(d, spec, random, values.Select((v, i) => v + e * up[i]).ToArray());
             shifted.Z.CopyFromCPU(z.Select((v, i) => v + e * uz[i]).ToArray());
             return shifted.Forward(x).Zip(r, (o, w) => (double)o * w).Sum();
         }
