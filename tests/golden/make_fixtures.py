@@ -606,6 +606,21 @@ def make_inputs(case, d, gen):
     return x, eps, prior_z
 
 
+def case_objective(case):
+    return {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
+            "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+
+
+def masked_gradients(loss, named, masks):
+    """d loss / d each named tensor, checking that masked entries are zero in the weight and, through W (.) M, in its gradient."""
+    grads = torch.autograd.grad(loss, [p for _, p in named])
+    for (n, p), g in zip(named, grads):
+        if n in masks:
+            off = masks[n] == 0
+            assert (p.detach()[off] == 0).all() and (g[off] == 0).all(), n
+    return grads
+
+
 def build_fixture(case):
     dense = "conv" not in case
     model = dense_model_dict(case) if dense else model_dict(case)
@@ -613,8 +628,7 @@ def build_fixture(case):
     net = DenseVae(model) if dense else ConvVae(model)
     gen = torch.Generator().manual_seed(case["seed"] + 1)
     x, eps, prior_z = make_inputs(case, model["input_dim"], gen)
-    objective = {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
-                 "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+    objective = case_objective(case)
     mu, logvar, z, out = net(x, eps)
     recon, kl, mmd, loss = objective_terms(x, mu, logvar, z, out, model, objective, prior_z)
     named = net.named_fixture_params()
@@ -833,8 +847,7 @@ def build_ar_fixture(case):
     net = ArVae(model)
     gen = torch.Generator().manual_seed(case["seed"] + 1)
     x, eps, prior_z = make_inputs(case, model["input_dim"], gen)
-    objective = {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
-                 "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+    objective = case_objective(case)
     mu, logvar, context, z0, z, log_q, out = net(x, eps)
     recon, kl, mmd, loss = objective_terms(x, mu, logvar, z, out, model, objective, prior_z)
     if log_q is not None:  # the flow's single-sample KL estimate replaces the analytic one
@@ -843,11 +856,7 @@ def build_ar_fixture(case):
         alpha, lam = objective["alpha"], objective["lambda"]
         loss = recon + (1.0 - alpha) * kl + (alpha + lam - 1.0) * mmd
     named, masks = net.named_fixture_params()
-    grads = torch.autograd.grad(loss, [p for _, p in named])
-    for (n, p), g in zip(named, grads):
-        if n in masks:  # masked entries: zero in the weight and, through W (.) M, in its gradient
-            off = masks[n] == 0
-            assert (p.detach()[off] == 0).all() and (g[off] == 0).all(), n
+    grads = masked_gradients(loss, named, masks)
     expected = {"mu": clean(mu), "logvar": clean(logvar)}
     if context is not None:
         expected.update({"context": clean(context), "z0": clean(z0), "log_q": clean(log_q)})
@@ -960,17 +969,12 @@ def build_pixelcnn_fixture(case):
     net = PixelCnnVae(model)
     gen = torch.Generator().manual_seed(case["seed"] + 1)
     x, eps, prior_z = make_inputs(case, model["input_dim"], gen)
-    objective = {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
-                 "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+    objective = case_objective(case)
     mu, logvar, z, out = net(x, eps)
     recon, kl, mmd, loss = objective_terms(x, mu, logvar, z, out, model, objective, prior_z)
     named = list(net.named_parameters())
     masks = {n + ".weight": m.mask for n, m in net.named_modules() if isinstance(m, MaskedConv2d)}
-    grads = torch.autograd.grad(loss, [p for _, p in named])
-    for (n, p), g in zip(named, grads):
-        if n in masks:  # masked entries: zero in the weight and, through W (.) M, in its gradient
-            off = masks[n] == 0
-            assert (p.detach()[off] == 0).all() and (g[off] == 0).all(), n
+    grads = masked_gradients(loss, named, masks)
     return {
         "name": case["name"], "description": case["description"], "model": model, "objective": objective,
         "params": {n: clean(p) for n, p in named},
@@ -1132,10 +1136,9 @@ def ref_forward(fx):
     return P, x, mu, logvar, z, h.reshape(h.shape[0], -1)
 
 
-def ref_dense_forward(fx):
-    """The dense model from the JSON alone, with the README's names and shapes checked first."""
+def ref_dense_encoder(fx):
+    """The README's dense encoder from the JSON alone: (named leaf params, x, mu, logvar, z)."""
     model = fx["model"]
-    assert {n: tensor_shape(v) for n, v in fx["params"].items()} == dense_param_shapes(model), "dense names/shapes"
     t = lambda v: torch.tensor(v, dtype=torch.float64)
     P = {n: t(v).requires_grad_() for n, v in fx["params"].items()}
     act, x, eps = model["activation"], t(fx["x"]), t(fx["eps"])
@@ -1144,7 +1147,15 @@ def ref_dense_forward(fx):
         h = ref_activation(h @ P[f"encoder.{j}.weight"].T + P[f"encoder.{j}.bias"], act)
     mu = h @ P["encoder.mu.weight"].T + P["encoder.mu.bias"]
     logvar = h @ P["encoder.logvar.weight"].T + P["encoder.logvar.bias"]
-    z = mu + torch.exp(logvar / 2) * eps
+    return P, x, mu, logvar, mu + torch.exp(logvar / 2) * eps
+
+
+def ref_dense_forward(fx):
+    """The dense model from the JSON alone, with the README's names and shapes checked first."""
+    model = fx["model"]
+    assert {n: tensor_shape(v) for n, v in fx["params"].items()} == dense_param_shapes(model), "dense names/shapes"
+    P, x, mu, logvar, z = ref_dense_encoder(fx)
+    act = model["activation"]
     h = z
     for j in range(len(model["decoder_hidden"])):
         h = ref_activation(h @ P[f"decoder.{j}.weight"].T + P[f"decoder.{j}.bias"], act)
@@ -1608,15 +1619,8 @@ def verify_pixelcnn_file(path, fx):
                 wv, g = fx["params"][name][o][i][ky][kx], exp["grads"][name][o][i][ky][kx]
                 assert wv == 0.0 and g == 0.0 and math.copysign(1, wv) > 0, f"{name}[{o},{i},{ky},{kx}]: masked entry {wv}, grad {g}"
     assert set(exp) == {"mu", "logvar", "z", "decoder_out", "recon", "kl", "mmd", "loss", "grads"}, sorted(exp)
-    t = lambda v: torch.tensor(v, dtype=torch.float64)
-    P = {n: t(v).requires_grad_() for n, v in fx["params"].items()}
-    act, x, eps = model["activation"], t(fx["x"]), t(fx["eps"])
-    h = x
-    for j in range(len(model["encoder_hidden"])):
-        h = ref_activation(h @ P[f"encoder.{j}.weight"].T + P[f"encoder.{j}.bias"], act)
-    mu = h @ P["encoder.mu.weight"].T + P["encoder.mu.bias"]
-    logvar = h @ P["encoder.logvar.weight"].T + P["encoder.logvar.bias"]
-    z = mu + torch.exp(logvar / 2) * eps
+    P, x, mu, logvar, z = ref_dense_encoder(fx)
+    act = model["activation"]
     g = x.reshape(x.shape[0], *model["image"])
     convs = [masked[n + ".weight"] for n in names]
     for name, (_, _, kk, type_a) in zip(names, convs):
@@ -1630,7 +1634,7 @@ def verify_pixelcnn_file(path, fx):
         log_px = -0.5 * (((x - y) ** 2) / math.exp(s) + s + math.log(2 * math.pi)).sum(1)
     recon = -log_px.mean()
     kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum() / mu.shape[0]
-    mmd = ref_mmd2(z, t(fx["prior_z"]), objective)
+    mmd = ref_mmd2(z, torch.tensor(fx["prior_z"], dtype=torch.float64), objective)
     loss = recon + (1 - objective["alpha"]) * kl + (objective["alpha"] + objective["lambda"] - 1) * mmd
     params = list(fx["params"])
     grads = torch.autograd.grad(loss, [P[n] for n in params], allow_unused=True)
