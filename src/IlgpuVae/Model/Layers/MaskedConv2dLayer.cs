@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Runtime;
 using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Model;
@@ -141,8 +140,10 @@ internal sealed class MaskedConv2dLayer : Layer
         var dA = UsesColumns ? dColumns : dInputPre ?? default;
         var dWeight = Weight(b.Gradients);
         k.ProductPair(weight, a, g, dWeight, Weight(b.Masks), default, inputGradient, g, Weight(b.Parameters), dA, x);
-        // The rows below the centre: masked, never read, their gradient zero.
-        if (dWeight.Length > (long)LiveTaps * outChannels) dWeight.SubView((long)LiveTaps * outChannels).MemSetToZero();
+        // The rows below the centre: masked, never read, their gradient +0 — by the mask kernel, as a memset of a view
+        // that starts inside a buffer is refused by OpenCL runtimes (PoCL).
+        int live = LiveTaps * outChannels, tail = WeightLength - live;
+        if (tail > 0) k.ApplyMask(tail, Weight(b.Masks).SubView(live), dWeight.SubView(live));
         k.ContextBackward(batch, contextWidth, outChannels, b.AccumulateContextGradient, perImage, b.Context, ContextWeight(b.Parameters),
             ContextWeight(b.Gradients), Bias(b.Gradients, outChannels), b.ContextGradient);
         if (dInputPre is { } target && UsesColumns)
