@@ -57,7 +57,9 @@ static class ConvolutionRows
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Col2Im(ConvGeometry g, int p0, int p1, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
     {
-        ref float c = ref col[0], a = ref aux[0], img = ref image[0];
+        ref float c = ref col[0], img = ref image[0];
+        // A plain gather (no bias, no derivative: a 1×1 transposition between layouts) passes no aux.
+        ref float a = ref aux.Length > 0 ? ref aux[0] : ref Unsafe.NullRef<float>();
         // The geometry in locals: the JIT would otherwise reload each field after every store through a ref.
         int channels = g.Channels, width = g.ImageWidth, height = g.ImageHeight, pixels = width * height;
         int gridWidth = g.GridWidth, gridHeight = g.GridHeight, kernelWidth = g.KernelWidth, kernelHeight = g.KernelHeight;

@@ -6,6 +6,10 @@ Run with Debian's interpreter (python3-torch 1.13, no pip packages):
     /usr/bin/python3 tests/golden/make_fixtures.py            # (re)write tests/golden/{dense,conv,made,iaf}_*.json, then verify them
     /usr/bin/python3 tests/golden/make_fixtures.py --check    # regenerate into a temp dir, compare byte for byte
     /usr/bin/python3 tests/golden/make_fixtures.py --verify [FILE ...]   # independent re-check of the JSON files
+    /usr/bin/python3 tests/golden/make_fixtures.py --pixelcnn  # (re)write pending-pixelcnn/pixelcnn_*.json, then verify them
+
+The PixelCNN-decoder fixtures (below) are written to pending-pixelcnn/, not here: the golden test runs every
+fixture in this folder, and the model does not read a PixelCNN decoder yet. --check and --verify cover them there.
 
 Each fixture is one forward and backward pass of the InfoVAE objective, computed by PyTorch autograd in
 float64, in the same JSON form as the dense fixtures (see ../shared/golden/README.md):
@@ -121,6 +125,41 @@ the s biases are set to exactly +1 (sigma starts near 0.73).
 - `expected.z` is z_T (what the decoder and the MMD see); with "iaf" also `expected.context` [B, C],
   `expected.z0` [B, k] (= mu + exp(logvar/2) * eps) and `expected.log_q` [B] (log q(z_T|x_b) per row).
   `expected.mu` / `logvar` stay the Gaussian's; `kl` is the estimate above.
+
+# PixelCNN-decoder fixtures: pixelcnn_*.json (in pending-pixelcnn/)
+
+Same top-level keys and the same objective as the dense fixtures, plus `masks` as above; the encoder is the dense
+one of the README (x -> encoder_hidden -> heads), the posterior the plain diagonal Gaussian (analytic KL).
+
+## New keys of `model`
+- `decoder`: "pixelcnn".
+- `image`: [C, H, W]; x[b] is reshaped NCHW to [C, H, W] (index c*H*W + h*W + w); `input_dim` d = C*H*W;
+  `decoder_hidden`: [] (a PixelCNN decoder has no dense layers).
+- `pixelcnn_channels` F >= C: the feature channels of every layer but the last.
+- `pixelcnn_first_kernel` K_A (odd, >= 3): the kernel of layer 0, the type-A layer.
+- `pixelcnn_layers` L >= 0: the type-B layers after it, each with the kernel `pixelcnn_kernel` K (odd, >= 1).
+
+## PixelCNN decoder, p(x|z) = prod_i p(x_i | x_<i, z) (van den Oord et al., 2016, conditional on z)
+  order: pixel by pixel in raster order, and channel by channel within a pixel: value (c, y, x) is number
+         (y*W + x)*C + c.
+  groups: channel j of a layer with n channels is in colour group floor(j*C / n); data channel c is group c.
+  mask of a K x K masked conv, M[o, i, ky, kx], with r = (K - 1)/2, tap t = ky*K + kx, centre t_c = r*K + r:
+         1 for t < t_c (the rows above, the pixels to the left); 0 for t > t_c;
+         at t = t_c: 1 iff group(o) > group(i) (type A) or group(o) >= group(i) (type B).
+  layers: 0: type A, C -> F, kernel K_A; 1..L: type B, F -> F, kernel K; out: type B, F -> C, 1 x 1.
+  every layer: stride 1, zero padding r, and z added per image and channel through its own V:
+         pre_l = conv2d(h_{l-1}, W_l (.) M_l, bias b_l, padding r) + (V_l z)[:, :, None, None];
+         h_0 = x reshaped [B, C, H, W] (the observed data, the same x as the likelihood's); h_l = act(pre_l) for
+         the layers 0..L; decoder_out = pre_out (no activation: logits for bernoulli, means for gaussian),
+         flattened NCHW to [B, d]. Output value i therefore depends on z and on values before i only.
+
+## New parameter names (nn.Conv2d layout [out, in, K, K]; "cond" weights [out, k] have no bias of their own)
+- decoder.pixelcnn.{i}.weight [F, C (i = 0) or F, K, K], decoder.pixelcnn.{i}.cond.weight [F, k],
+  decoder.pixelcnn.{i}.bias [F]   (i = 0..L; K = K_A for i = 0)
+- decoder.out.weight [C, F, 1, 1], decoder.out.cond.weight [C, k], decoder.out.bias [C]
+Initialisation: PyTorch's default nn.Conv2d for weight and bias (bound 1/sqrt(in*K*K)), the cond weight as a
+bias-free nn.Linear(k, out) (bound 1/sqrt(k)); then the masked entries set to exactly +0.0. `masks` holds every
+decoder.pixelcnn.{i}.weight and decoder.out.weight mask, [out, in, K, K].
 """
 
 import argparse
@@ -139,6 +178,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_2PI = math.log(2.0 * math.pi)
 TOLERANCE = 1e-12
 PREFIXES = ("dense_", "conv_", "made_", "iaf_")  # the files this script owns (--check flags any it does not generate)
+PENDING = os.path.join(HERE, "pending-pixelcnn")  # fixtures of models the C# side does not read yet
+PIXELCNN_PREFIX = "pixelcnn_"
 
 # One dict per fixture. `conv` lists the encoder's conv layers; the decoder's deconv list is derived from
 # it (mirror) and written out explicitly. Comments say what each case adds to the coverage.
@@ -297,6 +338,42 @@ AR_CASES = [
          flow=(3, [4], 2),
          activation="relu", likelihood="gaussian", obs_log_var=-1.1, batch=3, prior=6,
          alpha=0.0, lam=1.0, kernel="rbf", kernel_params={"bandwidth": 1.0}, estimator="unbiased"),
+]
+
+
+# PixelCNN-decoder cases (pixelcnn_*.json, written to pending-pixelcnn/): `pixelcnn` is (F, L, K, K_A), the
+# feature channels, the type-B layers, their kernel and the type-A kernel; the encoder is dense (`encoder_hidden`).
+PIXELCNN_CASES = [
+    # Grey 5x7 (odd, non-square), one type-B layer of kernel 3 after a 5x5 type-A layer, plain VAE.
+    dict(name="pixelcnn_vae_bernoulli_relu_grey_5x7", seed=3101,
+         description="plain VAE (alpha=0, lambda=1), 1x5x7, encoder dense 8, k=3, PixelCNN decoder: 4 channels, "
+                     "type A 5x5, one type B 3x3, out 1x1; Bernoulli, ReLU, IMQ c=6 unbiased",
+         image=[1, 5, 7], encoder_hidden=[8], latent_dim=3, pixelcnn=(4, 1, 3, 5),
+         activation="relu", likelihood="bernoulli", batch=3, prior=3,
+         alpha=0.0, lam=1.0, kernel="imq", kernel_params={"c": 6.0}, estimator="unbiased"),
+    # Colour 4x5, 6 channels (two per colour group), two type-B 3x3 layers; Gaussian, M != B.
+    dict(name="pixelcnn_infovae_gaussian_tanh_rgb_4x5", seed=3202,
+         description="InfoVAE (alpha=0, lambda=100), 3x4x5, encoder dense 10, k=2, PixelCNN decoder: 6 channels, "
+                     "type A 3x3, two type B 3x3, out 1x1; Gaussian obs_log_var=-0.7, tanh, RBF h=1 biased, M=5 != B=4",
+         image=[3, 4, 5], encoder_hidden=[10], latent_dim=2, pixelcnn=(6, 2, 3, 3),
+         activation="tanh", likelihood="gaussian", obs_log_var=-0.7, batch=4, prior=5,
+         alpha=0.0, lam=100.0, kernel="rbf", kernel_params={"bandwidth": 1.0}, estimator="biased"),
+    # Colour 5x4 with 4 channels (groups of 2, 1, 1: not divisible by 3), a 7x7 type-A kernel wider than the image,
+    # a 5x5 type-B layer; no encoder hidden layer; beta-VAE.
+    dict(name="pixelcnn_betavae_bernoulli_leaky_rgb_5x4_k7_k5", seed=3303,
+         description="beta-VAE beta=4 (alpha=-3, lambda=4), 3x5x4, no encoder hidden layer, k=3, PixelCNN decoder: "
+                     "4 channels (colour groups of 2, 1, 1), type A 7x7 (wider than the image), one type B 5x5, out 1x1; "
+                     "Bernoulli, leaky ReLU, IMQ c=6 biased",
+         image=[3, 5, 4], encoder_hidden=[], latent_dim=3, pixelcnn=(4, 1, 5, 7),
+         activation="leaky_relu", likelihood="bernoulli", batch=3, prior=3,
+         alpha=-3.0, lam=4.0, kernel="imq", kernel_params={"c": 6.0}, estimator="biased"),
+    # Grey 6x6, no type-B layer (type A straight into the 1x1 output), two encoder layers; MMD-VAE, Gaussian.
+    dict(name="pixelcnn_mmdvae_gaussian_softplus_grey_6x6_no_type_b", seed=3404,
+         description="MMD-VAE (alpha=1, lambda=50), 1x6x6, encoder dense 7, 5, k=2, PixelCNN decoder: 3 channels, "
+                     "type A 3x3, no type B layer, out 1x1; Gaussian obs_log_var=-0.3, softplus, RBF h=1.5 unbiased, M=4 != B=5",
+         image=[1, 6, 6], encoder_hidden=[7, 5], latent_dim=2, pixelcnn=(3, 0, 3, 3),
+         activation="softplus", likelihood="gaussian", obs_log_var=-0.3, batch=5, prior=4,
+         alpha=1.0, lam=50.0, kernel="rbf", kernel_params={"bandwidth": 1.5}, estimator="unbiased"),
 ]
 
 
@@ -529,6 +606,21 @@ def make_inputs(case, d, gen):
     return x, eps, prior_z
 
 
+def case_objective(case):
+    return {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
+            "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+
+
+def masked_gradients(loss, named, masks):
+    """d loss / d each named tensor, checking that masked entries are zero in the weight and, through W (.) M, in its gradient."""
+    grads = torch.autograd.grad(loss, [p for _, p in named])
+    for (n, p), g in zip(named, grads):
+        if n in masks:
+            off = masks[n] == 0
+            assert (p.detach()[off] == 0).all() and (g[off] == 0).all(), n
+    return grads
+
+
 def build_fixture(case):
     dense = "conv" not in case
     model = dense_model_dict(case) if dense else model_dict(case)
@@ -536,8 +628,7 @@ def build_fixture(case):
     net = DenseVae(model) if dense else ConvVae(model)
     gen = torch.Generator().manual_seed(case["seed"] + 1)
     x, eps, prior_z = make_inputs(case, model["input_dim"], gen)
-    objective = {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
-                 "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+    objective = case_objective(case)
     mu, logvar, z, out = net(x, eps)
     recon, kl, mmd, loss = objective_terms(x, mu, logvar, z, out, model, objective, prior_z)
     named = net.named_fixture_params()
@@ -756,8 +847,7 @@ def build_ar_fixture(case):
     net = ArVae(model)
     gen = torch.Generator().manual_seed(case["seed"] + 1)
     x, eps, prior_z = make_inputs(case, model["input_dim"], gen)
-    objective = {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
-                 "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+    objective = case_objective(case)
     mu, logvar, context, z0, z, log_q, out = net(x, eps)
     recon, kl, mmd, loss = objective_terms(x, mu, logvar, z, out, model, objective, prior_z)
     if log_q is not None:  # the flow's single-sample KL estimate replaces the analytic one
@@ -766,11 +856,7 @@ def build_ar_fixture(case):
         alpha, lam = objective["alpha"], objective["lambda"]
         loss = recon + (1.0 - alpha) * kl + (alpha + lam - 1.0) * mmd
     named, masks = net.named_fixture_params()
-    grads = torch.autograd.grad(loss, [p for _, p in named])
-    for (n, p), g in zip(named, grads):
-        if n in masks:  # masked entries: zero in the weight and, through W (.) M, in its gradient
-            off = masks[n] == 0
-            assert (p.detach()[off] == 0).all() and (g[off] == 0).all(), n
+    grads = masked_gradients(loss, named, masks)
     expected = {"mu": clean(mu), "logvar": clean(logvar)}
     if context is not None:
         expected.update({"context": clean(context), "z0": clean(z0), "log_q": clean(log_q)})
@@ -793,6 +879,120 @@ def write_all(folder):
         path = os.path.join(folder, case["name"] + ".json")
         with open(path, "w") as f:
             json.dump(build(case), f, separators=(",", ":"))
+            f.write("\n")
+        paths.append(path)
+    return paths
+
+
+# ----------------------------------------------------------------------------------------------------
+# Generator: PixelCNN decoder (pixelcnn_*.json)
+# ----------------------------------------------------------------------------------------------------
+
+def pixelcnn_mask(n_out, n_in, kernel, colours, type_a):
+    """M[o, i, ky, kx]: every tap before the centre, the centre by colour groups floor(j*C/n), none after it."""
+    centre = (kernel // 2) * kernel + kernel // 2
+    g_out = torch.arange(n_out) * colours // n_out
+    g_in = torch.arange(n_in) * colours // n_in
+    taps = torch.zeros(n_out, n_in, kernel * kernel, dtype=torch.float64)
+    taps[:, :, :centre] = 1.0
+    taps[:, :, centre] = ((g_out[:, None] > g_in[None, :]) if type_a else (g_out[:, None] >= g_in[None, :])).to(torch.float64)
+    return taps.reshape(n_out, n_in, kernel, kernel)
+
+
+class MaskedConv2d(nn.Conv2d):
+    """conv2d(h, W (.) M, b) + (V z) per image and channel; W, b default nn.Conv2d, V a bias-free nn.Linear(n_cond,
+    n_out), then W's masked entries set to exactly +0.0."""
+
+    def __init__(self, n_in, n_out, kernel, n_cond, mask):
+        super().__init__(n_in, n_out, kernel, padding=kernel // 2, dtype=torch.float64)
+        self.cond = nn.Linear(n_cond, n_out, bias=False, dtype=torch.float64)
+        self.register_buffer("mask", mask)
+        with torch.no_grad():
+            self.weight.mul_(mask).add_(0.0)  # x + 0.0 is x, except -0.0 -> +0.0
+
+    def forward(self, h, z):
+        return F.conv2d(h, self.weight * self.mask, self.bias, padding=self.padding) + self.cond(z)[:, :, None, None]
+
+
+class PixelCnnVae(nn.Module):
+    """The dense encoder of the README and a conditional PixelCNN decoder; named_parameters() gives the fixture's names."""
+
+    def __init__(self, model):
+        super().__init__()
+        f64 = dict(dtype=torch.float64)
+        self.model = model
+        k, (colours, _, _) = model["latent_dim"], model["image"]
+        features = model["pixelcnn_channels"]
+        width = model["input_dim"]
+        self.encoder = nn.Module()
+        for j, n in enumerate(model["encoder_hidden"]):
+            self.encoder.add_module(str(j), nn.Linear(width, n, **f64))
+            width = n
+        self.encoder.mu = nn.Linear(width, k, **f64)
+        self.encoder.logvar = nn.Linear(width, k, **f64)
+        self.decoder = nn.Module()
+        self.decoder.pixelcnn = nn.ModuleList()
+        kernels = [(model["pixelcnn_first_kernel"], True)] + [(model["pixelcnn_kernel"], False)] * model["pixelcnn_layers"]
+        n_in = colours
+        for kernel, type_a in kernels:
+            self.decoder.pixelcnn.append(MaskedConv2d(n_in, features, kernel, k, pixelcnn_mask(features, n_in, kernel, colours, type_a)))
+            n_in = features
+        self.decoder.out = MaskedConv2d(features, colours, 1, k, pixelcnn_mask(colours, features, 1, colours, False))
+
+    def forward(self, x, eps):
+        act, h = self.model["activation"], x
+        for j in range(len(self.model["encoder_hidden"])):
+            h = activate(getattr(self.encoder, str(j))(h), act)
+        mu, logvar = self.encoder.mu(h), self.encoder.logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        g = x.reshape(x.shape[0], *self.model["image"])
+        for m in self.decoder.pixelcnn:
+            g = activate(m(g, z), act)
+        return mu, logvar, z, self.decoder.out(g, z).flatten(1)
+
+
+def pixelcnn_model_dict(case):
+    c, h, w = case["image"]
+    features, layers, kernel, first = case["pixelcnn"]
+    model = {"input_dim": c * h * w, "image": list(case["image"]), "encoder_hidden": list(case["encoder_hidden"]),
+             "latent_dim": case["latent_dim"], "decoder_hidden": [], "decoder": "pixelcnn",
+             "pixelcnn_channels": features, "pixelcnn_first_kernel": first, "pixelcnn_layers": layers,
+             "pixelcnn_kernel": kernel, "activation": case["activation"], "likelihood": case["likelihood"]}
+    if case["likelihood"] == "gaussian":
+        model["obs_log_var"] = case["obs_log_var"]
+    return model
+
+
+def build_pixelcnn_fixture(case):
+    model = pixelcnn_model_dict(case)
+    torch.manual_seed(case["seed"])  # the default init of nn layers draws from the global generator
+    net = PixelCnnVae(model)
+    gen = torch.Generator().manual_seed(case["seed"] + 1)
+    x, eps, prior_z = make_inputs(case, model["input_dim"], gen)
+    objective = case_objective(case)
+    mu, logvar, z, out = net(x, eps)
+    recon, kl, mmd, loss = objective_terms(x, mu, logvar, z, out, model, objective, prior_z)
+    named = list(net.named_parameters())
+    masks = {n + ".weight": m.mask for n, m in net.named_modules() if isinstance(m, MaskedConv2d)}
+    grads = masked_gradients(loss, named, masks)
+    return {
+        "name": case["name"], "description": case["description"], "model": model, "objective": objective,
+        "params": {n: clean(p) for n, p in named},
+        "masks": {n: m.to(torch.int64).tolist() for n, m in masks.items()},
+        "x": x.tolist(), "eps": eps.tolist(), "prior_z": prior_z.tolist(),
+        "expected": {"mu": clean(mu), "logvar": clean(logvar), "z": clean(z), "decoder_out": clean(out),
+                     "recon": recon.item(), "kl": kl.item(), "mmd": mmd.item(), "loss": loss.item(),
+                     "grads": {n: clean(g) for (n, _), g in zip(named, grads)}},
+    }
+
+
+def write_pixelcnn(folder):
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for case in PIXELCNN_CASES:
+        path = os.path.join(folder, case["name"] + ".json")
+        with open(path, "w") as f:
+            json.dump(build_pixelcnn_fixture(case), f, separators=(",", ":"))
             f.write("\n")
         paths.append(path)
     return paths
@@ -936,10 +1136,9 @@ def ref_forward(fx):
     return P, x, mu, logvar, z, h.reshape(h.shape[0], -1)
 
 
-def ref_dense_forward(fx):
-    """The dense model from the JSON alone, with the README's names and shapes checked first."""
+def ref_dense_encoder(fx):
+    """The README's dense encoder from the JSON alone: (named leaf params, x, mu, logvar, z)."""
     model = fx["model"]
-    assert {n: tensor_shape(v) for n, v in fx["params"].items()} == dense_param_shapes(model), "dense names/shapes"
     t = lambda v: torch.tensor(v, dtype=torch.float64)
     P = {n: t(v).requires_grad_() for n, v in fx["params"].items()}
     act, x, eps = model["activation"], t(fx["x"]), t(fx["eps"])
@@ -948,7 +1147,15 @@ def ref_dense_forward(fx):
         h = ref_activation(h @ P[f"encoder.{j}.weight"].T + P[f"encoder.{j}.bias"], act)
     mu = h @ P["encoder.mu.weight"].T + P["encoder.mu.bias"]
     logvar = h @ P["encoder.logvar.weight"].T + P["encoder.logvar.bias"]
-    z = mu + torch.exp(logvar / 2) * eps
+    return P, x, mu, logvar, mu + torch.exp(logvar / 2) * eps
+
+
+def ref_dense_forward(fx):
+    """The dense model from the JSON alone, with the README's names and shapes checked first."""
+    model = fx["model"]
+    assert {n: tensor_shape(v) for n, v in fx["params"].items()} == dense_param_shapes(model), "dense names/shapes"
+    P, x, mu, logvar, z = ref_dense_encoder(fx)
+    act = model["activation"]
     h = z
     for j in range(len(model["decoder_hidden"])):
         h = ref_activation(h @ P[f"decoder.{j}.weight"].T + P[f"decoder.{j}.bias"], act)
@@ -959,6 +1166,8 @@ def verify_file(path):
     """Returns the largest relative deviation found; raises if a structural rule is broken."""
     with open(path) as f:
         fx = json.load(f)
+    if fx["model"].get("decoder") == "pixelcnn":
+        return verify_pixelcnn_file(path, fx)
     if is_autoregressive(fx["model"]):
         return verify_ar_file(path, fx)
     model, objective, exp = fx["model"], fx["objective"], fx["expected"]
@@ -1292,6 +1501,151 @@ def verify_ar_file(path, fx):
     return worst
 
 
+# ---- verifier for the PixelCNN-decoder fixtures ----------------------------------------------------------
+# The masks are recomputed from the documented rule with plain loops (never read from `masks`, then compared);
+# each masked conv is summed tap by tap over the (output, input) pairs the rule connects only, from the padded
+# input's shifted views, so a masked weight entry is never read. The autoregressive property is then checked on a
+# PLAIN F.conv2d forward of the stored (unmasked) weights, which only holds if they really are zero where masked.
+
+def pixelcnn_rule(o, i, ky, kx, n_out, n_in, kernel, colours, type_a):
+    r = (kernel - 1) // 2
+    if ky < r or (ky == r and kx < r):
+        return True
+    if ky == r and kx == r:
+        g_out, g_in = (o * colours) // n_out, (i * colours) // n_in
+        return g_out > g_in if type_a else g_out >= g_in
+    return False
+
+
+def pixelcnn_layout(model):
+    """Expected {param name: shape} and {masked weight name: (in, out, kernel, type A)} from the documented keys."""
+    d, k, (colours, h, w) = model["input_dim"], model["latent_dim"], model["image"]
+    features, layers = model["pixelcnn_channels"], model["pixelcnn_layers"]
+    first, kernel = model["pixelcnn_first_kernel"], model["pixelcnn_kernel"]
+    assert d == colours * h * w and model["decoder_hidden"] == [] and features >= colours and layers >= 0
+    assert first >= 3 and first % 2 == 1 and kernel >= 1 and kernel % 2 == 1
+    assert not any(key in model for key in ("arch", "conv", "deconv", "posterior", "made_hidden"))
+    shapes, masked, width = {}, {}, d
+    for j, n in enumerate(model["encoder_hidden"]):
+        shapes[f"encoder.{j}.weight"], shapes[f"encoder.{j}.bias"], width = [n, width], [n], n
+    for head in ("mu", "logvar"):
+        shapes[f"encoder.{head}.weight"], shapes[f"encoder.{head}.bias"] = [k, width], [k]
+    convs = [(colours, features, first, True)] + [(features, features, kernel, False)] * layers
+    names = [f"decoder.pixelcnn.{i}" for i in range(len(convs))] + ["decoder.out"]
+    for name, (n_in, n_out, kk, type_a) in zip(names, convs + [(features, colours, 1, False)]):
+        shapes[name + ".weight"], shapes[name + ".cond.weight"], shapes[name + ".bias"] = [n_out, n_in, kk, kk], [n_out, k], [n_out]
+        masked[name + ".weight"] = (n_in, n_out, kk, type_a)
+    return shapes, masked, names
+
+
+def pixelcnn_rule_mask(n_in, n_out, kernel, colours, type_a):
+    return [[[[1 if pixelcnn_rule(o, i, ky, kx, n_out, n_in, kernel, colours, type_a) else 0 for kx in range(kernel)]
+              for ky in range(kernel)] for i in range(n_in)] for o in range(n_out)]
+
+
+def ref_pixelcnn_conv(h, W, V, b, z, kernel, colours, type_a):
+    """Tap by tap over the connected (o, i) pairs: b[o] + V[o].z + sum W[o,i,ky,kx] * h_pad[:, i, y+ky, x+kx]."""
+    n, n_in, height, width = h.shape
+    n_out, r = W.shape[0], (kernel - 1) // 2
+    hp = F.pad(h, (r, r, r, r))
+    cols = []
+    for o in range(n_out):
+        acc = (b[o] + z @ V[o]).reshape(n, 1, 1).expand(n, height, width)
+        for i in range(n_in):
+            for ky in range(kernel):
+                for kx in range(kernel):
+                    if pixelcnn_rule(o, i, ky, kx, n_out, n_in, kernel, colours, type_a):
+                        acc = acc + W[o, i, ky, kx] * hp[:, i, ky:ky + height, kx:kx + width]
+        cols.append(acc)
+    return torch.stack(cols, 1)
+
+
+def pixelcnn_position(index, image):
+    """The drawing position of NCHW index `index`: pixel-major, channel within the pixel."""
+    colours, h, w = image
+    return (index % (h * w)) * colours + index // (h * w)
+
+
+def pixelcnn_check_autoregressive(fx, z, base_ref, names, convs):
+    """Values at positions >= q never move outputs at positions <= q (bit for bit, plain conv2d of the stored
+    weights); the value at q - 1, where it is the previous channel or the left pixel, does move output q."""
+    model = fx["model"]
+    act, image = model["activation"], model["image"]
+    colours, height, width = image
+    d = model["input_dim"]
+    Q = {n: torch.tensor(v, dtype=torch.float64) for n, v in fx["params"].items()}
+
+    def plain(x):
+        g = x.reshape(x.shape[0], *image)
+        for name, (_, _, kk, _) in zip(names, convs):
+            pre = F.conv2d(g, Q[name + ".weight"], Q[name + ".bias"], padding=kk // 2) + (z @ Q[name + ".cond.weight"].T)[:, :, None, None]
+            g = pre if name == "decoder.out" else ref_activation(pre, act)
+        return g.flatten(1)
+
+    x = torch.tensor(fx["x"], dtype=torch.float64)
+    base = plain(x)
+    err = (base - base_ref).abs().max().item() / max(1.0, base.abs().max().item())
+    assert err <= TOLERANCE, f"plain PixelCNN decoder differs from the tap-by-tap one by {err:.3e}"
+    position = torch.tensor([pixelcnn_position(e, image) for e in range(d)])
+    gen = torch.Generator().manual_seed(54321)
+    moved = 0
+    for q in range(d):
+        later, upto = position >= q, position <= q
+        xp = x.clone()
+        xp[:, later] += 3.0 * torch.randn(xp[:, later].shape, generator=gen, dtype=torch.float64)
+        assert torch.equal(plain(xp)[:, upto], base[:, upto]), f"decoder outputs at positions <= {q} moved with values >= {q}"
+        at = int((position == q).nonzero())
+        pixel, c = at % (height * width), at // (height * width)
+        if q > 0 and (c > 0 or pixel % width > 0):
+            xq = x.clone()
+            xq[:, int((position == q - 1).nonzero())] += 0.5
+            moved += int(not torch.equal(plain(xq)[:, at], base[:, at]))
+    assert moved > 0, "no output ever depends on the value before it: the check is vacuous"
+    return moved
+
+
+def verify_pixelcnn_file(path, fx):
+    model, objective, exp = fx["model"], fx["objective"], fx["expected"]
+    shapes, masked, names = pixelcnn_layout(model)
+    colours = model["image"][0]
+    assert {n: tensor_shape(v) for n, v in fx["params"].items()} == shapes, "parameter names / shapes differ from the documented layout"
+    assert {n: tensor_shape(v) for n, v in exp["grads"].items()} == shapes
+    assert set(fx["masks"]) == set(masked), (sorted(fx["masks"]), sorted(masked))
+    for name, (n_in, n_out, kk, type_a) in masked.items():
+        rule = pixelcnn_rule_mask(n_in, n_out, kk, colours, type_a)
+        assert fx["masks"][name] == rule, f"{name}: mask differs from the documented rule"
+        for o, i, ky, kx in ((o, i, ky, kx) for o in range(n_out) for i in range(n_in) for ky in range(kk) for kx in range(kk)):
+            if not rule[o][i][ky][kx]:
+                wv, g = fx["params"][name][o][i][ky][kx], exp["grads"][name][o][i][ky][kx]
+                assert wv == 0.0 and g == 0.0 and math.copysign(1, wv) > 0, f"{name}[{o},{i},{ky},{kx}]: masked entry {wv}, grad {g}"
+    assert set(exp) == {"mu", "logvar", "z", "decoder_out", "recon", "kl", "mmd", "loss", "grads"}, sorted(exp)
+    P, x, mu, logvar, z = ref_dense_encoder(fx)
+    act = model["activation"]
+    g = x.reshape(x.shape[0], *model["image"])
+    convs = [masked[n + ".weight"] for n in names]
+    for name, (_, _, kk, type_a) in zip(names, convs):
+        pre = ref_pixelcnn_conv(g, P[name + ".weight"], P[name + ".cond.weight"], P[name + ".bias"], z, kk, colours, type_a)
+        g = pre if name == "decoder.out" else ref_activation(pre, act)
+    y = g.reshape(g.shape[0], -1)
+    if model["likelihood"] == "bernoulli":
+        log_px = (x * y - ref_activation(y, "softplus")).sum(1)
+    else:
+        s = model["obs_log_var"]
+        log_px = -0.5 * (((x - y) ** 2) / math.exp(s) + s + math.log(2 * math.pi)).sum(1)
+    recon = -log_px.mean()
+    kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum() / mu.shape[0]
+    mmd = ref_mmd2(z, torch.tensor(fx["prior_z"], dtype=torch.float64), objective)
+    loss = recon + (1 - objective["alpha"]) * kl + (objective["alpha"] + objective["lambda"] - 1) * mmd
+    params = list(fx["params"])
+    grads = torch.autograd.grad(loss, [P[n] for n in params], allow_unused=True)
+    grads = [torch.zeros_like(P[n]) if gr is None else gr for n, gr in zip(params, grads)]
+    got = {"mu": mu, "logvar": logvar, "z": z, "decoder_out": y, "recon": recon, "kl": kl, "mmd": mmd, "loss": loss}
+    got.update({"grads." + n: gr for n, gr in zip(params, grads)})
+    worst = compare_expected(path, got, exp)
+    pixelcnn_check_autoregressive(fx, z.detach(), y.detach(), names, convs)
+    return worst
+
+
 def verify_all(paths):
     ok = True
     for path in paths:
@@ -1306,22 +1660,34 @@ def verify_all(paths):
 
 # ----------------------------------------------------------------------------------------------------
 
+def owned(folder, prefixes):
+    """The fixture files of `folder` this script writes (none where the folder does not exist)."""
+    if not os.path.isdir(folder):
+        return []
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith(prefixes) and f.endswith(".json"))
+
+
+# What the script writes, and where each is committed: the fixtures the golden test runs, and the pending ones.
+OUTPUTS = (("write_all", HERE, PREFIXES), ("write_pixelcnn", PENDING, (PIXELCNN_PREFIX,)))
+
+
 def check_committed():
-    """Regenerate into a temp dir and compare with the files next to this script, byte for byte."""
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = write_all(tmp)
-        ok = True
-        for path in fresh:
-            name = os.path.basename(path)
-            mine = os.path.join(HERE, name)
-            same = os.path.exists(mine) and filecmp.cmp(path, mine, shallow=False)
-            ok &= same
-            print(f"{'identical' if same else 'DIFFERENT' if os.path.exists(mine) else 'MISSING  '} {name}")
-        expected = {os.path.basename(p) for p in fresh}
-        for stale in sorted(f for f in os.listdir(HERE) if f.startswith(PREFIXES) and f.endswith(".json")):
-            if stale not in expected:
-                ok = False
-                print(f"STALE     {stale} (no case generates it)")
+    """Regenerate into a temp dir and compare with the committed files (here and in pending-pixelcnn/), byte for byte."""
+    ok = True
+    for writer, folder, prefixes in OUTPUTS:
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = globals()[writer](tmp)
+            for path in fresh:
+                name = os.path.basename(path)
+                mine = os.path.join(folder, name)
+                same = os.path.exists(mine) and filecmp.cmp(path, mine, shallow=False)
+                ok &= same
+                print(f"{'identical' if same else 'DIFFERENT' if os.path.exists(mine) else 'MISSING  '} {os.path.relpath(mine, HERE)}")
+            expected = {os.path.basename(p) for p in fresh}
+            for stale in owned(folder, prefixes):
+                if os.path.basename(stale) not in expected:
+                    ok = False
+                    print(f"STALE     {os.path.relpath(stale, HERE)} (no case generates it)")
     return ok
 
 
@@ -1329,17 +1695,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="regenerate into a temp dir and compare")
     ap.add_argument("--verify", nargs="*", metavar="FILE",
-                    help="independently re-check FILEs (default: this folder's conv_/made_/iaf_*.json)")
-    ap.add_argument("--out", default=HERE, help="folder to write into (default: this script's folder)")
+                    help="independently re-check FILEs (default: this folder's fixtures and pending-pixelcnn/'s)")
+    ap.add_argument("--pixelcnn", action="store_true", help="write the PixelCNN-decoder fixtures (default: into pending-pixelcnn/)")
+    ap.add_argument("--out", default=None, help="folder to write into (default: this script's folder, or pending-pixelcnn/)")
     args = ap.parse_args()
     torch.set_num_threads(1)  # one thread: reduction order, hence every bit, is reproducible
     if args.check:
         sys.exit(0 if check_committed() else 1)
     if args.verify is not None:
-        paths = args.verify or sorted(os.path.join(HERE, f) for f in os.listdir(HERE)
-                                      if f.startswith(PREFIXES) and f.endswith(".json"))
+        paths = args.verify or [p for _, folder, prefixes in OUTPUTS for p in owned(folder, prefixes)]
         sys.exit(0 if paths and verify_all(paths) else 1)
-    paths = write_all(args.out)
+    paths = write_pixelcnn(args.out or PENDING) if args.pixelcnn else write_all(args.out or HERE)
     for p in paths:
         print(f"wrote {p} ({os.path.getsize(p)} bytes)")
     sys.exit(0 if verify_all(paths) else 1)

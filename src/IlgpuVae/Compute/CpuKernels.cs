@@ -17,6 +17,7 @@ internal sealed class CpuKernels : KernelSet
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
+    readonly Action<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>> imageSums;
     readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
@@ -31,6 +32,7 @@ internal sealed class CpuKernels : KernelSet
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColCpu));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImCpu));
         channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsCpu));
+        imageSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>>(Kernels.ImageSums.SumsCpu));
         likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsCpu));
         mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdCpu));
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsCpu));
@@ -95,6 +97,12 @@ internal sealed class CpuKernels : KernelSet
     {
         g = WithBands(g, g.Channels);
         channelSums(g.Items.Threads, g, values, sums);
+    }
+
+    private protected override void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums)
+    {
+        p.Threads = BandThreads(p.Images);
+        imageSums(p.Threads, p, values, sums);
     }
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,

@@ -16,6 +16,7 @@ internal sealed class GpuKernels : KernelSet
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
     readonly Action<KernelConfig, ConvGeometry, ArrayView<float>, ArrayView<float>> channelSums;
+    readonly Action<KernelConfig, ImageSumsProblem, ArrayView<float>, ArrayView<float>> imageSums;
     readonly Action<KernelConfig, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<KernelConfig, MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
@@ -34,6 +35,7 @@ internal sealed class GpuKernels : KernelSet
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColGpu));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImGpu));
         channelSums = Load(a.LoadStreamKernel<ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsGpu));
+        imageSums = Load(a.LoadStreamKernel<ImageSumsProblem, ArrayView<float>, ArrayView<float>>(Kernels.ImageSums.SumsGpu));
         likelihood = Load(a.LoadStreamKernel<LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsGpu));
         mmd = Load(a.LoadStreamKernel<MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(MmdTiles.RunGpu));
         lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGpu));
@@ -74,6 +76,9 @@ internal sealed class GpuKernels : KernelSet
 
     private protected override void LaunchChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums) =>
         channelSums(Groups(g.Channels, Shape.ReductionGroup), g, values, sums);
+
+    private protected override void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums) =>
+        imageSums(Groups(Kernels.ImageSums.Groups(p, Shape.ReductionGroup), Shape.ReductionGroup), p, values, sums);
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput) =>

@@ -4,8 +4,8 @@ using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Compute;
 
-// The autoregressive models' kernels: masked layers (on the product kernel), flow steps, masks, sampling, and
-// the evaluation of flow posteriors.
+// The autoregressive models' kernels: masked layers and masked convs (on the product kernel, with the per-image
+// sums of a conv's context gradient per backend), flow steps, masks, sampling, and the evaluation of flow posteriors.
 internal abstract partial class KernelSet
 {
     // Assigned once, by the constructor's call of LoadAutoregressive.
@@ -42,9 +42,7 @@ internal abstract partial class KernelSet
         ArrayView<float> x, ArrayView<float> weight, ArrayView<float> context, ArrayView<float> contextWeight, ArrayView<float> bias,
         ArrayView<float> sum, ArrayView<float> y)
     {
-        Require(bias, outputs, nameof(bias));
-        ProductPair(Dense.ForwardProblem(batch, contextWidth, outputs, Activation.Identity), context, contextWeight, sum, bias, default,
-            null, default, default, default, default);
+        ContextBias(batch, contextWidth, outputs, context, contextWeight, bias, sum);
         ProductPair(Dense.ForwardProblem(batch, inputs, outputs, activation) with { Epilogue = (int)Epilogue.AddActivation },
             x, weight, y, sum, default, null, default, default, default, default);
     }
@@ -63,9 +61,46 @@ internal abstract partial class KernelSet
         ProductPair(Dense.BackwardWeightProblem(batch, inputs, outputs) with { Epilogue = (int)Epilogue.Masked }, dPre, x, dWeight, mask, dBias,
             dInputPre is null ? null : Dense.BackwardInputProblem(batch, inputs, outputs, previousActivation, accumulateInput),
             dPre, weight, dInputPre ?? default, x);
-        ProductPair(Dense.BackwardWeightProblem(batch, contextWidth, outputs), dPre, context, dContextWeight, default, default,
-            Dense.BackwardInputProblem(batch, contextWidth, outputs, Activation.Identity, accumulateContext), dPre, contextWeight, dContext, default);
+        ContextBackward(batch, contextWidth, outputs, accumulateContext, dPre, context, contextWeight, dContextWeight, default, dContext);
     }
+
+    /// <summary>
+    /// sum[B, out] = c·Vᵀ + b: a conditional layer's context term with its bias, which the layer's main product
+    /// then adds in its epilogue (per row for a masked layer, per image for a masked conv).
+    /// </summary>
+    public void ContextBias(int batch, int contextWidth, int outputs,
+        ArrayView<float> context, ArrayView<float> contextWeight, ArrayView<float> bias, ArrayView<float> sum)
+    {
+        Require(bias, outputs, nameof(bias));
+        ProductPair(Dense.ForwardProblem(batch, contextWidth, outputs, Activation.Identity), context, contextWeight, sum, bias, default,
+            null, default, default, default, default);
+    }
+
+    /// <summary>
+    /// The context term's backward in one launch, from its gradient g [B, out] (a masked layer's dPre; a masked conv's
+    /// dPre summed over each image's pixels): dV = gᵀ·c, ∂L/∂c = g·V written or (<paramref name="accumulateContext"/>)
+    /// added, and, unless <paramref name="dBias"/> is empty, db = Σ_b g (the bias sits beside V·c).
+    /// </summary>
+    public void ContextBackward(int batch, int contextWidth, int outputs, bool accumulateContext,
+        ArrayView<float> g, ArrayView<float> context, ArrayView<float> contextWeight,
+        ArrayView<float> dContextWeight, ArrayView<float> dBias, ArrayView<float> dContext) =>
+        ProductPair(Dense.BackwardWeightProblem(batch, contextWidth, outputs), g, context, dContextWeight, default, dBias,
+            Dense.BackwardInputProblem(batch, contextWidth, outputs, Activation.Identity, accumulateContext), g, contextWeight, dContext, default);
+
+    /// <summary>
+    /// sums[b, n] = Σ_p values[b·pixels + p, n] for a channels-last map [images·pixels, width] (<see cref="Kernels.ImageSums"/>):
+    /// a masked conv's dPre summed over each image, the gradient of its per-image context term.
+    /// </summary>
+    public void ImageSums(int images, int pixels, int width, ArrayView<float> values, ArrayView<float> sums)
+    {
+        if (images <= 0 || pixels <= 0 || width <= 0)
+            throw new InternalFaultException($"Per-image sums of {images} images of {pixels} rows by {width} are empty.");
+        Require(values, (long)images * pixels * width, nameof(values)); Require(sums, (long)images * width, nameof(sums));
+        LaunchImageSums(new ImageSumsProblem { Images = images, Pixels = pixels, Width = width }, values, sums);
+        Launched();
+    }
+
+    private protected abstract void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums);
 
     /// <summary>A flow step's z_{t+1} from z_t and its MADE's [m | s], adding its share of the KL estimate (<see cref="Flows"/>).</summary>
     public void FlowStep(int batch, int latent, bool last,

@@ -27,6 +27,16 @@ internal static class Reference
         _ => 1,
     };
 
+    /// <summary>act'(pre) written through the output y = act(pre), as the backward kernels take it.</summary>
+    public static double ActGradFromOutput(double y, Activation a) => a switch
+    {
+        Activation.Relu => y > 0 ? 1 : 0,
+        Activation.LeakyRelu => y > 0 ? 1 : 0.01,
+        Activation.Tanh => 1 - y * y,
+        Activation.Softplus => 1 - Math.Exp(-y),
+        _ => 1,
+    };
+
     public static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
     public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 

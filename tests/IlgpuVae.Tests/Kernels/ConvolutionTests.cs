@@ -3,6 +3,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Tests.Infrastructure;
+using static IlgpuVae.Tests.Infrastructure.ImageLayouts;
 
 namespace IlgpuVae.Tests.Kernels;
 
@@ -92,26 +93,6 @@ public sealed class ConvolutionTests
     }
 
     // ---- layouts -----------------------------------------------------------------------------------------------
-
-    static float[] ToLayout(double[] nchw, int batch, ImageShape s, bool channelsLast)
-    {
-        var r = new float[nchw.Length];
-        for (int b = 0; b < batch; b++)
-            for (int ch = 0; ch < s.Channels; ch++)
-                for (int p = 0; p < s.Pixels; p++)
-                    r[channelsLast ? (b * s.Pixels + p) * s.Channels + ch : (b * s.Channels + ch) * s.Pixels + p] = (float)nchw[(b * s.Channels + ch) * s.Pixels + p];
-        return r;
-    }
-
-    static double[] FromLayout(float[] values, int batch, ImageShape s, bool channelsLast)
-    {
-        var r = new double[batch * s.Size];
-        for (int b = 0; b < batch; b++)
-            for (int ch = 0; ch < s.Channels; ch++)
-                for (int p = 0; p < s.Pixels; p++)
-                    r[(b * s.Channels + ch) * s.Pixels + p] = values[channelsLast ? (b * s.Pixels + p) * s.Channels + ch : (b * s.Channels + ch) * s.Pixels + p];
-        return r;
-    }
 
     /// <summary>A weight [A, B, K, K] kept as [A, K, K, B] (conv: A = Co, B = Ci; transposed conv: A = Ci, B = Co).</summary>
     static float[] Kept(double[] w, int a, int bDim, int k)

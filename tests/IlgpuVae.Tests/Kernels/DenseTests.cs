@@ -68,7 +68,7 @@ public sealed class DenseTests
         var (dx, dw, db) = (d.Floats(b * n), d.Floats(o * n), d.Floats(o));
         d.Device.Kernels.DenseBackward(b, n, o, previous, false, d.Upload(dPre), d.Upload(x), d.Upload(w), dw, db, dx);
 
-        var wantDx = RowMajor(M(dPre, b, o) * M(w, o, n)).Select((v, i) => v * DerivativeFromOutput(x[i], previous)).ToArray();
+        var wantDx = RowMajor(M(dPre, b, o) * M(w, o, n)).Select((v, i) => v * Reference.ActGradFromOutput(x[i], previous)).ToArray();
         Tolerance.AssertClose(DeviceArrays.Download(dx), wantDx, 1e-6, "dx");
         Tolerance.AssertClose(DeviceArrays.Download(dw), RowMajor(M(dPre, b, o).Transpose() * M(x, b, n)), 1e-6, "dW");
         Tolerance.AssertClose(DeviceArrays.Download(db), RowMajor(M(dPre, b, o).Transpose() * Matrix<double>.Build.Dense(b, 1, 1.0)), 1e-6, "db");
@@ -90,16 +90,6 @@ public sealed class DenseTests
     }
 
     public static TheoryData<string> Devices => TestDevices.AllWithGpuShapes;
-
-    /// <summary>act'(pre) written through the output y = act(pre), in double.</summary>
-    static double DerivativeFromOutput(double y, Activation a) => a switch
-    {
-        Activation.Relu => y > 0 ? 1 : 0,
-        Activation.LeakyRelu => y > 0 ? 1 : 0.01,
-        Activation.Tanh => 1 - y * y,
-        Activation.Softplus => 1 - Math.Exp(-y),
-        _ => 1,
-    };
 
     /// <summary>
     /// Two layers, tanh then identity, L = Σ r ⊙ y₂: the backward kernels' gradients for W₁, b₁ and x, dotted with
