@@ -6,10 +6,10 @@ Run with Debian's interpreter (python3-torch 1.13, no pip packages):
     /usr/bin/python3 tests/golden/make_fixtures.py            # (re)write tests/golden/{dense,conv,made,iaf}_*.json, then verify them
     /usr/bin/python3 tests/golden/make_fixtures.py --check    # regenerate into a temp dir, compare byte for byte
     /usr/bin/python3 tests/golden/make_fixtures.py --verify [FILE ...]   # independent re-check of the JSON files
-    /usr/bin/python3 tests/golden/make_fixtures.py --pixelcnn  # (re)write pending-pixelcnn/pixelcnn_*.json, then verify them
+    /usr/bin/python3 tests/golden/make_fixtures.py --pixelcnn  # (re)write tests/golden/pixelcnn_*.json, then verify them
 
-The PixelCNN-decoder fixtures (below) are written to pending-pixelcnn/, not here: the golden test runs every
-fixture in this folder, and the model does not read a PixelCNN decoder yet. --check and --verify cover them there.
+The PixelCNN-decoder fixtures (below) are written by their own flag, so regenerating one family leaves the other's
+files alone. --check and --verify cover both.
 
 Each fixture is one forward and backward pass of the InfoVAE objective, computed by PyTorch autograd in
 float64, in the same JSON form as the dense fixtures (see ../shared/golden/README.md):
@@ -126,7 +126,7 @@ the s biases are set to exactly +1 (sigma starts near 0.73).
   `expected.z0` [B, k] (= mu + exp(logvar/2) * eps) and `expected.log_q` [B] (log q(z_T|x_b) per row).
   `expected.mu` / `logvar` stay the Gaussian's; `kl` is the estimate above.
 
-# PixelCNN-decoder fixtures: pixelcnn_*.json (in pending-pixelcnn/)
+# PixelCNN-decoder fixtures: pixelcnn_*.json
 
 Same top-level keys and the same objective as the dense fixtures, plus `masks` as above; the encoder is the dense
 one of the README (x -> encoder_hidden -> heads), the posterior the plain diagonal Gaussian (analytic KL).
@@ -178,7 +178,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_2PI = math.log(2.0 * math.pi)
 TOLERANCE = 1e-12
 PREFIXES = ("dense_", "conv_", "made_", "iaf_")  # the files this script owns (--check flags any it does not generate)
-PENDING = os.path.join(HERE, "pending-pixelcnn")  # fixtures of models the C# side does not read yet
+PIXELCNN_FOLDER = HERE  # written by --pixelcnn
 PIXELCNN_PREFIX = "pixelcnn_"
 
 # One dict per fixture. `conv` lists the encoder's conv layers; the decoder's deconv list is derived from
@@ -341,7 +341,7 @@ AR_CASES = [
 ]
 
 
-# PixelCNN-decoder cases (pixelcnn_*.json, written to pending-pixelcnn/): `pixelcnn` is (F, L, K, K_A), the
+# PixelCNN-decoder cases (pixelcnn_*.json, written by --pixelcnn): `pixelcnn` is (F, L, K, K_A), the
 # feature channels, the type-B layers, their kernel and the type-A kernel; the encoder is dense (`encoder_hidden`).
 PIXELCNN_CASES = [
     # Grey 5x7 (odd, non-square), one type-B layer of kernel 3 after a 5x5 type-A layer, plain VAE.
@@ -1667,12 +1667,12 @@ def owned(folder, prefixes):
     return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith(prefixes) and f.endswith(".json"))
 
 
-# What the script writes, and where each is committed: the fixtures the golden test runs, and the pending ones.
-OUTPUTS = (("write_all", HERE, PREFIXES), ("write_pixelcnn", PENDING, (PIXELCNN_PREFIX,)))
+# What the script writes, and where each is committed: the fixtures of the plain run, and those of --pixelcnn.
+OUTPUTS = (("write_all", HERE, PREFIXES), ("write_pixelcnn", PIXELCNN_FOLDER, (PIXELCNN_PREFIX,)))
 
 
 def check_committed():
-    """Regenerate into a temp dir and compare with the committed files (here and in pending-pixelcnn/), byte for byte."""
+    """Regenerate into a temp dir and compare with the committed files, byte for byte."""
     ok = True
     for writer, folder, prefixes in OUTPUTS:
         with tempfile.TemporaryDirectory() as tmp:
@@ -1695,9 +1695,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="regenerate into a temp dir and compare")
     ap.add_argument("--verify", nargs="*", metavar="FILE",
-                    help="independently re-check FILEs (default: this folder's fixtures and pending-pixelcnn/'s)")
-    ap.add_argument("--pixelcnn", action="store_true", help="write the PixelCNN-decoder fixtures (default: into pending-pixelcnn/)")
-    ap.add_argument("--out", default=None, help="folder to write into (default: this script's folder, or pending-pixelcnn/)")
+                    help="independently re-check FILEs (default: every fixture this script writes)")
+    ap.add_argument("--pixelcnn", action="store_true", help="write the PixelCNN-decoder fixtures")
+    ap.add_argument("--out", default=None, help="folder to write into (default: this script's folder)")
     args = ap.parse_args()
     torch.set_num_threads(1)  # one thread: reduction order, hence every bit, is reproducible
     if args.check:
@@ -1705,7 +1705,7 @@ def main():
     if args.verify is not None:
         paths = args.verify or [p for _, folder, prefixes in OUTPUTS for p in owned(folder, prefixes)]
         sys.exit(0 if paths and verify_all(paths) else 1)
-    paths = write_pixelcnn(args.out or PENDING) if args.pixelcnn else write_all(args.out or HERE)
+    paths = write_pixelcnn(args.out or PIXELCNN_FOLDER) if args.pixelcnn else write_all(args.out or HERE)
     for p in paths:
         print(f"wrote {p} ({os.path.getsize(p)} bytes)")
     sys.exit(0 if verify_all(paths) else 1)

@@ -32,8 +32,12 @@ static class TrainCommand
         var hidden = new Option<string?>("--hidden") { Description = "Encoder dense hidden sizes, e.g. 512,256 (empty for none; default 400 for mlp, 1024 for conv)" };
         var decoderHidden = new Option<string?>("--decoder-hidden") { Description = "Decoder hidden sizes (default: the encoder's, reversed)" };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => defaults.Latent };
-        var decoder = new Option<string>("--decoder") { Description = "mlp, or made: an autoregressive decoder p(x|z) = Π p(x_i | x_<i, z) (a MADE over the pixels, z in every layer)", DefaultValueFactory = _ => defaults.Decoder };
+        var decoder = new Option<string>("--decoder") { Description = "mlp, or an autoregressive decoder p(x|z) = Π p(x_i | x_<i, z) that can model x without z: made (a MADE over the pixels, z in every layer) or pixelcnn (masked convolutions, z in every layer)", DefaultValueFactory = _ => defaults.Decoder };
         var madeHidden = new Option<string>("--made-hidden") { Description = "made decoder: hidden widths, e.g. 500", DefaultValueFactory = _ => string.Join(",", defaults.MadeHidden) };
+        var pixelcnnChannels = new Option<int>("--pixelcnn-channels") { Description = "pixelcnn decoder: feature channels of its masked convolutions", DefaultValueFactory = _ => defaults.PixelcnnChannels };
+        var pixelcnnLayers = new Option<int>("--pixelcnn-layers") { Description = "pixelcnn decoder: type-B layers after the type-A one", DefaultValueFactory = _ => defaults.PixelcnnLayers };
+        var pixelcnnKernel = new Option<int>("--pixelcnn-kernel") { Description = "pixelcnn decoder: kernel size (odd) of the type-B layers", DefaultValueFactory = _ => defaults.PixelcnnKernel };
+        var pixelcnnFirstKernel = new Option<int>("--pixelcnn-first-kernel") { Description = "pixelcnn decoder: kernel size (odd, ≥ 3) of the first, type-A layer", DefaultValueFactory = _ => defaults.PixelcnnFirstKernel };
         var posterior = new Option<string>("--posterior") { Description = "gaussian (mean field, analytic KL), or iaf: an inverse autoregressive flow after the Gaussian (single-sample KL estimate)", DefaultValueFactory = _ => defaults.Posterior };
         var flowSteps = new Option<int>("--flow-steps") { Description = "iaf: flow steps (the order of z reversed between steps)", DefaultValueFactory = _ => defaults.FlowSteps };
         var flowHidden = new Option<string>("--flow-hidden") { Description = "iaf: hidden widths of each step's MADE", DefaultValueFactory = _ => string.Join(",", defaults.FlowHidden) };
@@ -60,7 +64,7 @@ static class TrainCommand
         {
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
             priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
-            decoder, madeHidden, posterior, flowSteps, flowHidden, contextDim, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
+            decoder, madeHidden, pixelcnnChannels, pixelcnnLayers, pixelcnnKernel, pixelcnnFirstKernel, posterior, flowSteps, flowHidden, contextDim, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
             device, replicas, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
@@ -83,6 +87,8 @@ static class TrainCommand
                     DecoderHidden = parse.GetValue(decoderHidden) is string dh ? ParseSizes(dh, "--decoder-hidden") : null,
                     Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
                     Decoder = parse.GetValue(decoder)!, MadeHidden = ParseSizes(parse.GetValue(madeHidden)!, "--made-hidden"),
+                    PixelcnnChannels = parse.GetValue(pixelcnnChannels), PixelcnnLayers = parse.GetValue(pixelcnnLayers),
+                    PixelcnnKernel = parse.GetValue(pixelcnnKernel), PixelcnnFirstKernel = parse.GetValue(pixelcnnFirstKernel),
                     Posterior = parse.GetValue(posterior)!, FlowSteps = parse.GetValue(flowSteps),
                     FlowHidden = ParseSizes(parse.GetValue(flowHidden)!, "--flow-hidden"), ContextDim = parse.GetValue(contextDim),
                     Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),

@@ -12,6 +12,11 @@ internal enum DecoderKind
     /// decoder can model x without z (<see cref="ModelSpec.DecoderHidden"/> are its hidden widths).
     /// </summary>
     Made,
+    /// <summary>
+    /// A conditional PixelCNN over the image's values (<see cref="PixelCnnSpec"/>, <see cref="ModelSpec.PixelCnn"/>): masked
+    /// convolutions, z adding a bias per layer and channel, so p(x|z) = Π_i p(x_i | x_&lt;i, z) can model x without z.
+    /// </summary>
+    PixelCnn,
 }
 
 /// <summary>The approximate posterior q(z|x).</summary>
@@ -54,7 +59,8 @@ internal sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int Contex
 /// Either hidden list may be empty and they need not mirror each other. With <see cref="Conv"/>, the encoder
 /// starts with strided convolutions and the decoder ends with their mirror image (transposed convolutions after
 /// a dense layer to the deepest feature map). <see cref="Activation"/> follows every hidden layer, never the
-/// heads or the output layer. <see cref="Decoder"/> may instead be a MADE (<see cref="DecoderKind.Made"/>), and the
+/// heads or the output layer. <see cref="Decoder"/> may instead be a MADE (<see cref="DecoderKind.Made"/>) or a PixelCNN
+/// (<see cref="DecoderKind.PixelCnn"/>, shaped by <see cref="PixelCnn"/>), and the
 /// Gaussian posterior may continue through an inverse autoregressive <see cref="Flow"/>.
 /// Settings that reach kernels as scalars — <see cref="ObsLogVar"/> here, the learning rate, the MMD's kernel
 /// parameter and weights — are floats, as the kernels compute in float (double only for sums that need it);
@@ -71,7 +77,8 @@ internal sealed record ModelSpec(
     float ObsLogVar = 0f,
     ConvSpec? Conv = null,
     DecoderKind Decoder = DecoderKind.Mlp,
-    FlowSpec? Flow = null)
+    FlowSpec? Flow = null,
+    PixelCnnSpec? PixelCnn = null)
 {
     /// <summary>The pytorch/examples VAE: 784-400-20-400-784, ReLU, Bernoulli.</summary>
     public static ModelSpec PyTorchExample(int inputDim = 784) => new(inputDim, [400], 20, [400]);
@@ -89,6 +96,15 @@ internal sealed record ModelSpec(
         if (Decoder == DecoderKind.Made && InputDim < 2)
             throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {InputDim}. Use RunConfig.Decoder = mlp.");
         Flow?.Validate(LatentDim);
+        if ((Decoder == DecoderKind.PixelCnn) != (PixelCnn is not null))
+            throw new ArgumentException("A PixelCNN decoder needs its PixelCnnSpec, and only a PixelCNN decoder has one.");
+        if (PixelCnn is { } pixelCnn)
+        {
+            if (pixelCnn.Image.Size != InputDim)
+                throw new ArgumentException($"The PixelCNN decoder is for {pixelCnn.Image} images ({pixelCnn.Image.Size} values), but the data has {InputDim} values per image.");
+            if (DecoderHidden.Count > 0) throw new ArgumentException("A PixelCNN decoder has no dense hidden layers; its DecoderHidden must be empty.");
+            pixelCnn.Validate();
+        }
         if (Conv is { } conv)
         {
             if (conv.Image.Size != InputDim)
@@ -103,9 +119,12 @@ internal sealed record ModelSpec(
     {
         int first = Conv?.Deepest.Size ?? InputDim;
         string encoder = string.Join("-", new[] { first }.Concat(EncoderHidden).Append(LatentDim));
-        string decoder = Decoder == DecoderKind.Made
-            ? $"made[{string.Join(",", DecoderHidden)}]-{InputDim}"
-            : string.Join("-", DecoderHidden.Append(Conv is null ? InputDim : first));
+        string decoder = Decoder switch
+        {
+            DecoderKind.Made => $"made[{string.Join(",", DecoderHidden)}]-{InputDim}",
+            DecoderKind.PixelCnn => $"{PixelCnn}-{InputDim}",
+            _ => string.Join("-", DecoderHidden.Append(Conv is null ? InputDim : first)),
+        };
         string text = $"{encoder}-{decoder}" + (Flow is null ? "" : $", {Flow}");
         return Conv is null ? text : $"conv {Conv}, {text}";
     }
@@ -114,7 +133,7 @@ internal sealed record ModelSpec(
         InputDim == other.InputDim && LatentDim == other.LatentDim &&
         EncoderHidden.SequenceEqual(other.EncoderHidden) && DecoderHidden.SequenceEqual(other.DecoderHidden) &&
         Activation == other.Activation && Likelihood == other.Likelihood && ObsLogVar.Equals(other.ObsLogVar) &&
-        Equals(Conv, other.Conv) && Decoder == other.Decoder && Equals(Flow, other.Flow);
+        Equals(Conv, other.Conv) && Decoder == other.Decoder && Equals(Flow, other.Flow) && Equals(PixelCnn, other.PixelCnn);
 
     public override int GetHashCode() => HashCode.Combine(ToString(), Activation, Likelihood, ObsLogVar);
 }

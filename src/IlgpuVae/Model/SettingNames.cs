@@ -22,7 +22,7 @@ internal static class SettingNames
         ("unbiased", Model.MmdEstimator.Unbiased), ("biased", Model.MmdEstimator.Biased));
 
     public static DecoderKind Decoder(string name) => Pick(name, "decoder",
-        ("mlp", DecoderKind.Mlp), ("made", DecoderKind.Made));
+        ("mlp", DecoderKind.Mlp), ("made", DecoderKind.Made), ("pixelcnn", DecoderKind.PixelCnn));
 
     public static PosteriorKind Posterior(string name) => Pick(name, "posterior",
         ("gaussian", PosteriorKind.Gaussian), ("iaf", PosteriorKind.Iaf));

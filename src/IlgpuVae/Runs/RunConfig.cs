@@ -49,10 +49,18 @@ public sealed record RunConfig
     public int[]? DecoderHidden { get; init; }
     /// <summary>Dimensions of the code z.</summary>
     public int Latent { get; init; } = 20;
-    /// <summary>mlp (pixels independent given z) or made (a MADE over the pixels with z feeding every layer).</summary>
+    /// <summary>mlp (pixels independent given z), made (a MADE over the pixels with z feeding every layer) or pixelcnn (masked convolutions, z in every layer).</summary>
     public string Decoder { get; init; } = "mlp";
     /// <summary>made decoder: its hidden layers' widths.</summary>
     public int[] MadeHidden { get; init; } = [500];
+    /// <summary>pixelcnn decoder: the feature channels of its masked convolutions.</summary>
+    public int PixelcnnChannels { get; init; } = 32;
+    /// <summary>pixelcnn decoder: its type-B layers between the first (type-A) layer and the 1×1 output layer.</summary>
+    public int PixelcnnLayers { get; init; } = 4;
+    /// <summary>pixelcnn decoder: the (odd) kernel size of its type-B layers.</summary>
+    public int PixelcnnKernel { get; init; } = 5;
+    /// <summary>pixelcnn decoder: the (odd, at least 3) kernel size of its first, type-A layer.</summary>
+    public int PixelcnnFirstKernel { get; init; } = 7;
     /// <summary>gaussian (mean field) or iaf (the Gaussian followed by an inverse autoregressive flow).</summary>
     public string Posterior { get; init; } = "gaussian";
     /// <summary>iaf: the flow's steps.</summary>
@@ -153,10 +161,30 @@ public sealed record RunConfig
     {
         var decoder = SettingNames.Decoder(Decoder);
         return new ModelSpec(
-            image.Size, Hidden, Latent, decoder == DecoderKind.Made ? MadeHidden : DecoderHidden ?? Hidden.Reverse().ToArray(),
+            image.Size, Hidden, Latent, decoder switch
+            {
+                DecoderKind.Made => MadeHidden,
+                DecoderKind.PixelCnn => [],
+                _ => DecoderHidden ?? Hidden.Reverse().ToArray(),
+            },
             SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
             IsConv ? new ConvSpec(image, ConvLayers()) : null, decoder,
-            IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null).Validate();
+            IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null,
+            decoder == DecoderKind.PixelCnn ? PixelCnn(image) : null).Validate();
+    }
+
+    /// <summary>The PixelCNN decoder for images of <paramref name="image"/>'s shape, its settings checked by their names here.</summary>
+    PixelCnnSpec PixelCnn(ImageShape image)
+    {
+        if (PixelcnnChannels < image.Channels)
+            throw new ArgumentException($"RunConfig.PixelcnnChannels = {PixelcnnChannels} is fewer than the images' {image.Channels} colour channels: " +
+                $"a PixelCNN splits its channels into one group per colour. Use at least {image.Channels}, e.g. RunConfig.PixelcnnChannels = 32.");
+        if (PixelcnnLayers < 0) throw new ArgumentException($"RunConfig.PixelcnnLayers must be 0 or more; got {PixelcnnLayers}.");
+        if (PixelcnnKernel < 1 || PixelcnnKernel % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnKernel must be odd and positive (the mask is centred on a pixel); got {PixelcnnKernel}. Try RunConfig.PixelcnnKernel = 5.");
+        if (PixelcnnFirstKernel < 3 || PixelcnnFirstKernel % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnFirstKernel must be odd and at least 3 (a 1×1 type-A layer sees nothing); got {PixelcnnFirstKernel}. Try RunConfig.PixelcnnFirstKernel = 7.");
+        return new PixelCnnSpec(image, PixelcnnChannels, PixelcnnLayers, PixelcnnKernel, PixelcnnFirstKernel);
     }
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
