@@ -41,7 +41,7 @@ internal static class ModelTensors
             if (t.Mask is { } mask && FirstUnmasked(mask, given.Data) is var at && at >= 0)
                 throw new ArgumentException(
                     $"{source}: masked weight '{t.Name}' holds {given.Data[at]} at [{at / t.Shape[1]}, {at % t.Shape[1]}], where this model's MADE " +
-                    "has no connection: it was saved with other masks (another order or degree assignment), so it cannot be loaded into this model.");
+                    "has no connection: it was saved with other masks (another order or degree rule: made_degrees in its config.json), so it cannot be loaded into this model.");
         }
         var extra = named.Keys.Except(layout.Tensors.Select(t => t.Name)).ToList();
         if (extra.Count > 0)
