@@ -42,6 +42,7 @@ static class TrainCommand
         var flowSteps = new Option<int>("--flow-steps") { Description = "iaf: flow steps (the order of z reversed between steps)", DefaultValueFactory = _ => defaults.FlowSteps };
         var flowHidden = new Option<string>("--flow-hidden") { Description = "iaf: hidden widths of each step's MADE", DefaultValueFactory = _ => string.Join(",", defaults.FlowHidden) };
         var contextDim = new Option<int>("--context-dim") { Description = "iaf: size of the context vector the encoder gives every step", DefaultValueFactory = _ => defaults.ContextDim };
+        var madeDegrees = new Option<string>("--made-degrees") { Description = "made decoder and iaf posterior: the MADEs' hidden degrees, spread (evenly over 1 … d − 1 at any width) or cyclic (1 + (j mod (d − 1)): the rule of runs whose config.json lacks made_degrees)", DefaultValueFactory = _ => defaults.MadeDegrees };
         var activation = new Option<string>("--activation") { Description = "relu, leaky_relu, tanh or softplus", DefaultValueFactory = _ => defaults.Activation };
         var likelihood = new Option<string>("--likelihood") { Description = "bernoulli or gaussian", DefaultValueFactory = _ => defaults.Likelihood };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs in total (default {defaults.Epochs}; with --resume, the saved value)" };
@@ -64,7 +65,7 @@ static class TrainCommand
         {
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
             priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
-            decoder, madeHidden, pixelcnnChannels, pixelcnnLayers, pixelcnnKernel, pixelcnnFirstKernel, posterior, flowSteps, flowHidden, contextDim, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
+            decoder, madeHidden, pixelcnnChannels, pixelcnnLayers, pixelcnnKernel, pixelcnnFirstKernel, posterior, flowSteps, flowHidden, contextDim, madeDegrees, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
             device, replicas, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
@@ -91,6 +92,7 @@ static class TrainCommand
                     PixelcnnKernel = parse.GetValue(pixelcnnKernel), PixelcnnFirstKernel = parse.GetValue(pixelcnnFirstKernel),
                     Posterior = parse.GetValue(posterior)!, FlowSteps = parse.GetValue(flowSteps),
                     FlowHidden = ParseSizes(parse.GetValue(flowHidden)!, "--flow-hidden"), ContextDim = parse.GetValue(contextDim),
+                    MadeDegrees = parse.GetValue(madeDegrees)!,
                     Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
                     Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
                     Replicas = parse.GetValue(replicas),

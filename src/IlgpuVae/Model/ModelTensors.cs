@@ -41,7 +41,7 @@ internal static class ModelTensors
             if (t.Mask is { } mask && FirstUnmasked(mask, flat.AsSpan(t.Offset, t.Length)) is var at && at >= 0)
                 throw new ArgumentException(
                     $"{source}: masked weight '{t.Name}' holds {flat[t.Offset + at]} at [{string.Join(", ", IndexIn(t.Shape, t.FileIndex?.Invoke(at) ?? at))}], " +
-                    "where this model's masks have no connection: it was saved with other masks (another order or degree assignment), so it cannot be loaded into this model.");
+                    "where this model's masks have no connection: it was saved with other masks (another order or degree rule: made_degrees in its config.json), so it cannot be loaded into this model.");
         }
         var extra = named.Keys.Except(layout.Tensors.Select(t => t.Name)).ToList();
         if (extra.Count > 0)

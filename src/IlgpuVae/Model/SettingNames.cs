@@ -27,6 +27,9 @@ internal static class SettingNames
     public static PosteriorKind Posterior(string name) => Pick(name, "posterior",
         ("gaussian", PosteriorKind.Gaussian), ("iaf", PosteriorKind.Iaf));
 
+    public static MadeDegrees MadeDegrees(string name) => Pick(name, "MADE degree rule (RunConfig.MadeDegrees)",
+        ("spread", Model.MadeDegrees.Spread), ("cyclic", Model.MadeDegrees.Cyclic));
+
     /// <summary>The value named <paramref name="name"/> (any case); else an <see cref="ArgumentException"/> listing the names.</summary>
     public static T Pick<T>(string name, string what, params (string Name, T Value)[] choices)
     {

@@ -69,6 +69,14 @@ public sealed record RunConfig
     public int[] FlowHidden { get; init; } = [64];
     /// <summary>iaf: the size of the context vector the encoder gives every flow step.</summary>
     public int ContextDim { get; init; } = 32;
+    /// <summary>
+    /// made decoder and iaf posterior: how their MADEs give hidden units degrees — spread (evenly over 1 … d − 1 whatever
+    /// the width, every layer holding the narrowest's) or cyclic (1 + (j mod (d − 1)); see <see cref="Made"/>). A
+    /// config.json without the key was written before the choice existed, with the cyclic rule, and reads so (<see cref="FromJson"/>).
+    /// </summary>
+    public string MadeDegrees { get; init; } = "spread";
+    /// <summary>What a config.json without <c>made_degrees</c> was trained with.</summary>
+    public const string LegacyMadeDegrees = "cyclic";
     /// <summary>How the KL term is computed: analytically for the Gaussian posterior, as a single-sample estimate for a flow (written for the reader).</summary>
     public string KlTerm => IsIaf ? IafPosterior.KlTermName : GaussianPosterior.KlTermName;
     /// <summary>After every hidden layer: relu, leaky_relu, tanh or softplus.</summary>
@@ -170,7 +178,7 @@ public sealed record RunConfig
             SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
             IsConv ? new ConvSpec(image, ConvLayers()) : null, decoder,
             IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null,
-            decoder == DecoderKind.PixelCnn ? PixelCnn(image) : null).Validate();
+            decoder == DecoderKind.PixelCnn ? PixelCnn(image) : null, SettingNames.MadeDegrees(MadeDegrees)).Validate();
     }
 
     /// <summary>The PixelCNN decoder for images of <paramref name="image"/>'s shape, its settings checked by their names here.</summary>
@@ -243,6 +251,7 @@ public sealed record RunConfig
         else ModelSpec(new ImageShape(1, 1, 2));
         if (MadeHidden.Any(h => h <= 0)) throw new ArgumentException($"Every RunConfig.MadeHidden width must be positive; got {string.Join(",", MadeHidden)}.");
         if (IsIaf) new FlowSpec(FlowSteps, FlowHidden, ContextDim).Validate(Latent);
+        SettingNames.MadeDegrees(MadeDegrees);
         if (BatchSize < Objective().MinimumBatch)
             throw new ArgumentException(
                 $"RunConfig.BatchSize = {BatchSize} is too small for the unbiased MMD² estimator, which needs {ObjectiveSpec.UnbiasedMmdMinimum} codes a batch " +
@@ -253,15 +262,24 @@ public sealed record RunConfig
         return this;
     }
 
+    /// <summary>config.json's name for <see cref="MadeDegrees"/>.</summary>
+    static readonly string MadeDegreesKey = JsonNamingPolicy.SnakeCaseLower.ConvertName(nameof(MadeDegrees));
+
     /// <summary>The config.json text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one throws.</summary>
+    /// <summary>
+    /// Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one throws.
+    /// A missing key takes the default of a new run, except <c>made_degrees</c>: its absence means a run from before the key,
+    /// whose MADEs were <see cref="LegacyMadeDegrees"/>, and must rebuild those masks to load its weights.
+    /// </summary>
     public static RunConfig FromJson(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
+            var config = JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.TryGetProperty(MadeDegreesKey, out _) ? config : config with { MadeDegrees = LegacyMadeDegrees };
         }
         catch (JsonException e)
         {

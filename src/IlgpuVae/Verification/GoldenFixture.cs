@@ -25,8 +25,9 @@ internal sealed class GoldenFixture
     /// Reads a fixture: a dense one (no <c>arch</c> key), or a conv one (<c>arch: conv</c>, with <c>image</c>,
     /// <c>conv</c> and the mirrored <c>deconv</c> list, checked against the mirror this project builds); with a
     /// MADE decoder (<c>decoder: made</c>, <c>made_hidden</c>) or a PixelCNN decoder (<c>decoder: pixelcnn</c>, <c>image</c> and
-/// the <c>pixelcnn_*</c> keys: <see cref="PixelCnn"/>) and/or an IAF posterior (<c>posterior: iaf</c>,
-    /// <c>flow_steps</c>, <c>flow_hidden</c>, <c>context_dim</c>) and their <c>masks</c>. Every setting is read by
+    /// the <c>pixelcnn_*</c> keys: <see cref="PixelCnn"/>) and/or an IAF posterior (<c>posterior: iaf</c>,
+    /// <c>flow_steps</c>, <c>flow_hidden</c>, <c>context_dim</c>) and their <c>masks</c>, the MADEs' hidden degrees by
+    /// <c>made_degrees</c> (spread or cyclic; a fixture without the key predates it: cyclic). Every setting is read by
     /// the names the command line uses; an unknown one is refused, naming the file.
     /// </summary>
     public static GoldenFixture Load(string path)
@@ -54,7 +55,8 @@ internal sealed class GoldenFixture
                     SettingNames.Activation(model.GetProperty("activation").GetString()!),
                     SettingNames.Likelihood(model.GetProperty("likelihood").GetString()!),
                     model.TryGetProperty("obs_log_var", out var s) ? s.GetSingle() : 0f,
-                    Conv(model, decoder), decoder, Flow(model), PixelCnn(model, decoder)).Validate(),
+                    Conv(model, decoder), decoder, Flow(model), PixelCnn(model, decoder),
+                    model.TryGetProperty("made_degrees", out var rule) ? SettingNames.MadeDegrees(rule.GetString()!) : MadeDegrees.Cyclic).Validate(),
                 Objective = new ObjectiveSpec(
                     obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
                     kernel == MmdKernel.Rbf ? kp.GetProperty("bandwidth").GetDouble() : kp.GetProperty("c").GetDouble(),

@@ -43,6 +43,7 @@ public sealed class CliErrorTests
     [InlineData("context must have a positive size; got --context-dim 0", "--posterior", "iaf", "--context-dim", "0")]
     [InlineData("needs at least 2; got --latent 1", "--posterior", "iaf", "--latent", "1")]
     [InlineData("positive layer sizes", "--decoder", "made", "--made-hidden", "0")]
+    [InlineData("Unknown MADE degree rule (--made-degrees) 'random'. Use spread or cyclic", "--decoder", "made", "--made-degrees", "random")]
     [InlineData("Unknown device 'tpu:0' in --replicas", "--replicas", "tpu:0,tpu:1")]
     [InlineData("--replicas needs at least two devices; got only 'cpu:0'. To train on one device use --device cpu:0", "--replicas", "cpu:0")]
     [InlineData("--replicas 'cpu:1,cpu:1' names cpu:1 twice", "--replicas", "cpu:1,cpu:1")]

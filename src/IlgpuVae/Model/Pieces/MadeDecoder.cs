@@ -18,7 +18,7 @@ internal sealed class MadeDecoder(ModelSpec spec, ParameterLayout layout) : Auto
     static IReadOnlyList<Layer> Build(ModelSpec spec, ParameterLayout layout)
     {
         int d = spec.InputDim, width = d;
-        var masks = Made.Masks(Made.InputDegrees(d, reversed: false), spec.DecoderHidden);
+        var masks = Made.Masks(Made.InputDegrees(d, reversed: false), spec.DecoderHidden, spec.MadeDegrees);
         var layers = new List<Layer>();
         for (int l = 0; l < spec.DecoderHidden.Count; l++)
         {
