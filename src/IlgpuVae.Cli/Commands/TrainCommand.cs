@@ -24,6 +24,8 @@ static class TrainCommand
         var imqC = new Option<double?>("--imq-c") { Description = "IMQ constant c (default 2·latent)" };
         var estimator = new Option<string>("--estimator") { Description = "MMD estimator: unbiased or biased", DefaultValueFactory = _ => defaults.Estimator };
         var priorSamples = new Option<int>("--prior-samples") { Description = "Prior draws per batch for the MMD (0: the batch size)" };
+        var klWarmup = new Option<double>("--kl-warmup") { Description = "KL warm-up: the KL weight rises linearly from 0 to 1 − α over N epochs, every step (0: none; the MMD weight is not warmed up)" };
+        var freeBits = new Option<double>("--free-bits") { Description = "Free bits: the KL term becomes Σ_j max(NATS, batch mean of KL_j); dimensions below get no KL gradient (0: none; Gaussian posterior, one device)" };
         var arch = new Option<string>("--arch") { Description = "mlp, or conv: strided convolutions (--channels) before the dense layers, transposed ones after", DefaultValueFactory = _ => defaults.Arch };
         var channels = new Option<string>("--channels") { Description = "conv: output channels of the encoder's convolutions, e.g. 64,128", DefaultValueFactory = _ => string.Join(",", defaults.Channels) };
         var convKernel = new Option<int>("--conv-kernel") { Description = "conv: kernel size of every convolution", DefaultValueFactory = _ => defaults.ConvKernel };
@@ -64,7 +66,7 @@ static class TrainCommand
         var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).")
         {
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
-            priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
+            priorSamples, klWarmup, freeBits, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
             decoder, madeHidden, pixelcnnChannels, pixelcnnLayers, pixelcnnKernel, pixelcnnFirstKernel, posterior, flowSteps, flowHidden, contextDim, madeDegrees, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
             device, replicas, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
@@ -82,6 +84,7 @@ static class TrainCommand
                     Lambda = parse.GetValue(lambda), Beta = parse.GetValue(beta), Kernel = parse.GetValue(kernel)!,
                     Bandwidth = parse.GetValue(bandwidth), ImqC = parse.GetValue(imqC), Estimator = parse.GetValue(estimator)!,
                     PriorSamples = parse.GetValue(priorSamples),
+                    KlWarmupEpochs = parse.GetValue(klWarmup), FreeBits = parse.GetValue(freeBits),
                     Arch = parse.GetValue(arch)!, Channels = ParseSizes(parse.GetValue(channels)!, "--channels"),
                     ConvKernel = parse.GetValue(convKernel), ConvStride = parse.GetValue(convStride), ConvPadding = parse.GetValue(convPadding),
                     Hidden = parse.GetValue(hidden) is string h ? ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),

@@ -33,6 +33,16 @@ public sealed record RunConfig
     public string Estimator { get; init; } = "unbiased";
     /// <summary>Prior draws per batch for the MMD; 0: as many as the batch.</summary>
     public int PriorSamples { get; init; }
+    /// <summary>
+    /// KL warm-up (--kl-warmup): over this many epochs (fractions allowed) the KL weight rises linearly from 0 to 1 − α,
+    /// a little every step; 0: none. The MMD weight is not warmed up. A run without the key has none.
+    /// </summary>
+    public double KlWarmupEpochs { get; init; }
+    /// <summary>
+    /// Free bits (Kingma et al., 2016), in nats per latent dimension: the KL term becomes Σⱼ max(FreeBits, the batch mean of
+    /// dimension j's KL), so dimensions at or below it get no KL gradient; 0: none. Needs the Gaussian posterior and one device.
+    /// </summary>
+    public double FreeBits { get; init; }
     /// <summary>mlp (dense layers only) or conv (strided convolutions first, transposed ones last).</summary>
     public string Arch { get; init; } = "mlp";
     /// <summary>conv: the encoder's convolutions' output channels, one per layer (the InfoVAE paper's MNIST model: 64, 128).</summary>
@@ -202,7 +212,7 @@ public sealed record RunConfig
         var kernel = SettingNames.MmdKernel(Kernel);
         var estimator = SettingNames.MmdEstimator(Estimator);
         double parameter = kernel == MmdKernel.Imq ? ImqC ?? 2.0 * Latent : Bandwidth ?? 1.0;
-        return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples).Validate();
+        return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples) { FreeBits = FreeBits }.Validate();
     }
 
     internal OptimizerSpec OptimizerSpec() =>
@@ -243,6 +253,7 @@ public sealed record RunConfig
         if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"RunConfig.TrainLimit and RunConfig.TestLimit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
         if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"RunConfig.EvalEvery and RunConfig.EvalIwaeK must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
         if (Beta < 0) throw new ArgumentException($"RunConfig.Beta must be 0 or more; got {Beta}.");
+        ValidateKlSchedule();
         if (ImageSize < MinimumImageSize)
             throw new ArgumentException($"RunConfig.ImageSize must be at least {MinimumImageSize}: smaller images hold no picture to learn or draw; got {ImageSize}.");
         if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"RunConfig.ImageChannels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
@@ -260,6 +271,32 @@ public sealed record RunConfig
         _ = DynamicBinarization;
         Compute.KernelChoices.Parse(Kernels);
         return this;
+    }
+
+    /// <summary>
+    /// The warm-up's epochs and the free bits: numbers 0 or above; free bits only with an analytic per-dimension KL (the
+    /// Gaussian posterior) and the whole batch on one device; neither where the KL has no weight to warm up or clamp.
+    /// </summary>
+    void ValidateKlSchedule()
+    {
+        if (!double.IsFinite(KlWarmupEpochs) || KlWarmupEpochs < 0)
+            throw new ArgumentException($"RunConfig.KlWarmupEpochs must be 0 (no warm-up) or a positive number of epochs; got {KlWarmupEpochs}.");
+        if (!double.IsFinite(FreeBits) || FreeBits < 0)
+            throw new ArgumentException($"RunConfig.FreeBits must be 0 (none) or a positive number of nats per latent dimension; got {FreeBits}.");
+        if (FreeBits > 0 && IsIaf)
+            throw new ArgumentException(
+                $"RunConfig.FreeBits = {FreeBits} does not combine with RunConfig.Posterior = iaf: free bits clamp each latent dimension's analytic KL, " +
+                "and a flow posterior's KL term is a single-sample estimate of the whole code with no share per dimension. " +
+                "Use RunConfig.Posterior = gaussian, or leave out RunConfig.FreeBits.");
+        if (FreeBits > 0 && Replicas is not null)
+            throw new ArgumentException(
+                $"RunConfig.FreeBits = {FreeBits} does not combine with RunConfig.Replicas = {Replicas}: the clamp needs each dimension's KL averaged over the " +
+                "whole batch, and replicas hold it in shards. Train on one device (RunConfig.Device), or leave out RunConfig.FreeBits.");
+        if ((FreeBits > 0 || KlWarmupEpochs > 0) && Objective().KlWeight == 0)
+            throw new ArgumentException(
+                $"{(FreeBits > 0 ? $"RunConfig.FreeBits = {FreeBits}" : $"RunConfig.KlWarmupEpochs = {KlWarmupEpochs}")} would do nothing: the KL weight 1 − α is 0 " +
+                $"(RunConfig.Model = {Model}{(Alpha is double a ? $", RunConfig.Alpha = {a}" : "")}), so there is no KL term to {(FreeBits > 0 ? "clamp" : "warm up")}. " +
+                "Leave it out, or weight the KL (a model other than mmd-vae, or RunConfig.Alpha below 1).");
     }
 
     /// <summary>config.json's name for <see cref="MadeDegrees"/>.</summary>

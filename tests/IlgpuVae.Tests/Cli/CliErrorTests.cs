@@ -50,6 +50,13 @@ public sealed class CliErrorTests
     [InlineData("mixes cpu and cuda devices", "--replicas", "cpu:0,cuda:0")]
     [InlineData("names no device, or an empty one", "--replicas", "cpu:0,,cpu:1")]
     [InlineData("--batch-size 1 is smaller than the 2 replicas of --replicas cpu:0,cpu:1", "--replicas", "cpu:0,cpu:1", "--batch-size", "1")]
+    [InlineData("--kl-warmup must be 0 (no warm-up) or a positive number of epochs; got -1", "--kl-warmup", "-1")]
+    [InlineData("--kl-warmup must be 0 (no warm-up) or a positive number of epochs; got ", "--kl-warmup", "Infinity")]
+    [InlineData("--free-bits must be 0 (none) or a positive number of nats per latent dimension; got -0.5", "--free-bits", "-0.5")]
+    [InlineData("--free-bits 0.5 does not combine with --posterior iaf: free bits clamp each latent dimension's analytic KL", "--posterior", "iaf", "--free-bits", "0.5")]
+    [InlineData("--free-bits 0.25 does not combine with --replicas cpu:0,cpu:1", "--replicas", "cpu:0,cpu:1", "--free-bits", "0.25")]
+    [InlineData("--kl-warmup 3 would do nothing: the KL weight 1 − α is 0 (--model mmd-vae)", "--model", "mmd-vae", "--kl-warmup", "3")]
+    [InlineData("--free-bits 0.5 would do nothing: the KL weight 1 − α is 0", "--alpha", "1", "--free-bits", "0.5")]
     public void TrainRejectsBadInputWithoutCreatingTheRunFolder(string message, params string[] options)
     {
         using var temp = new TempFolder();
@@ -130,8 +137,8 @@ public sealed class CliErrorTests
     }
 
     [Theory]
-    [InlineData("\"latent\": 3", "\"latent\": \"three\"", "line 26: latent must be a whole number.")]
-    [InlineData("\"latent\": 3", "\"latent\": 3,,", "line 26: it is not valid JSON (',' is an invalid start of a property name")]
+    [InlineData("\"latent\": 3", "\"latent\": \"three\"", "line 28: latent must be a whole number.")]
+    [InlineData("\"latent\": 3", "\"latent\": 3,,", "line 28: it is not valid JSON (',' is an invalid start of a property name")]
     [InlineData("\"image_height\": 28", "\"image_height\": -5", "records image_height -5 and image_width 28: an image's size is positive.")]
     public void ABrokenConfigIsDescribedInTheFilesTerms(string saved, string broken, string message)
     {

@@ -20,7 +20,7 @@ public sealed class OpenClRunTests : IDisposable
 {
     const double Relative = 1e-5, Absolute = 1e-7;
 
-    static readonly string[] MetricKeys = ["train_loss", "train_recon", "train_kl", "train_mmd", "test_loss", "test_recon", "test_kl", "test_mmd", "test_neg_elbo"];
+    static readonly string[] MetricKeys = ["train_loss", "train_recon", "train_kl", "train_mmd", "test_loss", "test_recon", "test_kl", "test_mmd", "test_neg_elbo", "kl_weight"];
     static readonly string[] EvalKeys = ["test_neg_elbo", "iwae_nll", "bits_per_dim", "mi", "mmd_aggregate", "kl"];
 
     readonly TempFolder temp = new();

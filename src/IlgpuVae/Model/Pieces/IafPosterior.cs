@@ -111,8 +111,11 @@ internal sealed class IafPosterior : IPosterior
     /// writes the direct part of ∂L/∂z_t, and its MADE adds its path there and into the context's gradient, which every
     /// layer of every step reads; then the context layer's backward writes the heads' input gradient.
     /// </summary>
-    public bool Backward(VaeModel model, int batch, float klGradScale, bool finishedByMmd)
+    public bool Backward(VaeModel model, int batch, KlGradient kl, bool finishedByMmd)
     {
+        // The flow's KL term is one estimate for the whole code: there is no per-dimension weight to give it (free bits are refused with it).
+        if (kl.IsPerDimension) throw new InternalFaultException("A flow posterior was given a KL weight per dimension.");
+        float klGradScale = kl.Scale;
         var kernels = model.Kernels;
         var buffers = model.Buffers with { Context = Context, ContextGradient = contextGrad!.View };
         bool contextWritten = false;
