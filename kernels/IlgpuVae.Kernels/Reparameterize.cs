@@ -86,6 +86,18 @@ public static class Reparameterize
     }
 
     /// <summary>
+    /// <see cref="Backward"/> of the Gaussian with the KL term's weight per dimension: element (b, j) takes
+    /// <paramref name="klGradScales"/>[j] — free bits' w or 0 (<see cref="FreeBits"/>) — where <see cref="Backward"/> takes one w.
+    /// </summary>
+    public static void BackwardPerDimension(Index1D thread, Partition s, int latent, ArrayView<float> klGradScales,
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
+    {
+        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
+            for (int i = run; i < s.End(run); i++)
+                BackwardElement(i, latent, klGradScales[i % latent], 0, dz[i], heads, eps, dHeads);
+    }
+
+    /// <summary>
     /// Element i = (b, j) of the backward, given its complete ∂L/∂z:
     ///   ∂L/∂μ = dz + w·μ,   ∂L/∂log σ² = dz·ε·½σ + w·½(σ² − 1),
     /// where <paramref name="klGradScale"/> w = (1 − α)/B is the KL term's weight over the batch mean; under a flow

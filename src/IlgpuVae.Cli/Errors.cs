@@ -26,8 +26,11 @@ static class Errors
     // here the user typed an option (--batch-size, "--estimator biased").
     static readonly Regex Setting = new(@"\b(?:RunConfig|EvalOptions)\.([A-Z][A-Za-z]*)( = )?", RegexOptions.Compiled);
 
-    // The eval options whose names on the command line are not their property's.
-    static readonly Dictionary<string, string> Renamed = new() { ["ImportanceSamples"] = "iwae-k", ["ActiveUnitThreshold"] = "active-threshold" };
+    // The options whose names on the command line are not their property's.
+    static readonly Dictionary<string, string> Renamed = new()
+    {
+        ["ImportanceSamples"] = "iwae-k", ["ActiveUnitThreshold"] = "active-threshold", ["KlWarmupEpochs"] = "kl-warmup",
+    };
 
     /// <summary><paramref name="message"/> with every setting named as its command-line option.</summary>
     public static string ForCommandLine(string message) => Setting.Replace(message, m =>

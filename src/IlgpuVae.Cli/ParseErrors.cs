@@ -37,6 +37,9 @@ static class ParseErrors
         if (error.SymbolResult is OptionResult { Option: var o } optionResult)
         {
             string? kind = Kind(o.ValueType);
+            // A repeated option parses as one with too many values, whose first value would otherwise be blamed.
+            if (optionResult.Tokens.Count > 1 && o.Arity.MaximumNumberOfValues == 1)
+                return $"{o.Name} was given {optionResult.Tokens.Count} times ({string.Join(", ", optionResult.Tokens.Select(t => $"'{t.Value}'"))}); give it once.";
             if (optionResult.Tokens.Count == 0) return $"{o.Name} needs a value{(kind is null ? "" : $": {kind}")}; '{path} --help' says what it takes.";
             if (kind is not null) return $"{o.Name} takes {kind}; got '{optionResult.Tokens[0].Value}'.";
         }

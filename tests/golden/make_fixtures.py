@@ -6,10 +6,10 @@ Run with Debian's interpreter (python3-torch 1.13, no pip packages):
     /usr/bin/python3 tests/golden/make_fixtures.py            # (re)write tests/golden/{dense,conv,made,iaf}_*.json, then verify them
     /usr/bin/python3 tests/golden/make_fixtures.py --check    # regenerate into a temp dir, compare byte for byte
     /usr/bin/python3 tests/golden/make_fixtures.py --verify [FILE ...]   # independent re-check of the JSON files
-    /usr/bin/python3 tests/golden/make_fixtures.py --pixelcnn  # (re)write pending-pixelcnn/pixelcnn_*.json, then verify them
+    /usr/bin/python3 tests/golden/make_fixtures.py --pixelcnn  # (re)write tests/golden/pixelcnn_*.json, then verify them
 
-The PixelCNN-decoder fixtures (below) are written to pending-pixelcnn/, not here: the golden test runs every
-fixture in this folder, and the model does not read a PixelCNN decoder yet. --check and --verify cover them there.
+The PixelCNN-decoder fixtures (below) are written by their own flag, so regenerating one family leaves the other's
+files alone. --check and --verify cover both.
 
 Each fixture is one forward and backward pass of the InfoVAE objective, computed by PyTorch autograd in
 float64, in the same JSON form as the dense fixtures (see ../shared/golden/README.md):
@@ -79,9 +79,20 @@ below are 0-based unless a degree; act = `activation`; "(W (.) M)" is the weight
   `decoder_hidden` is [].
 - `posterior`: "iaf" (absent: the plain diagonal Gaussian, z = mu + exp(logvar/2) * eps, analytic KL).
 - `flow_steps` T >= 1, `flow_hidden` [H_0, ...] (at least one layer), `context_dim` C: only with "iaf".
+- `made_degrees`: "spread" or "cyclic", the hidden degrees of every MADE of the fixture (the decoder's and the
+  flow steps'; below); only with "made" or "iaf". A fixture WITHOUT the key means "cyclic": the rule of every
+  fixture written before the key existed, which keep reading as they did.
+
+## Hidden degrees of a MADE over n ordered values (n >= 2), hidden widths H_0, H_1, ..., w = min_l H_l
+  cyclic: m_l(j) = 1 + (j mod (n - 1)), in every layer.
+  spread: S(u) = [1 + floor(j * (n - 1) / u) for j = 0 .. u-1], u degrees spaced evenly over 1 .. n-1 (every one
+          of them when u >= n - 1); layer l is S(w) followed by S(H_l - w) (its first w units take the narrowest
+          layer's degrees, the other H_l - w are spread on their own), so every layer holds S(w) and an output of
+          degree D reaches the inputs up to the largest t in S(w) below D.
+  m_l(j) below is the fixture's rule.
 
 ## MADE decoder, p(x|z) = prod_i p(x_i | x_<i, z) over the d values of x[b] in index order (NCHW for conv)
-  degrees: inputs m0(i) = i + 1 (i = 0..d-1); hidden layer l unit j: m_l(j) = 1 + (j mod (d - 1)) (d >= 2)
+  degrees: inputs m0(i) = i + 1 (i = 0..d-1); hidden layer l unit j: m_l(j) by `made_degrees` over n = d (d >= 2)
   masks (1 = connected): hidden layer l:  M_l[j, i] = 1 iff m_l(j) >= m_{l-1}(i)   (m_{-1} = m0)
                          output:          M_out[i, j] = 1 iff m0(i) > m_L(j)        (L = last hidden layer;
                                           with no hidden layer M_out[i, i'] = 1 iff i > i', strictly lower)
@@ -94,7 +105,7 @@ below are 0-based unless a degree; act = `activation`; "(W (.) M)" is the weight
   c = encoder.context(h_enc) (nn.Linear, NO activation; h_enc = the input of the mu / logvar heads);
   z_0 = mu + exp(logvar/2) * eps; for t = 0..T-1, on the step's input z_t:
   input degrees deg_t(j) = j + 1 for even t, k - j for odd t (the order is reversed between steps; k >= 2);
-  hidden degrees m_l(u) = 1 + (u mod (k - 1)); masks: hidden l: M_l[u, v] = 1 iff m_l(u) >= m_{l-1}(v)
+  hidden degrees m_l(u) by `made_degrees` over n = k; masks: hidden l: M_l[u, v] = 1 iff m_l(u) >= m_{l-1}(v)
   (m_{-1} = deg_t); the two outputs m and s share M_out[j, u] = 1 iff deg_t(j) > m_L(u);
   h = z_t;  h = act((W_l (.) M_l) h + V_l c + b_l) for each layer of flow_hidden;
   m = (Wm (.) M_out) h + Vm c + bm;  s = (Ws (.) M_out) h + Vs c + bs;  sigma = sigmoid(s);
@@ -126,7 +137,7 @@ the s biases are set to exactly +1 (sigma starts near 0.73).
   `expected.z0` [B, k] (= mu + exp(logvar/2) * eps) and `expected.log_q` [B] (log q(z_T|x_b) per row).
   `expected.mu` / `logvar` stay the Gaussian's; `kl` is the estimate above.
 
-# PixelCNN-decoder fixtures: pixelcnn_*.json (in pending-pixelcnn/)
+# PixelCNN-decoder fixtures: pixelcnn_*.json
 
 Same top-level keys and the same objective as the dense fixtures, plus `masks` as above; the encoder is the dense
 one of the README (x -> encoder_hidden -> heads), the posterior the plain diagonal Gaussian (analytic KL).
@@ -178,7 +189,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_2PI = math.log(2.0 * math.pi)
 TOLERANCE = 1e-12
 PREFIXES = ("dense_", "conv_", "made_", "iaf_")  # the files this script owns (--check flags any it does not generate)
-PENDING = os.path.join(HERE, "pending-pixelcnn")  # fixtures of models the C# side does not read yet
+PIXELCNN_FOLDER = HERE  # written by --pixelcnn
 PIXELCNN_PREFIX = "pixelcnn_"
 
 # One dict per fixture. `conv` lists the encoder's conv layers; the decoder's deconv list is derived from
@@ -338,10 +349,38 @@ AR_CASES = [
          flow=(3, [4], 2),
          activation="relu", likelihood="gaussian", obs_log_var=-1.1, batch=3, prior=6,
          alpha=0.0, lam=1.0, kernel="rbf", kernel_params={"bandwidth": 1.0}, estimator="unbiased"),
+    # The spread degree rule (`made_degrees`): a MADE decoder narrower than d - 1, where the cyclic rule would stop
+    # at degree 4 (S(4) over 1..11 = 1, 3, 6, 9).
+    dict(name="made_spread_vae_bernoulli_relu_d12_h4", seed=1808,
+         description="plain VAE (alpha=0, lambda=1), d=12, encoder dense 6, k=2, MADE decoder hidden [4] (narrower "
+                     "than d - 1), spread degrees, Bernoulli, ReLU, IMQ c=4 unbiased",
+         d=12, encoder_hidden=[6], latent_dim=2, decoder="made", made_hidden=[4], decoder_hidden=[], flow=None,
+         made_degrees="spread",
+         activation="relu", likelihood="bernoulli", batch=4, prior=4,
+         alpha=0.0, lam=1.0, kernel="imq", kernel_params={"c": 4.0}, estimator="unbiased"),
+    # Spread degrees through three hidden layers of different widths, the narrowest in the middle: every layer
+    # starts with S(3) = 1, 4, 7 and spreads the rest on its own.
+    dict(name="made_spread_infovae_gaussian_tanh_d10_h7_3_5", seed=1909,
+         description="InfoVAE (alpha=0, lambda=100), d=10, encoder dense 5, k=3, MADE decoder hidden [7, 3, 5], "
+                     "spread degrees, Gaussian obs_log_var=-0.5, tanh, RBF h=1 biased, M=6 != B=5",
+         d=10, encoder_hidden=[5], latent_dim=3, decoder="made", made_hidden=[7, 3, 5], decoder_hidden=[], flow=None,
+         made_degrees="spread",
+         activation="tanh", likelihood="gaussian", obs_log_var=-0.5, batch=5, prior=6,
+         alpha=0.0, lam=100.0, kernel="rbf", kernel_params={"bandwidth": 1.0}, estimator="biased"),
+    # Spread degrees in an IAF (two steps, the second reversed) whose layers are narrower than k - 1 = 4, and in
+    # the MADE decoder after it.
+    dict(name="iaf_spread_betavae_bernoulli_softplus_2step_k5_made", seed=2010,
+         description="beta-VAE beta=4 (alpha=-3, lambda=4), d=9, encoder dense 7, k=5, IAF 2 steps (degrees "
+                     "reversed in step 1) hidden [6, 3] context 3, MADE decoder hidden [5], spread degrees, "
+                     "Bernoulli, softplus, IMQ c=10 unbiased, M=5 != B=4",
+         d=9, encoder_hidden=[7], latent_dim=5, decoder="made", made_hidden=[5], decoder_hidden=[],
+         flow=(2, [6, 3], 3), made_degrees="spread",
+         activation="softplus", likelihood="bernoulli", batch=4, prior=5,
+         alpha=-3.0, lam=4.0, kernel="imq", kernel_params={"c": 10.0}, estimator="unbiased"),
 ]
 
 
-# PixelCNN-decoder cases (pixelcnn_*.json, written to pending-pixelcnn/): `pixelcnn` is (F, L, K, K_A), the
+# PixelCNN-decoder cases (pixelcnn_*.json, written by --pixelcnn): `pixelcnn` is (F, L, K, K_A), the
 # feature channels, the type-B layers, their kernel and the type-A kernel; the encoder is dense (`encoder_hidden`).
 PIXELCNN_CASES = [
     # Grey 5x7 (odd, non-square), one type-B layer of kernel 3 after a 5x5 type-A layer, plain VAE.
@@ -648,12 +687,22 @@ def build_fixture(case):
 # Generator: autoregressive models (MADE decoder, IAF posterior)
 # ----------------------------------------------------------------------------------------------------
 
-def made_masks(in_deg, hidden, n, out_deg):
-    """MADE masks over n ordered values: hidden degrees 1 + (u mod (n-1)); hidden M[u, v] = m_l(u) >= m_{l-1}(v);
+def hidden_degrees(width, hidden, n, rule):
+    """A hidden layer's degrees over n ordered values by `made_degrees` (1-D integer tensor; see the docstring)."""
+    if rule == "cyclic":
+        return torch.arange(width) % (n - 1) + 1
+    assert rule == "spread", rule
+    narrowest = min(hidden)
+    spread = lambda u: torch.div(torch.arange(u) * (n - 1), u, rounding_mode="floor") + 1
+    return torch.cat([spread(narrowest), spread(width - narrowest)])
+
+
+def made_masks(in_deg, hidden, n, out_deg, rule):
+    """MADE masks over n ordered values: hidden degrees by `rule`; hidden M[u, v] = m_l(u) >= m_{l-1}(v);
     output M[j, u] = out_deg(j) > m_L(u). in_deg / out_deg are 1-D integer tensors."""
     masks, prev = [], in_deg
     for width in hidden:
-        deg = torch.arange(width) % (n - 1) + 1
+        deg = hidden_degrees(width, hidden, n, rule)
         masks.append((deg[:, None] >= prev[None, :]).to(torch.float64))
         prev = deg
     return masks, (out_deg[:, None] > prev[None, :]).to(torch.float64)
@@ -706,13 +755,14 @@ class ArVae(nn.Module):
         self.mu = nn.Linear(width, k, **f64)
         self.logvar = nn.Linear(width, k, **f64)
         self.iaf = model.get("posterior") == "iaf"
+        rule = model.get("made_degrees", "cyclic")
         self.flow = nn.ModuleList()
         if self.iaf:
             cdim = model["context_dim"]
             self.context = nn.Linear(width, cdim, **f64)
             for t in range(model["flow_steps"]):
                 deg = torch.arange(1, k + 1) if t % 2 == 0 else torch.arange(k, 0, -1)
-                hidden_masks, out_mask = made_masks(deg, model["flow_hidden"], k, deg)
+                hidden_masks, out_mask = made_masks(deg, model["flow_hidden"], k, deg, rule)
                 step = nn.Module()
                 step.hidden = nn.ModuleList()
                 n_in = k
@@ -727,7 +777,7 @@ class ArVae(nn.Module):
         self.made = model.get("decoder") == "made"
         if self.made:
             deg = torch.arange(1, d + 1)
-            hidden_masks, out_mask = made_masks(deg, model["made_hidden"], d, deg)
+            hidden_masks, out_mask = made_masks(deg, model["made_hidden"], d, deg, rule)
             self.dec_made = nn.ModuleList()
             n_in = d
             for width_l, mask in zip(model["made_hidden"], hidden_masks):
@@ -830,6 +880,8 @@ def ar_model_dict(case):
         steps, hidden, context = case["flow"]
         assert steps >= 1 and hidden and case["latent_dim"] >= 2
         model.update({"posterior": "iaf", "flow_steps": steps, "flow_hidden": list(hidden), "context_dim": context})
+    if "made_degrees" in case:  # cases without it are the cyclic fixtures from before the key, written as they were
+        model["made_degrees"] = case["made_degrees"]
     model.update({"activation": case["activation"], "likelihood": case["likelihood"]})
     if case["likelihood"] == "gaussian":
         model["obs_log_var"] = case["obs_log_var"]
@@ -1224,12 +1276,16 @@ def is_autoregressive(model):
     return "decoder" in model or "posterior" in model
 
 
-def rule_degrees(n, input_degrees, hidden):
-    """[input degrees, hidden layer 0 degrees, ...] as plain lists: hidden unit u has degree 1 + (u mod (n-1))."""
+def rule_degrees(n, input_degrees, hidden, rule):
+    """[input degrees, hidden layer 0 degrees, ...] as plain lists, by `made_degrees`: cyclic, hidden unit u has
+    degree 1 + (u mod (n-1)); spread, a layer of H units is S(w) then S(H - w), S(u)[j] = 1 + floor(j (n-1) / u)."""
     assert n >= 2, "a MADE needs at least two ordered values"
+    assert rule in ("cyclic", "spread"), rule
+    spread = lambda u: [1 + (j * (n - 1)) // u for j in range(u)]
     degrees = [list(input_degrees)]
     for width in hidden:
-        degrees.append([1 + (u % (n - 1)) for u in range(width)])
+        degrees.append([1 + (u % (n - 1)) for u in range(width)] if rule == "cyclic"
+                       else spread(min(hidden)) + spread(width - min(hidden)))
     return degrees
 
 
@@ -1257,6 +1313,9 @@ def ar_layout(model):
     """Expected {param name: shape}, {masked weight name: (out degrees, in degrees, output layer)}."""
     d, k = model["input_dim"], model["latent_dim"]
     shapes, masked = {}, {}
+    rule = model.get("made_degrees", "cyclic")
+    assert "made_degrees" not in model or model.get("decoder") == "made" or model.get("posterior") == "iaf", \
+        "made_degrees without a MADE"
     if model.get("arch") == "conv":
         ch, h, w = model["image"]
         assert d == ch * h * w and "deconv" not in model
@@ -1281,7 +1340,7 @@ def ar_layout(model):
         shapes["encoder.context.weight"], shapes["encoder.context.bias"] = [cdim, width], [cdim]
         for t in range(steps):
             deg = [j + 1 for j in range(k)] if t % 2 == 0 else [k - j for j in range(k)]
-            degrees = rule_degrees(k, deg, hidden)
+            degrees = rule_degrees(k, deg, hidden, rule)
             for l in range(len(hidden)):
                 name = f"flow.{t}.made.{l}"
                 shapes[name + ".weight"] = [hidden[l], len(degrees[l])]
@@ -1299,7 +1358,7 @@ def ar_layout(model):
         assert model["decoder_hidden"] == [], "a MADE decoder has no decoder_hidden"
         hidden = model["made_hidden"]
         m0 = [i + 1 for i in range(d)]
-        degrees = rule_degrees(d, m0, hidden)
+        degrees = rule_degrees(d, m0, hidden, rule)
         for l in range(len(hidden)):
             name = f"decoder.made.{l}"
             shapes[name + ".weight"] = [hidden[l], len(degrees[l])]
@@ -1342,6 +1401,7 @@ def ar_ref_forward(fx, P):
     """The model from the JSON (and the degree rule) alone, masked layers unit by unit."""
     model = fx["model"]
     d, k, act = model["input_dim"], model["latent_dim"], model["activation"]
+    rule = model.get("made_degrees", "cyclic")
     x, eps = (torch.tensor(fx[key], dtype=torch.float64) for key in ("x", "eps"))
     h = x
     if model.get("arch") == "conv":
@@ -1365,7 +1425,7 @@ def ar_ref_forward(fx, P):
         out["steps"] = []
         for t in range(model["flow_steps"]):
             deg = [j + 1 for j in range(k)] if t % 2 == 0 else [k - j for j in range(k)]
-            degrees = rule_degrees(k, deg, model["flow_hidden"])
+            degrees = rule_degrees(k, deg, model["flow_hidden"], rule)
             g = z
             for l in range(len(model["flow_hidden"])):
                 pre = f"flow.{t}.made.{l}"
@@ -1382,7 +1442,7 @@ def ar_ref_forward(fx, P):
     out["z"] = z
     if model.get("decoder", "mlp") == "made":
         m0 = [i + 1 for i in range(d)]
-        degrees = rule_degrees(d, m0, model["made_hidden"])
+        degrees = rule_degrees(d, m0, model["made_hidden"], rule)
         g = x
         for l in range(len(model["made_hidden"])):
             pre = f"decoder.made.{l}"
@@ -1667,12 +1727,12 @@ def owned(folder, prefixes):
     return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith(prefixes) and f.endswith(".json"))
 
 
-# What the script writes, and where each is committed: the fixtures the golden test runs, and the pending ones.
-OUTPUTS = (("write_all", HERE, PREFIXES), ("write_pixelcnn", PENDING, (PIXELCNN_PREFIX,)))
+# What the script writes, and where each is committed: the fixtures of the plain run, and those of --pixelcnn.
+OUTPUTS = (("write_all", HERE, PREFIXES), ("write_pixelcnn", PIXELCNN_FOLDER, (PIXELCNN_PREFIX,)))
 
 
 def check_committed():
-    """Regenerate into a temp dir and compare with the committed files (here and in pending-pixelcnn/), byte for byte."""
+    """Regenerate into a temp dir and compare with the committed files, byte for byte."""
     ok = True
     for writer, folder, prefixes in OUTPUTS:
         with tempfile.TemporaryDirectory() as tmp:
@@ -1695,9 +1755,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="regenerate into a temp dir and compare")
     ap.add_argument("--verify", nargs="*", metavar="FILE",
-                    help="independently re-check FILEs (default: this folder's fixtures and pending-pixelcnn/'s)")
-    ap.add_argument("--pixelcnn", action="store_true", help="write the PixelCNN-decoder fixtures (default: into pending-pixelcnn/)")
-    ap.add_argument("--out", default=None, help="folder to write into (default: this script's folder, or pending-pixelcnn/)")
+                    help="independently re-check FILEs (default: every fixture this script writes)")
+    ap.add_argument("--pixelcnn", action="store_true", help="write the PixelCNN-decoder fixtures")
+    ap.add_argument("--out", default=None, help="folder to write into (default: this script's folder)")
     args = ap.parse_args()
     torch.set_num_threads(1)  # one thread: reduction order, hence every bit, is reproducible
     if args.check:
@@ -1705,7 +1765,7 @@ def main():
     if args.verify is not None:
         paths = args.verify or [p for _, folder, prefixes in OUTPUTS for p in owned(folder, prefixes)]
         sys.exit(0 if paths and verify_all(paths) else 1)
-    paths = write_pixelcnn(args.out or PENDING) if args.pixelcnn else write_all(args.out or HERE)
+    paths = write_pixelcnn(args.out or PIXELCNN_FOLDER) if args.pixelcnn else write_all(args.out or HERE)
     for p in paths:
         print(f"wrote {p} ({os.path.getsize(p)} bytes)")
     sys.exit(0 if verify_all(paths) else 1)

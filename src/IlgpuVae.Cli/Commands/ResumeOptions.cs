@@ -14,6 +14,9 @@ static class ResumeOptions
     /// <summary>How many epochs in all, on which devices and kernels, and how often the evaluation runs.</summary>
     public static readonly string[] MayChange = ["--epochs", "--device", "--replicas", "--kernels", "--eval-every", "--eval-iwae-k"];
 
+    /// <summary>The options whose config.json key is not their name in snake_case.</summary>
+    static readonly Dictionary<string, string> Keys = new() { ["--kl-warmup"] = "kl_warmup_epochs" };
+
     /// <summary>
     /// The saved configuration with the changes <see cref="MayChange"/> allows applied from <paramref name="given"/>
     /// (the options as parsed); throws <see cref="ArgumentException"/> naming every option that contradicts it.
@@ -28,7 +31,7 @@ static class ResumeOptions
         var conflicts = new List<(string Option, string Given, string Saved)>();
         foreach (var option in explicitly.Where(o => !MayChange.Contains(o.Name) && o.Name != "--resume"))
         {
-            string key = option.Name.TrimStart('-').Replace('-', '_');
+            string key = Keys.GetValueOrDefault(option.Name, option.Name.TrimStart('-').Replace('-', '_'));
             if (!savedJson.TryGetProperty(key, out var was) || !givenJson.TryGetProperty(key, out var now))
                 throw new InternalFaultException($"train's option {option.Name} has no config.json key {key}.");
             if (now.GetRawText() != was.GetRawText())

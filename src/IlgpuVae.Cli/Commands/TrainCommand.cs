@@ -24,6 +24,8 @@ static class TrainCommand
         var imqC = new Option<double?>("--imq-c") { Description = "IMQ constant c (default 2·latent)" };
         var estimator = new Option<string>("--estimator") { Description = "MMD estimator: unbiased or biased", DefaultValueFactory = _ => defaults.Estimator };
         var priorSamples = new Option<int>("--prior-samples") { Description = "Prior draws per batch for the MMD (0: the batch size)" };
+        var klWarmup = new Option<double>("--kl-warmup") { Description = "KL warm-up: the KL weight rises linearly from 0 to 1 − α over N epochs, every step (0: none; the MMD weight is not warmed up)" };
+        var freeBits = new Option<double>("--free-bits") { Description = "Free bits: the KL term becomes Σ_j max(NATS, batch mean of KL_j); dimensions below get no KL gradient (0: none; Gaussian posterior, one device)" };
         var arch = new Option<string>("--arch") { Description = "mlp, or conv: strided convolutions (--channels) before the dense layers, transposed ones after", DefaultValueFactory = _ => defaults.Arch };
         var channels = new Option<string>("--channels") { Description = "conv: output channels of the encoder's convolutions, e.g. 64,128", DefaultValueFactory = _ => string.Join(",", defaults.Channels) };
         var convKernel = new Option<int>("--conv-kernel") { Description = "conv: kernel size of every convolution", DefaultValueFactory = _ => defaults.ConvKernel };
@@ -32,12 +34,17 @@ static class TrainCommand
         var hidden = new Option<string?>("--hidden") { Description = "Encoder dense hidden sizes, e.g. 512,256 (empty for none; default 400 for mlp, 1024 for conv)" };
         var decoderHidden = new Option<string?>("--decoder-hidden") { Description = "Decoder hidden sizes (default: the encoder's, reversed)" };
         var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => defaults.Latent };
-        var decoder = new Option<string>("--decoder") { Description = "mlp, or made: an autoregressive decoder p(x|z) = Π p(x_i | x_<i, z) (a MADE over the pixels, z in every layer)", DefaultValueFactory = _ => defaults.Decoder };
+        var decoder = new Option<string>("--decoder") { Description = "mlp, or an autoregressive decoder p(x|z) = Π p(x_i | x_<i, z) that can model x without z: made (a MADE over the pixels, z in every layer) or pixelcnn (masked convolutions, z in every layer)", DefaultValueFactory = _ => defaults.Decoder };
         var madeHidden = new Option<string>("--made-hidden") { Description = "made decoder: hidden widths, e.g. 500", DefaultValueFactory = _ => string.Join(",", defaults.MadeHidden) };
+        var pixelcnnChannels = new Option<int>("--pixelcnn-channels") { Description = "pixelcnn decoder: feature channels of its masked convolutions", DefaultValueFactory = _ => defaults.PixelcnnChannels };
+        var pixelcnnLayers = new Option<int>("--pixelcnn-layers") { Description = "pixelcnn decoder: type-B layers after the type-A one", DefaultValueFactory = _ => defaults.PixelcnnLayers };
+        var pixelcnnKernel = new Option<int>("--pixelcnn-kernel") { Description = "pixelcnn decoder: kernel size (odd) of the type-B layers", DefaultValueFactory = _ => defaults.PixelcnnKernel };
+        var pixelcnnFirstKernel = new Option<int>("--pixelcnn-first-kernel") { Description = "pixelcnn decoder: kernel size (odd, ≥ 3) of the first, type-A layer", DefaultValueFactory = _ => defaults.PixelcnnFirstKernel };
         var posterior = new Option<string>("--posterior") { Description = "gaussian (mean field, analytic KL), or iaf: an inverse autoregressive flow after the Gaussian (single-sample KL estimate)", DefaultValueFactory = _ => defaults.Posterior };
         var flowSteps = new Option<int>("--flow-steps") { Description = "iaf: flow steps (the order of z reversed between steps)", DefaultValueFactory = _ => defaults.FlowSteps };
         var flowHidden = new Option<string>("--flow-hidden") { Description = "iaf: hidden widths of each step's MADE", DefaultValueFactory = _ => string.Join(",", defaults.FlowHidden) };
         var contextDim = new Option<int>("--context-dim") { Description = "iaf: size of the context vector the encoder gives every step", DefaultValueFactory = _ => defaults.ContextDim };
+        var madeDegrees = new Option<string>("--made-degrees") { Description = "made decoder and iaf posterior: the MADEs' hidden degrees, spread (evenly over 1 … d − 1 at any width) or cyclic (1 + (j mod (d − 1)): the rule of runs whose config.json lacks made_degrees)", DefaultValueFactory = _ => defaults.MadeDegrees };
         var activation = new Option<string>("--activation") { Description = "relu, leaky_relu, tanh or softplus", DefaultValueFactory = _ => defaults.Activation };
         var likelihood = new Option<string>("--likelihood") { Description = "bernoulli or gaussian", DefaultValueFactory = _ => defaults.Likelihood };
         var epochs = new Option<int?>("--epochs") { Description = $"Epochs in total (default {defaults.Epochs}; with --resume, the saved value)" };
@@ -59,8 +66,8 @@ static class TrainCommand
         var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).")
         {
             data, imageSize, imageChannels, testFraction, model, alpha, lambda, beta, kernel, bandwidth, imqC, estimator,
-            priorSamples, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
-            decoder, madeHidden, posterior, flowSteps, flowHidden, contextDim, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
+            priorSamples, klWarmup, freeBits, arch, channels, convKernel, convStride, convPadding, hidden, decoderHidden, latent,
+            decoder, madeHidden, pixelcnnChannels, pixelcnnLayers, pixelcnnKernel, pixelcnnFirstKernel, posterior, flowSteps, flowHidden, contextDim, madeDegrees, activation, likelihood, epochs, batchSize, lr, optimizer, seed,
             device, replicas, kernels, outDir, binarize, resume, trainLimit, testLimit, evalEvery, evalIwaeK,
         };
         command.SetAction(parse =>
@@ -77,14 +84,18 @@ static class TrainCommand
                     Lambda = parse.GetValue(lambda), Beta = parse.GetValue(beta), Kernel = parse.GetValue(kernel)!,
                     Bandwidth = parse.GetValue(bandwidth), ImqC = parse.GetValue(imqC), Estimator = parse.GetValue(estimator)!,
                     PriorSamples = parse.GetValue(priorSamples),
+                    KlWarmupEpochs = parse.GetValue(klWarmup), FreeBits = parse.GetValue(freeBits),
                     Arch = parse.GetValue(arch)!, Channels = ParseSizes(parse.GetValue(channels)!, "--channels"),
                     ConvKernel = parse.GetValue(convKernel), ConvStride = parse.GetValue(convStride), ConvPadding = parse.GetValue(convPadding),
                     Hidden = parse.GetValue(hidden) is string h ? ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),
                     DecoderHidden = parse.GetValue(decoderHidden) is string dh ? ParseSizes(dh, "--decoder-hidden") : null,
                     Latent = parse.GetValue(latent), Activation = parse.GetValue(activation)!,
                     Decoder = parse.GetValue(decoder)!, MadeHidden = ParseSizes(parse.GetValue(madeHidden)!, "--made-hidden"),
+                    PixelcnnChannels = parse.GetValue(pixelcnnChannels), PixelcnnLayers = parse.GetValue(pixelcnnLayers),
+                    PixelcnnKernel = parse.GetValue(pixelcnnKernel), PixelcnnFirstKernel = parse.GetValue(pixelcnnFirstKernel),
                     Posterior = parse.GetValue(posterior)!, FlowSteps = parse.GetValue(flowSteps),
                     FlowHidden = ParseSizes(parse.GetValue(flowHidden)!, "--flow-hidden"), ContextDim = parse.GetValue(contextDim),
+                    MadeDegrees = parse.GetValue(madeDegrees)!,
                     Likelihood = parse.GetValue(likelihood)!, BatchSize = parse.GetValue(batchSize), Lr = parse.GetValue(lr),
                     Optimizer = parse.GetValue(optimizer)!, Seed = parse.GetValue(seed), Device = parse.GetValue(device)!,
                     Replicas = parse.GetValue(replicas),

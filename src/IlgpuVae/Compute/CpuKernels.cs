@@ -20,7 +20,8 @@ internal sealed class CpuKernels : KernelSet
     readonly Action<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>> imageSums;
     readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
-    readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly Action<Index1D, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>> freeBits;
     readonly Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
     readonly Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
     readonly Action<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
@@ -35,7 +36,8 @@ internal sealed class CpuKernels : KernelSet
         imageSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>>(Kernels.ImageSums.SumsCpu));
         likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsCpu));
         mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdCpu));
-        lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsCpu));
+        lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsCpu));
+        freeBits = Load(a.LoadAutoGroupedStreamKernel<Index1D, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>>(Kernels.FreeBits.DimensionsCpu));
         logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpCpu));
         mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationCpu));
         dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsCpu));
@@ -129,9 +131,15 @@ internal sealed class CpuKernels : KernelSet
 
     private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamCpu;
 
-    private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
+    private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
-        lossTerms(1, w, nllRows, klTerms, mmdRows, faults, terms, totals);
+        lossTerms(1, w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
+
+    private protected override void LaunchFreeBits(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales)
+    {
+        p.Threads = BandThreads(p.Latent);
+        freeBits(p.Threads, p, klTerms, means, scales);
+    }
 
     private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
         logMeanExp(images, samples, logWeights, iwae, elbo);

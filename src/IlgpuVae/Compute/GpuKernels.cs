@@ -19,7 +19,8 @@ internal sealed class GpuKernels : KernelSet
     readonly Action<KernelConfig, ImageSumsProblem, ArrayView<float>, ArrayView<float>> imageSums;
     readonly Action<KernelConfig, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<KernelConfig, MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
-    readonly Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
+    readonly Action<KernelConfig, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>> freeBits;
     readonly Action<KernelConfig, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
     readonly Action<KernelConfig, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
     readonly Action<KernelConfig, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
@@ -38,7 +39,8 @@ internal sealed class GpuKernels : KernelSet
         imageSums = Load(a.LoadStreamKernel<ImageSumsProblem, ArrayView<float>, ArrayView<float>>(Kernels.ImageSums.SumsGpu));
         likelihood = Load(a.LoadStreamKernel<LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsGpu));
         mmd = Load(a.LoadStreamKernel<MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(MmdTiles.RunGpu));
-        lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGpu));
+        lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGpu));
+        freeBits = Load(a.LoadStreamKernel<FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>>(Kernels.FreeBits.DimensionsGpu));
         logMeanExp = Load(a.LoadStreamKernel<int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpGpu));
         mutualInformation = Load(a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationGpu));
         dimensionStatistics = Load(a.LoadStreamKernel<DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsGpu));
@@ -102,9 +104,12 @@ internal sealed class GpuKernels : KernelSet
 
     private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamGpu;
 
-    private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
+    private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
-        lossTerms(Groups(1, Shape.ReductionGroup), w, nllRows, klTerms, mmdRows, faults, terms, totals);
+        lossTerms(Groups(1, Shape.ReductionGroup), w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
+
+    private protected override void LaunchFreeBits(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales) =>
+        freeBits(Groups(p.Latent, Shape.ReductionGroup), p, klTerms, means, scales);
 
     private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
         logMeanExp(Groups(images, Shape.ReductionGroup), samples, logWeights, iwae, elbo);

@@ -26,6 +26,7 @@ internal abstract partial class KernelSet
     readonly Action<Index1D, Partition, ulong, float, float, ArrayView<float>> fillUniform;
     readonly Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
     readonly Action<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
+    readonly Action<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackwardPerDimension;
     readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> sgd;
     readonly Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> importanceSamples;
     readonly Action<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>> importanceWeights;
@@ -41,6 +42,7 @@ internal abstract partial class KernelSet
         fillUniform = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform));
         reparameterize = Load(a.LoadAutoGroupedStreamKernel(ReparameterizeKernel));
         reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
+        reparameterizeBackwardPerDimension = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.BackwardPerDimension));
         sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
         importanceSamples = Load(a.LoadAutoGroupedStreamKernel(ImportanceSamplesKernel));
         importanceWeights = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights));
@@ -254,6 +256,35 @@ internal abstract partial class KernelSet
         Launched();
     }
 
+    /// <summary>
+    /// The Gaussian's dHeads [B, 2k] from dz with the KL term's gradient weight per dimension, <paramref name="klGradScales"/> [k]
+    /// (free bits: <see cref="FreeBitsDimensions"/> writes them); a grid-stride launch on either backend.
+    /// </summary>
+    public void ReparameterizeBackwardPerDimension(int batch, int latent, ArrayView<float> klGradScales,
+        ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
+    {
+        Require(klGradScales, latent, nameof(klGradScales));
+        Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
+        Require(dz, (long)batch * latent, nameof(dz)); Require(dHeads, 2L * batch * latent, nameof(dHeads));
+        var s = Partition(batch * latent);
+        reparameterizeBackwardPerDimension(s.Threads, s, latent, klGradScales, heads, eps, dz, dHeads);
+        Launched();
+    }
+
+    /// <summary>
+    /// Free bits' statistics of a batch's KL elements [B, k]: per dimension its batch mean into <paramref name="means"/> and its
+    /// gradient scale — p.KlGradScale above p.Threshold, else 0 — into <paramref name="scales"/> (<see cref="Kernels.FreeBits"/>).
+    /// </summary>
+    public void FreeBitsDimensions(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales)
+    {
+        if (p.B <= 0 || p.Latent <= 0) throw new InternalFaultException($"Free bits over {p.B} rows of {p.Latent} dimensions.");
+        Require(klTerms, (long)p.B * p.Latent, nameof(klTerms)); Require(means, p.Latent, nameof(means)); Require(scales, p.Latent, nameof(scales));
+        LaunchFreeBits(p, klTerms, means, scales);
+        Launched();
+    }
+
+    private protected abstract void LaunchFreeBits(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales);
+
     // ---- likelihood, divergences, loss (per backend) ------------------------------------------------------
 
     /// <summary>
@@ -309,18 +340,20 @@ internal abstract partial class KernelSet
 
     /// <summary>
     /// The loss terms from the partials into terms[0..<see cref="Term.Count"/>), the first four also added into
-    /// totals; terms[Faults] takes faults[0], which is reset.
+    /// totals; terms[Faults] takes faults[0], which is reset. Under free bits (w.ClampedDims &gt; 0) the loss's KL term
+    /// is the clamped sum of <paramref name="klMeans"/> (<see cref="FreeBitsDimensions"/>'s), which is read only then.
     /// </summary>
-    public void LossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> mmdRows,
+    public void LossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans, ArrayView<double> mmdRows,
         ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals)
     {
         Require(nllRows, w.B, nameof(nllRows)); Require(klTerms, w.KlTerms, nameof(klTerms)); Require(mmdRows, w.MmdRows, nameof(mmdRows));
+        Require(klMeans, w.ClampedDims, nameof(klMeans));
         Require(faults, 1, nameof(faults)); Require(terms, Term.Count, nameof(terms)); Require(totals, Term.Summed, nameof(totals));
-        LaunchLossTerms(w, nllRows, klTerms, mmdRows, faults, terms, totals);
+        LaunchLossTerms(w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
         Launched();
     }
 
-    private protected abstract void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms,
+    private protected abstract void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals);
 
     // ---- optimizers and batches ---------------------------------------------------------------------

@@ -38,9 +38,14 @@ internal static class Evaluator
                 $"The evaluation needs at least {MinimumImages} images: the aggregate MMD² (mmd_aggregate) compares {MinimumImages} codes or more with as many prior draws; got {count}.");
     }
 
+    /// <summary>
+    /// The estimators on <paramref name="data"/>. Training's KL schedule plays no part: the loss (test_loss) weighs the
+    /// unclamped KL by the objective's 1 − α — no warm-up, no free bits — and the −ELBO is recon + KL whatever the objective.
+    /// </summary>
     public static EvalResult Run(VaeModel model, ObjectiveSpec objective, DeviceDataSet data, EvalOptions options, bool binarize)
     {
         options.Validate();
+        objective = objective with { FreeBits = 0 };
         RequireImages(data.Count);
         int n = data.Count, k = model.Spec.LatentDim, pass = Math.Min(model.MaxBatch, PassRows);
         var totals = new double[4];

@@ -47,7 +47,8 @@ static class OnnxExport
         string z = graph.Input("z", "N", spec.LatentDim);
         OnnxValue? x = model.Decoder.ReadsInput ? new OnnxValue(graph.Input("x", ImageDims(spec)), spec.Conv?.Image) : null;
         var (value, doc) = model.Decoder.Onnx(graph, new OnnxParameters(model), z, x);
-        string output = spec.Conv is { Image: var image } && value.Map is null ? OnnxNodes.AsMap(graph, value, image) : value.Name;
+        // The output is shaped like x: a map for a conv model, rows otherwise (a PixelCNN's map flattened).
+        string output = spec.Conv is { Image: var image } ? OnnxNodes.AsMap(graph, value, image) : OnnxNodes.Rows(graph, value);
         string name = OutputName(spec.Likelihood);
         OnnxGraph.Expect([graph.Node("Identity", [output], name)], name);
         graph.Output(name, ImageDims(spec));

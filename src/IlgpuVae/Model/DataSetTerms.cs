@@ -15,10 +15,14 @@ internal static class DataSetTerms
     /// fixed key, so epochs are compared on the same images. Batches of <paramref name="passRows"/> (at most the
     /// model's batch, which is the default). Every image counts in recon and KL; the MMD² is the mean over the
     /// batches large enough for its estimator (a last batch of one image has none, for the unbiased one), and the
-    /// loss is then made of the means. A set with no such batch has no MMD²: it is refused.
+    /// loss is then made of the means. A set with no such batch has no MMD²: it is refused. The loss weighs the KL by
+    /// <paramref name="klWeight"/> where given (a warm-up's weight at the end of the last step), else by 1 − α; under free
+    /// bits its KL term is each batch's clamped sum, as in training.
     /// </summary>
-    public static LossTerms Mean(VaeModel model, DeviceDataSet data, ObjectiveSpec objective, ulong seed, bool binarize, int? passRows = null)
+    public static LossTerms Mean(VaeModel model, DeviceDataSet data, ObjectiveSpec objective, ulong seed, bool binarize, int? passRows = null,
+        double? klWeight = null)
     {
+        double kl = klWeight ?? objective.KlWeight;
         if (!objective.CanEstimateMmd(data.Count))
             throw new ArgumentException($"The unbiased MMD² needs at least {ObjectiveSpec.UnbiasedMmdMinimum} images; the data set holds {data.Count}.");
         model.TakeTotals();
@@ -30,7 +34,7 @@ internal static class DataSetTerms
             int rows = Math.Min(batchSize, data.Count - start);
             data.Gather(start, rows, binarize, binarizeKey, model.Input);
             model.DrawNoise(noiseSeed, (ulong)b, rows, objective.PriorCount(rows));
-            model.Compute(objective, rows, backward: false);
+            model.Compute(objective, rows, backward: false, kl);
             model.ReduceTerms();
             seen += rows;
             if (objective.CanEstimateMmd(rows)) seenByMmd += rows;
@@ -39,7 +43,12 @@ internal static class DataSetTerms
         if (seenByMmd == seen) return LossTerms.Mean(sums, seen);
         var t = LossTerms.Mean(sums, seen);
         double mmd = sums[Term.Mmd] / seenByMmd;
-        return t with { Mmd = mmd, Loss = t.Recon + (float)objective.KlWeight * t.Kl + (float)objective.MmdWeight * mmd };
+        // Under free bits the KL term of the loss is not t.Kl but each batch's clamped sum, which only the summed loss holds:
+        // its MMD share is moved from the mean over every image to the mean over the images the MMD saw.
+        double loss = objective.FreeBits > 0
+            ? t.Loss + (float)objective.MmdWeight * (mmd - t.Mmd)
+            : t.Recon + (float)kl * t.Kl + (float)objective.MmdWeight * mmd;
+        return t with { Mmd = mmd, Loss = loss };
     }
 
     /// <summary>

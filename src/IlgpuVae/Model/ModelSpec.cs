@@ -12,6 +12,11 @@ internal enum DecoderKind
     /// decoder can model x without z (<see cref="ModelSpec.DecoderHidden"/> are its hidden widths).
     /// </summary>
     Made,
+    /// <summary>
+    /// A conditional PixelCNN over the image's values (<see cref="PixelCnnSpec"/>, <see cref="ModelSpec.PixelCnn"/>): masked
+    /// convolutions, z adding a bias per layer and channel, so p(x|z) = Π_i p(x_i | x_&lt;i, z) can model x without z.
+    /// </summary>
+    PixelCnn,
 }
 
 /// <summary>The approximate posterior q(z|x).</summary>
@@ -54,8 +59,10 @@ internal sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int Contex
 /// Either hidden list may be empty and they need not mirror each other. With <see cref="Conv"/>, the encoder
 /// starts with strided convolutions and the decoder ends with their mirror image (transposed convolutions after
 /// a dense layer to the deepest feature map). <see cref="Activation"/> follows every hidden layer, never the
-/// heads or the output layer. <see cref="Decoder"/> may instead be a MADE (<see cref="DecoderKind.Made"/>), and the
-/// Gaussian posterior may continue through an inverse autoregressive <see cref="Flow"/>.
+/// heads or the output layer. <see cref="Decoder"/> may instead be a MADE (<see cref="DecoderKind.Made"/>) or a PixelCNN
+/// (<see cref="DecoderKind.PixelCnn"/>, shaped by <see cref="PixelCnn"/>), and the
+/// Gaussian posterior may continue through an inverse autoregressive <see cref="Flow"/>; <see cref="MadeDegrees"/> is how
+/// the MADEs of either give their hidden units degrees (<see cref="Made"/>), and matters for nothing else.
 /// Settings that reach kernels as scalars — <see cref="ObsLogVar"/> here, the learning rate, the MMD's kernel
 /// parameter and weights — are floats, as the kernels compute in float (double only for sums that need it);
 /// a value that is not a float (−0.7, say) is used as its nearest float. Test references read fixtures' values
@@ -71,7 +78,9 @@ internal sealed record ModelSpec(
     float ObsLogVar = 0f,
     ConvSpec? Conv = null,
     DecoderKind Decoder = DecoderKind.Mlp,
-    FlowSpec? Flow = null)
+    FlowSpec? Flow = null,
+    PixelCnnSpec? PixelCnn = null,
+    MadeDegrees MadeDegrees = MadeDegrees.Spread)
 {
     /// <summary>The pytorch/examples VAE: 784-400-20-400-784, ReLU, Bernoulli.</summary>
     public static ModelSpec PyTorchExample(int inputDim = 784) => new(inputDim, [400], 20, [400]);
@@ -85,10 +94,20 @@ internal sealed record ModelSpec(
             foreach (int h in list)
                 if (h <= 0) throw new ArgumentException($"Every {name} hidden size must be positive; got {h}.");
         if (!Enum.IsDefined(Activation)) throw new ArgumentException($"Unknown activation {(int)Activation}.");
+        if (!Enum.IsDefined(MadeDegrees)) throw new ArgumentException($"Unknown MADE degree rule {(int)MadeDegrees}.");
         if (!float.IsFinite(ObsLogVar)) throw new ArgumentException($"The observation log-variance must be finite; got {ObsLogVar}.");
         if (Decoder == DecoderKind.Made && InputDim < 2)
             throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {InputDim}. Use RunConfig.Decoder = mlp.");
         Flow?.Validate(LatentDim);
+        if ((Decoder == DecoderKind.PixelCnn) != (PixelCnn is not null))
+            throw new ArgumentException("A PixelCNN decoder needs its PixelCnnSpec, and only a PixelCNN decoder has one.");
+        if (PixelCnn is { } pixelCnn)
+        {
+            if (pixelCnn.Image.Size != InputDim)
+                throw new ArgumentException($"The PixelCNN decoder is for {pixelCnn.Image} images ({pixelCnn.Image.Size} values), but the data has {InputDim} values per image.");
+            if (DecoderHidden.Count > 0) throw new ArgumentException("A PixelCNN decoder has no dense hidden layers; its DecoderHidden must be empty.");
+            pixelCnn.Validate();
+        }
         if (Conv is { } conv)
         {
             if (conv.Image.Size != InputDim)
@@ -98,15 +117,22 @@ internal sealed record ModelSpec(
         return this;
     }
 
-    /// <summary>"784-400-20-400-784", or for a conv model "conv 1×28×28 c64k4s2p1 c128k4s2p1, 6272-1024-20-1024-6272".</summary>
+    /// <summary>
+    /// "784-400-20-400-784", or for a conv model "conv 1×28×28 c64k4s2p1 c128k4s2p1, 6272-1024-20-1024-6272"; a model with
+    /// a MADE whose degrees are not the default's says so ("…, cyclic MADE degrees").
+    /// </summary>
     public override string ToString()
     {
         int first = Conv?.Deepest.Size ?? InputDim;
         string encoder = string.Join("-", new[] { first }.Concat(EncoderHidden).Append(LatentDim));
-        string decoder = Decoder == DecoderKind.Made
-            ? $"made[{string.Join(",", DecoderHidden)}]-{InputDim}"
-            : string.Join("-", DecoderHidden.Append(Conv is null ? InputDim : first));
+        string decoder = Decoder switch
+        {
+            DecoderKind.Made => $"made[{string.Join(",", DecoderHidden)}]-{InputDim}",
+            DecoderKind.PixelCnn => $"{PixelCnn}-{InputDim}",
+            _ => string.Join("-", DecoderHidden.Append(Conv is null ? InputDim : first)),
+        };
         string text = $"{encoder}-{decoder}" + (Flow is null ? "" : $", {Flow}");
+        if (HasMade && MadeDegrees != MadeDegrees.Spread) text += $", {MadeDegrees.ToString().ToLowerInvariant()} MADE degrees";
         return Conv is null ? text : $"conv {Conv}, {text}";
     }
 
@@ -114,7 +140,11 @@ internal sealed record ModelSpec(
         InputDim == other.InputDim && LatentDim == other.LatentDim &&
         EncoderHidden.SequenceEqual(other.EncoderHidden) && DecoderHidden.SequenceEqual(other.DecoderHidden) &&
         Activation == other.Activation && Likelihood == other.Likelihood && ObsLogVar.Equals(other.ObsLogVar) &&
-        Equals(Conv, other.Conv) && Decoder == other.Decoder && Equals(Flow, other.Flow);
+        Equals(Conv, other.Conv) && Decoder == other.Decoder && Equals(Flow, other.Flow) && Equals(PixelCnn, other.PixelCnn) &&
+        (!HasMade || MadeDegrees == other.MadeDegrees);
+
+    /// <summary>Whether the decoder or the posterior is a MADE, so <see cref="MadeDegrees"/> shapes the model.</summary>
+    public bool HasMade => Decoder == DecoderKind.Made || Flow is not null;
 
     public override int GetHashCode() => HashCode.Combine(ToString(), Activation, Likelihood, ObsLogVar);
 }

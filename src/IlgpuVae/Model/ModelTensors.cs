@@ -38,10 +38,10 @@ internal static class ModelTensors
                 throw new ArgumentException(
                     $"{source}: tensor '{t.Name}' has shape [{string.Join(", ", given.Shape)}]; a {model.Spec} model needs [{string.Join(", ", t.Shape)}].");
             for (int i = 0; i < t.Length; i++) flat[t.Offset + i] = given.Data[t.FileIndex?.Invoke(i) ?? i];
-            if (t.Mask is { } mask && FirstUnmasked(mask, given.Data) is var at && at >= 0)
+            if (t.Mask is { } mask && FirstUnmasked(mask, flat.AsSpan(t.Offset, t.Length)) is var at && at >= 0)
                 throw new ArgumentException(
-                    $"{source}: masked weight '{t.Name}' holds {given.Data[at]} at [{at / t.Shape[1]}, {at % t.Shape[1]}], where this model's MADE " +
-                    "has no connection: it was saved with other masks (another order or degree assignment), so it cannot be loaded into this model.");
+                    $"{source}: masked weight '{t.Name}' holds {flat[t.Offset + at]} at [{string.Join(", ", IndexIn(t.Shape, t.FileIndex?.Invoke(at) ?? at))}], " +
+                    "where this model's masks have no connection: it was saved with other masks (another order or degree rule: made_degrees in its config.json), so it cannot be loaded into this model.");
         }
         var extra = named.Keys.Except(layout.Tensors.Select(t => t.Name)).ToList();
         if (extra.Count > 0)
@@ -49,11 +49,19 @@ internal static class ModelTensors
         model.Parameters.CopyFromCPU(flat);
     }
 
-    /// <summary>The first index where the mask is 0 and the weight is not, or −1.</summary>
-    static int FirstUnmasked(float[] mask, float[] weights)
+    /// <summary>The first index where the mask is 0 and the weight is not, or −1 (both in the layout the model keeps).</summary>
+    static int FirstUnmasked(float[] mask, ReadOnlySpan<float> weights)
     {
         for (int i = 0; i < mask.Length; i++)
             if (mask[i] == 0f && weights[i] != 0f) return i;
         return -1;
+    }
+
+    /// <summary>The multi-index of the row-major element <paramref name="flat"/> of a tensor of <paramref name="shape"/>.</summary>
+    static int[] IndexIn(int[] shape, int flat)
+    {
+        var index = new int[shape.Length];
+        for (int a = shape.Length - 1; a >= 0; a--) (index[a], flat) = (flat % shape[a], flat / shape[a]);
+        return index;
     }
 }

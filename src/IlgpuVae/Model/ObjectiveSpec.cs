@@ -8,7 +8,8 @@ internal enum MmdEstimator { Unbiased, Biased }
 /// <summary>
 /// The InfoVAE objective: loss = recon + (1 − α)·KL(q(z|x) ‖ p(z)) + (α + λ − 1)·MMD²(q(z), p(z)).
 /// Valid weights: α ≤ 1, λ ≥ 0, α + λ − 1 ≥ 0. <see cref="PriorSamples"/> = M, the number of N(0, I) draws the
-/// MMD compares the batch's codes with (0: as many as the batch).
+/// MMD compares the batch's codes with (0: as many as the batch). With <see cref="FreeBits"/> the KL term is
+/// Σⱼ max(free bits, batch mean of KLⱼ) (<see cref="Kernels.FreeBits"/>).
 /// </summary>
 internal sealed record ObjectiveSpec(
     double Alpha,
@@ -19,6 +20,9 @@ internal sealed record ObjectiveSpec(
     int PriorSamples = 0)
 {
     public static readonly string[] PresetNames = ["vae", "beta-vae", "infovae", "mmd-vae"];
+
+    /// <summary>Free bits: the nats per latent dimension below which its batch-mean KL is clamped (and gets no gradient); 0: none.</summary>
+    public double FreeBits { get; init; }
 
     public double KlWeight => 1 - Alpha;
     public double MmdWeight => Alpha + Lambda - 1;
@@ -48,6 +52,8 @@ internal sealed record ObjectiveSpec(
         if (!double.IsFinite(KernelParameter) || KernelParameter <= 0)
             throw new ArgumentException(
                 $"The {(Kernel == MmdKernel.Rbf ? "RBF bandwidth" : "IMQ constant c")} must be positive; got {KernelParameter}.");
+        if (!double.IsFinite(FreeBits) || FreeBits < 0)
+            throw new ArgumentException($"Free bits must be 0 (none) or a positive number of nats per latent dimension; got {FreeBits}.");
         if (PriorSamples < 0)
             throw new ArgumentException($"The number of prior samples must be 0 (as many as the batch) or more; got {PriorSamples}.");
         return this;

@@ -17,9 +17,10 @@ sealed class OnnxParameters
     {
         foreach (var t in ModelTensors.Read(model))
         {
+            // The mask is in the layout the model keeps; the data in PyTorch's.
             if (t.Tensor.Mask is { } mask)
                 for (int i = 0; i < mask.Length; i++)
-                    if (mask[i] == 0f) t.Data[i] = 0f;
+                    if (mask[i] == 0f) t.Data[t.Tensor.FileIndex?.Invoke(i) ?? i] = 0f;
             byOffset[t.Tensor.Offset] = t;
         }
     }
@@ -30,6 +31,15 @@ sealed class OnnxParameters
         var (weight, bias) = WeightAndBias(graph, layer, [layer.Outputs, layer.Inputs], layer.Outputs);
         var (name, context) = Range(layer.ContextWeightOffset, layer.Outputs * layer.ContextWidth);
         return (weight, graph.Floats(name + ".weight", [layer.Outputs, layer.ContextWidth], context), bias);
+    }
+
+    /// <summary>A masked conv's weight W ⊙ M [out, in, K, K], its context's weight V [out, Z] and its bias [out], as graph initializers.</summary>
+    public (string Weight, string ContextWeight, string Bias) MaskedConvWeights(OnnxGraph graph, MaskedConv2dLayer layer)
+    {
+        int o = layer.OutChannels, k = layer.Kernel;
+        var (weight, bias) = WeightAndBias(graph, layer, [o, layer.Input.Channels, k, k], o);
+        var (name, context) = Range(layer.ContextWeightOffset, o * layer.ContextWidth);
+        return (weight, graph.Floats(name + ".weight", [o, layer.ContextWidth], context), bias);
     }
 
     /// <summary>The layer's weight (shaped <paramref name="weightShape"/>) and bias as graph initializers.</summary>

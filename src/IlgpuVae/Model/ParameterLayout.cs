@@ -22,14 +22,15 @@ internal sealed record ParameterTensor(string Name, int[] Shape, int Offset, int
 /// their layers, in the model's order — the encoder's, the posterior's, the decoder's — through the helpers below,
 /// which name every tensor as PyTorch would and return the layer that reads it.
 /// </summary>
-internal sealed class ParameterLayout
+internal sealed class ParameterLayout(int start = 0)
 {
     readonly List<ParameterTensor> tensors = [];
 
     public IReadOnlyList<ParameterTensor> Tensors => tensors;
     /// <summary>Whether any tensor is masked, so the model keeps a mask buffer.</summary>
     public bool HasMasks => tensors.Any(t => t.Mask is not null);
-    public int Count { get; private set; }
+    /// <summary>One past the last parameter: their number, for a layout that starts at 0 (as a model's does).</summary>
+    public int Count { get; private set; } = start;
 
     /// <summary>The layout of a model of <paramref name="spec"/> (its pieces built, nothing allocated).</summary>
     public static ParameterLayout Of(ModelSpec spec) => ModelPieces.Build(spec).Layout;

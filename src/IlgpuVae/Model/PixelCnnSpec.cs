@@ -35,29 +35,40 @@ internal sealed record PixelCnnSpec(ImageShape Image, int Channels, int Layers, 
         if (FirstKernel < 3 || FirstKernel % 2 == 0) throw new ArgumentException($"A PixelCNN's first (type-A) kernel must be odd and at least 3; got {FirstKernel}.");
         if (Kernel < 1 || Kernel % 2 == 0) throw new ArgumentException($"A PixelCNN's kernel must be odd and positive; got {Kernel}.");
     }
+
+    /// <summary>"pixelcnn[32: 7×7 A, 4 × 5×5 B]".</summary>
+    public override string ToString() => $"pixelcnn[{Channels}: {FirstKernel}×{FirstKernel} A, {Layers} × {Kernel}×{Kernel} B]";
 }
 
 /// <summary>
-/// The parameter tensors and layers of a PixelCNN decoder from a parameter offset on, in PyTorch's names and layouts:
-/// decoder.pixelcnn.{i}.weight [out, in, K, K] (masked, fan-in in·K²), decoder.pixelcnn.{i}.cond.weight [out, Z] (z's V,
-/// fan-in Z, no bias of its own), decoder.pixelcnn.{i}.bias [out] (fan-in in·K²) for the type-A layer (i = 0) and the
-/// type-B layers; decoder.out.weight [C, F, 1, 1], decoder.out.cond.weight [C, Z], decoder.out.bias [C] for the last.
-/// Each weight is kept as [K, K, in, out] (<see cref="PixelCnn.FileIndex"/>) with its mask (<see cref="PixelCnn.Mask"/>).
+/// The parameter tensors and layers of a PixelCNN decoder, registered in a <see cref="ParameterLayout"/> in PyTorch's names
+/// and layouts: decoder.pixelcnn.{i}.weight [out, in, K, K] (masked, fan-in in·K²), decoder.pixelcnn.{i}.cond.weight
+/// [out, Z] (z's V, fan-in Z, no bias of its own), decoder.pixelcnn.{i}.bias [out] (fan-in in·K²) for the type-A layer
+/// (i = 0) and the type-B layers; decoder.out.weight [C, F, 1, 1], decoder.out.cond.weight [C, Z], decoder.out.bias [C]
+/// for the last. Each weight is kept as [K, K, in, out] (<see cref="PixelCnn.FileIndex"/>) with its mask (<see cref="PixelCnn.Mask"/>).
 /// </summary>
 internal sealed class PixelCnnLayout
 {
     readonly List<ParameterTensor> tensors = [];
     readonly List<MaskedConv2dLayer> layers = [];
 
+    /// <summary>The decoder's tensors, in the order registered.</summary>
     public IReadOnlyList<ParameterTensor> Tensors => tensors;
     public IReadOnlyList<MaskedConv2dLayer> Layers => layers;
     /// <summary>One past the last parameter.</summary>
-    public int End { get; private set; }
+    public int End => layout.Count;
 
+    readonly ParameterLayout layout;
+
+    /// <summary>The decoder alone, its first parameter at <paramref name="offset"/>.</summary>
     public PixelCnnLayout(PixelCnnSpec spec, int latent, Activation activation, int offset)
+        : this(spec, latent, activation, new ParameterLayout(offset)) { }
+
+    /// <summary>The decoder's tensors registered in <paramref name="layout"/> after what it holds.</summary>
+    public PixelCnnLayout(PixelCnnSpec spec, int latent, Activation activation, ParameterLayout layout)
     {
         if (latent < 1) throw new ArgumentException($"A conditional PixelCNN needs a code to condition on; got {latent} latent dimensions.");
-        End = offset;
+        this.layout = layout;
         var convs = spec.Convs();
         var image = spec.Image;
         for (int i = 0; i < convs.Count; i++)
@@ -77,9 +88,8 @@ internal sealed class PixelCnnLayout
 
     int Add(string name, int[] shape, int fanIn, Func<int, int>? fileIndex = null, float[]? mask = null)
     {
-        var t = new ParameterTensor(name, shape, End, fanIn, fileIndex, mask);
-        tensors.Add(t);
-        End += t.Length;
-        return t.Offset;
+        int offset = layout.Add(name, shape, fanIn, fileIndex, mask);
+        tensors.Add(layout.Tensors[^1]);
+        return offset;
     }
 }

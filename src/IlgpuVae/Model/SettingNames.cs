@@ -22,10 +22,13 @@ internal static class SettingNames
         ("unbiased", Model.MmdEstimator.Unbiased), ("biased", Model.MmdEstimator.Biased));
 
     public static DecoderKind Decoder(string name) => Pick(name, "decoder",
-        ("mlp", DecoderKind.Mlp), ("made", DecoderKind.Made));
+        ("mlp", DecoderKind.Mlp), ("made", DecoderKind.Made), ("pixelcnn", DecoderKind.PixelCnn));
 
     public static PosteriorKind Posterior(string name) => Pick(name, "posterior",
         ("gaussian", PosteriorKind.Gaussian), ("iaf", PosteriorKind.Iaf));
+
+    public static MadeDegrees MadeDegrees(string name) => Pick(name, "MADE degree rule (RunConfig.MadeDegrees)",
+        ("spread", Model.MadeDegrees.Spread), ("cyclic", Model.MadeDegrees.Cyclic));
 
     /// <summary>The value named <paramref name="name"/> (any case); else an <see cref="ArgumentException"/> listing the names.</summary>
     public static T Pick<T>(string name, string what, params (string Name, T Value)[] choices)

@@ -19,8 +19,8 @@ namespace IlgpuVae.Model;
 internal sealed class VaeModel : IDisposable
 {
     readonly ModelPieces pieces;
-    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes;
-    readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, mmdRows, terms, totals;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes, klScales;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, klMeans, mmdRows, terms, totals;
     readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
     readonly double[] hostTerms = new double[Term.Count];
     // The key the next Encode draws ε with (null: ε is in place already), and its first row's counter.
@@ -67,6 +67,8 @@ internal sealed class VaeModel : IDisposable
         allCodes = memory.Floats((long)maxBatch * k);
         nllRows = memory.Doubles(maxBatch);
         klTerms = memory.Doubles((long)maxBatch * k);
+        klMeans = memory.Doubles(k);
+        klScales = memory.Floats(k);
         mmdRows = memory.Doubles(maxBatch + MaxPrior);
         terms = memory.Doubles(Term.Count);
         totals = memory.Doubles(Term.Summed);
@@ -119,6 +121,10 @@ internal sealed class VaeModel : IDisposable
     public ArrayView<float> Context => Posterior.Context;
     /// <summary>The KL term's elements [MaxBatch, k] after <see cref="Encode"/>, in double (<see cref="IPosterior.KlTerm"/> says what they sum to).</summary>
     public ArrayView<double> KlTerms => klTerms.View;
+    /// <summary>Free bits: each dimension's batch-mean KL [k] after a step's divergences (<see cref="Kernels.FreeBits"/>).</summary>
+    public ArrayView<double> KlMeans => klMeans.View;
+    /// <summary>Free bits: each dimension's KL gradient weight [k], w or 0, after a step's divergences.</summary>
+    public ArrayView<float> KlScales => klScales.View;
     /// <summary>[μ | log σ²] per row, [MaxBatch, 2k], after <see cref="Encode"/>.</summary>
     public ArrayView<float> Heads => Encoder.Heads;
     /// <summary>Logits (Bernoulli) or means (Gaussian), [MaxBatch, d], after <see cref="Decode"/>.</summary>
@@ -193,12 +199,13 @@ internal sealed class VaeModel : IDisposable
     /// <summary>
     /// The objective's forward pass on the first <paramref name="batch"/> rows of <see cref="Input"/>, leaving the
     /// partial sums of its terms on the device; with <paramref name="backward"/>, ∂loss/∂θ in <see cref="Gradients"/>.
+    /// <paramref name="klWeight"/> replaces the objective's KL weight 1 − α (a warm-up's weight of the step).
     /// </summary>
-    public void Compute(ObjectiveSpec objective, int batch, bool backward)
+    public void Compute(ObjectiveSpec objective, int batch, bool backward, double? klWeight = null)
     {
         var whole = Shard.Whole(batch);
         ComputeCodes(objective, whole, backward);
-        ComputeDivergences(objective, whole, backward, Z);
+        ComputeDivergences(objective, whole, backward, Z, klWeight);
     }
 
     /// <summary>
@@ -226,14 +233,27 @@ internal sealed class VaeModel : IDisposable
     /// shard's rows at its offset; <see cref="Z"/> itself on one device) against the prior draws — this shard's code
     /// rows' terms and gradients, and the prior rows' terms where the shard holds row 0 — then the posterior's and the
     /// encoder's backward. The MMD is computed for the metrics even when its weight is 0; its gradient only when it
-    /// counts. The KL's gradient weight is (1 − α)/(global batch); <see cref="ReduceTerms"/> then reduces a global
-    /// batch's row terms (a replica group gathers them into its first replica first).
+    /// counts. The KL's gradient weight is (1 − α)/(global batch) — <paramref name="klWeight"/>/(global batch) where
+    /// given, a warm-up's weight of the step; <see cref="ReduceTerms"/> then reduces a global batch's row terms (a replica
+    /// group gathers them into its first replica first). With free bits, a launch first takes each dimension's batch mean
+    /// of the KL elements and its gradient weight (w, or 0 at or below the threshold), and the posterior's own backward
+    /// applies them rather than the MMD's launch.
     /// </summary>
-    public void ComputeDivergences(ObjectiveSpec objective, Shard shard, bool backward, ArrayView<float> codes)
+    public void ComputeDivergences(ObjectiveSpec objective, Shard shard, bool backward, ArrayView<float> codes, double? klWeight = null)
     {
         int batch = shard.Rows, global = shard.Global, m = objective.PriorCount(global), k = Spec.LatentDim;
-        bool mmd = objective.CanEstimateMmd(global), finishedByMmd = mmd && backward && Posterior.MmdFinishesBackward;
-        float klGradScale = (float)(objective.KlWeight / global);
+        bool clamp = objective.FreeBits > 0;
+        bool mmd = objective.CanEstimateMmd(global), finishedByMmd = mmd && backward && Posterior.MmdFinishesBackward && !clamp;
+        double kl = klWeight ?? objective.KlWeight;
+        float klGradScale = (float)(kl / global);
+        if (clamp)
+        {
+            // The means are over the whole batch: a replica holds only its shard's KL elements (free bits are refused with replicas).
+            if (batch != global || Posterior is not GaussianPosterior)
+                throw new InternalFaultException($"Free bits need the analytic KL of the whole batch on one device; got {batch} of {global} rows, {Posterior.KlTerm}.");
+            Kernels.FreeBitsDimensions(new FreeBitsProblem { B = global, Latent = k, Threshold = objective.FreeBits, KlGradScale = klGradScale },
+                klTerms.View, klMeans.View, klScales.View);
+        }
         if (mmd)
             Kernels.Mmd(new MmdProblem
             {
@@ -244,12 +264,14 @@ internal sealed class VaeModel : IDisposable
             }, codes, Prior, Heads, Epsilon, mmdRows.View, dz.View, Encoder.HeadsGradient);
         if (backward)
         {
-            bool headsInputWritten = Posterior.Backward(this, batch, klGradScale, finishedByMmd);
+            var klGradient = clamp ? KlGradient.PerDimensionOf(klScales.View) : KlGradient.Uniform(klGradScale);
+            bool headsInputWritten = Posterior.Backward(this, batch, klGradient, finishedByMmd);
             Encoder.Backward(Buffers, batch, Input, headsInputWritten);
         }
         lastWeights = new LossWeights
         {
-            B = global, KlTerms = global * k, MmdRows = mmd ? global + m : 0, Kl = (float)objective.KlWeight, Mmd = (float)objective.MmdWeight,
+            B = global, KlTerms = global * k, MmdRows = mmd ? global + m : 0, Kl = (float)kl, Mmd = (float)objective.MmdWeight,
+            ClampedDims = clamp ? k : 0, FreeBits = objective.FreeBits,
         };
     }
 
@@ -260,16 +282,16 @@ internal sealed class VaeModel : IDisposable
     public void ReduceTerms()
     {
         var w = lastWeights ?? throw new InternalFaultException("ReduceTerms ran before any Compute.");
-        Kernels.LossTerms(w, nllRows.View, klTerms.View, mmdRows.View, Faults, Terms, Totals);
+        Kernels.LossTerms(w, nllRows.View, klTerms.View, klMeans.View, mmdRows.View, Faults, Terms, Totals);
     }
 
     /// <summary>
     /// The objective on the first <paramref name="batch"/> rows of <see cref="Input"/>, with the current noise;
     /// with <paramref name="backward"/>, ∂loss/∂θ in <see cref="Gradients"/>. Waits for the device and reads the terms.
     /// </summary>
-    public LossTerms Run(ObjectiveSpec objective, int batch, bool backward)
+    public LossTerms Run(ObjectiveSpec objective, int batch, bool backward, double? klWeight = null)
     {
-        Compute(objective, batch, backward);
+        Compute(objective, batch, backward, klWeight);
         ReduceTerms();
         terms.View.CopyToCPU(hostTerms);
         return LossTerms.From(hostTerms);
@@ -303,8 +325,8 @@ internal sealed class VaeModel : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in new[] { parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes }) b.Dispose();
-        foreach (var b in new[] { nllRows, klTerms, mmdRows, terms, totals }) b.Dispose();
+        foreach (var b in new[] { parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes, klScales }) b.Dispose();
+        foreach (var b in new[] { nllRows, klTerms, klMeans, mmdRows, terms, totals }) b.Dispose();
         faults.Dispose();
         Encoder.Dispose();
         Posterior.Dispose();

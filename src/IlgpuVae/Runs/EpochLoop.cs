@@ -34,7 +34,8 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
             replicas.Synchronize();
             (done, partial) = ProcessChecks.ShareProgress(link, done, partial);
         }
-        using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization, replicas) { Epoch = done };
+        using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization, replicas,
+            config.KlWarmupEpochs) { Epoch = done };
         int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
         // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
         int epoch = done + 1;
@@ -130,7 +131,7 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         int epoch = summary.Epoch;
         var report = new EpochReport(epoch, config.Epochs, summary.Terms, trainer.Evaluate(testData), summary.Seconds, summary.ImagesPerSecond)
         {
-            Replicas = replicas, ExchangeSeconds = summary.ExchangeSeconds,
+            Replicas = replicas, ExchangeSeconds = summary.ExchangeSeconds, KlWeight = summary.KlWeight,
         };
         var metrics = report.ToMetrics(optimizer.Steps);
         var evaluation = config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs)

@@ -33,6 +33,16 @@ public sealed record RunConfig
     public string Estimator { get; init; } = "unbiased";
     /// <summary>Prior draws per batch for the MMD; 0: as many as the batch.</summary>
     public int PriorSamples { get; init; }
+    /// <summary>
+    /// KL warm-up (--kl-warmup): over this many epochs (fractions allowed) the KL weight rises linearly from 0 to 1 − α,
+    /// a little every step; 0: none. The MMD weight is not warmed up. A run without the key has none.
+    /// </summary>
+    public double KlWarmupEpochs { get; init; }
+    /// <summary>
+    /// Free bits (Kingma et al., 2016), in nats per latent dimension: the KL term becomes Σⱼ max(FreeBits, the batch mean of
+    /// dimension j's KL), so dimensions at or below it get no KL gradient; 0: none. Needs the Gaussian posterior and one device.
+    /// </summary>
+    public double FreeBits { get; init; }
     /// <summary>mlp (dense layers only) or conv (strided convolutions first, transposed ones last).</summary>
     public string Arch { get; init; } = "mlp";
     /// <summary>conv: the encoder's convolutions' output channels, one per layer (the InfoVAE paper's MNIST model: 64, 128).</summary>
@@ -49,10 +59,18 @@ public sealed record RunConfig
     public int[]? DecoderHidden { get; init; }
     /// <summary>Dimensions of the code z.</summary>
     public int Latent { get; init; } = 20;
-    /// <summary>mlp (pixels independent given z) or made (a MADE over the pixels with z feeding every layer).</summary>
+    /// <summary>mlp (pixels independent given z), made (a MADE over the pixels with z feeding every layer) or pixelcnn (masked convolutions, z in every layer).</summary>
     public string Decoder { get; init; } = "mlp";
     /// <summary>made decoder: its hidden layers' widths.</summary>
     public int[] MadeHidden { get; init; } = [500];
+    /// <summary>pixelcnn decoder: the feature channels of its masked convolutions.</summary>
+    public int PixelcnnChannels { get; init; } = 32;
+    /// <summary>pixelcnn decoder: its type-B layers between the first (type-A) layer and the 1×1 output layer.</summary>
+    public int PixelcnnLayers { get; init; } = 4;
+    /// <summary>pixelcnn decoder: the (odd) kernel size of its type-B layers.</summary>
+    public int PixelcnnKernel { get; init; } = 5;
+    /// <summary>pixelcnn decoder: the (odd, at least 3) kernel size of its first, type-A layer.</summary>
+    public int PixelcnnFirstKernel { get; init; } = 7;
     /// <summary>gaussian (mean field) or iaf (the Gaussian followed by an inverse autoregressive flow).</summary>
     public string Posterior { get; init; } = "gaussian";
     /// <summary>iaf: the flow's steps.</summary>
@@ -61,6 +79,14 @@ public sealed record RunConfig
     public int[] FlowHidden { get; init; } = [64];
     /// <summary>iaf: the size of the context vector the encoder gives every flow step.</summary>
     public int ContextDim { get; init; } = 32;
+    /// <summary>
+    /// made decoder and iaf posterior: how their MADEs give hidden units degrees — spread (evenly over 1 … d − 1 whatever
+    /// the width, every layer holding the narrowest's) or cyclic (1 + (j mod (d − 1)); see <see cref="Made"/>). A
+    /// config.json without the key was written before the choice existed, with the cyclic rule, and reads so (<see cref="FromJson"/>).
+    /// </summary>
+    public string MadeDegrees { get; init; } = "spread";
+    /// <summary>What a config.json without <c>made_degrees</c> was trained with.</summary>
+    public const string LegacyMadeDegrees = "cyclic";
     /// <summary>How the KL term is computed: analytically for the Gaussian posterior, as a single-sample estimate for a flow (written for the reader).</summary>
     public string KlTerm => IsIaf ? IafPosterior.KlTermName : GaussianPosterior.KlTermName;
     /// <summary>After every hidden layer: relu, leaky_relu, tanh or softplus.</summary>
@@ -153,10 +179,30 @@ public sealed record RunConfig
     {
         var decoder = SettingNames.Decoder(Decoder);
         return new ModelSpec(
-            image.Size, Hidden, Latent, decoder == DecoderKind.Made ? MadeHidden : DecoderHidden ?? Hidden.Reverse().ToArray(),
+            image.Size, Hidden, Latent, decoder switch
+            {
+                DecoderKind.Made => MadeHidden,
+                DecoderKind.PixelCnn => [],
+                _ => DecoderHidden ?? Hidden.Reverse().ToArray(),
+            },
             SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
             IsConv ? new ConvSpec(image, ConvLayers()) : null, decoder,
-            IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null).Validate();
+            IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null,
+            decoder == DecoderKind.PixelCnn ? PixelCnn(image) : null, SettingNames.MadeDegrees(MadeDegrees)).Validate();
+    }
+
+    /// <summary>The PixelCNN decoder for images of <paramref name="image"/>'s shape, its settings checked by their names here.</summary>
+    PixelCnnSpec PixelCnn(ImageShape image)
+    {
+        if (PixelcnnChannels < image.Channels)
+            throw new ArgumentException($"RunConfig.PixelcnnChannels = {PixelcnnChannels} is fewer than the images' {image.Channels} colour channels: " +
+                $"a PixelCNN splits its channels into one group per colour. Use at least {image.Channels}, e.g. RunConfig.PixelcnnChannels = 32.");
+        if (PixelcnnLayers < 0) throw new ArgumentException($"RunConfig.PixelcnnLayers must be 0 or more; got {PixelcnnLayers}.");
+        if (PixelcnnKernel < 1 || PixelcnnKernel % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnKernel must be odd and positive (the mask is centred on a pixel); got {PixelcnnKernel}. Try RunConfig.PixelcnnKernel = 5.");
+        if (PixelcnnFirstKernel < 3 || PixelcnnFirstKernel % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnFirstKernel must be odd and at least 3 (a 1×1 type-A layer sees nothing); got {PixelcnnFirstKernel}. Try RunConfig.PixelcnnFirstKernel = 7.");
+        return new PixelCnnSpec(image, PixelcnnChannels, PixelcnnLayers, PixelcnnKernel, PixelcnnFirstKernel);
     }
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
@@ -166,7 +212,7 @@ public sealed record RunConfig
         var kernel = SettingNames.MmdKernel(Kernel);
         var estimator = SettingNames.MmdEstimator(Estimator);
         double parameter = kernel == MmdKernel.Imq ? ImqC ?? 2.0 * Latent : Bandwidth ?? 1.0;
-        return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples).Validate();
+        return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples) { FreeBits = FreeBits }.Validate();
     }
 
     internal OptimizerSpec OptimizerSpec() =>
@@ -207,6 +253,7 @@ public sealed record RunConfig
         if (TrainLimit < 0 || TestLimit < 0) throw new ArgumentException($"RunConfig.TrainLimit and RunConfig.TestLimit must be 0 (all) or more; got {TrainLimit} and {TestLimit}.");
         if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"RunConfig.EvalEvery and RunConfig.EvalIwaeK must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
         if (Beta < 0) throw new ArgumentException($"RunConfig.Beta must be 0 or more; got {Beta}.");
+        ValidateKlSchedule();
         if (ImageSize < MinimumImageSize)
             throw new ArgumentException($"RunConfig.ImageSize must be at least {MinimumImageSize}: smaller images hold no picture to learn or draw; got {ImageSize}.");
         if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"RunConfig.ImageChannels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
@@ -215,6 +262,7 @@ public sealed record RunConfig
         else ModelSpec(new ImageShape(1, 1, 2));
         if (MadeHidden.Any(h => h <= 0)) throw new ArgumentException($"Every RunConfig.MadeHidden width must be positive; got {string.Join(",", MadeHidden)}.");
         if (IsIaf) new FlowSpec(FlowSteps, FlowHidden, ContextDim).Validate(Latent);
+        SettingNames.MadeDegrees(MadeDegrees);
         if (BatchSize < Objective().MinimumBatch)
             throw new ArgumentException(
                 $"RunConfig.BatchSize = {BatchSize} is too small for the unbiased MMD² estimator, which needs {ObjectiveSpec.UnbiasedMmdMinimum} codes a batch " +
@@ -225,15 +273,50 @@ public sealed record RunConfig
         return this;
     }
 
+    /// <summary>
+    /// The warm-up's epochs and the free bits: numbers 0 or above; free bits only with an analytic per-dimension KL (the
+    /// Gaussian posterior) and the whole batch on one device; neither where the KL has no weight to warm up or clamp.
+    /// </summary>
+    void ValidateKlSchedule()
+    {
+        if (!double.IsFinite(KlWarmupEpochs) || KlWarmupEpochs < 0)
+            throw new ArgumentException($"RunConfig.KlWarmupEpochs must be 0 (no warm-up) or a positive number of epochs; got {KlWarmupEpochs}.");
+        if (!double.IsFinite(FreeBits) || FreeBits < 0)
+            throw new ArgumentException($"RunConfig.FreeBits must be 0 (none) or a positive number of nats per latent dimension; got {FreeBits}.");
+        if (FreeBits > 0 && IsIaf)
+            throw new ArgumentException(
+                $"RunConfig.FreeBits = {FreeBits} does not combine with RunConfig.Posterior = iaf: free bits clamp each latent dimension's analytic KL, " +
+                "and a flow posterior's KL term is a single-sample estimate of the whole code with no share per dimension. " +
+                "Use RunConfig.Posterior = gaussian, or leave out RunConfig.FreeBits.");
+        if (FreeBits > 0 && Replicas is not null)
+            throw new ArgumentException(
+                $"RunConfig.FreeBits = {FreeBits} does not combine with RunConfig.Replicas = {Replicas}: the clamp needs each dimension's KL averaged over the " +
+                "whole batch, and replicas hold it in shards. Train on one device (RunConfig.Device), or leave out RunConfig.FreeBits.");
+        if ((FreeBits > 0 || KlWarmupEpochs > 0) && Objective().KlWeight == 0)
+            throw new ArgumentException(
+                $"{(FreeBits > 0 ? $"RunConfig.FreeBits = {FreeBits}" : $"RunConfig.KlWarmupEpochs = {KlWarmupEpochs}")} would do nothing: the KL weight 1 − α is 0 " +
+                $"(RunConfig.Model = {Model}{(Alpha is double a ? $", RunConfig.Alpha = {a}" : "")}), so there is no KL term to {(FreeBits > 0 ? "clamp" : "warm up")}. " +
+                "Leave it out, or weight the KL (a model other than mmd-vae, or RunConfig.Alpha below 1).");
+    }
+
+    /// <summary>config.json's name for <see cref="MadeDegrees"/>.</summary>
+    static readonly string MadeDegreesKey = JsonNamingPolicy.SnakeCaseLower.ConvertName(nameof(MadeDegrees));
+
     /// <summary>The config.json text.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one throws.</summary>
+    /// <summary>
+    /// Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one throws.
+    /// A missing key takes the default of a new run, except <c>made_degrees</c>: its absence means a run from before the key,
+    /// whose MADEs were <see cref="LegacyMadeDegrees"/>, and must rebuild those masks to load its weights.
+    /// </summary>
     public static RunConfig FromJson(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
+            var config = JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.TryGetProperty(MadeDegreesKey, out _) ? config : config with { MadeDegrees = LegacyMadeDegrees };
         }
         catch (JsonException e)
         {

@@ -9,6 +9,12 @@ namespace IlgpuVae.Runs;
 /// <summary>One epoch's numbers as they go into metrics.jsonl.</summary>
 public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTerms Test, double Seconds, double ImagesPerSecond)
 {
+    /// <summary>
+    /// The KL weight of the epoch's last step: 1 − α, times a warm-up's factor while it lasts (<see cref="RunConfig.KlWarmupEpochs"/>);
+    /// <see cref="LossTerms.Loss"/> of both sets weighs the KL so.
+    /// </summary>
+    public double KlWeight { get; init; }
+
     /// <summary>Data-parallel replicas that trained the epoch (1: one device).</summary>
     public int Replicas { get; init; } = 1;
 
@@ -23,7 +29,7 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
         ["test_loss"] = Test.Loss, ["test_recon"] = Test.Recon, ["test_kl"] = Test.Kl, ["test_mmd"] = Test.Mmd,
         ["test_neg_elbo"] = Test.NegativeElbo,
         ["seconds"] = Math.Round(Seconds, 3), ["images_per_second"] = Math.Round(ImagesPerSecond, 1),
-        ["train_neg_elbo"] = Train.NegativeElbo, ["step"] = step,
+        ["train_neg_elbo"] = Train.NegativeElbo, ["step"] = step, ["kl_weight"] = KlWeight,
         // Host memory after the epoch: flat over a long run, since a step allocates nothing that lives on.
         ["rss_mb"] = Math.Round(Environment.WorkingSet / 1048576.0, 1),
         ["managed_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),
@@ -93,6 +99,9 @@ internal static class TrainingSession
         if (existing is null) RunFolder.CheckAvailable(outFolder);
         if (link.Size > 1 && config.Replicas is not null)
             throw new ArgumentException($"RunConfig.Replicas = {config.Replicas} cannot be combined with mpiexec: start one process per device instead (RunConfig.Device = cuda gives each process the GPU of its rank on its machine).");
+        if (link.Size > 1 && config.FreeBits > 0)
+            throw new ArgumentException($"RunConfig.FreeBits = {config.FreeBits} cannot be combined with mpiexec: the clamp needs each dimension's KL averaged over the whole batch, " +
+                                        "and the processes hold it in shards. Train in one process, or leave out RunConfig.FreeBits.");
 
         // The devices before the data: a device that is not there is refused before the data takes seconds to load.
         var kernels = KernelChoices.Parse(config.Kernels);

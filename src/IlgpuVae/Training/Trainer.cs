@@ -6,10 +6,10 @@ using IlgpuVae.Model;
 namespace IlgpuVae.Training;
 
 /// <summary>
-/// Mean loss terms over an epoch (weighted by batch size), its wall time and throughput, and the seconds a replica
-/// group spent exchanging codes, gradients and row terms (0 on one device).
+/// Mean loss terms over an epoch (weighted by batch size), its wall time and throughput, the seconds a replica
+/// group spent exchanging codes, gradients and row terms (0 on one device), and the KL weight of its last step.
 /// </summary>
-internal sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond, double ExchangeSeconds = 0);
+internal sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, double ImagesPerSecond, double ExchangeSeconds = 0, double KlWeight = double.NaN);
 
 /// <summary>
 /// Where an interrupted epoch stopped: batches done, images seen, the batch-weighted term sums so far and the
@@ -21,7 +21,8 @@ internal sealed record EpochProgress(int Batch, int Seen, double[] Sums, double 
 /// The training loop: per batch, gather (and binarize) on the device, draw the prior samples on the device (ε
 /// is drawn inside the sampling), forward and backward, one optimizer launch, the loss terms reduced on the device
 /// and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device. The randomness is
-/// a function of (seed, epoch, step), so a run repeats exactly on the same accelerator. The step runs on
+/// a function of (seed, epoch, step), so a run repeats exactly on the same accelerator, and so is the KL weight of a
+/// warm-up (<see cref="KlWarmup"/>: a function of the step count), passed to the kernels as an argument. The step runs on
 /// <see cref="IStepReplicas"/>: this model alone, or a <see cref="ReplicaGroup"/> (whose first replica is this model,
 /// optimizer and data), each replica its shard of the same global batch; only the process holding replica 0 reads the terms.
 /// </summary>
@@ -36,15 +37,22 @@ internal sealed class Trainer : IDisposable
     readonly TermsReadback readback;
     readonly IStepReplicas replicas;
     readonly OneReplica? alone;
+    readonly double klWarmupEpochs;
     readonly Action<int> computeCodes, computeDivergences, update;
     // The step in progress, read by the per-replica actions above (fields, so that a step allocates no closures).
     int stepStart, stepRows;
     bool withMmd;
     ulong binarizeKey, noiseStep;
+    double? stepKlWeight;
+    // Made from the training set's size at the first epoch or step; null without a warm-up.
+    KlWarmup? warmup;
 
-    public Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize, ReplicaGroup? group = null)
+    /// <summary><paramref name="klWarmupEpochs"/>: the epochs of a KL warm-up (<see cref="KlWarmup"/>), 0 for none.</summary>
+    public Trainer(VaeModel model, Optimizer optimizer, ObjectiveSpec objective, int batchSize, ulong seed, bool binarize, ReplicaGroup? group = null,
+        double klWarmupEpochs = 0)
     {
         (this.model, this.optimizer, this.objective, this.batchSize, this.seed, this.binarize) = (model, optimizer, objective, batchSize, seed, binarize);
+        this.klWarmupEpochs = klWarmupEpochs;
         readback = new TermsReadback(model.Device);
         alone = group is null ? new OneReplica(model, optimizer) : null;
         replicas = group ?? (IStepReplicas)alone!;
@@ -60,6 +68,18 @@ internal sealed class Trainer : IDisposable
     /// <summary>Completed epochs.</summary>
     public int Epoch { get; set; }
 
+    /// <summary>The KL weight of the last step taken: 1 − α, times the warm-up's factor once training has begun.</summary>
+    public double KlWeight => KlWeightOf(optimizer.Steps);
+
+    /// <summary>Step <paramref name="step"/>'s KL weight; exactly 1 − α without a warm-up (so such runs compute what they always did).</summary>
+    double KlWeightOf(long step) => warmup is { } w ? objective.KlWeight * w.Factor(step) : objective.KlWeight;
+
+    /// <summary>
+    /// Steps an epoch of <paramref name="count"/> images takes: its batches, less a last one too small for the MMD
+    /// estimator (<see cref="TrainEpoch"/> skips it) — the S of the warm-up.
+    /// </summary>
+    public int StepsPerEpoch(int count) => count / batchSize + (count % batchSize >= objective.MinimumBatch ? 1 : 0);
+
     /// <summary>
     /// One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order (with a replica group, of
     /// every replica's copy of it): each replica's codes of its shard — encoder, sampling, decoder, likelihood and their
@@ -74,6 +94,8 @@ internal sealed class Trainer : IDisposable
         (stepStart, stepRows, withMmd) = (start, rows, objective.CanEstimateMmd(rows));
         binarizeKey = CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch);
         noiseStep = (ulong)optimizer.Steps;
+        UseWarmupFor(data.Count);
+        stepKlWeight = warmup is null ? null : KlWeightOf(optimizer.Steps + 1);
         replicas.ForEach(computeCodes);
         replicas.ExchangeCodes(rows, withMmd);
         replicas.ForEach(computeDivergences);
@@ -97,7 +119,7 @@ internal sealed class Trainer : IDisposable
     void ComputeDivergences(int i)
     {
         var (r, s) = (replicas[i], replicas.ShardOf(i, stepRows));
-        if (s.Rows > 0) r.Model.ComputeDivergences(objective, s, backward: true, replicas.Codes(i, withMmd));
+        if (s.Rows > 0) r.Model.ComputeDivergences(objective, s, backward: true, replicas.Codes(i, withMmd), stepKlWeight);
     }
 
     void Update(int i)
@@ -139,6 +161,7 @@ internal sealed class Trainer : IDisposable
     public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
     {
         alone?.Use(data);
+        UseWarmupFor(data.Count);
         for (int i = 0; i < replicas.LocalCount; i++) replicas[i].Data.Shuffle(seed, Epoch);
         replicas.TakeExchangeSeconds();
         model.StartTotals(from?.Sums);
@@ -169,11 +192,20 @@ internal sealed class Trainer : IDisposable
         if (Finish() is { } last) progress?.Invoke(launched, batches, last.Terms);
         double seconds = Seconds();
         Epoch++;
-        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds, replicas.TakeExchangeSeconds());
+        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds, replicas.TakeExchangeSeconds(), KlWeight);
     }
 
-    /// <summary>The mean terms over <paramref name="data"/>, forward only (see <see cref="DataSetTerms.Mean"/>).</summary>
-    public LossTerms Evaluate(DeviceDataSet data) => DataSetTerms.Mean(model, data, objective, seed, binarize);
+    /// <summary>The warm-up over epochs of <paramref name="count"/> training images (set once: every epoch has the same steps).</summary>
+    void UseWarmupFor(int count)
+    {
+        if (klWarmupEpochs > 0) warmup ??= new KlWarmup(klWarmupEpochs, StepsPerEpoch(count));
+    }
+
+    /// <summary>
+    /// The mean terms over <paramref name="data"/>, forward only (see <see cref="DataSetTerms.Mean"/>), the loss with the
+    /// KL weight of the last step taken: the objective the epoch ended optimizing.
+    /// </summary>
+    public LossTerms Evaluate(DeviceDataSet data) => DataSetTerms.Mean(model, data, objective, seed, binarize, klWeight: warmup is null ? null : KlWeight);
 
     int Batches(int count) => (count + batchSize - 1) / batchSize;
 

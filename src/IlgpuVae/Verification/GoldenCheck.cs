@@ -83,7 +83,8 @@ internal static class GoldenCheck
     static double MaskMismatch(ParameterTensor tensor, GoldenFixture f)
     {
         if (tensor.Mask is not { } mine || !f.Masks.TryGetValue(tensor.Name, out var theirs) || !theirs.Shape.SequenceEqual(tensor.Shape)) return 1;
-        return (double)mine.Where((m, i) => m != theirs.Data[i]).Count() / mine.Length;
+        // Mine is in the layout the model keeps, theirs in PyTorch's.
+        return (double)mine.Where((m, i) => m != theirs.Data[tensor.FileIndex?.Invoke(i) ?? i]).Count() / mine.Length;
     }
 
     /// <summary>‖got − want‖ / max(‖want‖, 1e-6).</summary>

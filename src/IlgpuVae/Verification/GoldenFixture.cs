@@ -24,8 +24,10 @@ internal sealed class GoldenFixture
     /// <summary>
     /// Reads a fixture: a dense one (no <c>arch</c> key), or a conv one (<c>arch: conv</c>, with <c>image</c>,
     /// <c>conv</c> and the mirrored <c>deconv</c> list, checked against the mirror this project builds); with a
-    /// MADE decoder (<c>decoder: made</c>, <c>made_hidden</c>) and/or an IAF posterior (<c>posterior: iaf</c>,
-    /// <c>flow_steps</c>, <c>flow_hidden</c>, <c>context_dim</c>) and their <c>masks</c>. Every setting is read by
+    /// MADE decoder (<c>decoder: made</c>, <c>made_hidden</c>) or a PixelCNN decoder (<c>decoder: pixelcnn</c>, <c>image</c> and
+    /// the <c>pixelcnn_*</c> keys: <see cref="PixelCnn"/>) and/or an IAF posterior (<c>posterior: iaf</c>,
+    /// <c>flow_steps</c>, <c>flow_hidden</c>, <c>context_dim</c>) and their <c>masks</c>, the MADEs' hidden degrees by
+    /// <c>made_degrees</c> (spread or cyclic; a fixture without the key predates it: cyclic). Every setting is read by
     /// the names the command line uses; an unknown one is refused, naming the file.
     /// </summary>
     public static GoldenFixture Load(string path)
@@ -49,11 +51,12 @@ internal sealed class GoldenFixture
                     model.GetProperty("input_dim").GetInt32(),
                     Ints(model.GetProperty("encoder_hidden")),
                     model.GetProperty("latent_dim").GetInt32(),
-                    Ints(model.GetProperty(decoder == DecoderKind.Made ? "made_hidden" : "decoder_hidden")),
+                    decoder == DecoderKind.PixelCnn ? [] : Ints(model.GetProperty(decoder == DecoderKind.Made ? "made_hidden" : "decoder_hidden")),
                     SettingNames.Activation(model.GetProperty("activation").GetString()!),
                     SettingNames.Likelihood(model.GetProperty("likelihood").GetString()!),
                     model.TryGetProperty("obs_log_var", out var s) ? s.GetSingle() : 0f,
-                    Conv(model, decoder), decoder, Flow(model)).Validate(),
+                    Conv(model, decoder), decoder, Flow(model), PixelCnn(model, decoder),
+                    model.TryGetProperty("made_degrees", out var rule) ? SettingNames.MadeDegrees(rule.GetString()!) : MadeDegrees.Cyclic).Validate(),
                 Objective = new ObjectiveSpec(
                     obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
                     kernel == MmdKernel.Rbf ? kp.GetProperty("bandwidth").GetDouble() : kp.GetProperty("c").GetDouble(),
@@ -85,20 +88,36 @@ internal sealed class GoldenFixture
             model.GetProperty("context_dim").GetInt32());
     }
 
+    /// <summary>A PixelCNN decoder's shape (<c>image</c>, <c>pixelcnn_channels</c>, <c>pixelcnn_layers</c>, <c>pixelcnn_kernel</c>, <c>pixelcnn_first_kernel</c>), or null for another decoder.</summary>
+    static PixelCnnSpec? PixelCnn(JsonElement model, DecoderKind decoder)
+    {
+        if (decoder != DecoderKind.PixelCnn) return null;
+        if (model.TryGetProperty("decoder_hidden", out var hidden) && hidden.GetArrayLength() > 0)
+            throw new ArgumentException("a PixelCNN decoder has no dense hidden layers, but the fixture lists decoder_hidden.");
+        int Int(string key) => model.GetProperty(key).GetInt32();
+        return new PixelCnnSpec(Image(model), Int("pixelcnn_channels"), Int("pixelcnn_layers"), Int("pixelcnn_kernel"), Int("pixelcnn_first_kernel"));
+    }
+
+    /// <summary>The fixture's <c>image</c>, [C, H, W].</summary>
+    static ImageShape Image(JsonElement model)
+    {
+        var image = Ints(model.GetProperty("image"));
+        if (image.Length != 3) throw new ArgumentException($"image must be [C, H, W]; got {image.Length} numbers.");
+        return new ImageShape(image[0], image[1], image[2]);
+    }
+
     /// <summary>The conv part of a fixture's model, or null for a dense fixture; a MADE decoder has no deconv list.</summary>
     static ConvSpec? Conv(JsonElement model, DecoderKind decoder)
     {
         if (!model.TryGetProperty("arch", out var arch)) return null;
         if (arch.GetString() != "conv") throw new ArgumentException($"unknown arch '{arch.GetString()}'; this project knows dense (no arch) and conv.");
-        var image = Ints(model.GetProperty("image"));
-        if (image.Length != 3) throw new ArgumentException($"image must be [C, H, W]; got {image.Length} numbers.");
         var layers = model.GetProperty("conv").EnumerateArray().Select(l => new ConvLayerSpec(
             l.GetProperty("channels").GetInt32(), l.GetProperty("kernel").GetInt32(),
             l.GetProperty("stride").GetInt32(), l.GetProperty("padding").GetInt32())).ToList();
-        var spec = new ConvSpec(new ImageShape(image[0], image[1], image[2]), layers);
-        if (decoder == DecoderKind.Made)
+        var spec = new ConvSpec(Image(model), layers);
+        if (decoder != DecoderKind.Mlp)
         {
-            if (model.TryGetProperty("deconv", out _)) throw new ArgumentException("a MADE decoder has no transposed convolutions, but the fixture lists deconv layers.");
+            if (model.TryGetProperty("deconv", out _)) throw new ArgumentException($"a {decoder} decoder has no transposed convolutions, but the fixture lists deconv layers.");
             spec.Shapes();
             return spec;
         }

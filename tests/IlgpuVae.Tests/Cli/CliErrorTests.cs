@@ -33,18 +33,30 @@ public sealed class CliErrorTests
     [InlineData("padding must lie in [0, kernel − 1] = [0, 3]; got 4 (--conv-padding)", "--arch", "conv", "--conv-padding", "4")]
     [InlineData("Convolution 5's 4×4 kernel is larger than its padded 1×1 input", "--arch", "conv", "--channels", "4,4,4,4,4")]
     [InlineData("positive layer sizes", "--arch", "conv", "--channels", "8,0")]
-    [InlineData("Unknown decoder 'pixelcnn'. Use mlp or made", "--decoder", "pixelcnn")]
+    [InlineData("Unknown decoder 'wavenet'. Use mlp, made or pixelcnn", "--decoder", "wavenet")]
+    [InlineData("--pixelcnn-kernel must be odd and positive (the mask is centred on a pixel); got 4", "--decoder", "pixelcnn", "--pixelcnn-kernel", "4")]
+    [InlineData("--pixelcnn-first-kernel must be odd and at least 3 (a 1×1 type-A layer sees nothing); got 1", "--decoder", "pixelcnn", "--pixelcnn-first-kernel", "1")]
+    [InlineData("--pixelcnn-layers must be 0 or more; got -1", "--decoder", "pixelcnn", "--pixelcnn-layers", "-1")]
+    [InlineData("--pixelcnn-channels 0 is fewer than the images' 1 colour channels", "--decoder", "pixelcnn", "--pixelcnn-channels", "0")]
     [InlineData("Unknown posterior 'flow'. Use gaussian or iaf", "--posterior", "flow")]
     [InlineData("needs at least one step; got --flow-steps 0", "--posterior", "iaf", "--flow-steps", "0")]
     [InlineData("context must have a positive size; got --context-dim 0", "--posterior", "iaf", "--context-dim", "0")]
     [InlineData("needs at least 2; got --latent 1", "--posterior", "iaf", "--latent", "1")]
     [InlineData("positive layer sizes", "--decoder", "made", "--made-hidden", "0")]
+    [InlineData("Unknown MADE degree rule (--made-degrees) 'random'. Use spread or cyclic", "--decoder", "made", "--made-degrees", "random")]
     [InlineData("Unknown device 'tpu:0' in --replicas", "--replicas", "tpu:0,tpu:1")]
     [InlineData("--replicas needs at least two devices; got only 'cpu:0'. To train on one device use --device cpu:0", "--replicas", "cpu:0")]
     [InlineData("--replicas 'cpu:1,cpu:1' names cpu:1 twice", "--replicas", "cpu:1,cpu:1")]
     [InlineData("mixes cpu and cuda devices", "--replicas", "cpu:0,cuda:0")]
     [InlineData("names no device, or an empty one", "--replicas", "cpu:0,,cpu:1")]
     [InlineData("--batch-size 1 is smaller than the 2 replicas of --replicas cpu:0,cpu:1", "--replicas", "cpu:0,cpu:1", "--batch-size", "1")]
+    [InlineData("--kl-warmup must be 0 (no warm-up) or a positive number of epochs; got -1", "--kl-warmup", "-1")]
+    [InlineData("--kl-warmup must be 0 (no warm-up) or a positive number of epochs; got ", "--kl-warmup", "Infinity")]
+    [InlineData("--free-bits must be 0 (none) or a positive number of nats per latent dimension; got -0.5", "--free-bits", "-0.5")]
+    [InlineData("--free-bits 0.5 does not combine with --posterior iaf: free bits clamp each latent dimension's analytic KL", "--posterior", "iaf", "--free-bits", "0.5")]
+    [InlineData("--free-bits 0.25 does not combine with --replicas cpu:0,cpu:1", "--replicas", "cpu:0,cpu:1", "--free-bits", "0.25")]
+    [InlineData("--kl-warmup 3 would do nothing: the KL weight 1 − α is 0 (--model mmd-vae)", "--model", "mmd-vae", "--kl-warmup", "3")]
+    [InlineData("--free-bits 0.5 would do nothing: the KL weight 1 − α is 0", "--alpha", "1", "--free-bits", "0.5")]
     public void TrainRejectsBadInputWithoutCreatingTheRunFolder(string message, params string[] options)
     {
         using var temp = new TempFolder();
@@ -125,8 +137,8 @@ public sealed class CliErrorTests
     }
 
     [Theory]
-    [InlineData("\"latent\": 3", "\"latent\": \"three\"", "line 26: latent must be a whole number.")]
-    [InlineData("\"latent\": 3", "\"latent\": 3,,", "line 26: it is not valid JSON (',' is an invalid start of a property name")]
+    [InlineData("\"latent\": 3", "\"latent\": \"three\"", "line 28: latent must be a whole number.")]
+    [InlineData("\"latent\": 3", "\"latent\": 3,,", "line 28: it is not valid JSON (',' is an invalid start of a property name")]
     [InlineData("\"image_height\": 28", "\"image_height\": -5", "records image_height -5 and image_width 28: an image's size is positive.")]
     public void ABrokenConfigIsDescribedInTheFilesTerms(string saved, string broken, string message)
     {

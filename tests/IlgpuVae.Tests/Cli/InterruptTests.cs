@@ -13,7 +13,8 @@ namespace IlgpuVae.Tests.Cli;
 /// </summary>
 public sealed class InterruptTests
 {
-    sealed class StopAfter(int epoch, int step, CancellationTokenSource stop) : ITrainingObserver
+    /// <summary>Asks to stop on hearing of step <paramref name="step"/> of epoch <paramref name="epoch"/> (0, 0: never).</summary>
+    internal sealed class StopAfter(int epoch, int step, CancellationTokenSource stop) : ITrainingObserver
     {
         int current;
         public List<string> Messages { get; } = [];

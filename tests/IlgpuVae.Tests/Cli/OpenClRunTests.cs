@@ -20,18 +20,20 @@ public sealed class OpenClRunTests : IDisposable
 {
     const double Relative = 1e-5, Absolute = 1e-7;
 
-    static readonly string[] MetricKeys = ["train_loss", "train_recon", "train_kl", "train_mmd", "test_loss", "test_recon", "test_kl", "test_mmd", "test_neg_elbo"];
+    static readonly string[] MetricKeys = ["train_loss", "train_recon", "train_kl", "train_mmd", "test_loss", "test_recon", "test_kl", "test_mmd", "test_neg_elbo", "kl_weight"];
     static readonly string[] EvalKeys = ["test_neg_elbo", "iwae_nll", "bits_per_dim", "mi", "mmd_aggregate", "kl"];
 
     readonly TempFolder temp = new();
 
     public void Dispose() => temp.Dispose();
 
-    /// <summary>Options per model; the autoregressive one on 8×8 grey images, since it draws its pictures pixel by pixel.</summary>
+    /// <summary>Options per model; the autoregressive ones on 8×8 grey or 6×6 colour images, since they draw their pictures value by value.</summary>
     string[] Options(string model) => model switch
     {
         "infovae mlp" => [],
         "vae conv" => ["--model", "vae", "--arch", "conv", "--channels", "4,8", "--hidden", "16"],
+        "infovae pixelcnn decoder, rgb" => ["--decoder", "pixelcnn", "--pixelcnn-channels", "6", "--pixelcnn-layers", "2", "--pixelcnn-kernel", "3",
+            "--pixelcnn-first-kernel", "5", "--hidden", "16", "--latent", "4", "--batch-size", "16", "--data", ColourImages(), "--image-channels", "3", "--test-fraction", "0.25"],
         _ => ["--model", "beta-vae", "--decoder", "made", "--made-hidden", "32", "--posterior", "iaf", "--flow-steps", "2", "--flow-hidden", "8",
               "--context-dim", "4", "--binarize", "dynamic", "--data", SmallImages(), "--image-size", "8", "--test-fraction", "0.25"],
     };
@@ -44,10 +46,18 @@ public sealed class OpenClRunTests : IDisposable
         return folder;
     }
 
+    string ColourImages()
+    {
+        string folder = temp.File("colour");
+        for (int i = 0; i < 48 && !File.Exists(Path.Combine(folder, "47.png")); i++)
+            ImageFiles.Write(Path.Combine(folder, $"{i}.png"), 6, 6, (x, y) => new SkiaSharp.SKColor((byte)(x * 40 + i), (byte)((x + y + i) % 2 * 255), (byte)(y * 40)));
+        return folder;
+    }
+
     public static TheoryData<string, string> Models()
     {
         var data = new TheoryData<string, string>();
-        foreach (var m in new[] { "infovae mlp", "vae conv", "beta-vae made decoder, iaf posterior" }) data.Add(m, TestDevices.OpenCl);
+        foreach (var m in new[] { "infovae mlp", "vae conv", "beta-vae made decoder, iaf posterior", "infovae pixelcnn decoder, rgb" }) data.Add(m, TestDevices.OpenCl);
         return data;
     }
 

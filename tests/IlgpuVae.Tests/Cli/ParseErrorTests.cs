@@ -15,6 +15,7 @@ public sealed class ParseErrorTests
     [InlineData("error: unknown option '--frobnicate' for train; 'train --help' lists its options.", "train", "--frobnicate")]
     [InlineData("error: --epochs takes a whole number; got 'three'.", "train", "--epochs", "three")]
     [InlineData("error: --lr takes a number; got 'fast'.", "train", "--lr", "fast")]
+    [InlineData("error: --epochs was given 2 times ('2', '3'); give it once.", "train", "--epochs", "2", "--epochs", "3")]
     [InlineData("error: --epochs needs a value: a whole number; 'train --help' says what it takes.", "train", "--epochs")]
     [InlineData("error: --limit takes a whole number; got 'all'.", "eval", "run", "--limit", "all")]
     [InlineData("error: eval needs <run>: A run folder, or a .safetensors checkpoint (with --config).", "eval")]

@@ -15,8 +15,8 @@ namespace IlgpuVae.Tests.Export;
 /// <summary>
 /// The autoregressive models exported: a MADE decoder's decoder.onnx (z and x → every conditional's logits or
 /// means) and an IAF posterior's encoder.onnx (mu, logvar, context) and flow.onnx (mu, logvar, context, eps → z,
-/// log_q), run by ONNX Runtime, give what the ILGPU model's own kernels give within 1e-5 norm-wise; the exported
-/// MADE decoder is autoregressive; an existing flow.onnx is refused with nothing written.
+/// log_q), run by ONNX Runtime, give what the ILGPU model's own kernels give within 1e-5 norm-wise, as does a PixelCNN
+/// decoder's (masked Conv nodes, every conditional in one pass); the exported MADE and PixelCNN decoders are autoregressive; an existing flow.onnx is refused with nothing written.
 /// </summary>
 public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
 {
@@ -31,7 +31,17 @@ public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
             Decoder: DecoderKind.Made, Flow: new FlowSpec(3, [5], 3)),
         ["conv 2×4×3 softplus, iaf, made"] = new ModelSpec(24, [], 2, [6], Activation.Softplus,
             Conv: new ConvSpec(new ImageShape(2, 4, 3), [new ConvLayerSpec(3, 3, 2, 1)]), Decoder: DecoderKind.Made, Flow: new FlowSpec(2, [4], 3)),
+        ["pixelcnn grey 5×6 relu bernoulli"] = PixelCnnSpec(new ImageShape(1, 5, 6), Activation.Relu, Likelihood.Bernoulli, channels: 4, layers: 2, kernel: 3, first: 5),
+        ["conv rgb 3×4×5, pixelcnn tanh gaussian, iaf"] = PixelCnnSpec(new ImageShape(3, 4, 5), Activation.Tanh, Likelihood.Gaussian, channels: 5, layers: 1, kernel: 5, first: 3,
+            conv: true, flow: new FlowSpec(1, [4], 2)),
     };
+
+    /// <summary>A model with a PixelCNN decoder over <paramref name="image"/>: a dense encoder of 6, or one stride-2 conv of 3 channels.</summary>
+    static ModelSpec PixelCnnSpec(ImageShape image, Activation activation, Likelihood likelihood, int channels, int layers, int kernel, int first,
+        bool conv = false, FlowSpec? flow = null) =>
+        new(image.Size, conv ? [] : [6], 3, [], activation, likelihood, -0.4f,
+            Conv: conv ? new ConvSpec(image, [new ConvLayerSpec(3, 3, 2, 1)]) : null, Decoder: DecoderKind.PixelCnn, Flow: flow,
+            PixelCnn: new PixelCnnSpec(image, channels, layers, kernel, first));
 
     [DeviceTheory]
     [MemberData(nameof(Cases))]
@@ -77,7 +87,7 @@ public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
         if (spec.Flow is null) Assert.False(encoded.ContainsKey("context"));
         else Check(encoded["context"], context, [n, c], "context");
 
-        var decoderInputs = spec.Decoder == DecoderKind.Made ? new[] { ("z", z, codeDims), ("x", x, imageDims) } : [("z", z, codeDims)];
+        var decoderInputs = model.Decoder.ReadsInput ? new[] { ("z", z, codeDims), ("x", x, imageDims) } : [("z", z, codeDims)];
         var decoded = Run(temp.File(OnnxExport.DecoderFile), decoderInputs);
         Check(decoded[OnnxExport.OutputName(spec.Likelihood)], output, imageDims, "decoder output");
 
@@ -97,11 +107,23 @@ public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
         Check(chained["z"], codes, codeDims, "encoder and flow chained");
     }
 
-    /// <summary>Through ONNX Runtime, output i of the MADE decoder is unchanged by any change of pixels i, i + 1, …, and changes with earlier ones.</summary>
-    [Fact]
-    public void TheExportedMadeDecoderIsAutoregressive()
+    public static TheoryData<string> AutoregressiveDecoders() => ["made", "pixelcnn grey", "pixelcnn rgb"];
+
+    /// <summary>
+    /// Through ONNX Runtime, the output for the value drawn p-th is unchanged by any change of the values drawn p-th,
+    /// (p + 1)-th, …, and changes with earlier ones: pixels in raster order for the MADE; for the PixelCNN, pixels in
+    /// raster order and the colours in turn within a pixel.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AutoregressiveDecoders))]
+    public void TheExportedDecoderIsAutoregressive(string decoder)
     {
-        var spec = new ModelSpec(7, [4], 2, [9, 6], Activation.Tanh, Decoder: DecoderKind.Made);
+        var image = new ImageShape(decoder == "pixelcnn rgb" ? 3 : 1, 3, 4);
+        var spec = decoder == "made"
+            ? new ModelSpec(7, [4], 2, [9, 6], Activation.Tanh, Decoder: DecoderKind.Made)
+            : PixelCnnSpec(image, Activation.Tanh, Likelihood.Bernoulli, channels: 6, layers: 2, kernel: 3, first: 3);
+        // The value drawn p-th: the MADE's order is the flattened one, the PixelCNN's pixel-major.
+        Func<int, int> valueAt = decoder == "made" ? p => p : p => PixelCnn.ValueAt(p, image);
         const int n = 3;
         int d = spec.InputDim;
         using var model = new VaeModel(TestDevices.Get("cpu"), spec, n);
@@ -118,13 +140,16 @@ public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
         {
             var changed = (float[])x.Clone();
             for (int r = 0; r < n; r++)
-                for (int i = j; i < d; i++) changed[r * d + i] = random.NextSingle() * 5f - 2f;
+                for (int p = j; p < d; p++) changed[r * d + valueAt(p)] = random.NextSingle() * 5f - 2f;
             var after = Logits(changed);
             for (int r = 0; r < n; r++)
-                for (int i = 0; i <= j; i++)
-                    Assert.True(after[r * d + i] == before[r * d + i], $"logit {i} of row {r} changed with pixels {j}… ({before[r * d + i]} to {after[r * d + i]})");
+                for (int p = 0; p <= j; p++)
+                {
+                    int i = valueAt(p);
+                    Assert.True(after[r * d + i] == before[r * d + i], $"logit of value {p} of row {r} changed with values {j}… ({before[r * d + i]} to {after[r * d + i]})");
+                }
             if (j < d - 1)
-                Assert.Contains(Enumerable.Range(0, n), r => Enumerable.Range(j + 1, d - j - 1).Any(i => after[r * d + i] != before[r * d + i]));
+                Assert.Contains(Enumerable.Range(0, n), r => Enumerable.Range(j + 1, d - j - 1).Any(p => after[r * d + valueAt(p)] != before[r * d + valueAt(p)]));
         }
     }
 

@@ -6,15 +6,15 @@ using IlgpuVae.Verification;
 namespace IlgpuVae.Tests.Golden;
 
 /// <summary>
-/// The PixelCNN decoder against PyTorch's: the fixtures in tests/golden/pending-pixelcnn (written by
-/// make_fixtures.py --pixelcnn; the golden test does not run them until the model reads a PixelCNN decoder) give the
-/// decoder's parameters, x and z; the stack built from the fixture's shape has the same tensors and masks, and its
+/// The PixelCNN decoder's layer stack alone against PyTorch's (the golden test checks the whole model on the same
+/// fixtures): the fixtures tests/golden/pixelcnn_*.json (written by make_fixtures.py --pixelcnn) give the decoder's
+/// parameters, x and z; the stack built from the fixture's shape has the same tensors and masks, and its
 /// output and its parameters' gradients (from the likelihood's gradient of the fixture's loss) match PyTorch's to the
 /// golden tolerance, on every accelerator and GPU launch shape.
 /// </summary>
 public sealed class PixelCnnFixtureTests
 {
-    static string Folder => Path.Combine(GoldenFolders.RepositoryFolder, "pending-pixelcnn");
+    static string Folder => GoldenFolders.RepositoryFolder;
 
     public static TheoryData<string, string> Cases()
     {

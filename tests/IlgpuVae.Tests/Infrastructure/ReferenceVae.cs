@@ -9,9 +9,15 @@ namespace IlgpuVae.Tests.Infrastructure;
 /// Parameters are by PyTorch name.
 /// </summary>
 /// <param name="obsLogVar">The Gaussian's log-variance at full precision (a fixture's value); default: the spec's float.</param>
-internal sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, double? obsLogVar = null)
+/// <param name="klWeight">The KL term's weight (a warm-up's); default: the objective's 1 − α.</param>
+/// <remarks>
+/// Under free bits (<see cref="ObjectiveSpec.FreeBits"/> = λ) the loss's KL term is Σⱼ max(λ, mⱼ) of the per-dimension
+/// batch means mⱼ and its gradient reaches only the dimensions with mⱼ &gt; λ; <see cref="Result.Kl"/> stays Σⱼ mⱼ.
+/// </remarks>
+internal sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, double? obsLogVar = null, double? klWeight = null)
 {
     readonly double obsLogVar = obsLogVar ?? spec.ObsLogVar;
+    readonly double klWeight = klWeight ?? objective.KlWeight;
 
     public sealed record Result(double Recon, double Kl, double Mmd, double Loss, double[] Mu, double[] LogVar, double[] Z,
         double[] Output, Dictionary<string, double[]> Grads);
@@ -27,13 +33,20 @@ internal sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, doub
         var mu = Reference.Linear(h, p["encoder.mu.weight"], p["encoder.mu.bias"], batch, width, k);
         var lv = Reference.Linear(h, p["encoder.logvar.weight"], p["encoder.logvar.bias"], batch, width, k);
         var z = new double[batch * k];
+        var klMeans = new double[k];
         double kl = 0;
         for (int i = 0; i < z.Length; i++)
         {
             z[i] = mu[i] + Math.Exp(0.5 * lv[i]) * eps[i];
-            kl += 0.5 * (mu[i] * mu[i] + Math.Exp(lv[i]) - 1 - lv[i]);
+            double element = 0.5 * (mu[i] * mu[i] + Math.Exp(lv[i]) - 1 - lv[i]);
+            kl += element;
+            klMeans[i % k] += element / batch;
         }
         kl /= batch;
+        double freeBits = objective.FreeBits;
+        double klObjective = freeBits > 0 ? klMeans.Sum(m => Math.Max(freeBits, m)) : kl;
+        // The KL's gradient weight per dimension: the clamp's derivative is 0 where the batch mean is at or below λ.
+        var klScale = klMeans.Select(m => freeBits > 0 && m <= freeBits ? 0.0 : this.klWeight).ToArray();
 
         // Decoder.
         var (g, decPre, decIn, decSizes) = Stack("decoder", spec.DecoderHidden, z, k, batch, p);
@@ -59,7 +72,7 @@ internal sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, doub
         recon /= batch;
         var (mmd, dMmd) = Reference.Mmd(z, batch, prior, m, k, objective.Kernel, objective.KernelParameter,
             objective.Estimator == MmdEstimator.Unbiased);
-        double loss = recon + objective.KlWeight * kl + objective.MmdWeight * mmd;
+        double loss = recon + this.klWeight * klObjective + objective.MmdWeight * mmd;
 
         // Backward through the decoder to z.
         var dz = Backward("decoder", "decoder.out", spec.DecoderHidden, decPre, decIn, decSizes, g, dOut, batch, d, p, grads);
@@ -68,8 +81,8 @@ internal sealed class ReferenceVae(ModelSpec spec, ObjectiveSpec objective, doub
         for (int i = 0; i < dz.Length; i++)
         {
             double gz = dz[i] + objective.MmdWeight * dMmd[i];
-            dMu[i] = gz + objective.KlWeight * mu[i] / batch;
-            dLv[i] = gz * eps[i] * 0.5 * Math.Exp(0.5 * lv[i]) + objective.KlWeight * 0.5 * (Math.Exp(lv[i]) - 1) / batch;
+            dMu[i] = gz + klScale[i % k] * mu[i] / batch;
+            dLv[i] = gz * eps[i] * 0.5 * Math.Exp(0.5 * lv[i]) + klScale[i % k] * 0.5 * (Math.Exp(lv[i]) - 1) / batch;
         }
         var (dhMu, dwMu, dbMu) = Reference.LinearBackward(dMu, h, p["encoder.mu.weight"], batch, width, k);
         var (dhLv, dwLv, dbLv) = Reference.LinearBackward(dLv, h, p["encoder.logvar.weight"], batch, width, k);

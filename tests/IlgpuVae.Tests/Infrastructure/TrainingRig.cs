@@ -8,12 +8,14 @@ namespace IlgpuVae.Tests.Infrastructure;
 /// <summary>
 /// What a test that trains needs, made and disposed together: a model of <paramref name="spec"/> initialized from
 /// <paramref name="initSeed"/>, its optimizer, the images on the device, and a trainer drawing from
-/// <paramref name="trainSeed"/> (over a replica group when <paramref name="group"/> makes one from the rig).
+/// <paramref name="trainSeed"/> (over a replica group when <paramref name="group"/> makes one from the rig), with a KL warm-up
+/// over <paramref name="klWarmupEpochs"/> epochs where that is not 0.
 /// </summary>
 internal sealed class TrainingRig : IDisposable
 {
     public TrainingRig(ComputeDevice device, ModelSpec spec, float[] pixels, int batch, ObjectiveSpec objective, ulong initSeed,
-        ulong trainSeed = 11, OptimizerSpec? optimizer = null, bool binarize = false, Func<TrainingRig, ReplicaGroup?>? group = null)
+        ulong trainSeed = 11, OptimizerSpec? optimizer = null, bool binarize = false, Func<TrainingRig, ReplicaGroup?>? group = null,
+        double klWarmupEpochs = 0)
     {
         Objective = objective;
         OptimizerSpec = optimizer ?? new OptimizerSpec(LearningRate: 1e-2);
@@ -23,7 +25,7 @@ internal sealed class TrainingRig : IDisposable
         Data = new DeviceDataSet(device, pixels, pixels.Length / spec.InputDim, spec.InputDim);
         Group = group?.Invoke(this);
         Group?.Synchronize();
-        Trainer = new Trainer(Model, Optimizer, objective, batch, trainSeed, binarize, Group);
+        Trainer = new Trainer(Model, Optimizer, objective, batch, trainSeed, binarize, Group, klWarmupEpochs);
     }
 
     public ObjectiveSpec Objective { get; }

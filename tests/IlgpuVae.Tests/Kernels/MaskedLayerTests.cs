@@ -26,7 +26,7 @@ public sealed class MaskedLayerTests
 
     /// <summary>A hidden MADE mask [out, in] over inputs of degrees 1…in.</summary>
     static float[] Mask(int inputs, int outputs) =>
-        Made.Mask(Made.HiddenDegrees(outputs, Math.Max(2, inputs)), Made.InputDegrees(inputs, reversed: false), output: false);
+        Made.Mask(Made.HiddenDegrees([outputs], Math.Max(2, inputs), MadeDegrees.Spread)[0], Made.InputDegrees(inputs, reversed: false), output: false);
 
     [DeviceTheory]
     [MemberData(nameof(Cases))]

@@ -32,18 +32,19 @@ public sealed class AutoregressiveModelTests
         return host;
     }
 
-    /// <summary>Output i of a MADE decoder (and a flow step's m_i, s_i) is unchanged by any change of inputs i, i + 1, ….</summary>
+    /// <summary>Output i of a MADE decoder (and a flow step's m_i, s_i) is unchanged by any change of inputs i, i + 1, …, with either degree rule.</summary>
     [Fact]
     public void AMadeOutputNeverDependsOnItsOwnOrLaterInputs()
     {
         var device = Cpu.Device;
         var shapes = Gen.Choose(2, 11).SelectMany(d => Gen.Choose(0, 2).SelectMany(layers =>
-            Gen.ArrayOf(Gen.Choose(1, 14), layers).SelectMany(hidden => Gen.Choose(0, 10000).Select(seed => (d, hidden, seed)))));
+            Gen.ArrayOf(Gen.Choose(1, 14), layers).SelectMany(hidden => Gen.Choose(0, 10000).SelectMany(seed =>
+                Gen.Elements(MadeDegrees.Spread, MadeDegrees.Cyclic).Select(rule => (d, hidden, seed, rule))))));
         Prop.ForAll(shapes.ToArbitrary(), c =>
         {
-            var (d, hidden, seed) = c;
+            var (d, hidden, seed, rule) = c;
             const int rows = 3, k = 2;
-            using var model = new VaeModel(device, new ModelSpec(d, [4], k, hidden, Activation.Tanh, Decoder: DecoderKind.Made), rows);
+            using var model = new VaeModel(device, new ModelSpec(d, [4], k, hidden, Activation.Tanh, Decoder: DecoderKind.Made, MadeDegrees: rule), rows);
             model.Initialize((ulong)seed);
             var random = new Random(seed);
             var x = TestData.Uniform(random, rows * d, 0, 1);

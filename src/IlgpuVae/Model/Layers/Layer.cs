@@ -49,6 +49,9 @@ internal abstract class Layer(int inputs, int outputs, Activation activation, in
     /// <summary>Its main product for a batch of <paramref name="batch"/> as a dense layer's: rows × inputs → outputs.</summary>
     public virtual (int Rows, int Inputs, int Outputs) Product(int batch) => (batch, inputs, outputs);
 
+    /// <summary>Whether it reads <see cref="LayerBuffers.Context"/>, so its backward writes (or adds to) the context's gradient.</summary>
+    public virtual bool ReadsContext => false;
+
     /// <summary>Floats kept from the forward to the backward, for a batch of <paramref name="batch"/>.</summary>
     public virtual long KeptFloats(int batch) => 0;
 

@@ -57,7 +57,7 @@ internal sealed class LayerStack(IReadOnlyList<Layer> layers) : IDisposable
     /// Each layer's output gradient (the last already in <see cref="OutputGradient"/>) gives, in one launch, its
     /// parameters' gradients and, through the previous activation, the previous layer's output gradient — or
     /// <paramref name="inputGradient"/> for the first layer (none where null) — added to what is there for layer
-    /// <paramref name="accumulateInputOf"/>. Masked layers also write the context's gradient, the first one
+    /// <paramref name="accumulateInputOf"/>. Layers that read the context (<see cref="Layer.ReadsContext"/>) also write the context's gradient, the first one
     /// (<paramref name="contextWritten"/> false) overwriting it, the rest adding; returns whether it has been written.
     /// </summary>
     public bool Backward(LayerBuffers b, int batch, ArrayView<float> input, ArrayView<float>? inputGradient,
@@ -70,7 +70,7 @@ internal sealed class LayerStack(IReadOnlyList<Layer> layers) : IDisposable
             var target = i > 0 ? gradients[i - 1].View : inputGradient;
             var buffers = b with { Kept = kept[i].View, AccumulateInputGradient = i == accumulateInputOf, AccumulateContextGradient = contextWritten };
             layers[i].Backward(buffers, batch, inputs, gradients[i].View, previous, target);
-            contextWritten |= layers[i] is MaskedLayer;
+            contextWritten |= layers[i].ReadsContext;
         }
         return contextWritten;
     }

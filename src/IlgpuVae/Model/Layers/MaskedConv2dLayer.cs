@@ -1,5 +1,6 @@
 using ILGPU;
 using IlgpuVae.Kernels;
+using IlgpuVae.Onnx;
 
 namespace IlgpuVae.Model;
 
@@ -40,6 +41,7 @@ internal sealed class MaskedConv2dLayer : Layer
     public int OutChannels => outChannels;
     public int Kernel => kernel;
     public int ContextWidth => contextWidth;
+    public override bool ReadsContext => true;
     public int ContextWeightOffset => contextWeightOffset;
 
     /// <summary>Whether it reads a column matrix, or (a 1×1 kernel on an NHWC map) its input as it is.</summary>
@@ -148,5 +150,20 @@ internal sealed class MaskedConv2dLayer : Layer
             ContextWeight(b.Gradients), Bias(b.Gradients, outChannels), b.ContextGradient);
         if (dInputPre is { } target && UsesColumns)
             k.Col2Im(Geometry(batch) with { Activation = (int)inputActivation }, dColumns, x, target);
+    }
+
+    /// <summary>
+    /// Conv(x, W ⊙ M) on the NCHW map — the masked weight baked in, its absent taps zero — plus Gemm(z, V, b) reshaped
+    /// to [N, out, 1, 1] (added at every pixel), then the activation.
+    /// </summary>
+    public override OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue x, string? context)
+    {
+        if (context is null) throw new InternalFaultException($"A masked conv of {outChannels} channels was exported without its context.");
+        var (w, v, b) = parameters.MaskedConvWeights(graph, this);
+        string conv = graph.Node("Conv", [OnnxNodes.AsMap(graph, x, input), w], "masked_conv", OnnxNodes.Window(new ConvLayerSpec(outChannels, kernel, 1, kernel / 2)));
+        string conditioned = graph.Node("Gemm", [context, v, b], "cond", OnnxNodes.TransB);
+        string perImage = graph.Node("Reshape", [conditioned, graph.Int64s("cond_shape", -1, outChannels, 1, 1)], "cond_map");
+        string y = graph.Node("Add", [conv, perImage], "conditioned");
+        return new OnnxValue(OnnxNodes.Activate(graph, y, Activation), input with { Channels = outChannels });
     }
 }

@@ -18,6 +18,8 @@ internal sealed class MaskedLayer(int inputs, int outputs, int contextWidth, Act
 {
     public int ContextWidth => contextWidth;
 
+    public override bool ReadsContext => true;
+
     public int ContextWeightOffset => contextWeightOffset;
 
     /// <summary>The context's product with the bias, which the main product's epilogue adds.</summary>

@@ -34,10 +34,13 @@ internal sealed class GaussianPosterior(int latent) : IPosterior
 
     public bool MmdFinishesBackward => true;
 
-    public bool Backward(VaeModel model, int batch, float klGradScale, bool finishedByMmd)
+    public bool Backward(VaeModel model, int batch, KlGradient kl, bool finishedByMmd)
     {
-        if (!finishedByMmd)
-            model.Kernels.ReparameterizeBackward(batch, latent, klGradScale, flowKl: false, model.Heads, model.Epsilon, model.Dz, model.Encoder.HeadsGradient);
+        if (finishedByMmd) return false;
+        if (kl.IsPerDimension)
+            model.Kernels.ReparameterizeBackwardPerDimension(batch, latent, kl.PerDimension, model.Heads, model.Epsilon, model.Dz, model.Encoder.HeadsGradient);
+        else
+            model.Kernels.ReparameterizeBackward(batch, latent, kl.Scale, flowKl: false, model.Heads, model.Epsilon, model.Dz, model.Encoder.HeadsGradient);
         return false;
     }
 

@@ -40,10 +40,10 @@ internal interface IPosterior : IDisposable
 
     /// <summary>
     /// From ∂L/∂z (<see cref="VaeModel.Dz"/>, complete) to the heads' gradient, the KL term's weight over the batch mean
-    /// being <paramref name="klGradScale"/>; nothing of that where <paramref name="finishedByMmd"/>. Returns whether it
+    /// being <paramref name="kl"/>; nothing of that where <paramref name="finishedByMmd"/>. Returns whether it
     /// wrote the gradient of the heads' input (through its own layers), which the encoder's backward then adds to.
     /// </summary>
-    bool Backward(VaeModel model, int batch, float klGradScale, bool finishedByMmd);
+    bool Backward(VaeModel model, int batch, KlGradient kl, bool finishedByMmd);
 
     /// <summary>Whether importance sampling encodes every draw's row itself (<see cref="ImportanceDraws"/>), so x is needed per draw.</summary>
     bool EncodesEachDraw { get; }
@@ -73,6 +73,29 @@ internal interface IPosterior : IDisposable
 
     /// <summary>ONNX files of its own beside the encoder's and the decoder's (an IAF's flow.onnx).</summary>
     IReadOnlyList<OnnxFile> OnnxFiles(VaeModel model);
+}
+
+/// <summary>
+/// The KL term's gradient weight over the batch mean in a backward: one <see cref="Scale"/> for every element, or
+/// — under free bits, for the analytic KL only — one per latent dimension on the device (<see cref="PerDimension"/>, [k]).
+/// </summary>
+internal readonly struct KlGradient
+{
+    KlGradient(float scale, ArrayView<float> perDimension) => (Scale, PerDimension) = (scale, perDimension);
+
+    /// <summary>w = (1 − α)·warm-up / B for every element.</summary>
+    public static KlGradient Uniform(float scale) => new(scale, default);
+
+    /// <summary>w or 0 per dimension, as free bits' launch wrote them.</summary>
+    public static KlGradient PerDimensionOf(ArrayView<float> scales) => new(0f, scales);
+
+    /// <summary>The weight of every element; unused when <see cref="IsPerDimension"/>.</summary>
+    public float Scale { get; }
+
+    /// <summary>The weights per dimension on the device; empty for a uniform weight.</summary>
+    public ArrayView<float> PerDimension { get; }
+
+    public bool IsPerDimension => PerDimension.Length > 0;
 }
 
 /// <summary>An ONNX graph to be written as <see cref="Name"/>, with what it does.</summary>

@@ -33,17 +33,18 @@ internal sealed class IafPosterior : IPosterior
     {
         (latent, this.flow, this.encoder) = (spec.LatentDim, flow, encoder);
         context = layout.Dense("encoder.context", encoder.HeadsInputWidth, flow.ContextDim, Activation.Identity, readsMap: encoder.HeadsMap);
-        steps = Enumerable.Range(0, flow.Steps).Select(t => new LayerStack(Step(t, layout, spec.Activation))).ToArray();
+        steps = Enumerable.Range(0, flow.Steps).Select(t => new LayerStack(Step(t, layout, spec.Activation, spec.MadeDegrees))).ToArray();
     }
 
     /// <summary>
     /// Step <paramref name="t"/>'s MADE over the k dims of z (their order reversed in odd steps) with the context, whose
-    /// last layer is m and s side by side ([2k] outputs, rows m then s, sharing the output mask).
+    /// last layer is m and s side by side ([2k] outputs, rows m then s, sharing the output mask); its hidden units'
+    /// degrees by the model's rule, as for a MADE decoder.
     /// </summary>
-    IReadOnlyList<Layer> Step(int t, ParameterLayout layout, Activation act)
+    IReadOnlyList<Layer> Step(int t, ParameterLayout layout, Activation act, MadeDegrees degrees)
     {
         int k = latent;
-        var masks = Made.Masks(Made.InputDegrees(k, reversed: t % 2 == 1), flow.Hidden, outputBlocks: 2);
+        var masks = Made.Masks(Made.InputDegrees(k, reversed: t % 2 == 1), flow.Hidden, degrees, outputBlocks: 2);
         var layers = new List<Layer>();
         int width = k;
         for (int l = 0; l < flow.Hidden.Count; l++)
@@ -110,8 +111,11 @@ internal sealed class IafPosterior : IPosterior
     /// writes the direct part of ∂L/∂z_t, and its MADE adds its path there and into the context's gradient, which every
     /// layer of every step reads; then the context layer's backward writes the heads' input gradient.
     /// </summary>
-    public bool Backward(VaeModel model, int batch, float klGradScale, bool finishedByMmd)
+    public bool Backward(VaeModel model, int batch, KlGradient kl, bool finishedByMmd)
     {
+        // The flow's KL term is one estimate for the whole code: there is no per-dimension weight to give it (free bits are refused with it).
+        if (kl.IsPerDimension) throw new InternalFaultException("A flow posterior was given a KL weight per dimension.");
+        float klGradScale = kl.Scale;
         var kernels = model.Kernels;
         var buffers = model.Buffers with { Context = Context, ContextGradient = contextGrad!.View };
         bool contextWritten = false;

@@ -13,12 +13,12 @@ namespace IlgpuVae.Model;
 /// (z's), .bias, then decoder.out.* back to one output per value, no activation. Training and the likelihood are one
 /// pass; images are drawn value by value on the device, one decoder pass per value. It can model x without z.
 /// </summary>
-internal sealed class MadeDecoder(ModelSpec spec, ParameterLayout layout) : StackDecoder(spec, Build(spec, layout))
+internal sealed class MadeDecoder(ModelSpec spec, ParameterLayout layout) : AutoregressiveDecoder(spec, Build(spec, layout))
 {
     static IReadOnlyList<Layer> Build(ModelSpec spec, ParameterLayout layout)
     {
         int d = spec.InputDim, width = d;
-        var masks = Made.Masks(Made.InputDegrees(d, reversed: false), spec.DecoderHidden);
+        var masks = Made.Masks(Made.InputDegrees(d, reversed: false), spec.DecoderHidden, spec.MadeDegrees);
         var layers = new List<Layer>();
         for (int l = 0; l < spec.DecoderHidden.Count; l++)
         {
@@ -28,14 +28,6 @@ internal sealed class MadeDecoder(ModelSpec spec, ParameterLayout layout) : Stac
         layers.Add(layout.Masked("decoder.out", width, d, spec.LatentDim, Activation.Identity, masks[^1]));
         return layers;
     }
-
-    public override bool ReadsInput => true;
-
-    public override void Forward(VaeModel model, int batch) => Stack.Forward(model.Buffers with { Context = model.Z }, batch, model.Input);
-
-    /// <summary>x needs no gradient; ∂L/∂z is every layer's context gradient, summed.</summary>
-    public override void Backward(VaeModel model, int batch) =>
-        Stack.Backward(model.Buffers with { Context = model.Z, ContextGradient = model.Dz }, batch, model.Input, null);
 
     /// <summary>
     /// Values drawn pixel by pixel in raster order into <see cref="VaeModel.Input"/> (each pass of the decoder sees the
@@ -50,9 +42,7 @@ internal sealed class MadeDecoder(ModelSpec spec, ParameterLayout layout) : Stac
             model.Decode(batch);
             model.Kernels.SamplePixel(batch, d, pixel, Spec.Likelihood, CounterRng.Key(key, RandomStreams.Pictures, (ulong)pixel), Output, model.Input);
         }
-        model.Input.SubView(0, images.Length).CopyToCPU(images);
-        if (Spec.Likelihood == Likelihood.Gaussian)
-            for (int i = 0; i < images.Length; i++) images[i] = Math.Clamp(images[i], 0f, 1f);
+        ReadDrawnImages(model, images);
     }
 
     public override (OnnxValue Output, string Doc) Onnx(OnnxGraph graph, OnnxParameters parameters, string z, OnnxValue? x)

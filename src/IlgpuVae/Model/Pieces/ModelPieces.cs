@@ -15,6 +15,7 @@ internal sealed record ModelPieces(ParameterLayout Layout, Encoder Encoder, IPos
         IDecoder decoder = spec.Decoder switch
         {
             DecoderKind.Made => new MadeDecoder(spec, layout),
+            DecoderKind.PixelCnn => new PixelCnnDecoder(spec, spec.PixelCnn!, layout),
             _ => new DenseDecoder(spec, layout),
         };
         return new ModelPieces(layout, encoder, posterior, decoder);
