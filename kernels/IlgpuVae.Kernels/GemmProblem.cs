@@ -24,11 +24,6 @@ public struct GemmProblem
     public int Threads;
     /// <summary>The CPU kernel's bands are ranges of C's columns (1) rather than of its rows (0) (<see cref="SimdGemm.SplitsColumns"/>).</summary>
     public int ColumnBands;
-    /// <summary>
-    /// Rows of C per image, for <see cref="Kernels.Epilogue.ImageBiasActivation"/> (a conv layer's rows are its images'
-    /// pixels, image by image); unused by the other epilogues.
-    /// </summary>
-    public int RowsPerImage;
 
     internal static int DivUp(int a, int b) => (a + b - 1) / b;
 }
@@ -50,11 +45,6 @@ public enum Epilogue
     Masked = 5,
     /// <summary>C = (C + acc) · act'(aux[m, n]): a second product onto an input gradient, then the activation's derivative.</summary>
     AccumulateTimesDerivative = 6,
-    /// <summary>
-    /// C = act(acc + aux[m / RowsPerImage, n]): a bias per image and column added before the activation — a
-    /// conditional conv layer's V·z + b [images, N] on rows that are its images' pixels.
-    /// </summary>
-    ImageBiasActivation = 7,
 }
 
 /// <summary>
@@ -72,12 +62,11 @@ public static class Epilogues
     static bool TimesDerivative(GemmProblem p) =>
         p.Epilogue == (int)Epilogue.TimesDerivative || p.Epilogue == (int)Epilogue.AccumulateTimesDerivative;
 
-    /// <summary>Where C[m, n]'s epilogue reads aux: n (a bias), m·N + n, (m / RowsPerImage)·N + n, or −1 where it reads nothing.</summary>
+    /// <summary>Where C[m, n]'s epilogue reads aux: n (a bias), m·N + n, or −1 where it reads nothing.</summary>
     public static int AuxIndex(GemmProblem p, int m, int n)
     {
         if (p.Epilogue == (int)Epilogue.Store || p.Epilogue == (int)Epilogue.Accumulate) return -1;
         if (p.Epilogue == (int)Epilogue.BiasActivation) return n;
-        if (p.Epilogue == (int)Epilogue.ImageBiasActivation) return m / p.RowsPerImage * p.N + n;
         if (TimesDerivative(p) && p.Activation == (int)Activation.Identity) return -1;
         return m * p.N + n;
     }
@@ -91,8 +80,7 @@ public static class Epilogues
         switch (p.Epilogue)
         {
             case (int)Epilogue.BiasActivation:
-            case (int)Epilogue.AddActivation:
-            case (int)Epilogue.ImageBiasActivation: return Activations.Forward(value + aux, p.Activation);
+            case (int)Epilogue.AddActivation: return Activations.Forward(value + aux, p.Activation);
             case (int)Epilogue.TimesDerivative:
             case (int)Epilogue.AccumulateTimesDerivative:
                 return p.Activation == (int)Activation.Identity ? value : value * Activations.Derivative(aux, p.Activation);

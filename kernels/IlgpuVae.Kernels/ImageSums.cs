@@ -7,8 +7,6 @@ public struct ImageSumsProblem
 {
     /// <summary>Images, rows (pixels) per image, and columns (channels) per row.</summary>
     public int Images, Pixels, Width;
-    /// <summary>CPU (<see cref="ImageSums.SumsCpu"/>): the launch's threads, each a band of images.</summary>
-    public int Threads;
 }
 
 /// <summary>
@@ -16,8 +14,8 @@ public struct ImageSumsProblem
 /// double. A conditional conv layer adds V·z_b to every pixel of image b, so ∂L/∂V = Sᵀ·z and ∂L/∂z = S·V with S
 /// these sums of its dPre. GPUs run <see cref="SumsGpu"/>: a group per image and block of columns, consecutive
 /// threads on consecutive columns (coalesced), several lanes of rows per column, the lanes' parts added in lane
-/// order, so every launch repeats bit for bit. The CPU accelerator runs <see cref="SumsCpu"/>: a band of images per
-/// thread, a row's columns a vector at a time (<see cref="ImageSumRows"/>).
+/// order, so every launch repeats bit for bit. Only GPUs run it: on the CPU accelerator a masked conv's backward sums
+/// its images' dPre as it goes (<see cref="MaskedConvolutions.BackwardCpu"/>).
 /// </summary>
 public static class ImageSums
 {
@@ -52,12 +50,5 @@ public static class ImageSums
                 sum += scratch[t + l * cols];
             sums[b * p.Width + n] = (float)sum;
         }
-    }
-
-    /// <summary>CPU: this thread's band of images, as vector code (<see cref="ImageSumRows"/>).</summary>
-    public static void SumsCpu(Index1D thread, ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums)
-    {
-        var (b0, b1) = Partition.Band(thread, p.Threads, p.Images);
-        if (b0 < b1) ImageSumRows.Sum(p, b0, b1, values, sums);
     }
 }

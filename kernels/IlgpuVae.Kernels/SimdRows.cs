@@ -59,8 +59,6 @@ static class SimdRows
         for (int m = m0; m < m1; m++)
         {
             int row = m * p.N, n = n0;
-            // The aux row of a per-image bias: the image's (one division per row, not per element).
-            int imageRow = epilogue == (int)Epilogue.ImageBiasActivation ? m / p.RowsPerImage * p.N : 0;
             for (; n < vectorEnd; n += W)
             {
                 var acc = Load(ref c, row + n);
@@ -68,7 +66,6 @@ static class SimdRows
                 {
                     (int)Epilogue.BiasActivation => VectorActivations.Forward(acc + Load(ref aux, n), activation),
                     (int)Epilogue.AddActivation => VectorActivations.Forward(acc + Load(ref aux, row + n), activation),
-                    (int)Epilogue.ImageBiasActivation => VectorActivations.Forward(acc + Load(ref aux, imageRow + n), activation),
                     (int)Epilogue.TimesDerivative or (int)Epilogue.AccumulateTimesDerivative
                         => acc * VectorActivations.Derivative(Load(ref aux, row + n), activation),
                     (int)Epilogue.Masked => Vector.ConditionalSelect(Vector.Equals(Load(ref aux, row + n), Vector<float>.Zero), Vector<float>.Zero, acc),

@@ -17,7 +17,8 @@ internal sealed class CpuKernels : KernelSet
     readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
-    readonly Action<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>> imageSums;
+    readonly Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> maskedConvForward;
+    readonly Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> maskedConvBackward;
     readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
@@ -33,7 +34,8 @@ internal sealed class CpuKernels : KernelSet
         im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColCpu));
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImCpu));
         channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsCpu));
-        imageSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImageSumsProblem, ArrayView<float>, ArrayView<float>>(Kernels.ImageSums.SumsCpu));
+        maskedConvForward = Load(a.LoadAutoGroupedStreamKernel<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MaskedConvolutions.ForwardCpu));
+        maskedConvBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MaskedConvolutions.BackwardCpu));
         likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsCpu));
         mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdCpu));
         lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsCpu));
@@ -101,10 +103,20 @@ internal sealed class CpuKernels : KernelSet
         channelSums(g.Items.Threads, g, values, sums);
     }
 
-    private protected override void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums)
+    private protected override void LaunchMaskedConvForward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> context,
+        ArrayView<float> contextWeight, ArrayView<float> bias, ArrayView<float> y)
     {
-        p.Threads = BandThreads(p.Images);
-        imageSums(p.Threads, p, values, sums);
+        p.Threads = BandThreads(p.Batch);
+        maskedConvForward(p.Threads, p, x, weight, context, contextWeight, bias, y);
+    }
+
+    /// <summary>One launch: each thread its share of the weight gradient's rows, then its band of images' sums and input gradient.</summary>
+    private protected override void LaunchMaskedConvBackward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> dPre, ArrayView<float> weight,
+        ArrayView<float> mask, ArrayView<float> dWeight, ArrayView<float> sums, ArrayView<float> dX)
+    {
+        p.Threads = BandThreads(Math.Max(p.Batch, p.LiveRows));
+        maskedConvBackward(p.Threads, p, x, dPre, weight, mask, dWeight, sums, dX);
+        Launched(nameof(MaskedConvBackward));
     }
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,

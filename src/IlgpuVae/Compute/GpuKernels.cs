@@ -17,6 +17,9 @@ internal sealed class GpuKernels : KernelSet
     readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
     readonly Action<KernelConfig, ConvGeometry, ArrayView<float>, ArrayView<float>> channelSums;
     readonly Action<KernelConfig, ImageSumsProblem, ArrayView<float>, ArrayView<float>> imageSums;
+    readonly Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> maskedConvForward;
+    readonly Action<KernelConfig, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> maskedConvWeightGradient;
+    readonly Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> maskedConvInputGradient;
     readonly Action<KernelConfig, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
     readonly Action<KernelConfig, MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
     readonly Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
@@ -37,6 +40,9 @@ internal sealed class GpuKernels : KernelSet
         col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImGpu));
         channelSums = Load(a.LoadStreamKernel<ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsGpu));
         imageSums = Load(a.LoadStreamKernel<ImageSumsProblem, ArrayView<float>, ArrayView<float>>(Kernels.ImageSums.SumsGpu));
+        maskedConvForward = Load(a.LoadAutoGroupedStreamKernel<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MaskedConvolutions.ForwardGpu));
+        maskedConvWeightGradient = Load(a.LoadStreamKernel<MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MaskedConvolutions.WeightGradientGpu));
+        maskedConvInputGradient = Load(a.LoadAutoGroupedStreamKernel<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MaskedConvolutions.InputGradientGpu));
         likelihood = Load(a.LoadStreamKernel<LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsGpu));
         mmd = Load(a.LoadStreamKernel<MmdProblem, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(MmdTiles.RunGpu));
         lossTerms = Load(a.LoadStreamKernel<LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsGpu));
@@ -79,8 +85,35 @@ internal sealed class GpuKernels : KernelSet
     private protected override void LaunchChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums) =>
         channelSums(Groups(g.Channels, Shape.ReductionGroup), g, values, sums);
 
-    private protected override void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums) =>
+    /// <summary>sums[b, n] = Σ_p values[b·pixels + p, n] of a channels-last map [images·pixels, width] (<see cref="Kernels.ImageSums"/>).</summary>
+    void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums) =>
         imageSums(Groups(Kernels.ImageSums.Groups(p, Shape.ReductionGroup), Shape.ReductionGroup), p, values, sums);
+
+    private protected override void LaunchMaskedConvForward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> context,
+        ArrayView<float> contextWeight, ArrayView<float> bias, ArrayView<float> y)
+    {
+        p.Items = Partition(p.OutputSize);
+        maskedConvForward(p.Items.Threads, p, x, weight, context, contextWeight, bias, y);
+    }
+
+    /// <summary>Three launches: the weight gradient a group per row, the per-image sums (<see cref="Kernels.ImageSums.SumsGpu"/>), the input gradient.</summary>
+    private protected override void LaunchMaskedConvBackward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> dPre, ArrayView<float> weight,
+        ArrayView<float> mask, ArrayView<float> dWeight, ArrayView<float> sums, ArrayView<float> dX)
+    {
+        int group = Shape.ReductionGroup;
+        maskedConvWeightGradient(Groups(MaskedConvolutions.WeightGradientGroups(p, group), group), p, x, dPre, mask, dWeight);
+        Launched("MaskedConvWeightGradient");
+        // Channels last, an image is Pixels rows of Co; channels first, each (image, channel) is Pixels rows of one.
+        var rows = p.OutChannelStride == 1
+            ? new ImageSumsProblem { Images = p.Batch, Pixels = p.Pixels, Width = p.OutChannels }
+            : new ImageSumsProblem { Images = p.Batch * p.OutChannels, Pixels = p.Pixels, Width = 1 };
+        LaunchImageSums(rows, dPre, sums);
+        Launched(nameof(Kernels.ImageSums));
+        if (p.InputGradient == 0) return;
+        p.Items = Partition(p.InputSize);
+        maskedConvInputGradient(p.Items.Threads, p, dPre, weight, x, dX);
+        Launched("MaskedConvInputGradient");
+    }
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput) =>

@@ -87,21 +87,6 @@ internal abstract partial class KernelSet
         ProductPair(Dense.BackwardWeightProblem(batch, contextWidth, outputs), g, context, dContextWeight, default, dBias,
             Dense.BackwardInputProblem(batch, contextWidth, outputs, Activation.Identity, accumulateContext), g, contextWeight, dContext, default);
 
-    /// <summary>
-    /// sums[b, n] = Σ_p values[b·pixels + p, n] for a channels-last map [images·pixels, width] (<see cref="Kernels.ImageSums"/>):
-    /// a masked conv's dPre summed over each image, the gradient of its per-image context term.
-    /// </summary>
-    public void ImageSums(int images, int pixels, int width, ArrayView<float> values, ArrayView<float> sums)
-    {
-        if (images <= 0 || pixels <= 0 || width <= 0)
-            throw new InternalFaultException($"Per-image sums of {images} images of {pixels} rows by {width} are empty.");
-        Require(values, (long)images * pixels * width, nameof(values)); Require(sums, (long)images * width, nameof(sums));
-        LaunchImageSums(new ImageSumsProblem { Images = images, Pixels = pixels, Width = width }, values, sums);
-        Launched();
-    }
-
-    private protected abstract void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums);
-
     /// <summary>A flow step's z_{t+1} from z_t and its MADE's [m | s], adding its share of the KL estimate (<see cref="Flows"/>).</summary>
     public void FlowStep(int batch, int latent, bool last,
         ArrayView<float> z, ArrayView<float> ms, ArrayView<float> next, ArrayView<double> klTerms)

@@ -60,9 +60,6 @@ internal static class PixelCnn
         return (co * inChannels + ci) * kernel * kernel + tap;
     };
 
-    /// <summary>The kernel rows a masked conv's products read: 0 … r, every tap of the rows below being masked.</summary>
-    public static int LiveRows(int kernel) => kernel / 2 + 1;
-
     /// <summary>The flattened NCHW index of the value drawn <paramref name="position"/>-th (pixel-major, channel within pixel).</summary>
     public static int ValueAt(int position, ImageShape image) => position % image.Channels * image.Pixels + position / image.Channels;
 

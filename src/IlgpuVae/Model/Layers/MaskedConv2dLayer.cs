@@ -12,13 +12,13 @@ namespace IlgpuVae.Model;
 /// NCHW (the data, for the first layer) or NHWC, the output NHWC, or NCHW for the last layer (the likelihood's layout).
 ///
 /// The weight is kept as [K, K, Ci, Co] (<see cref="PixelCnn.FileIndex"/> maps it to PyTorch's [Co, Ci, K, K]). Every
-/// tap of the kernel's rows below the centre is masked, so the column matrix holds only rows 0 … r of each window — a
-/// KH = r + 1 geometry of the ordinary im2col — and the products read only the weight's first (r + 1)·K·Ci rows:
-/// 15 of 25 taps for a 5×5 kernel, 28 of 49 for 7×7. The rest of the weight, a tail held at zero, gets a zero
-/// gradient; so do its masked entries (<see cref="Epilogue.Masked"/>). The context term c·Vᵀ + b [B, out] is added
-/// per image in the product's epilogue (<see cref="Epilogue.ImageBiasActivation"/>); its gradient is dPre summed over
-/// each image's pixels (<see cref="Compute.KernelSet.ImageSums"/>). A 1×1 layer on an NHWC map reads it directly,
-/// with no column matrix. The backward never adds into its input's gradient (a PixelCNN's layers form a chain).
+/// tap after the centre is masked, so the kernels read only the first (K² + 1)/2 taps — 13 of 25 for a 5×5 kernel, 25
+/// of 49 for 7×7 — straight from the input, with no column matrix (<see cref="MaskedConvolutions"/>): the forward
+/// (with the context term) is one launch, the backward one more on the CPU accelerator (the weight gradient, each
+/// image's dPre summed for the context term's gradient, the input gradient with the previous activation's
+/// derivative) and three on GPUs, then <see cref="Compute.KernelSet.ContextBackward"/> turns the sums into dV, dz and
+/// db. The rest of the weight, a tail held at zero, gets a zero gradient; so do its masked entries. The backward never
+/// adds into its input's gradient (a PixelCNN's layers form a chain).
 /// </summary>
 internal sealed class MaskedConv2dLayer : Layer
 {
@@ -32,7 +32,7 @@ internal sealed class MaskedConv2dLayer : Layer
     {
         if (kernel < 1 || kernel % 2 == 0) throw new ArgumentException($"A masked conv's kernel must be odd and positive; got {kernel}.");
         (this.input, this.outChannels, this.kernel, this.contextWidth, this.contextWeightOffset) = (input, outChannels, kernel, contextWidth, contextWeightOffset);
-        // One channel is NCHW and NHWC at once: no transposition either way.
+        // One channel is NCHW and NHWC at once.
         nhwcInput = inputChannelsLast || input.Channels == 1;
         nchwOutput = !outputChannelsLast && outChannels > 1;
     }
@@ -44,112 +44,40 @@ internal sealed class MaskedConv2dLayer : Layer
     public override bool ReadsContext => true;
     public int ContextWeightOffset => contextWeightOffset;
 
-    /// <summary>Whether it reads a column matrix, or (a 1×1 kernel on an NHWC map) its input as it is.</summary>
-    bool UsesColumns => kernel > 1 || !nhwcInput;
-
-    /// <summary>Columns of the products: the live kernel rows' taps times the input channels (the weight's live rows).</summary>
-    int LiveTaps => PixelCnn.LiveRows(kernel) * kernel * input.Channels;
+    /// <summary>Columns of its products as a dense layer's: the live taps times the input channels.</summary>
+    int LiveRows => MaskedConvProblem.LiveTaps(kernel) * input.Channels;
 
     long Rows(int batch) => (long)batch * input.Pixels;
 
-    public override (int Rows, int Inputs, int Outputs) Product(int batch) => ((int)Rows(batch), LiveTaps, outChannels);
+    public override (int Rows, int Inputs, int Outputs) Product(int batch) => ((int)Rows(batch), LiveRows, outChannels);
 
-    /// <summary>The column matrix, for the weight's gradient.</summary>
-    public override long KeptFloats(int batch) => UsesColumns ? Rows(batch) * LiveTaps : 0;
-
-    /// <summary>
-    /// [B, out] for the context term or its per-image gradient, then the NHWC output or its gradient of a last layer
-    /// (NCHW outside), then the column matrix's gradient.
-    /// </summary>
-    public override long WorkspaceFloats(int batch) => (long)batch * outChannels + TransposedFloats(batch) + KeptFloats(batch);
-
-    long TransposedFloats(int batch) => nchwOutput ? Rows(batch) * outChannels : 0;
+    /// <summary>[B, out]: the backward's per-image sums of dPre, the context term's gradient.</summary>
+    public override long WorkspaceFloats(int batch) => (long)batch * outChannels;
 
     ArrayView<float> ContextWeight(ArrayView<float> flat) => flat.SubView(contextWeightOffset, outChannels * contextWidth);
 
-    /// <summary>The workspace's parts: [B, out], the NHWC copy of an NCHW output, the column matrix's gradient.</summary>
-    (ArrayView<float> PerImage, ArrayView<float> Nhwc, ArrayView<float> DColumns) Parts(ArrayView<float> workspace, int batch)
+    MaskedConvProblem Problem(int batch) => new()
     {
-        long perImage = (long)batch * outChannels, nhwc = TransposedFloats(batch);
-        return (workspace.SubView(0, perImage), nchwOutput ? workspace.SubView(perImage, nhwc) : default,
-            UsesColumns ? workspace.SubView(perImage + nhwc, KeptFloats(batch)) : default);
-    }
-
-    /// <summary>The taps land on the input; the kernel sits at each pixel of the same-sized output; only rows 0 … r.</summary>
-    ConvGeometry Geometry(int batch) => new()
-    {
-        Batch = batch, Channels = input.Channels, ImageHeight = input.Height, ImageWidth = input.Width,
-        GridHeight = input.Height, GridWidth = input.Width, KernelHeight = PixelCnn.LiveRows(kernel), KernelWidth = kernel,
-        Stride = 1, Padding = kernel / 2,
-        ChannelStride = nhwcInput ? 1 : input.Pixels, PixelStride = nhwcInput ? input.Channels : 1,
+        Batch = batch, Height = input.Height, Width = input.Width, InChannels = input.Channels, OutChannels = outChannels,
+        Kernel = kernel, Taps = MaskedConvProblem.LiveTaps(kernel), ContextWidth = contextWidth,
+        InChannelStride = nhwcInput ? 1 : input.Pixels, InPixelStride = nhwcInput ? input.Channels : 1,
+        OutChannelStride = nchwOutput ? input.Pixels : 1, OutPixelStride = nchwOutput ? 1 : outChannels,
+        Activation = (int)Activation,
     };
 
-    /// <summary>A 1×1 gather between the NCHW output and its NHWC rows: Im2Col makes the rows, Col2Im the image.</summary>
-    ConvGeometry Transposition(int batch) => new()
-    {
-        Batch = batch, Channels = outChannels, ImageHeight = input.Height, ImageWidth = input.Width,
-        GridHeight = input.Height, GridWidth = input.Width, KernelHeight = 1, KernelWidth = 1, Stride = 1,
-        ChannelStride = input.Pixels, PixelStride = 1, Activation = (int)Activation.Identity,
-    };
-
-    public override void Forward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> y)
-    {
-        var k = b.Kernels;
-        var (perImage, nhwc, _) = Parts(b.Workspace, batch);
-        k.ContextBias(batch, contextWidth, outChannels, b.Context, ContextWeight(b.Parameters), Bias(b.Parameters, outChannels), perImage);
-        var a = x;
-        if (UsesColumns)
-        {
-            a = b.Kept.SubView(0, KeptFloats(batch));
-            k.Im2Col(Geometry(batch), x, a);
-        }
-        // y[(b, p), o] = act(Σ_t a[(b, p), t]·W[t, o] + perImage[b, o])
-        var product = new GemmProblem
-        {
-            M = (int)Rows(batch), N = outChannels, K = LiveTaps, ARow = LiveTaps, ACol = 1, BRow = outChannels, BCol = 1,
-            Activation = (int)Activation, Epilogue = (int)Epilogue.ImageBiasActivation, RowsPerImage = input.Pixels,
-        };
-        k.ProductPair(product, a, Weight(b.Parameters), nchwOutput ? nhwc : y, perImage, default, null, default, default, default, default);
-        if (nchwOutput) k.Col2Im(Transposition(batch), nhwc, default, y);
-    }
+    public override void Forward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> y) =>
+        b.Kernels.MaskedConvForward(Problem(batch), x, Weight(b.Parameters), b.Context, ContextWeight(b.Parameters), Bias(b.Parameters, outChannels), y);
 
     public override void Backward(LayerBuffers b, int batch, ArrayView<float> x, ArrayView<float> dPre,
         Activation inputActivation, ArrayView<float>? dInputPre)
     {
         if (b.AccumulateInputGradient) throw new InternalFaultException("A masked conv writes its input's gradient; it does not add to one.");
         var k = b.Kernels;
-        var (perImage, nhwc, dColumns) = Parts(b.Workspace, batch);
-        int rows = (int)Rows(batch);
-        var g = dPre;
-        if (nchwOutput)
-        {
-            k.Im2Col(Transposition(batch), dPre, nhwc);
-            g = nhwc;
-        }
-        k.ImageSums(batch, input.Pixels, outChannels, g, perImage);
-        // dW[t, o] = (Σ_rows a[row, t]·g[row, o]) ⊙ M[t, o] over the live rows; the input's side: dA[row, t] = Σ_o g[row, o]·W[t, o],
-        // which for a layer without columns is its input's gradient itself, times act'(x).
-        var a = UsesColumns ? b.Kept.SubView(0, KeptFloats(batch)) : x;
-        var weight = new GemmProblem
-        {
-            M = LiveTaps, N = outChannels, K = rows, ARow = 1, ACol = LiveTaps, BRow = outChannels, BCol = 1, Epilogue = (int)Epilogue.Masked,
-        };
-        GemmProblem? inputGradient = dInputPre is null ? null : new GemmProblem
-        {
-            M = rows, N = LiveTaps, K = outChannels, ARow = outChannels, ACol = 1, BRow = 1, BCol = outChannels,
-            Activation = (int)(UsesColumns ? Activation.Identity : inputActivation), Epilogue = (int)Epilogue.TimesDerivative,
-        };
-        var dA = UsesColumns ? dColumns : dInputPre ?? default;
-        var dWeight = Weight(b.Gradients);
-        k.ProductPair(weight, a, g, dWeight, Weight(b.Masks), default, inputGradient, g, Weight(b.Parameters), dA, x);
-        // The rows below the centre: masked, never read, their gradient +0 — by the mask kernel, as a memset of a view
-        // that starts inside a buffer is refused by OpenCL runtimes (PoCL).
-        int live = LiveTaps * outChannels, tail = WeightLength - live;
-        if (tail > 0) k.ApplyMask(tail, Weight(b.Masks).SubView(live), dWeight.SubView(live));
-        k.ContextBackward(batch, contextWidth, outChannels, b.AccumulateContextGradient, perImage, b.Context, ContextWeight(b.Parameters),
+        var sums = b.Workspace.SubView(0, WorkspaceFloats(batch));
+        k.MaskedConvBackward(Problem(batch) with { Activation = (int)inputActivation }, x, dPre, Weight(b.Parameters), Weight(b.Masks),
+            Weight(b.Gradients), sums, dInputPre);
+        k.ContextBackward(batch, contextWidth, outChannels, b.AccumulateContextGradient, sums, b.Context, ContextWeight(b.Parameters),
             ContextWeight(b.Gradients), Bias(b.Gradients, outChannels), b.ContextGradient);
-        if (dInputPre is { } target && UsesColumns)
-            k.Col2Im(Geometry(batch) with { Activation = (int)inputActivation }, dColumns, x, target);
     }
 
     /// <summary>
