@@ -7,13 +7,13 @@
 # at the end (eval); then each decoder's runs are drawn on shared charts and a table row is printed per run.
 # Runs go two at a time (a 2-core machine's share); a finished run (its eval.json exists) is not run again.
 #
-#   scripts/autoregressive-experiment.sh [--epochs 5] [--train-limit 10000] [--test-limit 1000] [--iwae-k 50]
+#   scripts/autoregressive-experiment.sh [--epochs 8] [--train-limit 30000] [--test-limit 2000] [--iwae-k 50]
 #       [--out runs/information-preference] [--data fashion-mnist] [--device cpu] [--jobs 2] [--only REGEX]
 #
 # IVAE_CLI names a built IlgpuVae.Cli to use instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-epochs=5 train=10000 test=1000 iwae=50 out=runs/information-preference data=fashion-mnist device=cpu jobs=2 only=.
+epochs=8 train=30000 test=2000 iwae=50 out=runs/information-preference data=fashion-mnist device=cpu jobs=2 only=.
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs="$2"; shift 2 ;;
