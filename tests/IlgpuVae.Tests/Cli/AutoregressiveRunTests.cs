@@ -53,7 +53,7 @@ public sealed class AutoregressiveRunTests
 }
 
 /// <summary>
-/// A PixelCNN decoder through the command line, on 6×6 colour images (drawing pictures takes a decoder pass per value):
+/// A PixelCNN decoder through the command line on every device, on 6×6 colour images (drawing pictures takes a decoder pass per value):
 /// train (with per-epoch evaluation), resume (the same weights as an uninterrupted run), eval, sample and export.
 /// </summary>
 public sealed class PixelCnnRunTests
@@ -66,17 +66,24 @@ public sealed class PixelCnnRunTests
         return folder;
     }
 
-    static string[] Train(string images, string run, int epochs) =>
+    public static TheoryData<string> Devices => TestDevices.All;
+
+    /// <summary>In process on the CPU; a process of its own elsewhere, so PoCL's cache of compiled kernels applies.</summary>
+    static (int Exit, string Output, string Error) Cli(string device, params string[] args) =>
+        device == TestDevices.Cpu ? CliRunner.Run(args) : CliRunner.RunProcess(args);
+
+    static string[] Train(string images, string run, int epochs, string device) =>
         ["train", "--data", images, "--image-channels", "3", "--test-fraction", "0.25", "--epochs", epochs.ToString(), "--batch-size", "10",
          "--hidden", "12", "--latent", "3", "--model", "vae", "--decoder", "pixelcnn", "--pixelcnn-channels", "6", "--pixelcnn-layers", "1",
-         "--pixelcnn-kernel", "3", "--pixelcnn-first-kernel", "3", "--eval-every", "1", "--eval-iwae-k", "4", "--device", "cpu", "--out", run];
+         "--pixelcnn-kernel", "3", "--pixelcnn-first-kernel", "3", "--eval-every", "1", "--eval-iwae-k", "4", "--device", device, "--out", run];
 
-    [Fact]
-    public void APixelCnnDecoderTrainsResumesEvaluatesSamplesAndExports()
+    [DeviceTheory]
+    [MemberData(nameof(Devices))]
+    public void APixelCnnDecoderTrainsResumesEvaluatesSamplesAndExports(string device)
     {
         using var temp = new TempFolder();
         string images = ColourImages(temp), run = temp.File("run"), straight = temp.File("straight");
-        var (exit, output, error) = CliRunner.Run(Train(images, run, epochs: 1));
+        var (exit, output, error) = Cli(device, Train(images, run, epochs: 1, device));
         Assert.True(exit == 0, error + output);
         Assert.Contains("pixelcnn[6: 3×3 A, 1 × 3×3 B]", output);
         var config = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)))!;
@@ -86,25 +93,25 @@ public sealed class PixelCnnRunTests
         Assert.Equal(3, config["pixelcnn_kernel"].GetInt32());
         Assert.Equal(3, config["pixelcnn_first_kernel"].GetInt32());
 
-        (exit, output, error) = CliRunner.Run("train", "--resume", run, "--epochs", "2");
+        (exit, output, error) = Cli(device, "train", "--resume", run, "--epochs", "2");
         Assert.True(exit == 0, error + output);
-        (exit, output, error) = CliRunner.Run(Train(images, straight, epochs: 2));
+        (exit, output, error) = Cli(device, Train(images, straight, epochs: 2, device));
         Assert.True(exit == 0, error + output);
         Assert.Equal(File.ReadAllBytes(Path.Combine(straight, RunFolder.ModelFile)), File.ReadAllBytes(Path.Combine(run, RunFolder.ModelFile)));
         var last = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadLines(Path.Combine(run, RunFolder.MetricsFile)).Last())!;
         Assert.Equal(2, last["epoch"].GetInt32());
         Assert.True(double.IsFinite(last["iwae_nll"].GetDouble()));
 
-        (exit, output, error) = CliRunner.Run("eval", run, "--device", "cpu", "--iwae-k", "8");
+        (exit, output, error) = Cli(device, "eval", run, "--device", device, "--iwae-k", "8");
         Assert.True(exit == 0, error + output);
         var values = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(run, RunFolder.EvalFile)))!;
         Assert.True(values["iwae_nll"].GetDouble() <= values["test_neg_elbo"].GetDouble() + 1);
 
-        (exit, output, error) = CliRunner.Run("sample", run, "--out", temp.File("pictures"), "--count", "4", "--device", "cpu");
+        (exit, output, error) = Cli(device, "sample", run, "--out", temp.File("pictures"), "--count", "4", "--device", device);
         Assert.True(exit == 0, error + output);
         PngFile.Size(Path.Combine(temp.File("pictures"), RunPictures.Samples));
 
-        (exit, output, error) = CliRunner.Run("export", run, "--format", "onnx", "--out", temp.File("onnx"));
+        (exit, output, error) = Cli(device, "export", run, "--format", "onnx", "--out", temp.File("onnx"));
         Assert.True(exit == 0, error + output);
         using var decoder = new InferenceSession(Path.Combine(temp.File("onnx"), "decoder.onnx"));
         Assert.Equal(["z", "x"], decoder.InputMetadata.Keys);
