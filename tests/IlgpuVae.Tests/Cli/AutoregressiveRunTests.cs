@@ -68,9 +68,6 @@ public sealed class PixelCnnRunTests
 
     public static TheoryData<string> Devices => TestDevices.All;
 
-    /// <summary>In process on the CPU; a process of its own elsewhere, so PoCL's cache of compiled kernels applies.</summary>
-    static (int Exit, string Output, string Error) Cli(string device, params string[] args) =>
-        device == TestDevices.Cpu ? CliRunner.Run(args) : CliRunner.RunProcess(args);
 
     static string[] Train(string images, string run, int epochs, string device) =>
         ["train", "--data", images, "--image-channels", "3", "--test-fraction", "0.25", "--epochs", epochs.ToString(), "--batch-size", "10",
@@ -83,7 +80,7 @@ public sealed class PixelCnnRunTests
     {
         using var temp = new TempFolder();
         string images = ColourImages(temp), run = temp.File("run"), straight = temp.File("straight");
-        var (exit, output, error) = Cli(device, Train(images, run, epochs: 1, device));
+        var (exit, output, error) = CliRunner.RunOn(device, Train(images, run, epochs: 1, device));
         Assert.True(exit == 0, error + output);
         Assert.Contains("pixelcnn[6: 3×3 A, 1 × 3×3 B]", output);
         var config = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFile)))!;
@@ -93,25 +90,25 @@ public sealed class PixelCnnRunTests
         Assert.Equal(3, config["pixelcnn_kernel"].GetInt32());
         Assert.Equal(3, config["pixelcnn_first_kernel"].GetInt32());
 
-        (exit, output, error) = Cli(device, "train", "--resume", run, "--epochs", "2");
+        (exit, output, error) = CliRunner.RunOn(device, "train", "--resume", run, "--epochs", "2");
         Assert.True(exit == 0, error + output);
-        (exit, output, error) = Cli(device, Train(images, straight, epochs: 2, device));
+        (exit, output, error) = CliRunner.RunOn(device, Train(images, straight, epochs: 2, device));
         Assert.True(exit == 0, error + output);
         Assert.Equal(File.ReadAllBytes(Path.Combine(straight, RunFolder.ModelFile)), File.ReadAllBytes(Path.Combine(run, RunFolder.ModelFile)));
         var last = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadLines(Path.Combine(run, RunFolder.MetricsFile)).Last())!;
         Assert.Equal(2, last["epoch"].GetInt32());
         Assert.True(double.IsFinite(last["iwae_nll"].GetDouble()));
 
-        (exit, output, error) = Cli(device, "eval", run, "--device", device, "--iwae-k", "8");
+        (exit, output, error) = CliRunner.RunOn(device, "eval", run, "--device", device, "--iwae-k", "8");
         Assert.True(exit == 0, error + output);
         var values = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(run, RunFolder.EvalFile)))!;
         Assert.True(values["iwae_nll"].GetDouble() <= values["test_neg_elbo"].GetDouble() + 1);
 
-        (exit, output, error) = Cli(device, "sample", run, "--out", temp.File("pictures"), "--count", "4", "--device", device);
+        (exit, output, error) = CliRunner.RunOn(device, "sample", run, "--out", temp.File("pictures"), "--count", "4", "--device", device);
         Assert.True(exit == 0, error + output);
         PngFile.Size(Path.Combine(temp.File("pictures"), RunPictures.Samples));
 
-        (exit, output, error) = Cli(device, "export", run, "--format", "onnx", "--out", temp.File("onnx"));
+        (exit, output, error) = CliRunner.RunOn(device, "export", run, "--format", "onnx", "--out", temp.File("onnx"));
         Assert.True(exit == 0, error + output);
         using var decoder = new InferenceSession(Path.Combine(temp.File("onnx"), "decoder.onnx"));
         Assert.Equal(["z", "x"], decoder.InputMetadata.Keys);

@@ -1,3 +1,5 @@
+using IlgpuVae.Tests.Infrastructure;
+
 namespace IlgpuVae.Tests.Cli;
 
 /// <summary>Runs the command line in-process, capturing what it prints.</summary>
@@ -46,6 +48,13 @@ internal static class CliRunner
         process.WaitForExit();
         return (process.ExitCode, output, error.Result);
     }
+
+    /// <summary>
+    /// A command for <paramref name="device"/>: in this process on the CPU; elsewhere (the OpenCL device) in a process of
+    /// its own (<see cref="RunProcess"/>), so the driver's cache of compiled kernels applies as in a user's run.
+    /// </summary>
+    public static (int Exit, string Output, string Error) RunOn(string device, params string[] args) =>
+        device == TestDevices.Cpu ? Run(args) : RunProcess(args);
 
     /// <summary><see cref="TinyTrain"/> into <paramref name="outFolder"/>, an option in <paramref name="extra"/> replacing its default.</summary>
     public static (int Exit, string Output, string Error) Train(string outFolder, params string[] extra) => Run(TrainArguments(outFolder, extra));

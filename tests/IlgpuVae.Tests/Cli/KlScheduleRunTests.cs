@@ -28,9 +28,6 @@ public sealed class KlScheduleRunTests : IDisposable
 
     public static TheoryData<string> Devices => TestDevices.All;
 
-    static (int Exit, string Output, string Error) Cli(string device, params string[] args) =>
-        device == TestDevices.Cpu ? CliRunner.Run(args) : CliRunner.RunProcess(args);
-
     static void Succeeds((int Exit, string Output, string Error) r, string what) => Assert.True(r.Exit == 0, $"{what}: {r.Error}{r.Output}");
 
     static List<JsonElement> Metrics(string run) =>
@@ -45,19 +42,19 @@ public sealed class KlScheduleRunTests : IDisposable
     public void TrainResumeEvalSampleAndExportThere(string device)
     {
         string straight = temp.File($"straight-{device}"), resumed = temp.File($"resumed-{device}");
-        Succeeds(Cli(device, CliRunner.TrainArguments(straight, [.. Schedule, "--epochs", "4", "--device", device])), "straight run");
-        Succeeds(Cli(device, CliRunner.TrainArguments(resumed, [.. Schedule, "--epochs", "2", "--device", device])), "first two epochs");
+        Succeeds(CliRunner.RunOn(device, CliRunner.TrainArguments(straight, [.. Schedule, "--epochs", "4", "--device", device])), "straight run");
+        Succeeds(CliRunner.RunOn(device, CliRunner.TrainArguments(resumed, [.. Schedule, "--epochs", "2", "--device", device])), "first two epochs");
 
         string config = File.ReadAllText(Path.Combine(resumed, RunFolder.ConfigFile));
         Assert.Contains("\"kl_warmup_epochs\": 2.5", config);
         Assert.Contains("\"free_bits\": 0.3", config);
 
         // A changed schedule is refused by name; the saved one again, or none given, continues.
-        var refused = Cli(device, "train", "--resume", resumed, "--epochs", "4", "--free-bits", "0.1", "--kl-warmup", "1");
+        var refused = CliRunner.RunOn(device, "train", "--resume", resumed, "--epochs", "4", "--free-bits", "0.1", "--kl-warmup", "1");
         Assert.Equal(1, refused.Exit);
         Assert.Contains("--kl-warmup 1 and --free-bits 0.1 differ from the saved configuration", refused.Error);
         Assert.Contains("(kl-warmup 2.5 and free-bits 0.3)", refused.Error);
-        Succeeds(Cli(device, "train", "--resume", resumed, "--epochs", "4", "--kl-warmup", "2.5", "--device", device), "resume");
+        Succeeds(CliRunner.RunOn(device, "train", "--resume", resumed, "--epochs", "4", "--kl-warmup", "2.5", "--device", device), "resume");
 
         AssertSameFiles(straight, resumed, RunFolder.ModelFile);
         AssertSameFiles(straight, resumed, RunFolder.StateFile);
@@ -82,14 +79,14 @@ public sealed class KlScheduleRunTests : IDisposable
             $"train_kl {last.GetProperty("train_kl").GetDouble()} should be the unclamped KL, not the loss's clamped term {klTerm}");
 
         string evalFolder = temp.File($"eval-{device}");
-        Succeeds(Cli(device, "eval", straight, "--device", device, "--iwae-k", "4", "--mi-limit", "16", "--out", evalFolder), "eval");
+        Succeeds(CliRunner.RunOn(device, "eval", straight, "--device", device, "--iwae-k", "4", "--mi-limit", "16", "--out", evalFolder), "eval");
         var eval = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalFolder, RunFolder.EvalFile))).RootElement;
         double evalRecon = eval.GetProperty("test_recon").GetDouble(), evalKl = eval.GetProperty("kl").GetDouble();
         Tolerance.AssertNear(eval.GetProperty("test_neg_elbo").GetDouble(), evalRecon + evalKl, 1e-6, 1e-6, "eval: test_neg_elbo");
         // The vae's objective without the schedule is the −ELBO itself: no clamp, full weight.
         Tolerance.AssertNear(eval.GetProperty("test_loss").GetDouble(), evalRecon + evalKl, 1e-6, 1e-6, "eval: test_loss ignores free bits");
 
-        Succeeds(Cli(device, "sample", straight, "--device", device, "--count", "4", "--out", temp.File($"pictures-{device}")), "sample");
+        Succeeds(CliRunner.RunOn(device, "sample", straight, "--device", device, "--count", "4", "--out", temp.File($"pictures-{device}")), "sample");
         PngFile.Size(Path.Combine(temp.File($"pictures-{device}"), "samples.png"));
         string onnx = temp.File($"onnx-{device}");
         Succeeds(CliRunner.Run("export", straight, "--out", onnx), "export");

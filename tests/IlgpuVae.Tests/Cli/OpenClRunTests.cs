@@ -64,7 +64,7 @@ public sealed class OpenClRunTests : IDisposable
     string Train(string model, string device)
     {
         string run = temp.File($"run-{device}");
-        var (exit, output, error) = Cli(device, CliRunner.TrainArguments(run, [.. Options(model), "--epochs", "2", "--seed", "7", "--device", device]));
+        var (exit, output, error) = CliRunner.RunOn(device, CliRunner.TrainArguments(run, [.. Options(model), "--epochs", "2", "--seed", "7", "--device", device]));
         Assert.True(exit == 0, $"{device}: {error}{output}");
         return run;
     }
@@ -72,14 +72,11 @@ public sealed class OpenClRunTests : IDisposable
     Dictionary<string, JsonElement> Eval(string run, string device)
     {
         string folder = temp.File($"eval-{device}");
-        var (exit, output, error) = Cli(device, "eval", run, "--device", device, "--iwae-k", "8", "--mi-limit", "32", "--out", folder);
+        var (exit, output, error) = CliRunner.RunOn(device, "eval", run, "--device", device, "--iwae-k", "8", "--mi-limit", "32", "--out", folder);
         Assert.True(exit == 0, $"{device}: {error}{output}");
         return Json(File.ReadAllText(Path.Combine(folder, RunFolder.EvalFile)));
     }
 
-    /// <summary>A command on the CPU in this process; on the OpenCL device, in a process of its own.</summary>
-    static (int Exit, string Output, string Error) Cli(string device, params string[] args) =>
-        device == TestDevices.Cpu ? CliRunner.Run(args) : CliRunner.RunProcess(args);
 
     static Dictionary<string, JsonElement> Json(string text) => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(text)!;
 
@@ -102,7 +99,7 @@ public sealed class OpenClRunTests : IDisposable
             AssertAgrees(cpuEval[key].GetDouble(), otherEval[key].GetDouble(), $"{model}, eval, {key}");
         Assert.Equal(cpuEval["active_units"].GetInt32(), otherEval["active_units"].GetInt32());
 
-        var (exit, output, error) = Cli(device, "sample", run, "--device", device, "--count", "8", "--out", temp.File("pictures"));
+        var (exit, output, error) = CliRunner.RunOn(device, "sample", run, "--device", device, "--count", "8", "--out", temp.File("pictures"));
         Assert.True(exit == 0, error + output);
         PngFile.Size(Path.Combine(temp.File("pictures"), "samples.png"));
     }
