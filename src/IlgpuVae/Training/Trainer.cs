@@ -78,7 +78,10 @@ internal sealed class Trainer : IDisposable
     /// Steps an epoch of <paramref name="count"/> images takes: its batches, less a last one too small for the MMD
     /// estimator (<see cref="TrainEpoch"/> skips it) — the S of the warm-up.
     /// </summary>
-    public int StepsPerEpoch(int count) => count / batchSize + (count % batchSize >= objective.MinimumBatch ? 1 : 0);
+    public int StepsPerEpoch(int count) => count / batchSize + (IsTrained(count % batchSize) ? 1 : 0);
+
+    /// <summary>Whether a batch of <paramref name="rows"/> is stepped on: the MMD estimator needs a few rows, so a short last batch may be skipped.</summary>
+    bool IsTrained(int rows) => rows >= objective.MinimumBatch;
 
     /// <summary>
     /// One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order (with a replica group, of
@@ -174,7 +177,7 @@ internal sealed class Trainer : IDisposable
         for (int b = from?.Batch ?? 0; b < batches; b++)
         {
             int start = b * batchSize, rows = Math.Min(batchSize, data.Count - start);
-            if (rows < objective.MinimumBatch) continue;
+            if (!IsTrained(rows)) continue;
             if (Step(data, start, rows) is { } previous) (latest, latestBatch) = (previous.Terms, launched);
             launched = b + 1;
             seen += rows;
