@@ -15,6 +15,8 @@ eval "$("$checkout/scripts/opencl-root.sh" | grep '^OPENCL_ROOT=')"
 filter='DisplayName~device: %22opencl'
 test_args=(test "$checkout/tests/IlgpuVae.Tests" -c Release --no-build --filter "${OPENCL_TEST_FILTER:-$filter}" --logger "trx;LogFileName=opencl.trx" "$@")
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
+# Here the device is the point: its absence fails the cases instead of skipping them (tests' Prerequisites).
+export ILGPUVAE_REQUIRE="${ILGPUVAE_REQUIRE:+$ILGPUVAE_REQUIRE,}opencl"
 
 if [ "$OPENCL_ROOT" = / ]; then
   exec dotnet "${test_args[@]}"
@@ -37,7 +39,7 @@ bind() { # bind SOURCE: the same path inside the root
 in_root() { # in_root COMMAND…: run it in the root with the SDK on PATH
   chroot "$root" /usr/bin/env -i HOME="$HOME" PATH="$dotnet_dir:/usr/local/bin:/usr/bin:/bin" DOTNET_ROOT="$dotnet_dir" \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 \
-    ${GOLDEN_DIR:+GOLDEN_DIR="$GOLDEN_DIR"} ${NUGET_PACKAGES:+NUGET_PACKAGES="$NUGET_PACKAGES"} "$@"
+    ILGPUVAE_REQUIRE="$ILGPUVAE_REQUIRE" ${GOLDEN_DIR:+GOLDEN_DIR="$GOLDEN_DIR"} ${NUGET_PACKAGES:+NUGET_PACKAGES="$NUGET_PACKAGES"} "$@"
 }
 cleanup() {
   # Test hosts or build servers still running would keep the mounts busy.

@@ -7,20 +7,10 @@ using Xunit.Abstractions;
 
 namespace IlgpuVae.Tests.Cli;
 
-/// <summary>A fact that runs only where MPICH's mpiexec is on PATH (scripts/install-mpich.sh installs it; CI does).</summary>
-public sealed class MpiFactAttribute : FactAttribute
-{
-    public MpiFactAttribute()
-    {
-        if (Mpi.Exec is null) Skip = "mpiexec is not on PATH: install MPICH (sudo scripts/install-mpich.sh) to run the test across processes.";
-    }
-}
-
 /// <summary>Runs the built command line under mpiexec.</summary>
 internal static class Mpi
 {
-    public static readonly string? Exec = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-        .Select(d => Path.Combine(d, "mpiexec")).FirstOrDefault(File.Exists);
+    public static string Exec => Prerequisites.Mpiexec ?? throw new InvalidOperationException(Prerequisites.MissingReason(Prerequisite.Mpiexec));
 
     /// <summary>
     /// mpiexec with one group per set of processes (MPMD: "-n 1 … : -n 1 …"), each running IlgpuVae.Cli.dll beside the
@@ -28,7 +18,7 @@ internal static class Mpi
     /// </summary>
     public static (int Exit, string Output, string Error) Run(params (int Processes, string[] Arguments)[] groups)
     {
-        var start = new ProcessStartInfo(Exec!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Exec) { RedirectStandardOutput = true, RedirectStandardError = true };
         for (int g = 0; g < groups.Length; g++)
         {
             var (dotnet, cli) = CliRunner.ChildCommand(groups[g].Arguments);
@@ -53,7 +43,7 @@ internal static class Mpi
 /// </summary>
 public sealed class MpiRunTests(ITestOutputHelper log)
 {
-    [MpiFact]
+    [NeedsFact(Prerequisite.Mpiexec)]
     public void TwoProcessesMatchOneAndOnlyTheFirstWrites()
     {
         using var temp = new TempFolder();
@@ -71,7 +61,7 @@ public sealed class MpiRunTests(ITestOutputHelper log)
         Assert.Equal(2, DataParallelRunTests.Metrics(two)[0]["replicas"].GetInt32());
     }
 
-    [MpiFact]
+    [NeedsFact(Prerequisite.Mpiexec)]
     public void AFailureEndsEveryProcessWithOneMessage()
     {
         using var temp = new TempFolder();
@@ -84,7 +74,7 @@ public sealed class MpiRunTests(ITestOutputHelper log)
         Assert.False(Directory.Exists(temp.File("run")));
     }
 
-    [MpiFact]
+    [NeedsFact(Prerequisite.Mpiexec)]
     public void ProcessesWithDifferentOptionsRefuseToStart()
     {
         using var temp = new TempFolder();

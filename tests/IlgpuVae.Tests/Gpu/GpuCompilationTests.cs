@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using ILGPU.Runtime.Cuda;
 using IlgpuVae.Compute;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Gpu;
 
@@ -9,7 +10,7 @@ namespace IlgpuVae.Tests.Gpu;
 /// the PTX uses no approximate math instruction (the kernels' own <c>DeviceMath</c> instead) and ptxas assembles
 /// it without spilling registers; clang compiles the OpenCL C. The CPU-only vector kernels are never loaded by
 /// the GPU kernel set, and a GPU backend refuses them. ptxas and clang come from scripts/install-gpu-compilers.sh,
-/// which CI runs; without them the assembler tests fail and say so.
+/// which CI runs and requires (<see cref="Prerequisites"/>); without them the cases that call them are skipped.
 /// </summary>
 public sealed class GpuCompilationTests
 {
@@ -60,25 +61,23 @@ public sealed class GpuCompilationTests
         Assert.DoesNotContain(".approx", ptx);
     }
 
-    [Theory]
+    [NeedsTheory(Prerequisite.Ptxas)]
     [MemberData(nameof(KernelsAndArchitectures))]
     public void PtxasAssemblesItWithoutSpills(string kernel, string sm)
     {
-        string ptxas = GpuCompilation.FindPtxas() ?? throw new InvalidOperationException(
-            "ptxas was not found: run scripts/install-gpu-compilers.sh (as root) or set PTXAS.");
+        string ptxas = GpuCompilation.FindPtxas() ?? throw new InvalidOperationException(Prerequisites.MissingReason(Prerequisite.Ptxas));
         var report = GpuCompilation.Assemble(ptxas, Ptx(kernel, sm), Architecture(sm));
         Assert.True(report.SpillStores + report.SpillLoads == 0, $"{kernel} on {sm} spills: {report.Output}");
         Assert.InRange(report.Registers, 1, 255);
     }
 
-    [Theory]
+    [NeedsTheory(Prerequisite.Clang)]
     [MemberData(nameof(KernelNames))]
     public void CompilesToOpenClThatClangAccepts(string kernel)
     {
         string source = GpuCompilation.OpenCl(Kernel(kernel));
         Assert.Contains("kernel", source);
-        string clang = GpuCompilation.FindClang() ?? throw new InvalidOperationException(
-            "clang was not found: run scripts/install-gpu-compilers.sh (as root) or set CLANG_OPENCL.");
+        string clang = GpuCompilation.FindClang() ?? throw new InvalidOperationException(Prerequisites.MissingReason(Prerequisite.Clang));
         GpuCompilation.CompileOpenCl(clang, source);
     }
 

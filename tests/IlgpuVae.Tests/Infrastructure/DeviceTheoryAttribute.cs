@@ -5,8 +5,8 @@ namespace IlgpuVae.Tests.Infrastructure;
 
 /// <summary>
 /// A theory over accelerators: a row that names an OpenCL device (<see cref="TestDevices.IsOpenCl"/>) is reported as
-/// skipped, with <see cref="TestDevices.OpenClSkipReason"/>, where the run has no usable OpenCL device, and runs
-/// wherever there is one — so every run lists the OpenCL cases, and a run with a device leaves none out. A
+/// skipped, with <see cref="TestDevices.OpenClSkipReason"/>, where the run has no usable OpenCL device (unless
+/// ILGPUVAE_REQUIRE names opencl: <see cref="Prerequisites"/>), and runs wherever there is one — so every run lists the OpenCL cases, and a run with a device leaves none out. A
 /// <see cref="SkippedRow"/> is skipped with its own reason.
 /// (xunit 2.9 cannot skip a row once it runs; its discoverer can, which is what this attribute changes.)
 /// </summary>
@@ -24,5 +24,5 @@ public sealed class DeviceTheoryDiscoverer(IMessageSink diagnosticMessageSink) :
             : base.CreateTestCasesForDataRow(discoveryOptions, testMethod, theoryAttribute, dataRow);
 
     static string? SkipReason(object[] row) => SkippedRow.ReasonIn(row)
-        ?? (row.Any(v => v is string s && TestDevices.IsOpenCl(s)) ? TestDevices.OpenClSkipReason : null);
+        ?? (row.Any(v => v is string s && TestDevices.IsOpenCl(s)) ? Prerequisites.SkipReason(Prerequisite.OpenCl) : null);
 }

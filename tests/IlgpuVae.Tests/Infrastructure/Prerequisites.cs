@@ -1,0 +1,70 @@
+using IlgpuVae.Compute;
+
+namespace IlgpuVae.Tests.Infrastructure;
+
+/// <summary>What some cases need beyond the .NET SDK.</summary>
+public enum Prerequisite
+{
+    /// <summary>NVIDIA's PTX assembler (scripts/install-gpu-compilers.sh).</summary>
+    Ptxas,
+
+    /// <summary>clang 15 or newer for OpenCL C (scripts/install-gpu-compilers.sh).</summary>
+    Clang,
+
+    /// <summary>MPICH's mpiexec (scripts/install-mpich.sh).</summary>
+    Mpiexec,
+
+    /// <summary>An OpenCL device that ILGPU accepts (scripts/opencl-root.sh, scripts/opencl-tests.sh).</summary>
+    OpenCl,
+}
+
+/// <summary>
+/// Where a case's prerequisite is missing, the case is skipped, with one line saying what enables it — so that
+/// `dotnet test` passes on a machine that has only the SDK. CI installs every prerequisite and names them in
+/// ILGPUVAE_REQUIRE (a comma-separated list of ptxas, clang, mpiexec, opencl, or "all"): a required one is never
+/// skipped, so its absence fails the cases that need it instead of passing unseen.
+/// </summary>
+public static class Prerequisites
+{
+    public const string Variable = "ILGPUVAE_REQUIRE";
+
+    /// <summary>Why the cases needing <paramref name="prerequisite"/> are skipped, or null when they run.</summary>
+    public static string? SkipReason(Prerequisite prerequisite) =>
+        Required(prerequisite) ? null : MissingReason(prerequisite);
+
+    /// <summary>What is missing and how to get it, or null when <paramref name="prerequisite"/> is present.</summary>
+    public static string? MissingReason(Prerequisite prerequisite) => prerequisite switch
+    {
+        Prerequisite.Ptxas => GpuCompilation.FindPtxas() is null
+            ? "ptxas is not installed: run scripts/install-gpu-compilers.sh (as root) or set PTXAS to enable the PTX assembly cases." : null,
+        Prerequisite.Clang => GpuCompilation.FindClang() is null
+            ? "clang is not installed: run scripts/install-gpu-compilers.sh (as root) or set CLANG_OPENCL to enable the OpenCL C cases." : null,
+        Prerequisite.Mpiexec => Mpiexec is null
+            ? "mpiexec is not on PATH: run scripts/install-mpich.sh (as root) to enable the cases across processes." : null,
+        Prerequisite.OpenCl => TestDevices.OpenClSkipReason,
+        _ => throw new ArgumentOutOfRangeException(nameof(prerequisite), prerequisite, null),
+    };
+
+    /// <summary>Whether ILGPUVAE_REQUIRE names <paramref name="prerequisite"/> (or "all").</summary>
+    public static bool Required(Prerequisite prerequisite) =>
+        (Environment.GetEnvironmentVariable(Variable) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Any(name => name.Equals("all", StringComparison.OrdinalIgnoreCase) || name.Equals(prerequisite.ToString(), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>MPICH's mpiexec on PATH, or null.</summary>
+    public static string? Mpiexec { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(d => Path.Combine(d, "mpiexec")).FirstOrDefault(File.Exists);
+}
+
+/// <summary>A fact that is skipped, saying why, where its prerequisite is missing and not required.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class NeedsFactAttribute : FactAttribute
+{
+    public NeedsFactAttribute(Prerequisite prerequisite) => Skip = Prerequisites.SkipReason(prerequisite);
+}
+
+/// <summary>A theory that is skipped as one case, saying why, where its prerequisite is missing and not required.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class NeedsTheoryAttribute : TheoryAttribute
+{
+    public NeedsTheoryAttribute(Prerequisite prerequisite) => Skip = Prerequisites.SkipReason(prerequisite);
+}
