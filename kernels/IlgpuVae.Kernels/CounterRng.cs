@@ -24,12 +24,21 @@ public static class CounterRng
     /// <summary>A key for one (seed, stream, step) triple; each of the three changes every draw.</summary>
     public static ulong Key(ulong seed, ulong stream, ulong step) => Mix(Mix(Mix(seed) ^ stream) ^ step);
 
-    /// <summary>A uniform in the open interval (0, 1): 24 random bits, centred, so never 0 or 1.</summary>
-    public static float Uniform(ulong key, long counter)
-    {
-        ulong bits = Mix(key ^ Mix((ulong)counter)) >> 40;
-        return (bits + 0.5f) * (1f / 16777216f);
-    }
+    /// <summary>A uniform in the open interval (0, 1) from the top 24 bits of the hash (<see cref="UnitInterval"/>).</summary>
+    public static float Uniform(ulong key, long counter) => UnitInterval(Mix(key ^ Mix((ulong)counter)) >> 40);
+
+    /// <summary>The largest float below 1, 1 − 2⁻²⁴.</summary>
+    public const float BelowOne = 0.99999994f;
+
+    /// <summary>
+    /// 24 random bits (0 … 2²⁴ − 1) as a float in the open interval (0, 1): (bits + ½)·2⁻²⁴, at least 2⁻²⁵. In float,
+    /// bits + ½ is exact below 2²³ only; above it the half rounds to even, so 2²⁴ − 1 + ½ would round to 2²⁴ and the
+    /// draw to exactly 1. The clamp maps that one pattern to <see cref="BelowOne"/> and leaves every other draw as it
+    /// was. (Above 2²³ an even pattern maps half a step below its centre and an odd one half a step above, so the
+    /// draws are not centred one by one but their mean is.) <c>VectorNormals</c> maps vectors of bits the same way,
+    /// bit for bit.
+    /// </summary>
+    public static float UnitInterval(ulong bits) => XMath.Min((bits + 0.5f) * (1f / 16777216f), BelowOne);
 
     /// <summary>A standard normal by Box–Muller from two uniforms; u₁ &gt; 0 so the log is finite.</summary>
     public static float Normal(ulong key, long counter)

@@ -46,9 +46,12 @@ static class VectorNormals
     static Vector<float> Uniform(ulong key, Vector<ulong> low, Vector<ulong> high)
     {
         var keys = new Vector<ulong>(key);
-        var bits = Vector.Narrow(Mix(keys ^ Mix(low)) >> 40, Mix(keys ^ Mix(high)) >> 40);
-        return (Vector.ConvertToSingle(Vector.AsVectorInt32(bits)) + new Vector<float>(0.5f)) * new Vector<float>(1f / 16777216f);
+        return UnitInterval(Vector.AsVectorInt32(Vector.Narrow(Mix(keys ^ Mix(low)) >> 40, Mix(keys ^ Mix(high)) >> 40)));
     }
+
+    /// <summary><see cref="CounterRng.UnitInterval"/> lane by lane: 24-bit patterns to floats in (0, 1).</summary>
+    internal static Vector<float> UnitInterval(Vector<int> bits) =>
+        Vector.Min((Vector.ConvertToSingle(bits) + new Vector<float>(0.5f)) * new Vector<float>(1f / 16777216f), new Vector<float>(CounterRng.BelowOne));
 
     /// <summary><see cref="CounterRng.Mix"/>, lane by lane.</summary>
     static Vector<ulong> Mix(Vector<ulong> x)

@@ -63,6 +63,47 @@ public sealed class RandomTests
     }
 
     [Fact]
+    public void TheBitsMapIntoTheOpenIntervalAtTheExtremePatterns()
+    {
+        const double ulp = 1.0 / (1 << 24);
+        Assert.Equal(0.5 * ulp, CounterRng.UnitInterval(0));
+        Assert.Equal(1.5 * ulp, CounterRng.UnitInterval(1));
+        Assert.Equal(((1 << 23) - 0.5) * ulp, CounterRng.UnitInterval((1 << 23) - 1));
+        // From 2²³ on, float has no halves: the half rounds to even.
+        Assert.Equal((1 << 23) * ulp, CounterRng.UnitInterval(1 << 23));
+        Assert.Equal(((1 << 24) - 2) * ulp, CounterRng.UnitInterval((1 << 24) - 2));
+        // The last pattern would round to exactly 1; it is the largest float below 1 instead.
+        Assert.Equal(1 - ulp, CounterRng.UnitInterval((1 << 24) - 1));
+        Assert.True(CounterRng.UnitInterval((1 << 24) - 1) < 1f);
+    }
+
+    [Fact]
+    public void EveryBitPatternMapsIntoTheOpenIntervalTheSameOnTheVectorPath()
+    {
+        // All 2²⁴ patterns, so an event of probability 2⁻²⁴ cannot hide; the vector path (the CPU accelerator's draws)
+        // must give the scalar path's bits for each, and the clamp must change that one pattern only.
+        int w = System.Numerics.Vector<int>.Count, changed = 0;
+        var patterns = new int[w];
+        float previous = 0f;
+        for (int first = 0; first < 1 << 24; first += w)
+        {
+            for (int j = 0; j < w; j++) patterns[j] = first + j;
+            var vector = VectorNormals.UnitInterval(new System.Numerics.Vector<int>(patterns));
+            for (int j = 0; j < w; j++)
+            {
+                float u = CounterRng.UnitInterval((ulong)(first + j));
+                if (!(u > previous && u < 1f) && !(u == previous && first + j >= 1 << 23))
+                    Assert.Fail($"pattern {first + j}: {u:R} after {previous:R}");
+                if (BitConverter.SingleToInt32Bits(vector[j]) != BitConverter.SingleToInt32Bits(u))
+                    Assert.Fail($"pattern {first + j}: the vector path gives {vector[j]:R}, the scalar path {u:R}");
+                if (u != ((first + j) + 0.5f) * (1f / 16777216f)) changed++;
+                previous = u;
+            }
+        }
+        Assert.Equal(1, changed);
+    }
+
+    [Fact]
     public void CpuVectorDrawsAreThePortableKernelsBits()
     {
         // FillNormal, and the reparameterization's ε, z and KL: the CPU accelerator's vector draws against the scalar kernels.
