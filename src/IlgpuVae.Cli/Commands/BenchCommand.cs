@@ -5,6 +5,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.IO;
 using IlgpuVae.Model;
 using IlgpuVae.Runs;
+using IlgpuVae.Runs.Settings;
 
 namespace IlgpuVae.Cli.Commands;
 
@@ -24,12 +25,8 @@ static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per measurement (after the first)", DefaultValueFactory = _ => 20 };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds of untimed steps before timing (at least one step)", DefaultValueFactory = _ => 1.0 };
         var model = new Option<string>("--model") { Description = "Objective preset", DefaultValueFactory = _ => "vae" };
-        var hidden = new Option<string?>("--hidden") { Description = "Hidden sizes (default 400 for mlp, 1024 for conv)" };
-        var arch = new Option<string>("--arch") { Description = "mlp, or conv (the InfoVAE paper's model: --channels, --conv-kernel, --conv-stride)", DefaultValueFactory = _ => "mlp" };
-        var channels = new Option<string>("--channels") { Description = "conv: the encoder's convolutions' channels", DefaultValueFactory = _ => "64,128" };
-        var convKernel = new Option<int>("--conv-kernel") { Description = "conv: kernel size", DefaultValueFactory = _ => 4 };
-        var convStride = new Option<int>("--conv-stride") { Description = "conv: stride", DefaultValueFactory = _ => 2 };
-        var latent = new Option<int>("--latent") { Description = "Latent dimensions", DefaultValueFactory = _ => 20 };
+        var settings = new SettingOptions(nameof(RunConfig.Arch), nameof(RunConfig.Channels), nameof(RunConfig.ConvKernel),
+            nameof(RunConfig.ConvStride), nameof(RunConfig.Hidden), nameof(RunConfig.Latent));
         var outFolder = new Option<string>("--out") { Description = "Folder to write bench.json into", DefaultValueFactory = _ => "." };
         var profile = new Option<bool>("--profile")
         {
@@ -37,20 +34,17 @@ static class BenchCommand
         };
         var command = new Command("bench", "Measure training steps per second of the 784-400-20 VAE (or --arch/--hidden/--latent) on 28×28 images, per device and batch size.")
         {
-            devices, kernels, batches, steps, warmUp, model, arch, channels, convKernel, convStride, hidden, latent, outFolder, profile,
+            devices, kernels, batches, steps, warmUp, model, outFolder, profile,
         };
+        foreach (var option in settings.Options) command.Options.Add(option);
         command.SetAction(parse =>
         {
-            var config = new RunConfig
-            {
-                Arch = parse.GetValue(arch)!, Channels = TrainCommand.ParseSizes(parse.GetValue(channels)!, "--channels"),
-                ConvKernel = parse.GetValue(convKernel), ConvStride = parse.GetValue(convStride), Latent = parse.GetValue(latent),
-                Hidden = parse.GetValue(hidden) is string h ? TrainCommand.ParseSizes(h, "--hidden") : RunConfig.DefaultHidden(parse.GetValue(arch)!),
-            };
+            var config = settings.Bind(parse);
+            RunSettings.RequireChosenPieces(config, settings.Given(parse));
             var spec = config.ModelSpec(new ImageShape(1, 28, 28));
             var results = new List<StepTiming>();
             var choices = ParseKernels(parse.GetValue(kernels)!);
-            var batchSizes = TrainCommand.ParseSizes(parse.GetValue(batches)!, "--batch-sizes", "batch sizes", "128,1024");
+            var batchSizes = SettingOptions.ParseSizes(parse.GetValue(batches)!, "--batch-sizes", "batch sizes", "128,1024", noneAllowed: false);
             var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
             output.WriteLine($"{"device",-8} {"kernels",-9} {"batch",6} {"first s",8} {"median ms",10} {"images/s",10} {"launches",9} {"floor ms",9} {"fwd GFLOP/s",12} {"bwd GFLOP/s",12} {"% peak",7}");
             foreach (var name in parse.GetValue(devices)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

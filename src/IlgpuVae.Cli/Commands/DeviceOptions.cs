@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IlgpuVae.Runs.Settings;
 
 namespace IlgpuVae.Cli.Commands;
 
@@ -9,10 +10,10 @@ namespace IlgpuVae.Cli.Commands;
 static class DeviceOptions
 {
     /// <summary>What --device takes.</summary>
-    public const string Devices = "auto (CUDA, then OpenCL, then the CPU), cpu, cuda, opencl, or cuda:N / opencl:N for the N-th";
+    public const string Devices = SettingTexts.Devices;
 
     /// <summary>What --kernels takes.</summary>
-    public const string KernelSets = "fastest (the device's own) or portable (exactly a GPU's kernels and launch shapes, on any device; slow on the CPU)";
+    public const string KernelSets = SettingTexts.KernelSets;
 
     /// <summary>--device: one accelerator, defaulting to <paramref name="defaultValue"/> (null: <paramref name="absent"/> says what happens).</summary>
     public static Option<string?> Device(string? defaultValue, string? absent = null, string? extra = null)

@@ -2,144 +2,206 @@ using System.Text.Json.Serialization;
 using System.Text.Json;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
+using IlgpuVae.Runs.Settings;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
 
 /// <summary>
-/// Everything that reproduces a training run, as written to the run folder's config.json. The names are
-/// the command line's (snake_case); <see cref="ModelSpec"/>, <see cref="Objective"/> and <see cref="OptimizerSpec"/>
-/// turn them into the model, the objective and the optimizer.
+/// Everything that reproduces a training run, as written to the run folder's config.json (each key a property's name in
+/// snake_case). Each setting is declared once, on its property (<see cref="SettingAttribute"/>): its option on the
+/// command line, help, piece and resume rule (<see cref="RunSettings"/> reads them). <see cref="ModelSpec"/>,
+/// <see cref="Objective"/> and <see cref="OptimizerSpec"/> turn the settings into the model, the objective and the optimizer.
 /// </summary>
 public sealed record RunConfig
 {
     /// <summary>The data set (--data): sprites, fashion-mnist, mnist, an IDX folder or file, or a folder of images; for images given in memory, their set's name.</summary>
+    [Setting("--data", "sprites, fashion-mnist, mnist, a folder of PNG/JPEG files (flat or one subfolder per class), or a folder / IDX file (gzipped or not)")]
     public string Data { get; init; } = "sprites";
     /// <summary>vae, beta-vae, infovae or mmd-vae: the starting point for α and λ.</summary>
+    [Setting("--model", "Objective preset: vae, beta-vae, infovae, mmd-vae")]
     public string Model { get; init; } = "infovae";
     /// <summary>α: the KL weight is 1 − α; null takes the preset's.</summary>
+    [Setting("--alpha", "α: the KL weight is 1 − α (overrides the preset)")]
     public double? Alpha { get; init; }
     /// <summary>λ: the MMD weight is α + λ − 1; null takes the preset's.</summary>
+    [Setting("--lambda", "λ: the MMD weight is α + λ − 1 (overrides the preset)")]
     public double? Lambda { get; init; }
     /// <summary>β of the beta-vae preset (α = 1 − β, λ = β).</summary>
+    [Setting("--beta", "β of the beta-vae preset", AppliesTo = Piece.BetaVaePreset)]
     public double Beta { get; init; } = 4;
     /// <summary>The MMD kernel: imq (inverse multiquadric) or rbf.</summary>
+    [Setting("--kernel", "MMD kernel: imq or rbf")]
     public string Kernel { get; init; } = "imq";
     /// <summary>The RBF kernel's bandwidth h; null: 1.</summary>
+    [Setting("--bandwidth", "RBF bandwidth h (default 1)", AppliesTo = Piece.RbfKernel)]
     public double? Bandwidth { get; init; }
     /// <summary>The IMQ kernel's constant c; null: 2·latent.</summary>
+    [Setting("--imq-c", "IMQ constant c (default 2·latent)", AppliesTo = Piece.ImqKernel)]
     public double? ImqC { get; init; }
     /// <summary>The MMD estimator: unbiased or biased.</summary>
+    [Setting("--estimator", "MMD estimator: unbiased or biased")]
     public string Estimator { get; init; } = "unbiased";
     /// <summary>Prior draws per batch for the MMD; 0: as many as the batch.</summary>
+    [Setting("--prior-samples", "Prior draws per batch for the MMD (0: the batch size)")]
     public int PriorSamples { get; init; }
     /// <summary>
     /// KL warm-up (--kl-warmup): over this many epochs (fractions allowed) the KL weight rises linearly from 0 to 1 − α,
     /// a little every step; 0: none. The MMD weight is not warmed up. A run without the key has none.
     /// </summary>
+    [Setting("--kl-warmup", "KL warm-up: the KL weight rises linearly from 0 to 1 − α over N epochs, every step (0: none; the MMD weight is not warmed up)", Since = 1)]
     public double KlWarmupEpochs { get; init; }
     /// <summary>
     /// Free bits (Kingma et al., 2016), in nats per latent dimension: the KL term becomes Σⱼ max(FreeBits, the batch mean of
     /// dimension j's KL), so dimensions at or below it get no KL gradient; 0: none. Needs the Gaussian posterior and one device.
     /// </summary>
+    [Setting("--free-bits", "Free bits: the KL term becomes Σ_j max(NATS, batch mean of KL_j); dimensions below get no KL gradient (0: none; Gaussian posterior, one device)", Since = 1)]
     public double FreeBits { get; init; }
     /// <summary>mlp (dense layers only) or conv (strided convolutions first, transposed ones last).</summary>
+    [Setting("--arch", "mlp, or conv: strided convolutions (--channels) before the dense layers, transposed ones after", Since = 1)]
     public string Arch { get; init; } = "mlp";
     /// <summary>conv: the encoder's convolutions' output channels, one per layer (the InfoVAE paper's MNIST model: 64, 128).</summary>
+    [Setting("--channels", "conv: output channels of the encoder's convolutions, e.g. 64,128", AppliesTo = Piece.Conv, Since = 1)]
     public int[] Channels { get; init; } = [64, 128];
     /// <summary>conv: every convolution's (square) kernel size.</summary>
+    [Setting("--conv-kernel", "conv: kernel size of every convolution", AppliesTo = Piece.Conv, Since = 1)]
     public int ConvKernel { get; init; } = 4;
     /// <summary>conv: every convolution's stride.</summary>
+    [Setting("--conv-stride", "conv: stride of every convolution", AppliesTo = Piece.Conv, Since = 1)]
     public int ConvStride { get; init; } = 2;
     /// <summary>conv: every convolution's zero padding; null: (kernel − 1)/2.</summary>
+    [Setting("--conv-padding", "conv: zero padding of every convolution (default (kernel − 1)/2)", AppliesTo = Piece.Conv, Since = 1)]
     public int? ConvPadding { get; init; }
     /// <summary>The encoder's dense hidden sizes (after the convolutions of a conv model); may be empty.</summary>
+    [Setting("--hidden", "Encoder dense hidden sizes, e.g. 512,256 (empty for none; default 400 for mlp, 1024 for conv)", DefaultVaries = true)]
     public int[] Hidden { get; init; } = [400];
     /// <summary>Decoder hidden sizes; null mirrors <see cref="Hidden"/>.</summary>
+    [Setting("--decoder-hidden", "Decoder hidden sizes (default: the encoder's, reversed)", AppliesTo = Piece.DenseDecoder)]
     public int[]? DecoderHidden { get; init; }
     /// <summary>Dimensions of the code z.</summary>
+    [Setting("--latent", "Latent dimensions")]
     public int Latent { get; init; } = 20;
     /// <summary>mlp (pixels independent given z), made (a MADE over the pixels with z feeding every layer) or pixelcnn (masked convolutions, z in every layer).</summary>
+    [Setting("--decoder", "mlp, or an autoregressive decoder p(x|z) = Π p(x_i | x_<i, z) that can model x without z: made (a MADE over the pixels, z in every layer) or pixelcnn (masked convolutions, z in every layer)", Since = 1)]
     public string Decoder { get; init; } = "mlp";
     /// <summary>made decoder: its hidden layers' widths.</summary>
+    [Setting("--made-hidden", "made decoder: hidden widths, e.g. 500", AppliesTo = Piece.MadeDecoder, Since = 1)]
     public int[] MadeHidden { get; init; } = [500];
     /// <summary>pixelcnn decoder: the feature channels of its masked convolutions.</summary>
+    [Setting("--pixelcnn-channels", "pixelcnn decoder: feature channels of its masked convolutions", AppliesTo = Piece.PixelCnnDecoder, Since = 1)]
     public int PixelcnnChannels { get; init; } = 32;
     /// <summary>pixelcnn decoder: its type-B layers between the first (type-A) layer and the 1×1 output layer.</summary>
+    [Setting("--pixelcnn-layers", "pixelcnn decoder: type-B layers after the type-A one", AppliesTo = Piece.PixelCnnDecoder, Since = 1)]
     public int PixelcnnLayers { get; init; } = 4;
     /// <summary>pixelcnn decoder: the (odd) kernel size of its type-B layers.</summary>
+    [Setting("--pixelcnn-kernel", "pixelcnn decoder: kernel size (odd) of the type-B layers", AppliesTo = Piece.PixelCnnDecoder, Since = 1)]
     public int PixelcnnKernel { get; init; } = 5;
     /// <summary>pixelcnn decoder: the (odd, at least 3) kernel size of its first, type-A layer.</summary>
+    [Setting("--pixelcnn-first-kernel", "pixelcnn decoder: kernel size (odd, ≥ 3) of the first, type-A layer", AppliesTo = Piece.PixelCnnDecoder, Since = 1)]
     public int PixelcnnFirstKernel { get; init; } = 7;
     /// <summary>gaussian (mean field) or iaf (the Gaussian followed by an inverse autoregressive flow).</summary>
+    [Setting("--posterior", "gaussian (mean field, analytic KL), or iaf: an inverse autoregressive flow after the Gaussian (single-sample KL estimate)", Since = 1)]
     public string Posterior { get; init; } = "gaussian";
     /// <summary>iaf: the flow's steps.</summary>
+    [Setting("--flow-steps", "iaf: flow steps (the order of z reversed between steps)", AppliesTo = Piece.IafPosterior, Since = 1)]
     public int FlowSteps { get; init; } = 2;
     /// <summary>iaf: each step's MADE hidden widths.</summary>
+    [Setting("--flow-hidden", "iaf: hidden widths of each step's MADE", AppliesTo = Piece.IafPosterior, Since = 1)]
     public int[] FlowHidden { get; init; } = [64];
     /// <summary>iaf: the size of the context vector the encoder gives every flow step.</summary>
+    [Setting("--context-dim", "iaf: size of the context vector the encoder gives every step", AppliesTo = Piece.IafPosterior, Since = 1)]
     public int ContextDim { get; init; } = 32;
     /// <summary>
     /// made decoder and iaf posterior: how their MADEs give hidden units degrees — spread (evenly over 1 … d − 1 whatever
     /// the width, every layer holding the narrowest's) or cyclic (1 + (j mod (d − 1)); see <see cref="Made"/>). A
     /// config.json without the key was written before the choice existed, with the cyclic rule, and reads so (<see cref="FromJson"/>).
     /// </summary>
+    [Setting("--made-degrees", "made decoder and iaf posterior: the MADEs' hidden degrees, spread (evenly over 1 … d − 1 at any width) or cyclic (1 + (j mod (d − 1)): the rule of runs whose config.json lacks made_degrees)", AppliesTo = Piece.Mades, Since = 1)]
+    [WhenAbsent(LegacyMadeDegrees, "runs from before the choice existed were trained with the cyclic rule, and must rebuild those masks to load their weights")]
     public string MadeDegrees { get; init; } = "spread";
     /// <summary>What a config.json without <c>made_degrees</c> was trained with.</summary>
     public const string LegacyMadeDegrees = "cyclic";
     /// <summary>How the KL term is computed: analytically for the Gaussian posterior, as a single-sample estimate for a flow (written for the reader).</summary>
+    [Recorded(1)]
     public string KlTerm => IsIaf ? IafPosterior.KlTermName : GaussianPosterior.KlTermName;
     /// <summary>After every hidden layer: relu, leaky_relu, tanh or softplus.</summary>
+    [Setting("--activation", "relu, leaky_relu, tanh or softplus")]
     public string Activation { get; init; } = "relu";
     /// <summary>p(x|z): bernoulli (the decoder gives logits) or gaussian (means, with <see cref="ObsLogVar"/>).</summary>
+    [Setting("--likelihood", "bernoulli or gaussian")]
     public string Likelihood { get; init; } = "bernoulli";
     /// <summary>The Gaussian likelihood's fixed log-variance.</summary>
+    [Setting("--obs-log-var", "gaussian likelihood: the fixed log-variance of p(x|z)", AppliesTo = Piece.GaussianLikelihood)]
     public float ObsLogVar { get; init; }
     /// <summary>Epochs in total (a resumed run continues to this many).</summary>
+    [Setting("--epochs", "Epochs in total (with --resume: the saved value unless given)", MayChangeOnResume = true)]
     public int Epochs { get; init; } = 5;
     /// <summary>Images per step.</summary>
+    [Setting("--batch-size", "Images per step")]
     public int BatchSize { get; init; } = 128;
     /// <summary>The learning rate.</summary>
+    [Setting("--lr", "Learning rate")]
     public double Lr { get; init; } = 1e-3;
     /// <summary>adam, adamw or sgd (with momentum 0.9).</summary>
+    [Setting("--optimizer", "adam, adamw or sgd (with momentum 0.9)")]
     public string Optimizer { get; init; } = "adam";
     /// <summary>Decoupled weight decay of adamw (null: 0.01), L2 weight decay of the others (null: 0).</summary>
+    [Setting("--weight-decay", "Weight decay: decoupled for adamw (default 0.01), L2 for adam and sgd (default 0)")]
     public double? WeightDecay { get; init; }
     /// <summary>Keys every random draw — initialization, shuffles, ε, prior samples, the test split of image folders.</summary>
+    [Setting("--seed", "Seed of every random draw")]
     public long Seed { get; init; } = 1;
     /// <summary>auto (CUDA, then OpenCL, then the CPU), cpu, cuda, opencl, or cuda:N / opencl:N.</summary>
+    [Setting("--device", SettingTexts.Devices + "; under mpiexec, cuda or opencl is the GPU of the process's rank on its machine", MayChangeOnResume = true)]
     public string Device { get; init; } = "auto";
     /// <summary>
     /// Data-parallel training on several devices of one kind in this process, replacing <see cref="Device"/>:
     /// cuda:0,cuda:1, cuda:all, opencl:0,opencl:1 or cpu:0,cpu:1 (CPU accelerators, for checks without GPUs); each
     /// replica computes a contiguous shard of every batch of <see cref="BatchSize"/>. Null: one device.
     /// </summary>
+    [Setting("--replicas", "Data-parallel training on several devices of one kind instead of --device: cuda:0,cuda:1, cuda:all, or cpu:0,cpu:1 (CPU accelerators); each takes a share of every batch", MayChangeOnResume = true, Excludes = nameof(Device), Since = 1)]
     public string? Replicas { get; init; }
     /// <summary>fastest (the device's own kernels) or portable (a GPU's kernels and launch shapes on any device).</summary>
+    [Setting("--kernels", SettingTexts.KernelSets, MayChangeOnResume = true, Since = 1)]
     public string Kernels { get; init; } = "fastest";
     /// <summary>none, or dynamic: a fresh Bernoulli draw of every pixel each epoch.</summary>
+    [Setting("--binarize", "none, or dynamic: a fresh Bernoulli draw of each pixel every epoch")]
     public string Binarize { get; init; } = "none";
     /// <summary>Use only the first N training images (0: all); for sprites, generate N.</summary>
+    [Setting("--train-limit", "Use only the first N training images (sprites: generate N; 0: all)")]
     public int TrainLimit { get; init; }
     /// <summary>Use only the first N test images (0: all).</summary>
+    [Setting("--test-limit", "Use only the first N test images (0: all)")]
     public int TestLimit { get; init; }
     /// <summary>Every N epochs (0: never), add the evaluation's numbers (IWAE NLL, MI, active units, aggregate MMD) to the metrics.</summary>
+    [Setting("--eval-every", "Every N epochs add IWAE NLL, MI, active units and aggregate MMD to the metrics (0: never)", MayChangeOnResume = true, Since = 1)]
     public int EvalEvery { get; init; }
     /// <summary>Importance samples per image for that per-epoch IWAE estimate.</summary>
+    [Setting("--eval-iwae-k", "Importance samples per image for --eval-every", MayChangeOnResume = true, AppliesTo = Piece.EpochEvaluation, Since = 1)]
     public int EvalIwaeK { get; init; } = 100;
     /// <summary>Side of the square images made from a folder of image files; null: their own size, when they share one.</summary>
+    [Setting("--image-size", "Image folders: crop to a centred square and resize to N×N (default: the images' size, if they share one)", Since = 1)]
     public int? ImageSize { get; init; }
     /// <summary>Channels of the images made from a folder of image files, 1 or 3; null: 1 when every image is grey, else 3.</summary>
+    [Setting("--image-channels", "Image folders: 1 (grey) or 3 (RGB) (default: 1 if every image is grey, else 3)", Since = 1)]
     public int? ImageChannels { get; init; }
     /// <summary>The fraction of a folder of image files held out as the test set (split by a shuffle seeded with <see cref="Seed"/>).</summary>
+    [Setting("--test-fraction", "Image folders: the fraction held out for testing, split by --seed", Since = 1)]
     public double TestFraction { get; init; } = 0.1;
     /// <summary>The smallest side <see cref="ImageSize"/> resizes an image folder's images to.</summary>
     public const int MinimumImageSize = 4;
 
     /// <summary>The image size the data had, so pictures can be drawn without the data (<see cref="ImageChannels"/> holds its channels).</summary>
+    [Recorded]
     public int ImageHeight { get; init; }
     /// <summary>The image width the data had.</summary>
+    [Recorded]
     public int ImageWidth { get; init; }
+
+    /// <summary>The config.json format the file was written in (<see cref="RunSettings.FormatVersion"/>); 1 where the key is absent.</summary>
+    [Recorded(1)]
+    [WhenAbsent(1, "files from before the key are format 1")]
+    public int FormatVersion { get; init; } = RunSettings.FormatVersion;
 
     /// <summary>The recorded image shape; one channel where none was recorded (runs from before colour images).</summary>
     [JsonIgnore]
@@ -152,6 +214,13 @@ public sealed record RunConfig
     /// <summary>Whether <see cref="Arch"/> is conv.</summary>
     [JsonIgnore]
     public bool IsConv => SettingNames.Pick(Arch, "architecture (RunConfig.Arch)", ("mlp", false), ("conv", true));
+
+    /// <summary>
+    /// This configuration with the defaults that depend on other settings filled in for the settings not in
+    /// <paramref name="given"/> (property names): <see cref="Hidden"/> from <see cref="Arch"/>.
+    /// </summary>
+    public RunConfig WithDefaultsFor(IReadOnlyCollection<string> given) =>
+        given.Contains(nameof(Hidden)) ? this : this with { Hidden = DefaultHidden(Arch) };
 
     /// <summary>Hidden sizes when --hidden is not given: 400 for the MLP (pytorch/examples), 1024 for conv (the InfoVAE paper).</summary>
     public static int[] DefaultHidden(string arch) => SettingNames.Pick(arch, "architecture (RunConfig.Arch)", ("mlp", new[] { 400 }), ("conv", new[] { 1024 }));
@@ -299,16 +368,14 @@ public sealed record RunConfig
                 "Leave it out, or weight the KL (a model other than mmd-vae, or RunConfig.Alpha below 1).");
     }
 
-    /// <summary>config.json's name for <see cref="MadeDegrees"/>.</summary>
-    static readonly string MadeDegreesKey = JsonNamingPolicy.SnakeCaseLower.ConvertName(nameof(MadeDegrees));
-
-    /// <summary>The config.json text.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>The config.json text, in this version's format.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this with { FormatVersion = RunSettings.FormatVersion }, Json);
 
     /// <summary>
-    /// Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one throws.
-    /// A missing key takes the default of a new run, except <c>made_degrees</c>: its absence means a run from before the key,
-    /// whose MADEs were <see cref="LegacyMadeDegrees"/>, and must rebuild those masks to load its weights.
+    /// Reads config.json text; <paramref name="source"/> names it in the <see cref="ArgumentException"/> a malformed one
+    /// throws. A key no version wrote, a missing key that every version wrote, and a newer format are refused
+    /// (<see cref="RunSettings.CheckKeys"/>); a key an older version did not write takes a new run's default, or what
+    /// <see cref="WhenAbsentAttribute"/> says it meant (<c>made_degrees</c>: <see cref="LegacyMadeDegrees"/>).
     /// </summary>
     public static RunConfig FromJson(string json, string source)
     {
@@ -316,7 +383,7 @@ public sealed record RunConfig
         {
             var config = JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
             using var document = JsonDocument.Parse(json);
-            return document.RootElement.TryGetProperty(MadeDegreesKey, out _) ? config : config with { MadeDegrees = LegacyMadeDegrees };
+            return RunSettings.CheckKeys(document.RootElement, config, source);
         }
         catch (JsonException e)
         {

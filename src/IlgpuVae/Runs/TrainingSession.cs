@@ -2,6 +2,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
 using IlgpuVae.Model;
+using IlgpuVae.Runs.Settings;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
@@ -95,6 +96,7 @@ internal static class TrainingSession
                                          "so it cannot be continued; eval, sample, export and Vae.Load still open it. Start a new run with --out.");
         var config = existing is null ? requested : (adjustResumed ?? (c => c))(existing.ReadConfig());
         config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
+        if (existing is null) RunSettings.RequireChosenPieces(config);
         // The settings first, then the folder: a bad setting is the real error, whatever the folder holds.
         if (existing is null) RunFolder.CheckAvailable(outFolder);
         if (link.Size > 1 && config.Replicas is not null)

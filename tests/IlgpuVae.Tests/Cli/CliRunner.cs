@@ -56,7 +56,10 @@ internal static class CliRunner
     public static (int Exit, string Output, string Error) RunOn(string device, params string[] args) =>
         device == TestDevices.Cpu ? Run(args) : RunProcess(args);
 
-    /// <summary><see cref="TinyTrain"/> into <paramref name="outFolder"/>, an option in <paramref name="extra"/> replacing its default.</summary>
+    /// <summary>
+    /// <see cref="TinyTrain"/> into <paramref name="outFolder"/>, an option in <paramref name="extra"/> replacing its default
+    /// (--replicas replacing --device, which it excludes).
+    /// </summary>
     public static (int Exit, string Output, string Error) Train(string outFolder, params string[] extra) => Run(TrainArguments(outFolder, extra));
 
     /// <summary>The arguments of <see cref="Train"/>.</summary>
@@ -65,7 +68,8 @@ internal static class CliRunner
         var args = new List<string>();
         for (int i = 0; i < TinyTrain.Length; i++)
         {
-            if (TinyTrain[i].StartsWith("--") && extra.Contains(TinyTrain[i])) i++; // skip the option and its value
+            // Skip an option (and its value) that extra gives, or one that extra's replaces (--replicas, --device).
+            if (TinyTrain[i].StartsWith("--") && (extra.Contains(TinyTrain[i]) || (TinyTrain[i] == "--device" && extra.Contains("--replicas")))) i++;
             else args.Add(TinyTrain[i]);
         }
         return [.. args, "--out", outFolder, .. extra];

@@ -46,7 +46,7 @@ internal static class GoldenFolders
     /// <summary>The fixture file of a case.</summary>
     public static string FixturePath(string source, string fixture) => Path.Combine(Folder(source), fixture);
 
-    static string Root
+    internal static string Root
     {
         get
         {

@@ -1,0 +1,61 @@
+using System.Text;
+using IlgpuVae.Runs;
+using IlgpuVae.Runs.Settings;
+using IlgpuVae.Tests.Golden;
+
+namespace IlgpuVae.Tests.Runs;
+
+/// <summary>
+/// docs/options/train.md is generated from the settings' declarations, so it cannot go stale: this test fails when the
+/// page and the declarations differ, and with UPDATE_DOCS=1 it writes the page instead.
+/// </summary>
+public sealed class OptionsTableTests
+{
+    static string PagePath => Path.Combine(GoldenFolders.Root, "docs", "options", "train.md");
+
+    /// <summary>The page: one row per setting — option, config.json key, default, the piece it belongs to, whether resume may change it, help.</summary>
+    internal static string Page()
+    {
+        var page = new StringBuilder();
+        page.AppendLine("# `train` options and config.json keys");
+        page.AppendLine();
+        page.AppendLine("Generated from the settings' declarations (`[Setting]` on `RunConfig`'s properties) by");
+        page.AppendLine("`UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests`; a test fails when this page and the");
+        page.AppendLine("declarations differ. Each option is the C# property of the same name in `RunConfig` (`--kl-warmup` is");
+        page.AppendLine("`KlWarmupEpochs`), and each is written to config.json under its key. A setting of a piece the run does not have");
+        page.AppendLine("is refused; on `train --resume` only the settings marked *resume* may change. A key that config.json files of");
+        page.AppendLine("older versions lack reads as its default (or as the note says); a key every version wrote (*always*) must be there.");
+        page.AppendLine();
+        page.AppendLine("| option | config.json key | default | for | resume | in every file | what it does |");
+        page.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var s in RunSettings.All)
+        {
+            string piece = s.Declaration.AppliesTo == Piece.Any ? "" : AsOptions(RunSettings.Choice(s.Declaration.AppliesTo));
+            string @default = s.Declaration.DefaultVaries ? "(see help)" : s.Default is null ? "none" : RunSettings.Text(s.Default);
+            string help = s.Declaration.Help + (s.Declaration.Excludes is { } other ? $"; not with {RunSettings.Of(other).Option}" : "");
+            page.AppendLine($"| `{s.Option}` | `{s.Key}` | `{@default}` | {piece} | {(s.Declaration.MayChangeOnResume ? "resume" : "")} | " +
+                            $"{(s.Declaration.Since == 0 ? "always" : "")} | {help.Replace("|", "\\|")} |");
+        }
+        page.AppendLine();
+        page.AppendLine($"Also in config.json: `image_height`, `image_width` (the data's image size, recorded at the first epoch), `kl_term` (how the KL");
+        page.AppendLine($"term was computed, for the reader) and `format_version` ({RunSettings.FormatVersion}; a file of a later format is refused, one without the key is 1).");
+        return page.ToString();
+    }
+
+    /// <summary>"RunConfig.Arch = conv" as the command line says it: "--arch conv".</summary>
+    static string AsOptions(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"RunConfig\.(\w+)( = )?",
+        m => RunSettings.Of(m.Groups[1].Value).Option + (m.Groups[2].Success ? " " : ""));
+
+    [Fact]
+    public void TheDocsPageIsTheDeclarations()
+    {
+        string page = Page();
+        if (Environment.GetEnvironmentVariable("UPDATE_DOCS") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(PagePath)!);
+            File.WriteAllText(PagePath, page);
+        }
+        Assert.True(File.Exists(PagePath), $"{PagePath} is missing: run UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests");
+        Assert.True(File.ReadAllText(PagePath) == page, $"{PagePath} differs from the settings' declarations: run UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests");
+    }
+}
