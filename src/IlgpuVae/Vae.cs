@@ -109,8 +109,9 @@ public sealed class Vae : IDisposable
         VaeInference.Encode(trained.Model, images.ToArray(), Count(images.Length, Image.Size, "images", "C·H·W values")).Codes;
 
     /// <summary>
-    /// Images decoded from codes: pixel means in [0, 1] (σ of the logits, or the clamped Gaussian mean). A MADE
-    /// decoder draws its pixels one by one instead, with draws keyed by <paramref name="seed"/> (default: the run's).
+    /// Images decoded from codes: pixel means in [0, 1] (σ of the logits, or the clamped Gaussian mean). An
+    /// autoregressive decoder (MADE or PixelCNN) draws its values one by one instead, with draws keyed by
+    /// <paramref name="seed"/> (default: the run's).
     /// </summary>
     public float[] Decode(ReadOnlySpan<float> codes, long? seed = null) =>
         VaeInference.Decode(trained.Model, codes.ToArray(), Count(codes.Length, LatentDim, "codes", "LatentDim values"), (ulong)(seed ?? Config.Seed));
@@ -157,8 +158,8 @@ public sealed class Vae : IDisposable
     /// <summary>
     /// Writes encoder.onnx (x → mu, logvar) and decoder.onnx (z → logits or mean) into <paramref name="folder"/>;
     /// returns their paths. x and the decoder's output are [N, C, H, W] for a conv model, [N, C·H·W] for an MLP.
-    /// A MADE decoder's decoder.onnx takes x beside z and gives every pixel's conditional given the pixels before
-    /// it; an IAF posterior's encoder.onnx also gives the flow's context, and a third file, flow.onnx, takes mu,
+    /// An autoregressive decoder's decoder.onnx (MADE or PixelCNN) takes x beside z and gives every value's conditional
+    /// given the values before it; an IAF posterior's encoder.onnx also gives the flow's context, and a third file, flow.onnx, takes mu,
     /// logvar, context and eps and gives z and log_q = log q(z|x). Existing files are refused; each file is written
     /// whole or not at all.
     /// </summary>

@@ -18,9 +18,11 @@ namespace IlgpuVae.Evaluation;
 internal static class Evaluator
 {
     /// <summary>
-    /// Rows per pass of the one-draw estimators (the terms, the posteriors, a flow's means), whatever the model's
-    /// batch: their draws are keyed by the pass, so a fixed pass keeps their numbers when the batch grows for the
-    /// importance sampling, whose draws are keyed by image and draw.
+    /// The most rows per pass of the one-draw estimators (the terms, the posteriors, a flow's means); a pass is this or
+    /// the model's batch, whichever is smaller. Their draws are keyed by the pass, so the numbers of a model whose batch
+    /// is at least this do not change when the batch grows for the importance sampling (whose draws are keyed by image
+    /// and draw); a model with a smaller batch — <c>--eval-every</c> during training, at the training batch — passes
+    /// fewer rows, so its one-draw numbers differ from <c>eval</c>'s by their Monte Carlo error.
     /// </summary>
     public const int PassRows = 1000;
 

@@ -2,23 +2,6 @@ using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Model;
 
-/// <summary>The decoder's structure.</summary>
-internal enum DecoderKind
-{
-    /// <summary>Dense layers on z (then transposed convolutions for a conv model): pixels independent given z.</summary>
-    Mlp,
-    /// <summary>
-    /// A MADE over the pixels in raster order with z feeding every layer: p(x|z) = Π_i p(x_i | x_&lt;i, z), so the
-    /// decoder can model x without z (<see cref="ModelSpec.DecoderHidden"/> are its hidden widths).
-    /// </summary>
-    Made,
-    /// <summary>
-    /// A conditional PixelCNN over the image's values (<see cref="PixelCnnSpec"/>, <see cref="ModelSpec.PixelCnn"/>): masked
-    /// convolutions, z adding a bias per layer and channel, so p(x|z) = Π_i p(x_i | x_&lt;i, z) can model x without z.
-    /// </summary>
-    PixelCnn,
-}
-
 /// <summary>The approximate posterior q(z|x).</summary>
 internal enum PosteriorKind
 {
@@ -59,8 +42,8 @@ internal sealed record FlowSpec(int Steps, IReadOnlyList<int> Hidden, int Contex
 /// Either hidden list may be empty and they need not mirror each other. With <see cref="Conv"/>, the encoder
 /// starts with strided convolutions and the decoder ends with their mirror image (transposed convolutions after
 /// a dense layer to the deepest feature map). <see cref="Activation"/> follows every hidden layer, never the
-/// heads or the output layer. <see cref="Decoder"/> may instead be a MADE (<see cref="DecoderKind.Made"/>) or a PixelCNN
-/// (<see cref="DecoderKind.PixelCnn"/>, shaped by <see cref="PixelCnn"/>), and the
+/// heads or the output layer. <see cref="Decoder"/> names another kind of decoder (<see cref="DecoderKind"/>: null is the
+/// dense one), whose own structure, if it has one, is <see cref="DecoderOptions"/>, and the
 /// Gaussian posterior may continue through an inverse autoregressive <see cref="Flow"/>; <see cref="MadeDegrees"/> is how
 /// the MADEs of either give their hidden units degrees (<see cref="Made"/>), and matters for nothing else.
 /// Settings that reach kernels as scalars — <see cref="ObsLogVar"/> here, the learning rate, the MMD's kernel
@@ -77,11 +60,14 @@ internal sealed record ModelSpec(
     Likelihood Likelihood = Likelihood.Bernoulli,
     float ObsLogVar = 0f,
     ConvSpec? Conv = null,
-    DecoderKind Decoder = DecoderKind.Mlp,
+    DecoderKind? Decoder = null,
     FlowSpec? Flow = null,
-    PixelCnnSpec? PixelCnn = null,
+    DecoderOptions? DecoderOptions = null,
     MadeDegrees MadeDegrees = MadeDegrees.Spread)
 {
+    /// <summary>The decoder's kind: <see cref="Decoder"/>, or the dense decoder.</summary>
+    public DecoderKind DecoderKind => Decoder ?? DecoderKind.Mlp;
+
     /// <summary>The pytorch/examples VAE: 784-400-20-400-784, ReLU, Bernoulli.</summary>
     public static ModelSpec PyTorchExample(int inputDim = 784) => new(inputDim, [400], 20, [400]);
 
@@ -96,18 +82,8 @@ internal sealed record ModelSpec(
         if (!Enum.IsDefined(Activation)) throw new ArgumentException($"Unknown activation {(int)Activation}.");
         if (!Enum.IsDefined(MadeDegrees)) throw new ArgumentException($"Unknown MADE degree rule {(int)MadeDegrees}.");
         if (!float.IsFinite(ObsLogVar)) throw new ArgumentException($"The observation log-variance must be finite; got {ObsLogVar}.");
-        if (Decoder == DecoderKind.Made && InputDim < 2)
-            throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {InputDim}. Use RunConfig.Decoder = mlp.");
+        DecoderKind.Validate(this);
         Flow?.Validate(LatentDim);
-        if ((Decoder == DecoderKind.PixelCnn) != (PixelCnn is not null))
-            throw new ArgumentException("A PixelCNN decoder needs its PixelCnnSpec, and only a PixelCNN decoder has one.");
-        if (PixelCnn is { } pixelCnn)
-        {
-            if (pixelCnn.Image.Size != InputDim)
-                throw new ArgumentException($"The PixelCNN decoder is for {pixelCnn.Image} images ({pixelCnn.Image.Size} values), but the data has {InputDim} values per image.");
-            if (DecoderHidden.Count > 0) throw new ArgumentException("A PixelCNN decoder has no dense hidden layers; its DecoderHidden must be empty.");
-            pixelCnn.Validate();
-        }
         if (Conv is { } conv)
         {
             if (conv.Image.Size != InputDim)
@@ -125,13 +101,7 @@ internal sealed record ModelSpec(
     {
         int first = Conv?.Deepest.Size ?? InputDim;
         string encoder = string.Join("-", new[] { first }.Concat(EncoderHidden).Append(LatentDim));
-        string decoder = Decoder switch
-        {
-            DecoderKind.Made => $"made[{string.Join(",", DecoderHidden)}]-{InputDim}",
-            DecoderKind.PixelCnn => $"{PixelCnn}-{InputDim}",
-            _ => string.Join("-", DecoderHidden.Append(Conv is null ? InputDim : first)),
-        };
-        string text = $"{encoder}-{decoder}" + (Flow is null ? "" : $", {Flow}");
+        string text = $"{encoder}-{DecoderKind.Describe(this)}" + (Flow is null ? "" : $", {Flow}");
         if (HasMade && MadeDegrees != MadeDegrees.Spread) text += $", {MadeDegrees.ToString().ToLowerInvariant()} MADE degrees";
         return Conv is null ? text : $"conv {Conv}, {text}";
     }
@@ -140,11 +110,11 @@ internal sealed record ModelSpec(
         InputDim == other.InputDim && LatentDim == other.LatentDim &&
         EncoderHidden.SequenceEqual(other.EncoderHidden) && DecoderHidden.SequenceEqual(other.DecoderHidden) &&
         Activation == other.Activation && Likelihood == other.Likelihood && ObsLogVar.Equals(other.ObsLogVar) &&
-        Equals(Conv, other.Conv) && Decoder == other.Decoder && Equals(Flow, other.Flow) && Equals(PixelCnn, other.PixelCnn) &&
+        Equals(Conv, other.Conv) && DecoderKind == other.DecoderKind && Equals(Flow, other.Flow) && Equals(DecoderOptions, other.DecoderOptions) &&
         (!HasMade || MadeDegrees == other.MadeDegrees);
 
     /// <summary>Whether the decoder or the posterior is a MADE, so <see cref="MadeDegrees"/> shapes the model.</summary>
-    public bool HasMade => Decoder == DecoderKind.Made || Flow is not null;
+    public bool HasMade => DecoderKind.IsMade || Flow is not null;
 
     public override int GetHashCode() => HashCode.Combine(ToString(), Activation, Likelihood, ObsLogVar);
 }

@@ -8,7 +8,7 @@ namespace IlgpuVae.Model;
 /// <see cref="Layers"/> type-B convs of <see cref="Kernel"/>² between <see cref="Channels"/>, each followed by the
 /// activation, then a 1×1 type-B conv to the C channels with none: logits (Bernoulli) or means (Gaussian), NCHW.
 /// </summary>
-internal sealed record PixelCnnSpec(ImageShape Image, int Channels, int Layers, int Kernel, int FirstKernel)
+internal sealed record PixelCnnSpec(ImageShape Image, int Channels, int Layers, int Kernel, int FirstKernel) : DecoderOptions
 {
     /// <summary>One masked conv of the stack: channels in and out, kernel, and whether its centre excludes its own group (type A).</summary>
     public readonly record struct Conv(int InChannels, int OutChannels, int Kernel, bool TypeA);

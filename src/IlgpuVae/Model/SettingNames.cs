@@ -3,8 +3,9 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Model;
 
 /// <summary>
-/// The names settings go by in config.json, on the command line and in parity fixtures, turned into their enums
-/// in one place. An unknown name is refused with the names allowed; nothing falls back to a default.
+/// The names the model's settings go by in config.json, on the command line and in parity fixtures, turned into their
+/// enums (the optimizer's, the kernel set's and the presets' names are parsed beside their own types: OptimizerSpec,
+/// KernelChoices, ObjectiveSpec). An unknown name is refused with the names allowed; nothing falls back to a default.
 /// </summary>
 internal static class SettingNames
 {
@@ -20,9 +21,6 @@ internal static class SettingNames
 
     public static MmdEstimator MmdEstimator(string name) => Pick(name, "MMD estimator",
         ("unbiased", Model.MmdEstimator.Unbiased), ("biased", Model.MmdEstimator.Biased));
-
-    public static DecoderKind Decoder(string name) => Pick(name, "decoder",
-        ("mlp", DecoderKind.Mlp), ("made", DecoderKind.Made), ("pixelcnn", DecoderKind.PixelCnn));
 
     public static PosteriorKind Posterior(string name) => Pick(name, "posterior",
         ("gaussian", PosteriorKind.Gaussian), ("iaf", PosteriorKind.Iaf));

@@ -246,32 +246,14 @@ public sealed record RunConfig
     /// <summary>The model for images of <paramref name="image"/>'s shape; refused, naming the value, when they cannot take it.</summary>
     internal ModelSpec ModelSpec(ImageShape image)
     {
-        var decoder = SettingNames.Decoder(Decoder);
+        var decoder = DecoderKind.Named(Decoder);
+        var (decoderHidden, decoderOptions) = decoder.FromConfig(this, image);
         return new ModelSpec(
-            image.Size, Hidden, Latent, decoder switch
-            {
-                DecoderKind.Made => MadeHidden,
-                DecoderKind.PixelCnn => [],
-                _ => DecoderHidden ?? Hidden.Reverse().ToArray(),
-            },
+            image.Size, Hidden, Latent, decoderHidden,
             SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
             IsConv ? new ConvSpec(image, ConvLayers()) : null, decoder,
             IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null,
-            decoder == DecoderKind.PixelCnn ? PixelCnn(image) : null, SettingNames.MadeDegrees(MadeDegrees)).Validate();
-    }
-
-    /// <summary>The PixelCNN decoder for images of <paramref name="image"/>'s shape, its settings checked by their names here.</summary>
-    PixelCnnSpec PixelCnn(ImageShape image)
-    {
-        if (PixelcnnChannels < image.Channels)
-            throw new ArgumentException($"RunConfig.PixelcnnChannels = {PixelcnnChannels} is fewer than the images' {image.Channels} colour channels: " +
-                $"a PixelCNN splits its channels into one group per colour. Use at least {image.Channels}, e.g. RunConfig.PixelcnnChannels = 32.");
-        if (PixelcnnLayers < 0) throw new ArgumentException($"RunConfig.PixelcnnLayers must be 0 or more; got {PixelcnnLayers}.");
-        if (PixelcnnKernel < 1 || PixelcnnKernel % 2 == 0)
-            throw new ArgumentException($"RunConfig.PixelcnnKernel must be odd and positive (the mask is centred on a pixel); got {PixelcnnKernel}. Try RunConfig.PixelcnnKernel = 5.");
-        if (PixelcnnFirstKernel < 3 || PixelcnnFirstKernel % 2 == 0)
-            throw new ArgumentException($"RunConfig.PixelcnnFirstKernel must be odd and at least 3 (a 1×1 type-A layer sees nothing); got {PixelcnnFirstKernel}. Try RunConfig.PixelcnnFirstKernel = 7.");
-        return new PixelCnnSpec(image, PixelcnnChannels, PixelcnnLayers, PixelcnnKernel, PixelcnnFirstKernel);
+            decoderOptions, SettingNames.MadeDegrees(MadeDegrees)).Validate();
     }
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>

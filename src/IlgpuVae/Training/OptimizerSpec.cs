@@ -4,8 +4,8 @@ namespace IlgpuVae.Training;
 internal enum OptimizerKind { Adam, AdamW, Sgd }
 
 /// <summary>
-/// Optimizer settings with PyTorch's defaults: Adam(lr, betas = (0.9, 0.999), eps = 1e-8, weight_decay = 0),
-/// AdamW (weight_decay 0.01 unless given), SGD with momentum 0.9.
+/// Optimizer settings: Adam and AdamW with PyTorch's defaults (betas = (0.9, 0.999), eps = 1e-8; weight_decay 0 for
+/// Adam, 0.01 for AdamW unless given), and SGD with momentum 0.9 — ours, where PyTorch's SGD defaults to no momentum.
 /// </summary>
 internal sealed record OptimizerSpec(
     OptimizerKind Kind = OptimizerKind.Adam,

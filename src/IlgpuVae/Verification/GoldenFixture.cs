@@ -23,9 +23,8 @@ internal sealed class GoldenFixture
 
     /// <summary>
     /// Reads a fixture: a dense one (no <c>arch</c> key), or a conv one (<c>arch: conv</c>, with <c>image</c>,
-    /// <c>conv</c> and the mirrored <c>deconv</c> list, checked against the mirror this project builds); with a
-    /// MADE decoder (<c>decoder: made</c>, <c>made_hidden</c>) or a PixelCNN decoder (<c>decoder: pixelcnn</c>, <c>image</c> and
-    /// the <c>pixelcnn_*</c> keys: <see cref="PixelCnn"/>) and/or an IAF posterior (<c>posterior: iaf</c>,
+    /// <c>conv</c> and the mirrored <c>deconv</c> list, checked against the mirror this project builds); with another
+    /// kind of decoder (<c>decoder</c>: its keys are its <see cref="DecoderKind.FromFixture"/>'s) and/or an IAF posterior (<c>posterior: iaf</c>,
     /// <c>flow_steps</c>, <c>flow_hidden</c>, <c>context_dim</c>) and their <c>masks</c>, the MADEs' hidden degrees by
     /// <c>made_degrees</c> (spread or cyclic; a fixture without the key predates it: cyclic). Every setting is read by
     /// the names the command line uses; an unknown one is refused, naming the file.
@@ -43,7 +42,8 @@ internal sealed class GoldenFixture
             var kp = obj.GetProperty("kernel_params");
             var x = Matrix(root.GetProperty("x"));
             var prior = Matrix(root.GetProperty("prior_z"));
-            var decoder = model.TryGetProperty("decoder", out var kind) ? SettingNames.Decoder(kind.GetString()!) : DecoderKind.Mlp;
+            var decoder = model.TryGetProperty("decoder", out var kind) ? DecoderKind.Named(kind.GetString()!) : DecoderKind.Mlp;
+            var (decoderHidden, decoderOptions) = decoder.FromFixture(model, () => Image(model));
             return new GoldenFixture
             {
                 Name = name,
@@ -51,11 +51,11 @@ internal sealed class GoldenFixture
                     model.GetProperty("input_dim").GetInt32(),
                     Ints(model.GetProperty("encoder_hidden")),
                     model.GetProperty("latent_dim").GetInt32(),
-                    decoder == DecoderKind.PixelCnn ? [] : Ints(model.GetProperty(decoder == DecoderKind.Made ? "made_hidden" : "decoder_hidden")),
+                    decoderHidden,
                     SettingNames.Activation(model.GetProperty("activation").GetString()!),
                     SettingNames.Likelihood(model.GetProperty("likelihood").GetString()!),
                     model.TryGetProperty("obs_log_var", out var s) ? s.GetSingle() : 0f,
-                    Conv(model, decoder), decoder, Flow(model), PixelCnn(model, decoder),
+                    Conv(model, decoder), decoder, Flow(model), decoderOptions,
                     model.TryGetProperty("made_degrees", out var rule) ? SettingNames.MadeDegrees(rule.GetString()!) : MadeDegrees.Cyclic).Validate(),
                 Objective = new ObjectiveSpec(
                     obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
@@ -88,16 +88,6 @@ internal sealed class GoldenFixture
             model.GetProperty("context_dim").GetInt32());
     }
 
-    /// <summary>A PixelCNN decoder's shape (<c>image</c>, <c>pixelcnn_channels</c>, <c>pixelcnn_layers</c>, <c>pixelcnn_kernel</c>, <c>pixelcnn_first_kernel</c>), or null for another decoder.</summary>
-    static PixelCnnSpec? PixelCnn(JsonElement model, DecoderKind decoder)
-    {
-        if (decoder != DecoderKind.PixelCnn) return null;
-        if (model.TryGetProperty("decoder_hidden", out var hidden) && hidden.GetArrayLength() > 0)
-            throw new ArgumentException("a PixelCNN decoder has no dense hidden layers, but the fixture lists decoder_hidden.");
-        int Int(string key) => model.GetProperty(key).GetInt32();
-        return new PixelCnnSpec(Image(model), Int("pixelcnn_channels"), Int("pixelcnn_layers"), Int("pixelcnn_kernel"), Int("pixelcnn_first_kernel"));
-    }
-
     /// <summary>The fixture's <c>image</c>, [C, H, W].</summary>
     static ImageShape Image(JsonElement model)
     {
@@ -115,7 +105,7 @@ internal sealed class GoldenFixture
             l.GetProperty("channels").GetInt32(), l.GetProperty("kernel").GetInt32(),
             l.GetProperty("stride").GetInt32(), l.GetProperty("padding").GetInt32())).ToList();
         var spec = new ConvSpec(Image(model), layers);
-        if (decoder != DecoderKind.Mlp)
+        if (!decoder.MirrorsEncoder)
         {
             if (model.TryGetProperty("deconv", out _)) throw new ArgumentException($"a {decoder} decoder has no transposed convolutions, but the fixture lists deconv layers.");
             spec.Shapes();

@@ -41,7 +41,7 @@ public sealed class OnnxAutoregressiveTests(ITestOutputHelper log)
         bool conv = false, FlowSpec? flow = null) =>
         new(image.Size, conv ? [] : [6], 3, [], activation, likelihood, -0.4f,
             Conv: conv ? new ConvSpec(image, [new ConvLayerSpec(3, 3, 2, 1)]) : null, Decoder: DecoderKind.PixelCnn, Flow: flow,
-            PixelCnn: new PixelCnnSpec(image, channels, layers, kernel, first));
+            DecoderOptions: new PixelCnnSpec(image, channels, layers, kernel, first));
 
     [DeviceTheory]
     [MemberData(nameof(Cases))]

@@ -3,6 +3,8 @@ using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 using IlgpuVae.Onnx;
+using IlgpuVae.Runs;
+using System.Text.Json;
 
 namespace IlgpuVae.Model;
 
@@ -67,4 +69,22 @@ internal sealed class DenseDecoder(ModelSpec spec, ParameterLayout layout) : Sta
     /// <summary>What the decoder's output is, in the ONNX graph's description.</summary>
     public static string OnnxMeaning(Likelihood likelihood) =>
         likelihood == Likelihood.Bernoulli ? "Bernoulli logits (sigmoid gives the pixel means)" : "Gaussian means";
+}
+
+/// <summary>The dense decoder as a kind: "mlp", its hidden widths --decoder-hidden (default: the encoder's, reversed).</summary>
+internal sealed class DenseDecoderKind : DecoderKind
+{
+    public override string Name => "mlp";
+
+    public override bool MirrorsEncoder => true;
+
+    public override IDecoder Build(ModelSpec spec, ParameterLayout layout) => new DenseDecoder(spec, layout);
+
+    public override string Describe(ModelSpec spec) => string.Join("-", spec.DecoderHidden.Append(spec.Conv is null ? spec.InputDim : spec.Conv.Deepest.Size));
+
+    public override (IReadOnlyList<int>, DecoderOptions?) FromConfig(RunConfig config, ImageShape image) =>
+        (config.DecoderHidden ?? config.Hidden.Reverse().ToArray(), null);
+
+    public override (IReadOnlyList<int>, DecoderOptions?) FromFixture(JsonElement model, Func<ImageShape> image) =>
+        (model.GetProperty("decoder_hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray(), null);
 }

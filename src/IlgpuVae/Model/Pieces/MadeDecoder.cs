@@ -4,6 +4,8 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Kernels;
 using IlgpuVae.Onnx;
+using IlgpuVae.Runs;
+using System.Text.Json;
 
 namespace IlgpuVae.Model;
 
@@ -51,4 +53,28 @@ internal sealed class MadeDecoder(ModelSpec spec, ParameterLayout layout) : Auto
         foreach (var layer in Layers) value = layer.Onnx(graph, parameters, value, z);
         return (value, $"z, x → {DenseDecoder.OnnxMeaning(Spec.Likelihood)} of every pixel's conditional p(x_i | x_<i, z), pixel i reading only x's pixels before it");
     }
+}
+
+/// <summary>The MADE decoder as a kind: "made", its hidden widths --made-hidden.</summary>
+internal sealed class MadeDecoderKind : DecoderKind
+{
+    public override string Name => "made";
+
+    public override bool IsMade => true;
+
+    public override IDecoder Build(ModelSpec spec, ParameterLayout layout) => new MadeDecoder(spec, layout);
+
+    public override void Validate(ModelSpec spec)
+    {
+        base.Validate(spec);
+        if (spec.InputDim < 2)
+            throw new ArgumentException($"A MADE decoder orders at least 2 values; the data has {spec.InputDim}. Use RunConfig.Decoder = mlp.");
+    }
+
+    public override string Describe(ModelSpec spec) => $"made[{string.Join(",", spec.DecoderHidden)}]-{spec.InputDim}";
+
+    public override (IReadOnlyList<int>, DecoderOptions?) FromConfig(RunConfig config, ImageShape image) => (config.MadeHidden, null);
+
+    public override (IReadOnlyList<int>, DecoderOptions?) FromFixture(JsonElement model, Func<ImageShape> image) =>
+        (model.GetProperty("made_hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray(), null);
 }

@@ -1,4 +1,6 @@
 using IlgpuVae.Onnx;
+using IlgpuVae.Runs;
+using System.Text.Json;
 
 namespace IlgpuVae.Model;
 
@@ -29,4 +31,49 @@ internal sealed class PixelCnnDecoder(ModelSpec spec, PixelCnnSpec pixelCnn, Par
         return (value, $"z, x → {DenseDecoder.OnnxMeaning(Spec.Likelihood)} of every value's conditional p(x_i | x_<i, z), " +
             "masked convolutions reading only the values before it (pixels in raster order, colours R, G, B within a pixel)");
     }
+}
+
+/// <summary>The PixelCNN decoder as a kind: "pixelcnn", its structure a <see cref="PixelCnnSpec"/>.</summary>
+internal sealed class PixelCnnDecoderKind : DecoderKind
+{
+    public override string Name => "pixelcnn";
+
+    public override IDecoder Build(ModelSpec spec, ParameterLayout layout) => new PixelCnnDecoder(spec, Options(spec), layout);
+
+    public override void Validate(ModelSpec spec)
+    {
+        var pixelCnn = Options(spec);
+        if (pixelCnn.Image.Size != spec.InputDim)
+            throw new ArgumentException($"The PixelCNN decoder is for {pixelCnn.Image} images ({pixelCnn.Image.Size} values), but the data has {spec.InputDim} values per image.");
+        if (spec.DecoderHidden.Count > 0) throw new ArgumentException("A PixelCNN decoder has no dense hidden layers; its DecoderHidden must be empty.");
+        pixelCnn.Validate();
+    }
+
+    public override string Describe(ModelSpec spec) => $"{Options(spec)}-{spec.InputDim}";
+
+    /// <summary>The PixelCNN for images of <paramref name="image"/>'s shape, its settings checked by their names.</summary>
+    public override (IReadOnlyList<int>, DecoderOptions?) FromConfig(RunConfig config, ImageShape image)
+    {
+        if (config.PixelcnnChannels < image.Channels)
+            throw new ArgumentException($"RunConfig.PixelcnnChannels = {config.PixelcnnChannels} is fewer than the images' {image.Channels} colour channels: " +
+                $"a PixelCNN splits its channels into one group per colour. Use at least {image.Channels}, e.g. RunConfig.PixelcnnChannels = 32.");
+        if (config.PixelcnnLayers < 0) throw new ArgumentException($"RunConfig.PixelcnnLayers must be 0 or more; got {config.PixelcnnLayers}.");
+        if (config.PixelcnnKernel < 1 || config.PixelcnnKernel % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnKernel must be odd and positive (the mask is centred on a pixel); got {config.PixelcnnKernel}. Try RunConfig.PixelcnnKernel = 5.");
+        if (config.PixelcnnFirstKernel < 3 || config.PixelcnnFirstKernel % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnFirstKernel must be odd and at least 3 (a 1×1 type-A layer sees nothing); got {config.PixelcnnFirstKernel}. Try RunConfig.PixelcnnFirstKernel = 7.");
+        return ([], new PixelCnnSpec(image, config.PixelcnnChannels, config.PixelcnnLayers, config.PixelcnnKernel, config.PixelcnnFirstKernel));
+    }
+
+    /// <summary>The fixture's <c>image</c>, <c>pixelcnn_channels</c>, <c>pixelcnn_layers</c>, <c>pixelcnn_kernel</c> and <c>pixelcnn_first_kernel</c>.</summary>
+    public override (IReadOnlyList<int>, DecoderOptions?) FromFixture(JsonElement model, Func<ImageShape> image)
+    {
+        if (model.TryGetProperty("decoder_hidden", out var hidden) && hidden.GetArrayLength() > 0)
+            throw new ArgumentException("a PixelCNN decoder has no dense hidden layers, but the fixture lists decoder_hidden.");
+        int Int(string key) => model.GetProperty(key).GetInt32();
+        return ([], new PixelCnnSpec(image(), Int("pixelcnn_channels"), Int("pixelcnn_layers"), Int("pixelcnn_kernel"), Int("pixelcnn_first_kernel")));
+    }
+
+    static PixelCnnSpec Options(ModelSpec spec) => spec.DecoderOptions as PixelCnnSpec
+        ?? throw new ArgumentException("A PixelCNN decoder needs its PixelCnnSpec as the model's DecoderOptions.");
 }
