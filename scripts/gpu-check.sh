@@ -2,9 +2,10 @@
 # The GPU check, in one command, on an NVIDIA machine with the driver, CUDA and PyTorch but no .NET SDK and no
 # network, after scripts/prepare-gpu-check.sh has filled .device/ on a development machine. About 8 minutes.
 #
-#   scripts/gpu-check.sh [LOG_DIR]        (LOG_DIR default: $OUT, else gpu-check-logs)
+#   scripts/gpu-check.sh [RESULT_DIR]     (RESULT_DIR default: $OUT, else gpu-check-logs)
 #
-# It runs, logging each step under LOG_DIR: the devices ILGPU sees; every parity fixture on CUDA (the device's
+# Two files come back in RESULT_DIR, whatever happens (also when a step fails or time runs out): summary.txt and
+# logs.tar.xz, every log and run folder of the check without their weights. It runs, logging each step: the devices ILGPU sees; every parity fixture on CUDA (the device's
 # own kernels, which are the GPU kernels); eval on CUDA of the checkpoint trained and evaluated on the CPU
 # beforehand (same weights and seeds: compared with the CPU's eval.json); a short Fashion-MNIST training run on
 # CUDA and the PyTorch peer's on the same data (test −ELBO compared); bench at batch 128, 1024 and 4096 and the
@@ -13,8 +14,20 @@
 # GPU_CHECK_DEVICE=cpu runs the same flow on the CPU (no sanitizer, no torch.compile): a dry run of the script.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-logs=${1:-${OUT:-gpu-check-logs}}
-mkdir -p "$logs"
+result=${1:-${OUT:-gpu-check-logs}}
+mkdir -p "$result"
+logs=$(mktemp -d)
+app=$(mktemp -d)
+# What comes back is small and flat: the summary and one archive of the logs, packed on any exit.
+pack() {
+  [ -f "$logs/summary.txt" ] && cp "$logs/summary.txt" "$result/summary.txt"
+  tar -C "$logs" --exclude='*.safetensors' -cf - . | xz -6 -T1 > "$result/logs.tar.xz"
+  echo "Results: $result/summary.txt and $result/logs.tar.xz ($(du -h "$result/logs.tar.xz" | cut -f1))"
+  rm -rf "$app" "$logs"
+}
+trap pack EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 device=${GPU_CHECK_DEVICE:-cuda}
 python=${PYTHON:-python3}
 epochs=${GPU_CHECK_EPOCHS:-3}
@@ -22,9 +35,10 @@ d=.device
 start=$(date +%s)
 step() { echo; echo "== $1 ($(( $(date +%s) - start )) s)"; }
 
-app=$(mktemp -d)
 tar -C "$app" -xJf "$d/IlgpuVae.Cli.tar.xz"
 cli="$app/IlgpuVae.Cli/IlgpuVae.Cli"
+fmnist="$app/fmnist"
+mkdir -p "$fmnist" && tar -C "$fmnist" -xJf "$d/fmnist.tar.xz" && gzip -1 "$fmnist"/*  # the peer reads .gz
 
 if [ "$device" = cuda ]; then
   nvidia-smi -L | tee "$logs/nvidia-smi.txt"
@@ -38,30 +52,34 @@ fi
 step "devices"
 "$cli" devices 2>&1 | tee "$logs/devices.txt"
 
-step "golden fixtures on $device"
-"$cli" golden "$d/golden" --device "$device" 2>&1 | tee "$logs/golden.txt"
+step "golden fixtures on $device: the repository's and the shared ones"
+for folder in tests/golden "$d/golden"; do
+  ls "$folder"/*.json >/dev/null 2>&1 || continue
+  echo "-- $folder"
+  "$cli" golden "$folder" --device "$device" 2>&1
+done | tee "$logs/golden.txt"
 
 step "eval on $device of the CPU-trained checkpoint"
 cp -r "$d/cpu-run" "$logs/cpu-run"
-"$cli" eval "$logs/cpu-run" --device "$device" --limit 2000 --iwae-k 1000 --out "$logs/eval-$device" 2>&1 | tee "$logs/eval.txt"
+"$cli" eval "$logs/cpu-run" --data "$fmnist" --device "$device" --limit 2000 --iwae-k 1000 --out "$logs/eval-$device" 2>&1 | tee "$logs/eval.txt"
 
 step "training on $device: $epochs epochs of the Fashion-MNIST subset"
-"$cli" train --data "$d/fmnist" --model vae --hidden 400 --latent 20 --epochs "$epochs" --batch-size 128 --seed 1 \
+"$cli" train --data "$fmnist" --model vae --hidden 400 --latent 20 --epochs "$epochs" --batch-size 128 --seed 1 \
   --device "$device" --out "$logs/train-$device" 2>&1 | tail -4 | tee "$logs/train.txt"
-"$python" "$d/pytorch_vae.py" --data "$d/fmnist" --epochs "$epochs" --batch 128 --device "$device" 2>&1 | tee "$logs/peer-train.jsonl"
+"$python" "$d/pytorch_vae.py" --data "$fmnist" --epochs "$epochs" --batch 128 --device "$device" 2>&1 | tee "$logs/peer-train.jsonl"
 
 step "bench on $device"
 "$cli" bench --device "$device" --batch-sizes 128,1024,4096 --steps 30 --out "$logs" 2>&1 | tee "$logs/bench.txt"
 
 step "whole epochs on the same data at batch 128, 1024, 4096: ours, the peer eager and compiled"
 for batch in 128 1024 4096; do
-  "$cli" train --data "$d/fmnist" --model vae --hidden 400 --latent 20 --epochs 3 --batch-size "$batch" --seed 1 \
+  "$cli" train --data "$fmnist" --model vae --hidden 400 --latent 20 --epochs 3 --batch-size "$batch" --seed 1 \
     --device "$device" --out "$logs/throughput-$batch" > "$logs/throughput-$batch.txt" 2>&1
   tail -1 "$logs/throughput-$batch/metrics.jsonl"
   for mode in eager compile; do
     [ "$mode" = compile ] && [ "$device" != cuda ] && continue
     flag=""; [ "$mode" = compile ] && flag="--compile"
-    "$python" "$d/pytorch_vae.py" --data "$d/fmnist" --epochs 3 --batch "$batch" --device "$device" $flag 2>&1 | tail -1 \
+    "$python" "$d/pytorch_vae.py" --data "$fmnist" --epochs 3 --batch "$batch" --device "$device" $flag 2>&1 | tail -1 \
       | sed "s/^/{\"batch\": $batch, \"mode\": \"$mode\", \"run\": /; s/$/}/" | tee -a "$logs/peer-throughput.jsonl"
   done
 done
@@ -112,7 +130,11 @@ def lines(name):
         return []
 rows = []
 golden = open(os.path.join(logs, "golden.txt")).read().strip().splitlines() if os.path.exists(os.path.join(logs, "golden.txt")) else []
-rows.append(("golden fixtures", golden[-1] if golden else "did not run"))
+folders = [i for i, line in enumerate(golden) if line.startswith("-- ")]
+for n, i in enumerate(folders):
+    end = folders[n + 1] if n + 1 < len(folders) else len(golden)
+    rows.append((f"golden fixtures {golden[i][3:]}", golden[end - 1] if end - 1 > i else "no output"))
+if not folders: rows.append(("golden fixtures", "did not run"))
 cpu, gpu = load("cpu-run/eval.json"), load(f"eval-{device}/eval.json")
 if cpu and gpu:
     for key in ("test_neg_elbo", "iwae_nll", "mi", "active_units", "mmd_aggregate", "kl"):
@@ -148,5 +170,4 @@ if os.path.exists(mc):
 width = max(len(r[0]) for r in rows)
 for k, v in rows: print(f"{k:<{width}}  {v}")
 PY
-echo "Total $(( $(date +%s) - start )) s; logs in $logs"
-rm -rf "$app"
+echo "Total $(( $(date +%s) - start )) s"
