@@ -247,7 +247,7 @@ public sealed record RunConfig
     internal ModelSpec ModelSpec(ImageShape image)
     {
         var decoder = DecoderKind.Named(Decoder);
-        var (decoderHidden, decoderOptions) = decoder.FromConfig(this, image);
+        var (decoderHidden, decoderOptions) = decoder.FromSettings(name => RunSettings.Of(name).Get(this), image);
         return new ModelSpec(
             image.Size, Hidden, Latent, decoderHidden,
             SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using IlgpuVae.Runs;
 
 namespace IlgpuVae.Model;
 
@@ -41,14 +40,20 @@ internal abstract class DecoderKind
     /// <summary>The decoder's part of <see cref="ModelSpec.ToString"/>, from z's layer on ("400-784").</summary>
     public abstract string Describe(ModelSpec spec);
 
-    /// <summary>The decoder's dense hidden widths and own options from a run's settings, for images of <paramref name="image"/>.</summary>
-    public abstract (IReadOnlyList<int> Hidden, DecoderOptions? Options) FromConfig(RunConfig config, ImageShape image);
+    /// <summary>
+    /// The decoder's dense hidden widths and own options from a run's settings (<paramref name="setting"/> gives a
+    /// setting's value by its C# name, as RunConfig spells it), for images of <paramref name="image"/>.
+    /// </summary>
+    public abstract (IReadOnlyList<int> Hidden, DecoderOptions? Options) FromSettings(SettingValue setting, ImageShape image);
 
     /// <summary>The same from a parity fixture's <c>model</c> object, read by the command line's names.</summary>
     public abstract (IReadOnlyList<int> Hidden, DecoderOptions? Options) FromFixture(JsonElement model, Func<ImageShape> image);
 
     public override string ToString() => Name;
 }
+
+/// <summary>A run's setting by its C# name (RunConfig.MadeHidden → "MadeHidden"): how a piece reads its settings without depending on the run.</summary>
+internal delegate object? SettingValue(string name);
 
 /// <summary>A decoder kind's own structure, beyond the dense widths every kind may have (<see cref="PixelCnnSpec"/>).</summary>
 internal abstract record DecoderOptions;

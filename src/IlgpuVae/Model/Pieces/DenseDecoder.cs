@@ -3,7 +3,6 @@ using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 using IlgpuVae.Onnx;
-using IlgpuVae.Runs;
 using System.Text.Json;
 
 namespace IlgpuVae.Model;
@@ -82,8 +81,8 @@ internal sealed class DenseDecoderKind : DecoderKind
 
     public override string Describe(ModelSpec spec) => string.Join("-", spec.DecoderHidden.Append(spec.Conv is null ? spec.InputDim : spec.Conv.Deepest.Size));
 
-    public override (IReadOnlyList<int>, DecoderOptions?) FromConfig(RunConfig config, ImageShape image) =>
-        (config.DecoderHidden ?? config.Hidden.Reverse().ToArray(), null);
+    public override (IReadOnlyList<int>, DecoderOptions?) FromSettings(SettingValue setting, ImageShape image) =>
+        ((int[]?)setting("DecoderHidden") ?? ((int[])setting("Hidden")!).Reverse().ToArray(), null);
 
     public override (IReadOnlyList<int>, DecoderOptions?) FromFixture(JsonElement model, Func<ImageShape> image) =>
         (model.GetProperty("decoder_hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray(), null);

@@ -4,7 +4,6 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Kernels;
 using IlgpuVae.Onnx;
-using IlgpuVae.Runs;
 using System.Text.Json;
 
 namespace IlgpuVae.Model;
@@ -73,7 +72,7 @@ internal sealed class MadeDecoderKind : DecoderKind
 
     public override string Describe(ModelSpec spec) => $"made[{string.Join(",", spec.DecoderHidden)}]-{spec.InputDim}";
 
-    public override (IReadOnlyList<int>, DecoderOptions?) FromConfig(RunConfig config, ImageShape image) => (config.MadeHidden, null);
+    public override (IReadOnlyList<int>, DecoderOptions?) FromSettings(SettingValue setting, ImageShape image) => ((int[])setting("MadeHidden")!, null);
 
     public override (IReadOnlyList<int>, DecoderOptions?) FromFixture(JsonElement model, Func<ImageShape> image) =>
         (model.GetProperty("made_hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray(), null);

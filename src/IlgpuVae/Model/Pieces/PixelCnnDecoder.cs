@@ -1,5 +1,4 @@
 using IlgpuVae.Onnx;
-using IlgpuVae.Runs;
 using System.Text.Json;
 
 namespace IlgpuVae.Model;
@@ -52,17 +51,19 @@ internal sealed class PixelCnnDecoderKind : DecoderKind
     public override string Describe(ModelSpec spec) => $"{Options(spec)}-{spec.InputDim}";
 
     /// <summary>The PixelCNN for images of <paramref name="image"/>'s shape, its settings checked by their names.</summary>
-    public override (IReadOnlyList<int>, DecoderOptions?) FromConfig(RunConfig config, ImageShape image)
+    public override (IReadOnlyList<int>, DecoderOptions?) FromSettings(SettingValue setting, ImageShape image)
     {
-        if (config.PixelcnnChannels < image.Channels)
-            throw new ArgumentException($"RunConfig.PixelcnnChannels = {config.PixelcnnChannels} is fewer than the images' {image.Channels} colour channels: " +
+        int channels = (int)setting("PixelcnnChannels")!, layers = (int)setting("PixelcnnLayers")!;
+        int kernel = (int)setting("PixelcnnKernel")!, first = (int)setting("PixelcnnFirstKernel")!;
+        if (channels < image.Channels)
+            throw new ArgumentException($"RunConfig.PixelcnnChannels = {channels} is fewer than the images' {image.Channels} colour channels: " +
                 $"a PixelCNN splits its channels into one group per colour. Use at least {image.Channels}, e.g. RunConfig.PixelcnnChannels = 32.");
-        if (config.PixelcnnLayers < 0) throw new ArgumentException($"RunConfig.PixelcnnLayers must be 0 or more; got {config.PixelcnnLayers}.");
-        if (config.PixelcnnKernel < 1 || config.PixelcnnKernel % 2 == 0)
-            throw new ArgumentException($"RunConfig.PixelcnnKernel must be odd and positive (the mask is centred on a pixel); got {config.PixelcnnKernel}. Try RunConfig.PixelcnnKernel = 5.");
-        if (config.PixelcnnFirstKernel < 3 || config.PixelcnnFirstKernel % 2 == 0)
-            throw new ArgumentException($"RunConfig.PixelcnnFirstKernel must be odd and at least 3 (a 1×1 type-A layer sees nothing); got {config.PixelcnnFirstKernel}. Try RunConfig.PixelcnnFirstKernel = 7.");
-        return ([], new PixelCnnSpec(image, config.PixelcnnChannels, config.PixelcnnLayers, config.PixelcnnKernel, config.PixelcnnFirstKernel));
+        if (layers < 0) throw new ArgumentException($"RunConfig.PixelcnnLayers must be 0 or more; got {layers}.");
+        if (kernel < 1 || kernel % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnKernel must be odd and positive (the mask is centred on a pixel); got {kernel}. Try RunConfig.PixelcnnKernel = 5.");
+        if (first < 3 || first % 2 == 0)
+            throw new ArgumentException($"RunConfig.PixelcnnFirstKernel must be odd and at least 3 (a 1×1 type-A layer sees nothing); got {first}. Try RunConfig.PixelcnnFirstKernel = 7.");
+        return ([], new PixelCnnSpec(image, channels, layers, kernel, first));
     }
 
     /// <summary>The fixture's <c>image</c>, <c>pixelcnn_channels</c>, <c>pixelcnn_layers</c>, <c>pixelcnn_kernel</c> and <c>pixelcnn_first_kernel</c>.</summary>
