@@ -16,7 +16,7 @@ static class EvalCommand
         var device = DeviceOptions.Device(null, absent: "the run's");
         var kernels = DeviceOptions.Kernels();
         var data = new Option<string?>("--data") { Description = "Evaluate on this data set's test split (default: the run's)" };
-        var limit = new Option<int>("--limit") { Description = "Evaluate only the first N test images (0: all)" };
+        var limit = new Option<int>("--limit") { Description = "Evaluate only the first N test images (0: as many as the run trained with: its --test-limit, or all)" };
         var defaults = new EvalOptions();
         var samples = new Option<int>("--elbo-samples") { Description = "Draws of z per image for the −ELBO", DefaultValueFactory = _ => defaults.ElboSamples };
         var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per image for the IWAE NLL (0: skip)", DefaultValueFactory = _ => defaults.ImportanceSamples };
@@ -29,7 +29,7 @@ static class EvalCommand
         {
             Description = "Time every kernel, each launch waited for, and print where the evaluation's time went (serializes the device)",
         };
-        var command = new Command("eval", "Evaluate a trained model on the whole test set and write eval.json.")
+        var command = new Command("eval", "Evaluate a trained model on its test set (all of it, unless the run or --limit limits it) and write eval.json.")
         {
             run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, miLimit, flowDraws, outFolder, profile,
         };

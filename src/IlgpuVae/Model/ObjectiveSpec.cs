@@ -68,6 +68,9 @@ internal sealed record ObjectiveSpec(
     /// <summary>Whether this objective's MMD² can be estimated on a batch of <paramref name="batch"/> codes.</summary>
     public bool CanEstimateMmd(int batch) => Divergences.CanEstimate(Estimator == MmdEstimator.Unbiased, batch, PriorCount(batch));
 
-    /// <summary>The smallest batch a step or an evaluation pass takes: a smaller last batch is skipped.</summary>
+    /// <summary>
+    /// The smallest batch a training step takes (a shorter last batch is skipped); evaluation passes take every batch
+    /// and leave only the MMD out of one too small for it.
+    /// </summary>
     public int MinimumBatch => Estimator == MmdEstimator.Unbiased ? UnbiasedMmdMinimum : 1;
 }

@@ -5,8 +5,8 @@ namespace IlgpuVae.Runs;
 
 /// <summary>
 /// A run's folder: config.json (all that reproduces the run), metrics.jsonl (one JSON object per epoch),
-/// model.safetensors (weights only, PyTorch names), training_state.safetensors (optimizer moments, step,
-/// epoch, seed) and the pictures. Files are replaced atomically, so an interrupted run keeps its last
+/// model.safetensors (weights only, PyTorch names), training_state.safetensors (the optimizer's moments and kind,
+/// the step and completed epoch, and where a stopped epoch stopped; the seed is in config.json) and the pictures. Files are replaced atomically, so an interrupted run keeps its last
 /// complete checkpoint.
 /// </summary>
 public sealed class RunFolder

@@ -90,8 +90,9 @@ internal static class RunPictures
     }
 
     /// <summary>
-    /// The posterior means (codes at ε = 0) of up to 2,000 test images, coloured by label, on the two most active latent dimensions
-    /// (the largest variance of E[zⱼ|x] over the images: inactive ones would show a blob); the axes say which.
+    /// The codes at ε = 0 of up to 2,000 test images — the posterior means for the Gaussian posterior, μ carried through
+    /// the flow for an IAF — coloured by label, on the two dimensions whose codes vary most over the images (inactive
+    /// ones would show a blob); the axes say which, with that variance.
     /// </summary>
     public static void WriteLatentScatter(string path, VaeModel model, ImageSet test, int maxPoints = 2000)
     {
@@ -107,7 +108,7 @@ internal static class RunPictures
         }).ToArray();
         var top = Enumerable.Range(0, k).OrderByDescending(j => variance[j]).ThenBy(j => j).Take(2).ToArray();
         int x = top[0], y = top.Length > 1 ? top[1] : top[0];
-        string Label(int j) => $"z[{j}] (Var E[z|x] = {variance[j]:G3})";
+        string Label(int j) => $"z[{j}] (variance of the codes {variance[j]:G3})";
         Plots.LatentScatter(path, mu, n, k, test.Labels.Take(n).ToArray(), test.LabelNames, xDim: x, yDim: y, xLabel: Label(x), yLabel: Label(y));
     }
 

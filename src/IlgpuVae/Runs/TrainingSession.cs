@@ -203,7 +203,10 @@ internal static class TrainingSession
         return data;
     }
 
-    /// <summary>Every picture of the run folder, from the model as it is now; returns the names of those written.</summary>
+    /// <summary>
+    /// The end-of-training pictures of the run folder (not the KL chart, written with each evaluation, nor
+    /// <c>sample</c>'s traversals), from the model as it is now; returns the names of those written.
+    /// </summary>
     public static IReadOnlyList<string> WritePictures(RunFolder folder, VaeModel model, ImageSet test, ulong seed, ITrainingObserver? observer = null)
     {
         var written = new List<string> { RunPictures.Samples, RunPictures.Reconstructions };

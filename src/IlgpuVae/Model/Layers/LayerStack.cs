@@ -54,7 +54,8 @@ internal sealed class LayerStack(IReadOnlyList<Layer> layers) : IDisposable
     }
 
     /// <summary>
-    /// Each layer's output gradient (the last already in <see cref="OutputGradient"/>) gives, in one launch, its
+    /// Each layer's output gradient (the last already in <see cref="OutputGradient"/>) gives, in its own launches (one
+    /// for a dense layer), its
     /// parameters' gradients and, through the previous activation, the previous layer's output gradient — or
     /// <paramref name="inputGradient"/> for the first layer (none where null) — added to what is there for layer
     /// <paramref name="accumulateInputOf"/>. Layers that read the context (<see cref="Layer.ReadsContext"/>) also write the context's gradient, the first one

@@ -16,7 +16,7 @@ namespace IlgpuVae.Model;
 /// of 49 for 7×7 — straight from the input, with no column matrix (<see cref="MaskedConvolutions"/>): the forward
 /// (with the context term) is one launch, the backward one more on the CPU accelerator (the weight gradient, each
 /// image's dPre summed for the context term's gradient, the input gradient with the previous activation's
-/// derivative) and three on GPUs, then <see cref="Compute.KernelSet.ContextBackward"/> turns the sums into dV, dz and
+/// derivative) and three on GPUs (two for the first layer, whose input needs no gradient), then <see cref="Compute.KernelSet.ContextBackward"/> turns the sums into dV, dz and
 /// db. The rest of the weight, a tail held at zero, gets a zero gradient; so do its masked entries. The backward never
 /// adds into its input's gradient (a PixelCNN's layers form a chain).
 /// </summary>
