@@ -3,7 +3,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
-using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Cli;
@@ -25,20 +25,15 @@ static class Errors
 
     // The library names a setting as a C# caller sets it (RunConfig.BatchSize, "RunConfig.Estimator = biased");
     // here the user typed an option (--batch-size, "--estimator biased").
-    static readonly Regex Setting = new(@"\b(?:RunConfig|EvalOptions)\.([A-Z][A-Za-z]*)( = )?", RegexOptions.Compiled);
-
-    // The evaluation's options whose names on the command line are not their property's (a run's settings declare theirs).
-    static readonly Dictionary<string, string> Renamed = new()
-    {
-        ["ImportanceSamples"] = "--iwae-k", ["ActiveUnitThreshold"] = "--active-threshold",
-    };
+    static readonly Regex Setting = new(@"\b(RunConfig|EvalOptions)\.([A-Z][A-Za-z]*)( = )?", RegexOptions.Compiled);
 
     /// <summary><paramref name="message"/> with every setting named as its command-line option.</summary>
     public static string ForCommandLine(string message) => Setting.Replace(message, m =>
-        Option(m.Groups[1].Value) + (m.Groups[2].Success ? " " : ""));
+        Option(m.Groups[1].Value, m.Groups[2].Value) + (m.Groups[3].Success ? " " : ""));
 
-    static string Option(string property) =>
-        RunSettings.All.FirstOrDefault(s => s.Name == property)?.Option ?? Renamed.GetValueOrDefault(property, "--" + Kebab(property));
+    static string Option(string owner, string property) =>
+        (owner == nameof(RunConfig) ? SettingCatalog.Of<RunConfig>() : SettingCatalog.Of<Evaluation.EvalOptions>())
+            .FirstOrDefault(s => s.Name == property)?.Option ?? "--" + Kebab(property);
 
     /// <summary>BatchSize → batch-size, ImqC → imq-c.</summary>
     static string Kebab(string name) => Regex.Replace(name, "(?<=[a-z0-9])([A-Z])", "-$1").ToLowerInvariant();

@@ -6,6 +6,7 @@ using IlgpuVae.IO;
 using IlgpuVae.Model;
 using IlgpuVae.Runs;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 
 namespace IlgpuVae.Cli.Commands;
 
@@ -25,7 +26,7 @@ static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps per measurement (after the first)", DefaultValueFactory = _ => 20 };
         var warmUp = new Option<double>("--warmup") { Description = "Seconds of untimed steps before timing (at least one step)", DefaultValueFactory = _ => 1.0 };
         var model = new Option<string>("--model") { Description = "Objective preset", DefaultValueFactory = _ => "vae" };
-        var settings = new SettingOptions(nameof(RunConfig.Arch), nameof(RunConfig.Channels), nameof(RunConfig.ConvKernel),
+        var settings = new SettingOptions<RunConfig>(nameof(RunConfig.Arch), nameof(RunConfig.Channels), nameof(RunConfig.ConvKernel),
             nameof(RunConfig.ConvStride), nameof(RunConfig.Hidden), nameof(RunConfig.Latent));
         var outFolder = new Option<string>("--out") { Description = "Folder to write bench.json into", DefaultValueFactory = _ => "." };
         var profile = new Option<bool>("--profile")
@@ -39,12 +40,12 @@ static class BenchCommand
         foreach (var option in settings.Options) command.Options.Add(option);
         command.SetAction(parse =>
         {
-            var config = settings.Bind(parse);
+            var config = settings.Bind(parse).WithDefaultsFor(settings.Given(parse));
             RunSettings.RequireChosenPieces(config, settings.Given(parse));
             var spec = config.ModelSpec(new ImageShape(1, 28, 28));
             var results = new List<StepTiming>();
             var choices = ParseKernels(parse.GetValue(kernels)!);
-            var batchSizes = SettingOptions.ParseSizes(parse.GetValue(batches)!, "--batch-sizes", "batch sizes", "128,1024", noneAllowed: false);
+            var batchSizes = Sizes.Parse(parse.GetValue(batches)!, "--batch-sizes", "batch sizes", "128,1024", noneAllowed: false);
             var warm = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp)));
             output.WriteLine($"{"device",-8} {"kernels",-9} {"batch",6} {"first s",8} {"median ms",10} {"images/s",10} {"launches",9} {"floor ms",9} {"fwd GFLOP/s",12} {"bwd GFLOP/s",12} {"% peak",7}");
             foreach (var name in parse.GetValue(devices)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

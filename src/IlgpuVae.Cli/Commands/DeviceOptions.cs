@@ -1,5 +1,6 @@
 using System.CommandLine;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 
 namespace IlgpuVae.Cli.Commands;
 

@@ -17,13 +17,7 @@ static class EvalCommand
         var kernels = DeviceOptions.Kernels();
         var data = new Option<string?>("--data") { Description = "Evaluate on this data set's test split (default: the run's)" };
         var limit = new Option<int>("--limit") { Description = "Evaluate only the first N test images (0: as many as the run trained with: its --test-limit, or all)" };
-        var defaults = new EvalOptions();
-        var samples = new Option<int>("--elbo-samples") { Description = "Draws of z per image for the −ELBO", DefaultValueFactory = _ => defaults.ElboSamples };
-        var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per image for the IWAE NLL (0: skip)", DefaultValueFactory = _ => defaults.ImportanceSamples };
-        var threshold = new Option<double>("--active-threshold") { Description = "Variance of E[zⱼ|x] above which a unit is active", DefaultValueFactory = _ => defaults.ActiveUnitThreshold };
-        var mmdSamples = new Option<int>("--mmd-samples") { Description = "Codes in the aggregate-posterior MMD", DefaultValueFactory = _ => defaults.MmdSamples };
-        var miLimit = new Option<int>("--mi-limit") { Description = "IAF posterior: estimate the mutual information on the first N images (it inverts the flow for every pair of them)", DefaultValueFactory = _ => defaults.MiLimit };
-        var flowDraws = new Option<int>("--flow-draws") { Description = "IAF posterior: draws per image for the Monte Carlo means of z (active units)", DefaultValueFactory = _ => defaults.FlowDraws };
+        var settings = new SettingOptions<EvalOptions>();
         var outFolder = new Option<string?>("--out") { Description = "Folder to write eval.json and kl_per_dim.png into (default: the run folder; the current folder for a bare checkpoint)" };
         var profile = new Option<bool>("--profile")
         {
@@ -31,17 +25,13 @@ static class EvalCommand
         };
         var command = new Command("eval", "Evaluate a trained model on its test set (all of it, unless the run or --limit limits it) and write eval.json.")
         {
-            run, config, device, kernels, data, limit, samples, iwaeK, threshold, mmdSamples, miLimit, flowDraws, outFolder, profile,
+            run, config, device, kernels, data, limit,
         };
+        foreach (var option in settings.Options.Append(outFolder).Append(profile)) command.Options.Add(option);
         command.SetAction(parse =>
         {
             if (parse.GetValue(limit) < 0) throw new ArgumentException($"--limit must be 0 or more; got {parse.GetValue(limit)}.");
-            var options = new EvalOptions
-            {
-                ElboSamples = parse.GetValue(samples), ImportanceSamples = parse.GetValue(iwaeK),
-                ActiveUnitThreshold = parse.GetValue(threshold), MmdSamples = parse.GetValue(mmdSamples),
-                MiLimit = parse.GetValue(miLimit), FlowDraws = parse.GetValue(flowDraws),
-            }.Validate();
+            var options = settings.Bind(parse).Validate();
             using var vae = Vae.Open(parse.GetValue(run)!, parse.GetValue(config), parse.GetValue(device), TrainedModel.EvaluationBatch,
                 Compute.KernelChoices.Parse(parse.GetValue(kernels)!));
             var test = LoadTest(vae.Config, parse.GetValue(data), parse.GetValue(limit));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using IlgpuVae.Runs;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 
 namespace IlgpuVae.Cli.Commands;
 
@@ -20,7 +21,7 @@ static class ResumeOptions
     /// The saved configuration with the changes the declarations allow applied from <paramref name="given"/> (the
     /// options as parsed); throws <see cref="ArgumentException"/> naming every option that contradicts it.
     /// </summary>
-    public static RunConfig Apply(ParseResult parse, SettingOptions options, RunConfig given, RunConfig saved, string folder)
+    public static RunConfig Apply(ParseResult parse, SettingOptions<RunConfig> options, RunConfig given, RunConfig saved, string folder)
     {
         if (parse.GetResult(parse.CommandResult.Command.Options.Single(o => o.Name == "--out")) is { Implicit: false })
             throw new ArgumentException($"--out cannot be combined with --resume: the run continues in its own folder, {folder}.");

@@ -1,21 +1,21 @@
 using System.CommandLine;
 using IlgpuVae.Runs;
-using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 
 namespace IlgpuVae.Cli.Commands;
 
 /// <summary>
-/// train's options, one per setting <see cref="RunSettings"/> declares — the name, help, type and default all from the
-/// declaration — and the binding of what was parsed to a <see cref="RunConfig"/>. Lists of sizes (64,128) are text on
-/// the command line.
+/// A command's options, one per setting a record declares (<see cref="SettingCatalog"/>: train's <see cref="RunConfig"/>,
+/// eval's <see cref="Evaluation.EvalOptions"/>) — the name, help, type and default all from the declaration — and the
+/// binding of what was parsed to a new record. Lists of sizes (64,128) are text on the command line.
 /// </summary>
-sealed class SettingOptions
+sealed class SettingOptions<T> where T : class, new()
 {
     readonly List<(Setting Setting, Option Option, Func<ParseResult, object?> Read)> options;
 
     /// <summary>The options of every setting, or of those named (property names) for a command that takes a few.</summary>
     public SettingOptions(params string[] only) =>
-        options = RunSettings.All.Where(s => only.Length == 0 || only.Contains(s.Name)).Select(Create).ToList();
+        options = SettingCatalog.Of<T>().Where(s => only.Length == 0 || only.Contains(s.Name)).Select(Create).ToList();
 
     /// <summary>The options, in the order the settings are declared.</summary>
     public IEnumerable<Option> Options => options.Select(o => o.Option);
@@ -30,20 +30,20 @@ sealed class SettingOptions
     /// <summary>The setting behind <paramref name="option"/>, or null for an option of the command's own.</summary>
     public Setting? SettingOf(Option option) => options.FirstOrDefault(o => o.Option == option).Setting;
 
-    /// <summary>A new run's configuration: every option's value, given or default; a setting whose default varies gets it from the others.</summary>
-    public RunConfig Bind(ParseResult parse)
+    /// <summary>A new record of every option's value, given or default; a setting whose default varies is left to the record (given only).</summary>
+    public T Bind(ParseResult parse)
     {
-        var config = new RunConfig();
+        var config = new T();
         var given = Given(parse);
         foreach (var (setting, option, read) in options)
         {
             if (setting.Declaration.DefaultVaries && !given.Contains(setting.Name)) continue;
             object? value = read(parse);
             if (setting.Type == typeof(int[]))
-                value = value is string text ? ParseSizes(text, option.Name) : setting.Default;
+                value = value is string text ? Sizes.Parse(text, option.Name) : setting.Default;
             config = setting.With(config, value);
         }
-        return config.WithDefaultsFor(given);
+        return config;
     }
 
     static (Setting, Option, Func<ParseResult, object?>) Create(Setting setting)
@@ -51,23 +51,27 @@ sealed class SettingOptions
         var type = setting.Type == typeof(int[]) ? typeof(string) : setting.Type;
         object? value = setting.Default is int[] sizes ? string.Join(",", sizes) : setting.Default;
         bool hasDefault = value is not null && !setting.Declaration.DefaultVaries;
-        var make = typeof(SettingOptions).GetMethod(nameof(Make), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(type);
+        var make = typeof(SettingOptions<T>).GetMethod(nameof(Make), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.MakeGenericMethod(type);
         var (option, read) = ((Option, Func<ParseResult, object?>))make.Invoke(null, [setting.Option, setting.Declaration.Help, hasDefault, value])!;
         return (setting, option, read);
     }
 
-    static (Option, Func<ParseResult, object?>) Make<T>(string name, string help, bool hasDefault, object? defaultValue)
+    static (Option, Func<ParseResult, object?>) Make<TValue>(string name, string help, bool hasDefault, object? defaultValue)
     {
-        var option = new Option<T>(name) { Description = help };
-        if (hasDefault) option.DefaultValueFactory = _ => (T)defaultValue!;
+        var option = new Option<TValue>(name) { Description = help };
+        if (hasDefault) option.DefaultValueFactory = _ => (TValue)defaultValue!;
         return (option, parse => parse.GetValue(option));
     }
+}
 
+/// <summary>Lists of sizes on the command line.</summary>
+static class Sizes
+{
     /// <summary>
     /// "512,256" → [512, 256]; "" → [] (none) where <paramref name="noneAllowed"/>. An empty or non-positive entry is
     /// refused, naming <paramref name="option"/>; <paramref name="what"/> names the values in the message.
     /// </summary>
-    internal static int[] ParseSizes(string text, string option, string what = "layer sizes", string example = "512,256", bool noneAllowed = true)
+    internal static int[] Parse(string text, string option, string what = "layer sizes", string example = "512,256", bool noneAllowed = true)
     {
         if (noneAllowed && text.Trim().Length == 0) return [];
         return text.Split(',', StringSplitOptions.TrimEntries).Select(p => int.TryParse(p, out int v) && v > 0 ? v

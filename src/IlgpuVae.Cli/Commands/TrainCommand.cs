@@ -2,6 +2,7 @@ using System.CommandLine;
 using IlgpuVae.Model;
 using IlgpuVae.Runs;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Cli.Commands;
@@ -11,7 +12,7 @@ static class TrainCommand
 {
     public static Command Create(TextWriter output, CancellationToken stop)
     {
-        var settings = new SettingOptions();
+        var settings = new SettingOptions<RunConfig>();
         var outDir = new Option<string?>("--out") { Description = "Run folder (default: a new folder under runs/)" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder to --epochs in total" };
         var command = new Command("train", "Train a model and write a run folder (config, metrics, checkpoint, pictures).");
@@ -22,7 +23,7 @@ static class TrainCommand
             using var mpi = MpiLink.FromEnvironment();
             try
             {
-                var config = settings.Bind(parse);
+                var config = settings.Bind(parse).WithDefaultsFor(settings.Given(parse));
                 bool resuming = parse.GetValue(resume) is not null;
                 // A new run's settings of pieces it does not have are refused; a resumed run keeps its own (ResumeOptions).
                 if (!resuming) RunSettings.RequireChosenPieces(config, settings.Given(parse));

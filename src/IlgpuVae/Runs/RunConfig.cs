@@ -3,6 +3,7 @@ using System.Text.Json;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;

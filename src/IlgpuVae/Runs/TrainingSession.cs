@@ -3,6 +3,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
 using IlgpuVae.Model;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;

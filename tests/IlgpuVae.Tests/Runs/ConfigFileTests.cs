@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json.Nodes;
 using IlgpuVae.Runs;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 using IlgpuVae.Tests.Golden;
 
 namespace IlgpuVae.Tests.Runs;

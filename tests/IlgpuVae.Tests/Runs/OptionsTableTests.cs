@@ -1,17 +1,18 @@
 using System.Text;
 using IlgpuVae.Runs;
 using IlgpuVae.Runs.Settings;
+using IlgpuVae.Settings;
 using IlgpuVae.Tests.Golden;
 
 namespace IlgpuVae.Tests.Runs;
 
 /// <summary>
-/// docs/options/train.md is generated from the settings' declarations, so it cannot go stale: this test fails when the
-/// page and the declarations differ, and with UPDATE_DOCS=1 it writes the page instead.
+/// docs/options/train.md and eval.md are generated from the settings' declarations, so they cannot go stale: this test
+/// fails when a page and the declarations differ, and with UPDATE_DOCS=1 it writes the pages instead.
 /// </summary>
 public sealed class OptionsTableTests
 {
-    static string PagePath => Path.Combine(GoldenFolders.Root, "docs", "options", "train.md");
+    static string PagePath(string command) => Path.Combine(GoldenFolders.Root, "docs", "options", command + ".md");
 
     /// <summary>The page: one row per setting — option, config.json key, default, the piece it belongs to, whether resume may change it, help.</summary>
     internal static string Page()
@@ -46,16 +47,36 @@ public sealed class OptionsTableTests
     static string AsOptions(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"RunConfig\.(\w+)( = )?",
         m => RunSettings.Of(m.Groups[1].Value).Option + (m.Groups[2].Success ? " " : ""));
 
-    [Fact]
-    public void TheDocsPageIsTheDeclarations()
+    /// <summary>eval's page: one row per declared evaluation setting.</summary>
+    internal static string EvalPage()
     {
-        string page = Page();
+        var page = new StringBuilder();
+        page.AppendLine("# `eval` options");
+        page.AppendLine();
+        page.AppendLine("Generated from the declarations (`[Setting]` on `EvalOptions`' properties) by");
+        page.AppendLine("`UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests`. Each option is the C# property named in the");
+        page.AppendLine("second column of `EvalOptions`, which `Vae.Evaluate` takes. `eval` also takes `RUN`, `--config`, `--device`,");
+        page.AppendLine("`--kernels`, `--data`, `--limit`, `--out` and `--profile` (its `--help` says what each does).");
+        page.AppendLine();
+        page.AppendLine("| option | EvalOptions | default | what it does |");
+        page.AppendLine("|---|---|---|---|");
+        foreach (var s in SettingCatalog.Of<IlgpuVae.Evaluation.EvalOptions>())
+            page.AppendLine($"| `{s.Option}` | `{s.Name}` | `{SettingCatalog.Text(s.Default)}` | {s.Declaration.Help.Replace("|", "\\|")} |");
+        return page.ToString();
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("eval")]
+    public void TheDocsPageIsTheDeclarations(string command)
+    {
+        string page = command == "train" ? Page() : EvalPage(), path = PagePath(command);
         if (Environment.GetEnvironmentVariable("UPDATE_DOCS") == "1")
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(PagePath)!);
-            File.WriteAllText(PagePath, page);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, page);
         }
-        Assert.True(File.Exists(PagePath), $"{PagePath} is missing: run UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests");
-        Assert.True(File.ReadAllText(PagePath) == page, $"{PagePath} differs from the settings' declarations: run UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests");
+        Assert.True(File.Exists(path), $"{path} is missing: run UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests");
+        Assert.True(File.ReadAllText(path) == page, $"{path} differs from the settings' declarations: run UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests");
     }
 }

@@ -1,52 +1,8 @@
-using System.Collections;
 using System.Reflection;
 using System.Text.Json;
+using IlgpuVae.Settings;
 
 namespace IlgpuVae.Runs.Settings;
-
-/// <summary>One declared setting of <see cref="RunConfig"/>: the property and its <see cref="SettingAttribute"/>.</summary>
-public sealed class Setting
-{
-    internal Setting(PropertyInfo property, SettingAttribute declaration)
-    {
-        Property = property;
-        Declaration = declaration;
-    }
-
-    internal PropertyInfo Property { get; }
-
-    /// <summary>What <see cref="SettingAttribute"/> declares.</summary>
-    public SettingAttribute Declaration { get; }
-
-    /// <summary>The property's name, as the C# API spells the setting (RunConfig.KlWarmupEpochs).</summary>
-    public string Name => Property.Name;
-
-    /// <summary>The option, as the command line spells it (--kl-warmup).</summary>
-    public string Option => Declaration.Option;
-
-    /// <summary>The config.json key (kl_warmup_epochs).</summary>
-    public string Key => RunSettings.Key(Name);
-
-    /// <summary>The property's type.</summary>
-    public Type Type => Property.PropertyType;
-
-    /// <summary>A new run's value.</summary>
-    public object? Default => Property.GetValue(RunSettings.Defaults);
-
-    /// <summary>The value in <paramref name="config"/>.</summary>
-    public object? Get(RunConfig config) => Property.GetValue(config);
-
-    /// <summary><paramref name="config"/> with this setting at <paramref name="value"/>.</summary>
-    public RunConfig With(RunConfig config, object? value)
-    {
-        var copy = config with { };
-        Property.SetValue(copy, value);
-        return copy;
-    }
-
-    /// <summary>Whether <paramref name="config"/> holds another value than a new run's.</summary>
-    public bool IsGiven(RunConfig config) => !RunSettings.SameValue(Get(config), Default);
-}
 
 /// <summary>
 /// Every setting of a run, as <see cref="RunConfig"/>'s properties declare them (<see cref="SettingAttribute"/>), and the
@@ -58,13 +14,8 @@ public static class RunSettings
     /// <summary>The config.json format this version writes; a file of a later one is refused as such.</summary>
     public const int FormatVersion = 2;
 
-    internal static readonly RunConfig Defaults = new();
-
     /// <summary>The settings in the order RunConfig declares them.</summary>
-    public static IReadOnlyList<Setting> All { get; } = typeof(RunConfig).GetProperties()
-        .Where(p => p.GetCustomAttribute<SettingAttribute>() is not null)
-        .OrderBy(p => p.MetadataToken)
-        .Select(p => new Setting(p, p.GetCustomAttribute<SettingAttribute>()!)).ToList();
+    public static IReadOnlyList<Setting> All { get; } = SettingCatalog.Of<RunConfig>();
 
     /// <summary>The setting of the property named <paramref name="name"/>.</summary>
     public static Setting Of(string name) => All.FirstOrDefault(s => s.Name == name)
@@ -140,22 +91,9 @@ public static class RunSettings
     static IEnumerable<ChosenByAttribute> ChoosersOf(Piece piece) =>
         typeof(Piece).GetField(piece.ToString())!.GetCustomAttributes<ChosenByAttribute>();
 
-    /// <summary>A value as the command line and the messages write it: 64,128 for a list, null as "none".</summary>
-    public static string Text(object? value) => value switch
-    {
-        null => "none",
-        string s => s,
-        IEnumerable list => string.Join(",", list.Cast<object>()),
-        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
-        _ => value.ToString() ?? "",
-    };
+    /// <inheritdoc cref="SettingCatalog.Text"/>
+    public static string Text(object? value) => SettingCatalog.Text(value);
 
-    /// <summary>Equal values, lists by their elements.</summary>
-    internal static bool SameValue(object? a, object? b) => (a, b) switch
-    {
-        (null, null) => true,
-        (int[] x, int[] y) => x.SequenceEqual(y),
-        (string x, string y) => string.Equals(x, y, StringComparison.OrdinalIgnoreCase),
-        _ => Equals(a, b),
-    };
+    /// <inheritdoc cref="SettingCatalog.SameValue"/>
+    internal static bool SameValue(object? a, object? b) => SettingCatalog.SameValue(a, b);
 }

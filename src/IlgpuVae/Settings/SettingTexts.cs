@@ -1,4 +1,4 @@
-namespace IlgpuVae.Runs.Settings;
+namespace IlgpuVae.Settings;
 
 /// <summary>Help texts that several commands' options share with a setting's declaration.</summary>
 public static class SettingTexts

@@ -1,11 +1,13 @@
-namespace IlgpuVae.Runs.Settings;
+namespace IlgpuVae.Settings;
 
 /// <summary>
-/// Declares a <see cref="RunConfig"/> property as a setting of a run: its command-line option, its help text, the
-/// piece it applies to, whether a resumed run may change it, and what it excludes. The rest is read from the property
-/// itself — its config.json key (the name in snake_case), its type, and its default (a new RunConfig's value) — so a
-/// setting is declared once. From the declarations (<see cref="RunSettings"/>) come train's options and help, the
-/// resume check, config.json's checks, the names in messages and the options table in the docs.
+/// Declares a property of a settings record — a run's <see cref="Runs.RunConfig"/>, the evaluation's
+/// <see cref="Evaluation.EvalOptions"/> — as a setting: its command-line option, its help text, and for a run's setting
+/// the piece it applies to, whether a resumed run may change it, and what it excludes. The rest is read from the
+/// property itself — its JSON key (the name in snake_case), its type, and its default (a new record's value) — so a
+/// setting is declared once. From the declarations (<see cref="SettingCatalog"/>, <see cref="Runs.Settings.RunSettings"/>)
+/// come the commands' options and help, the resume check, config.json's checks, the names in messages and the
+/// options tables in the docs.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class SettingAttribute(string option, string help) : Attribute
@@ -24,7 +26,7 @@ public sealed class SettingAttribute(string option, string help) : Attribute
 
     /// <summary>
     /// Whether the default depends on other settings (the help says how): the command line then leaves the setting to
-    /// <see cref="RunConfig.WithDefaultsFor"/> when it is not given.
+    /// <see cref="Runs.RunConfig.WithDefaultsFor"/> when it is not given.
     /// </summary>
     public bool DefaultVaries { get; init; }
 

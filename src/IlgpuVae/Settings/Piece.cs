@@ -1,8 +1,10 @@
-namespace IlgpuVae.Runs.Settings;
+using IlgpuVae.Runs;
+
+namespace IlgpuVae.Settings;
 
 /// <summary>
 /// The parts of a run that a setting can belong to, each chosen by another setting's value (<see cref="ChosenByAttribute"/>):
-/// a setting of a piece the run does not have would be silently ignored, so it is refused (<see cref="RunSettings.RequireChosenPieces"/>).
+/// a setting of a piece the run does not have would be silently ignored, so it is refused (<see cref="Runs.Settings.RunSettings.RequireChosenPieces"/>).
 /// </summary>
 public enum Piece
 {
