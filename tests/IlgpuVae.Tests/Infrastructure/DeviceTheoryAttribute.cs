@@ -4,10 +4,10 @@ using Xunit.Sdk;
 namespace IlgpuVae.Tests.Infrastructure;
 
 /// <summary>
-/// A theory over accelerators: a row that names an OpenCL device (<see cref="TestDevices.IsOpenCl"/>) is reported as
-/// skipped, with <see cref="TestDevices.OpenClSkipReason"/>, where the run has no usable OpenCL device (unless
-/// ILGPUVAE_REQUIRE names opencl: <see cref="Prerequisites"/>), and runs wherever there is one — so every run lists the OpenCL cases, and a run with a device leaves none out. A
-/// <see cref="SkippedRow"/> is skipped with its own reason.
+/// A theory over accelerators: a row that names an OpenCL device (<see cref="TestDevices.IsOpenCl"/>) is left out where
+/// the run has no usable OpenCL device (unless ILGPUVAE_REQUIRE names opencl: <see cref="Prerequisites"/>) — one case of
+/// <see cref="PrerequisiteTests"/> says how many and why — and runs wherever there is one, so a run with a device leaves
+/// none out. A <see cref="SkippedRow"/> is skipped with its own reason.
 /// (xunit 2.9 cannot skip a row once it runs; its discoverer can, which is what this attribute changes.)
 /// </summary>
 [XunitTestCaseDiscoverer("IlgpuVae.Tests.Infrastructure.DeviceTheoryDiscoverer", "IlgpuVae.Tests")]
@@ -18,11 +18,15 @@ public sealed class DeviceTheoryAttribute : TheoryAttribute;
 public sealed class DeviceTheoryDiscoverer(IMessageSink diagnosticMessageSink) : TheoryDiscoverer(diagnosticMessageSink)
 {
     protected override IEnumerable<IXunitTestCase> CreateTestCasesForDataRow(ITestFrameworkDiscoveryOptions discoveryOptions,
-        ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow) =>
-        SkipReason(dataRow) is { } reason
+        ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow)
+    {
+        // Rows on an OpenCL device that is not here are left out; PrerequisiteTests says once how many, and why.
+        if (IsOpenClRow(dataRow) && Prerequisites.SkipReason(Prerequisite.OpenCl) is not null) return [];
+        return SkippedRow.ReasonIn(dataRow) is { } reason
             ? CreateTestCasesForSkippedDataRow(discoveryOptions, testMethod, theoryAttribute, dataRow, reason)
             : base.CreateTestCasesForDataRow(discoveryOptions, testMethod, theoryAttribute, dataRow);
+    }
 
-    static string? SkipReason(object[] row) => SkippedRow.ReasonIn(row)
-        ?? (row.Any(v => v is string s && TestDevices.IsOpenCl(s)) ? Prerequisites.SkipReason(Prerequisite.OpenCl) : null);
+    /// <summary>Whether a theory row names an OpenCL device.</summary>
+    internal static bool IsOpenClRow(object?[] row) => row.Any(v => v is string s && TestDevices.IsOpenCl(s));
 }

@@ -1,4 +1,5 @@
 using IlgpuVae.Compute;
+using Xunit.Sdk;
 
 namespace IlgpuVae.Tests.Infrastructure;
 
@@ -67,4 +68,41 @@ public sealed class NeedsFactAttribute : FactAttribute
 public sealed class NeedsTheoryAttribute : TheoryAttribute
 {
     public NeedsTheoryAttribute(Prerequisite prerequisite) => Skip = Prerequisites.SkipReason(prerequisite);
+}
+
+/// <summary>
+/// One case per prerequisite: where it is missing (and not required) the case is skipped, its name saying what enables
+/// the cases that need it — for the OpenCL device, how many cases that is, since those are left out rather than each
+/// listed as skipped. Where it is present, or required, the case checks that it is there.
+/// </summary>
+public sealed class PrerequisiteTests
+{
+    public static TheoryData<string> Rows()
+    {
+        var data = new TheoryData<string>();
+        foreach (var p in Enum.GetValues<Prerequisite>())
+            data.Add(Prerequisites.SkipReason(p) is null ? p.ToString() : SkippedRow.Reason(Short(p)));
+        return data;
+    }
+
+    /// <summary>What enables the cases, short enough for a test's name (xunit cuts an argument at 50 characters).</summary>
+    static string Short(Prerequisite p) => p switch
+    {
+        Prerequisite.Ptxas => "ptxas: scripts/install-gpu-compilers.sh",
+        Prerequisite.Clang => "clang: scripts/install-gpu-compilers.sh",
+        Prerequisite.Mpiexec => "mpiexec: scripts/install-mpich.sh",
+        _ => $"{OpenClRows()} OpenCL cases need an OpenCL device",
+    };
+
+    [DeviceTheory]
+    [MemberData(nameof(Rows))]
+    public void IsHere(string prerequisite) => Assert.Null(Prerequisites.MissingReason(Enum.Parse<Prerequisite>(prerequisite)));
+
+    /// <summary>The OpenCL rows of every device theory in this assembly.</summary>
+    static int OpenClRows() => typeof(PrerequisiteTests).Assembly.GetTypes()
+        .Where(t => t != typeof(PrerequisiteTests))
+        .SelectMany(t => t.GetMethods())
+        .Where(m => m.GetCustomAttributes(typeof(DeviceTheoryAttribute), false).Length > 0)
+        .SelectMany(m => m.GetCustomAttributes(typeof(DataAttribute), false).Cast<DataAttribute>().SelectMany(d => d.GetData(m)))
+        .Count(DeviceTheoryDiscoverer.IsOpenClRow);
 }
