@@ -44,19 +44,18 @@ public static class Optimizers
     {
         int bad = 0;
         var items = s.Items;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                float theta = parameters[i], g = gradients[i];
-                if (!XMath.IsFinite(g)) bad++;
-                if (s.Decoupled != 0) theta *= 1f - s.LearningRate * s.WeightDecay;
-                else g += s.WeightDecay * theta;
-                float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g;
-                float vi = s.Beta2 * v[i] + (1f - s.Beta2) * g * g;
-                m[i] = mi;
-                v[i] = vi;
-                parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
-            }
+        foreach (int i in items.Of(thread))
+        {
+            float theta = parameters[i], g = gradients[i];
+            if (!XMath.IsFinite(g)) bad++;
+            if (s.Decoupled != 0) theta *= 1f - s.LearningRate * s.WeightDecay;
+            else g += s.WeightDecay * theta;
+            float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g;
+            float vi = s.Beta2 * v[i] + (1f - s.Beta2) * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
+        }
         if (bad > 0) Atomic.Add(ref faults[0], bad);
     }
 
@@ -68,8 +67,8 @@ public static class Optimizers
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         var items = s.Items;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            OptimizerRows.Adam(s, run, items.End(run), parameters, gradients, m, v, faults);
+        foreach (var run in items.RunsOf(thread))
+            OptimizerRows.Adam(s, run.From, run.To, parameters, gradients, m, v, faults);
     }
 
     /// <summary>One SGD-with-momentum step of every parameter; counts non-finite gradients into faults[0].</summary>
@@ -78,15 +77,14 @@ public static class Optimizers
     {
         int bad = 0;
         var items = s.Items;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                if (!XMath.IsFinite(gradients[i])) bad++;
-                float g = gradients[i] + s.WeightDecay * parameters[i];
-                float b = s.Momentum * velocity[i] + g;
-                velocity[i] = b;
-                parameters[i] -= s.LearningRate * b;
-            }
+        foreach (int i in items.Of(thread))
+        {
+            if (!XMath.IsFinite(gradients[i])) bad++;
+            float g = gradients[i] + s.WeightDecay * parameters[i];
+            float b = s.Momentum * velocity[i] + g;
+            velocity[i] = b;
+            parameters[i] -= s.LearningRate * b;
+        }
         if (bad > 0) Atomic.Add(ref faults[0], bad);
     }
 }
