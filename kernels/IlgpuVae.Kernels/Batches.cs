@@ -32,14 +32,13 @@ public static class Batches
         ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {
         var s = g.Items;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int e = run; e < s.End(run); e++)
-            {
-                int r = e / g.Dim, i = e - r * g.Dim;
-                long source = (long)order[g.Start + r / g.Repeat] * g.Dim + i;
-                float p = data[source];
-                batch[e] = g.Binarize != 0 ? (CounterRng.Uniform(g.Key, source) < p ? 1f : 0f) : p;
-            }
+        foreach (int e in s.Of(thread))
+        {
+            int r = e / g.Dim, i = e - r * g.Dim;
+            long source = (long)order[g.Start + r / g.Repeat] * g.Dim + i;
+            float p = data[source];
+            batch[e] = g.Binarize != 0 ? (CounterRng.Uniform(g.Key, source) < p ? 1f : 0f) : p;
+        }
     }
 
     /// <summary>CPU: <see cref="GatherGpu"/> over each thread's run as row blocks (<see cref="BatchRows"/>).</summary>
@@ -47,7 +46,7 @@ public static class Batches
         ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
     {
         var s = g.Items;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            BatchRows.Gather(g, run, s.End(run), data, order, batch);
+        foreach (var run in s.RunsOf(thread))
+            BatchRows.Gather(g, run.From, run.To, data, order, batch);
     }
 }

@@ -71,12 +71,11 @@ public static class Convolutions
     {
         var s = g.Items;
         int width = g.ColWidth;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int e = run; e < s.End(run); e++)
-            {
-                int row = e / width, k = e - row * width;
-                col[e] = Tap(g, image, row, k / g.Channels, k % g.Channels);
-            }
+        foreach (int e in s.Of(thread))
+        {
+            int row = e / width, k = e - row * width;
+            col[e] = Tap(g, image, row, k / g.Channels, k % g.Channels);
+        }
     }
 
     /// <summary>
@@ -87,14 +86,13 @@ public static class Convolutions
     {
         var s = g.Items;
         int pixels = g.ImagePixels;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int e = run; e < s.End(run); e++)
-            {
-                int b = e / (g.Channels * pixels), rest = e - b * g.Channels * pixels;
-                int c = g.ChannelsLast ? rest % g.Channels : rest / pixels;
-                int pixel = g.ChannelsLast ? rest / g.Channels : rest % pixels;
-                image[e] = Finish(g, TapSum(g, col, b, c, pixel), c, aux, e);
-            }
+        foreach (int e in s.Of(thread))
+        {
+            int b = e / (g.Channels * pixels), rest = e - b * g.Channels * pixels;
+            int c = g.ChannelsLast ? rest % g.Channels : rest / pixels;
+            int pixel = g.ChannelsLast ? rest / g.Channels : rest % pixels;
+            image[e] = Finish(g, TapSum(g, col, b, c, pixel), c, aux, e);
+        }
     }
 
     /// <summary>The value tap (ky·KW + kx) of grid position <paramref name="row"/> reads from channel c.</summary>

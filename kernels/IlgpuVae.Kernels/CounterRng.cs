@@ -51,23 +51,21 @@ public static class CounterRng
     /// <summary>out[i] = N(0, 1) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
     public static void FillNormalGpu(Index1D thread, Partition s, ulong key, ArrayView<float> output)
     {
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int i = run; i < s.End(run); i++)
-                output[i] = Normal(key, i);
+        foreach (int i in s.Of(thread))
+            output[i] = Normal(key, i);
     }
 
     /// <summary>CPU: <see cref="FillNormalGpu"/> over each of the thread's runs as vector code (<see cref="NoiseRows"/>).</summary>
     public static void FillNormalCpu(Index1D thread, Partition s, ulong key, ArrayView<float> output)
     {
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            NoiseRows.FillNormal(key, run, s.End(run), output);
+        foreach (var run in s.RunsOf(thread))
+            NoiseRows.FillNormal(key, run.From, run.To, output);
     }
 
     /// <summary>out[i] = U(low, high) draw number i of <paramref name="key"/>, for the s.Length items; grid-stride.</summary>
     public static void FillUniform(Index1D thread, Partition s, ulong key, float low, float high, ArrayView<float> output)
     {
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int i = run; i < s.End(run); i++)
-                output[i] = low + (high - low) * Uniform(key, i);
+        foreach (int i in s.Of(thread))
+            output[i] = low + (high - low) * Uniform(key, i);
     }
 }

@@ -91,7 +91,8 @@ public static class Divergences
     {
         MmdVectorRows.Rows(p, thread, p.Threads, z, prior, rowTerms, dz);
         if (p.Backward == 0) return;
-        for (int r = thread; r < p.OwnRows; r += p.Threads)
+        var rows = new Partition { Length = p.OwnRows, Threads = p.Threads, Chunk = 1 };
+        foreach (int r in rows.Of(thread))
             for (int i = r * p.Latent; i < (r + 1) * p.Latent; i++)
                 Reparameterize.BackwardElement(i, p.Latent, p.KlGradScale, 0, dz[i], heads, eps, dHeads);
     }

@@ -41,17 +41,16 @@ public static class Estimators
     public static void ImportanceSamplesGpu(Index1D thread, ImportanceProblem p,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
     {
-        for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
-            for (int r = run; r < p.Rows.End(run); r++)
-                ImportanceSample(r, p, heads, z, logRatio);
+        foreach (int r in p.Rows.Of(thread))
+            ImportanceSample(r, p, heads, z, logRatio);
     }
 
     /// <summary>CPU: <see cref="ImportanceSamplesGpu"/> over each of the thread's runs of rows as vector code (<see cref="ImportanceRows"/>).</summary>
     public static void ImportanceSamplesCpu(Index1D thread, ImportanceProblem p,
         ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
     {
-        for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
-            ImportanceRows.Rows(p, run, p.Rows.End(run), heads, z, logRatio);
+        foreach (var run in p.Rows.RunsOf(thread))
+            ImportanceRows.Rows(p, run.From, run.To, heads, z, logRatio);
     }
 
     static void ImportanceSample(int r, ImportanceProblem p, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> logRatio)
@@ -75,12 +74,11 @@ public static class Estimators
     public static void ImportanceWeights(Index1D thread, ImportanceProblem p,
         ArrayView<double> nllRows, ArrayView<double> logRatio, ArrayView<double> logWeights)
     {
-        for (int run = p.Rows.Start(thread); run < p.Rows.Length; run = p.Rows.Next(run))
-            for (int r = run; r < p.Rows.End(run); r++)
-            {
-                int b = r / p.RowStride, s = r - b * p.RowStride;
-                if (s < p.Samples) logWeights[(long)b * p.TotalSamples + p.FirstSample + s] = -nllRows[r] + logRatio[r];
-            }
+        foreach (int r in p.Rows.Of(thread))
+        {
+            int b = r / p.RowStride, s = r - b * p.RowStride;
+            if (s < p.Samples) logWeights[(long)b * p.TotalSamples + p.FirstSample + s] = -nllRows[r] + logRatio[r];
+        }
     }
 
     /// <summary>
@@ -262,14 +260,13 @@ public static class Estimators
     public static void AccumulateDraws(Index1D thread, Partition items, int draw,
         ArrayView<float> z, ArrayView<double> klTerms, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl)
     {
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                float v = z[i];
-                sums[i] = draw == 0 ? v : sums[i] + v;
-                squares[i] = draw == 0 ? v * v : squares[i] + v * v;
-                kl[i] = draw == 0 ? klTerms[i] : kl[i] + klTerms[i];
-            }
+        foreach (int i in items.Of(thread))
+        {
+            float v = z[i];
+            sums[i] = draw == 0 ? v : sums[i] + v;
+            squares[i] = draw == 0 ? v * v : squares[i] + v * v;
+            kl[i] = draw == 0 ? klTerms[i] : kl[i] + klTerms[i];
+        }
     }
 
     /// <summary>

@@ -32,16 +32,15 @@ public static class Flows
     {
         var items = p.Items;
         int k = p.Latent;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                int m = i + i / k * k, s = m + k;
-                float sigma = Activations.Sigmoid(ms[s]);
-                float value = sigma * z[i] + (1f - sigma) * ms[m];
-                next[i] = value;
-                double kl = klTerms[i] + Activations.Softplus(-ms[s]);
-                klTerms[i] = p.Last != 0 ? kl + 0.5 * value * value : kl;
-            }
+        foreach (int i in items.Of(thread))
+        {
+            int m = i + i / k * k, s = m + k;
+            float sigma = Activations.Sigmoid(ms[s]);
+            float value = sigma * z[i] + (1f - sigma) * ms[m];
+            next[i] = value;
+            double kl = klTerms[i] + Activations.Softplus(-ms[s]);
+            klTerms[i] = p.Last != 0 ? kl + 0.5 * value * value : kl;
+        }
     }
 
     /// <summary>dMs [B, 2k] and the direct part of dz [B, k] from dNext; next is the step's output (read at the last step).</summary>
@@ -51,24 +50,22 @@ public static class Flows
         var items = p.Items;
         int k = p.Latent;
         float w = p.KlGradScale;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                int m = i + i / k * k, s = m + k;
-                float sigma = Activations.Sigmoid(ms[s]), rest = 1f - sigma;
-                float g = p.Last != 0 ? dNext[i] + w * next[i] : dNext[i];
-                dz[i] = g * sigma;
-                dMs[m] = g * rest;
-                dMs[s] = g * (z[i] - ms[m]) * sigma * rest - w * rest;
-            }
+        foreach (int i in items.Of(thread))
+        {
+            int m = i + i / k * k, s = m + k;
+            float sigma = Activations.Sigmoid(ms[s]), rest = 1f - sigma;
+            float g = p.Last != 0 ? dNext[i] + w * next[i] : dNext[i];
+            dz[i] = g * sigma;
+            dMs[m] = g * rest;
+            dMs[s] = g * (z[i] - ms[m]) * sigma * rest - w * rest;
+        }
     }
 
     /// <summary>values[i] = 0 where mask[i] is 0 (+0, never −0): a masked layer's weights start, and stay, at zero.</summary>
     public static void ApplyMask(Index1D thread, Partition items, ArrayView<float> mask, ArrayView<float> values)
     {
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-                if (mask[i] == 0f) values[i] = 0f;
+        foreach (int i in items.Of(thread))
+            if (mask[i] == 0f) values[i] = 0f;
     }
 
     /// <summary>
@@ -79,12 +76,11 @@ public static class Flows
     public static void SamplePixel(Index1D thread, Partition rows, int dim, int pixel, int bernoulli, ulong key,
         ArrayView<float> output, ArrayView<float> x)
     {
-        for (int run = rows.Start(thread); run < rows.Length; run = rows.Next(run))
-            for (int b = run; b < rows.End(run); b++)
-            {
-                int i = b * dim + pixel;
-                x[i] = bernoulli == 0 ? output[i] : CounterRng.Uniform(key, b) < Activations.Sigmoid(output[i]) ? 1f : 0f;
-            }
+        foreach (int b in rows.Of(thread))
+        {
+            int i = b * dim + pixel;
+            x[i] = bernoulli == 0 ? output[i] : CounterRng.Uniform(key, b) < Activations.Sigmoid(output[i]) ? 1f : 0f;
+        }
     }
 }
 
@@ -104,13 +100,12 @@ public static class FlowInversion
     public static void PairRows(Index1D thread, Partition items, int firstPair, int n, int width, int cycle,
         ArrayView<float> table, ArrayView<float> rows)
     {
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int e = run; e < items.End(run); e++)
-            {
-                int r = e / width, pair = firstPair + r;
-                int source = cycle != 0 ? pair % n : pair / n;
-                rows[e] = table[source * width + e - r * width];
-            }
+        foreach (int e in items.Of(thread))
+        {
+            int r = e / width, pair = firstPair + r;
+            int source = cycle != 0 ? pair % n : pair / n;
+            rows[e] = table[source * width + e - r * width];
+        }
     }
 
     /// <summary>
@@ -125,15 +120,14 @@ public static class FlowInversion
     /// <summary>One pass of a step's inversion: z = (next − (1 − σ(s)) ⊙ m) / σ(s), [m | s] from the MADE at the current z, held within ±<see cref="Bound"/>.</summary>
     public static void Pass(Index1D thread, Partition items, int latent, ArrayView<float> next, ArrayView<float> ms, ArrayView<float> z)
     {
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                int m = i + i / latent * latent;
-                float sigma = Activations.Sigmoid(ms[m + latent]);
-                float value = (next[i] - (1f - sigma) * ms[m]) / sigma;
-                // NaN (0/0) fails both tests and is held at +Bound.
-                z[i] = value <= Bound && value >= -Bound ? value : value < 0f ? -Bound : Bound;
-            }
+        foreach (int i in items.Of(thread))
+        {
+            int m = i + i / latent * latent;
+            float sigma = Activations.Sigmoid(ms[m + latent]);
+            float value = (next[i] - (1f - sigma) * ms[m]) / sigma;
+            // NaN (0/0) fails both tests and is held at +Bound.
+            z[i] = value <= Bound && value >= -Bound ? value : value < 0f ? -Bound : Bound;
+        }
     }
 
     /// <summary>

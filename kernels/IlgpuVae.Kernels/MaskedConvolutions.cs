@@ -69,22 +69,21 @@ public static class MaskedConvolutions
     {
         var s = p.Items;
         int co = p.OutChannels, ci = p.InChannels, pixels = p.Pixels, r = p.Radius;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int e = run; e < s.End(run); e++)
+        foreach (int e in s.Of(thread))
+        {
+            int o = e % co, rest = e / co, q = rest % pixels, b = rest / pixels;
+            int py = q / p.Width, px = q - py * p.Width;
+            float acc = 0f;
+            for (int t = 0; t < p.Taps; t++)
             {
-                int o = e % co, rest = e / co, q = rest % pixels, b = rest / pixels;
-                int py = q / p.Width, px = q - py * p.Width;
-                float acc = 0f;
-                for (int t = 0; t < p.Taps; t++)
-                {
-                    int ky = t / p.Kernel, iy = py + ky - r, ix = px + t - ky * p.Kernel - r;
-                    // Taps reach rows up to the pixel's own: only the top and the sides can fall outside.
-                    if (iy < 0 || ix < 0 || ix >= p.Width) continue;
-                    for (int c = 0; c < ci; c++)
-                        acc += x[p.InputIndex(b, c, iy * p.Width + ix)] * weight[(t * ci + c) * co + o];
-                }
-                y[p.OutputIndex(b, o, q)] = Activations.Forward(acc + ContextTerm(p, b, o, context, contextWeight, bias), p.Activation);
+                int ky = t / p.Kernel, iy = py + ky - r, ix = px + t - ky * p.Kernel - r;
+                // Taps reach rows up to the pixel's own: only the top and the sides can fall outside.
+                if (iy < 0 || ix < 0 || ix >= p.Width) continue;
+                for (int c = 0; c < ci; c++)
+                    acc += x[p.InputIndex(b, c, iy * p.Width + ix)] * weight[(t * ci + c) * co + o];
             }
+            y[p.OutputIndex(b, o, q)] = Activations.Forward(acc + ContextTerm(p, b, o, context, contextWeight, bias), p.Activation);
+        }
     }
 
     /// <summary>bias[o] + Σ_z z[b, z]·V[o, z], in z order.</summary>
@@ -144,23 +143,22 @@ public static class MaskedConvolutions
         var s = p.Items;
         int co = p.OutChannels, ci = p.InChannels, pixels = p.Pixels, r = p.Radius;
         bool channelsLast = p.InChannelStride == 1;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int e = run; e < s.End(run); e++)
+        foreach (int e in s.Of(thread))
+        {
+            int b = e / (ci * pixels), rest = e - b * ci * pixels;
+            int c = channelsLast ? rest % ci : rest / pixels, q = channelsLast ? rest / ci : rest % pixels;
+            int iy = q / p.Width, ix = q - iy * p.Width;
+            float acc = 0f;
+            for (int t = 0; t < p.Taps; t++)
             {
-                int b = e / (ci * pixels), rest = e - b * ci * pixels;
-                int c = channelsLast ? rest % ci : rest / pixels, q = channelsLast ? rest / ci : rest % pixels;
-                int iy = q / p.Width, ix = q - iy * p.Width;
-                float acc = 0f;
-                for (int t = 0; t < p.Taps; t++)
-                {
-                    // The output pixel whose tap t lands here: at or below this row.
-                    int ky = t / p.Kernel, py = iy - ky + r, px = ix - (t - ky * p.Kernel) + r;
-                    if (py >= p.Height || px < 0 || px >= p.Width) continue;
-                    for (int o = 0; o < co; o++)
-                        acc += dPre[p.OutputIndex(b, o, py * p.Width + px)] * weight[(t * ci + c) * co + o];
-                }
-                dX[e] = p.Activation == (int)Kernels.Activation.Identity ? acc : acc * Activations.Derivative(x[e], p.Activation);
+                // The output pixel whose tap t lands here: at or below this row.
+                int ky = t / p.Kernel, py = iy - ky + r, px = ix - (t - ky * p.Kernel) + r;
+                if (py >= p.Height || px < 0 || px >= p.Width) continue;
+                for (int o = 0; o < co; o++)
+                    acc += dPre[p.OutputIndex(b, o, py * p.Width + px)] * weight[(t * ci + c) * co + o];
             }
+            dX[e] = p.Activation == (int)Kernels.Activation.Identity ? acc : acc * Activations.Derivative(x[e], p.Activation);
+        }
     }
 
     // ---- CPU accelerator: a band of images per thread, vector code inside ---------------------------------------

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Algorithms;
 
@@ -44,20 +45,35 @@ public static class Optimizers
     {
         int bad = 0;
         var items = s.Items;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                float theta = parameters[i], g = gradients[i];
-                if (!XMath.IsFinite(g)) bad++;
-                if (s.Decoupled != 0) theta *= 1f - s.LearningRate * s.WeightDecay;
-                else g += s.WeightDecay * theta;
-                float mi = s.Beta1 * m[i] + (1f - s.Beta1) * g;
-                float vi = s.Beta2 * v[i] + (1f - s.Beta2) * g * g;
-                m[i] = mi;
-                v[i] = vi;
-                parameters[i] = theta - s.LearningRate * (mi / s.BiasCorrection1) / (XMath.Sqrt(vi / s.BiasCorrection2) + s.Epsilon);
-            }
+        foreach (int i in items.Of(thread))
+        {
+            float theta = parameters[i], g = gradients[i];
+            if (!XMath.IsFinite(g)) bad++;
+            parameters[i] = Adam<float, FloatArithmetic>(s, theta, g, ref m[i], ref v[i]);
+        }
         if (bad > 0) Atomic.Add(ref faults[0], bad);
+    }
+
+    /// <summary>
+    /// Adam's update of one parameter θ with gradient g and moments m and v, or of a vector of them lane by lane: the
+    /// formula above, written once for <see cref="AdamGpu"/> and the CPU accelerator's vector code and its scalar tail
+    /// (<see cref="OptimizerRows.Adam"/>), the same operations in the same order, so all three give the same bits.
+    /// Returns the new θ; m and v are updated.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T Adam<T, TArithmetic>(AdamStep s, T theta, T g, ref T m, ref T v)
+        where T : struct where TArithmetic : struct, IArithmetic<T>
+    {
+        var a = default(TArithmetic);
+        if (s.Decoupled != 0) theta = a.MultiplyByScalar(theta, 1f - s.LearningRate * s.WeightDecay);
+        else g = a.Add(g, a.MultiplyScalar(s.WeightDecay, theta));
+        T mi = a.Add(a.MultiplyScalar(s.Beta1, m), a.MultiplyScalar(1f - s.Beta1, g));
+        T vi = a.Add(a.MultiplyScalar(s.Beta2, v), a.Multiply(a.MultiplyScalar(1f - s.Beta2, g), g));
+        m = mi;
+        v = vi;
+        // θ − lr·(m/c₁) / (√(v/c₂) + ε)
+        return a.Subtract(theta, a.Divide(a.MultiplyScalar(s.LearningRate, a.DivideScalar(mi, s.BiasCorrection1)),
+            a.AddScalar(a.Sqrt(a.DivideScalar(vi, s.BiasCorrection2)), s.Epsilon)));
     }
 
     /// <summary>
@@ -68,8 +84,8 @@ public static class Optimizers
         ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v, ArrayView<int> faults)
     {
         var items = s.Items;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            OptimizerRows.Adam(s, run, items.End(run), parameters, gradients, m, v, faults);
+        foreach (var run in items.RunsOf(thread))
+            OptimizerRows.Adam(s, run.From, run.To, parameters, gradients, m, v, faults);
     }
 
     /// <summary>One SGD-with-momentum step of every parameter; counts non-finite gradients into faults[0].</summary>
@@ -78,15 +94,14 @@ public static class Optimizers
     {
         int bad = 0;
         var items = s.Items;
-        for (int run = items.Start(thread); run < items.Length; run = items.Next(run))
-            for (int i = run; i < items.End(run); i++)
-            {
-                if (!XMath.IsFinite(gradients[i])) bad++;
-                float g = gradients[i] + s.WeightDecay * parameters[i];
-                float b = s.Momentum * velocity[i] + g;
-                velocity[i] = b;
-                parameters[i] -= s.LearningRate * b;
-            }
+        foreach (int i in items.Of(thread))
+        {
+            if (!XMath.IsFinite(gradients[i])) bad++;
+            float g = gradients[i] + s.WeightDecay * parameters[i];
+            float b = s.Momentum * velocity[i] + g;
+            velocity[i] = b;
+            parameters[i] -= s.LearningRate * b;
+        }
         if (bad > 0) Atomic.Add(ref faults[0], bad);
     }
 }

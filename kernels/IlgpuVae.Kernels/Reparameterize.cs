@@ -43,18 +43,17 @@ public static class Reparameterize
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         var s = p.Items;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int i = run; i < s.End(run); i++)
+        foreach (int i in s.Of(thread))
+        {
+            float e;
+            if (p.DrawNoise != 0)
             {
-                float e;
-                if (p.DrawNoise != 0)
-                {
-                    e = CounterRng.Normal(p.Key, p.CounterOffset + i);
-                    eps[i] = e;
-                }
-                else e = eps[i];
-                ForwardElement(i, p, e, heads, z, klTerms);
+                e = CounterRng.Normal(p.Key, p.CounterOffset + i);
+                eps[i] = e;
             }
+            else e = eps[i];
+            ForwardElement(i, p, e, heads, z, klTerms);
+        }
     }
 
     /// <summary>Element i = (b, j) of the forward, given its ε: z[i] and the KL element.</summary>
@@ -70,8 +69,8 @@ public static class Reparameterize
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> z, ArrayView<double> klTerms)
     {
         var s = p.Items;
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            NoiseRows.Reparameterize(p, run, s.End(run), heads, eps, z, klTerms);
+        foreach (var run in s.RunsOf(thread))
+            NoiseRows.Reparameterize(p, run.From, run.To, heads, eps, z, klTerms);
     }
 
     /// <summary>
@@ -80,9 +79,8 @@ public static class Reparameterize
     public static void Backward(Index1D thread, Partition s, int latent, float klGradScale, int flowKl,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
     {
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int i = run; i < s.End(run); i++)
-                BackwardElement(i, latent, klGradScale, flowKl, dz[i], heads, eps, dHeads);
+        foreach (int i in s.Of(thread))
+            BackwardElement(i, latent, klGradScale, flowKl, dz[i], heads, eps, dHeads);
     }
 
     /// <summary>
@@ -92,9 +90,8 @@ public static class Reparameterize
     public static void BackwardPerDimension(Index1D thread, Partition s, int latent, ArrayView<float> klGradScales,
         ArrayView<float> heads, ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dHeads)
     {
-        for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-            for (int i = run; i < s.End(run); i++)
-                BackwardElement(i, latent, klGradScales[i % latent], 0, dz[i], heads, eps, dHeads);
+        foreach (int i in s.Of(thread))
+            BackwardElement(i, latent, klGradScales[i % latent], 0, dz[i], heads, eps, dHeads);
     }
 
     /// <summary>

@@ -12,38 +12,9 @@ namespace IlgpuVae.Compute;
 /// step 1.7× slower. The kernels only this backend loads end in Cpu (<see cref="KernelSet"/>'s rule); many call
 /// <c>[External]</c> vector code, which a GPU backend refuses to compile.
 /// </summary>
-internal sealed class CpuKernels : KernelSet
+internal sealed class CpuKernels(ComputeDevice device, KernelLoader load) : KernelSet(device, load)
 {
-    readonly Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> pair;
-    readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>> im2col, channelSums;
-    readonly Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>> col2im;
-    readonly Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> maskedConvForward;
-    readonly Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> maskedConvBackward;
-    readonly Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>> likelihood;
-    readonly Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>> mmd;
-    readonly Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>> lossTerms;
-    readonly Action<Index1D, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>> freeBits;
-    readonly Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>> logMeanExp;
-    readonly Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> mutualInformation;
-    readonly Action<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>> dimensionStatistics;
-
-    internal CpuKernels(ComputeDevice device) : base(device)
-    {
-        var a = Accelerator;
-        pair = Load(a.LoadAutoGroupedStreamKernel<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Products.PairCpu));
-        im2col = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.Im2ColCpu));
-        col2im = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Convolutions.Col2ImCpu));
-        channelSums = Load(a.LoadAutoGroupedStreamKernel<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>(Convolutions.ChannelSumsCpu));
-        maskedConvForward = Load(a.LoadAutoGroupedStreamKernel<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MaskedConvolutions.ForwardCpu));
-        maskedConvBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(MaskedConvolutions.BackwardCpu));
-        likelihood = Load(a.LoadAutoGroupedStreamKernel<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>(Likelihoods.RowsCpu));
-        mmd = Load(a.LoadAutoGroupedStreamKernel<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>(Divergences.MmdCpu));
-        lossTerms = Load(a.LoadAutoGroupedStreamKernel<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>(Reductions.LossTermsCpu));
-        freeBits = Load(a.LoadAutoGroupedStreamKernel<Index1D, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>>(Kernels.FreeBits.DimensionsCpu));
-        logMeanExp = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.LogMeanExpCpu));
-        mutualInformation = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.MutualInformationCpu));
-        dimensionStatistics = Load(a.LoadAutoGroupedStreamKernel<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.DimensionStatisticsCpu));
-    }
+    internal CpuKernels(ComputeDevice device) : this(device, new KernelLoader(device.Accelerator, gpu: false)) { }
 
     /// <summary>One run of whole cache lines (16 floats) per hardware thread, fewer threads for few items.</summary>
     public override Partition Partition(int length)
@@ -73,8 +44,11 @@ internal sealed class CpuKernels : KernelSet
     {
         first = Banded(first);
         second = Banded(second);
-        pair(first.Threads + second.Threads, first, second, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
+        pair.Launch(first.Threads + second.Threads, first, second, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
     }
+
+    readonly Kernel<Action<Index1D, GemmProblem, GemmProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> pair =
+        new(load, Products.PairCpu);
 
     /// <summary>Threads for a banded kernel over <paramref name="items"/> rows, pixels or channels: one per hardware thread, at most one per item.</summary>
     int BandThreads(int items) => Math.Min(items, Accelerator.MaxNumThreads);
@@ -88,81 +62,101 @@ internal sealed class CpuKernels : KernelSet
     private protected override void LaunchIm2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col)
     {
         g = WithBands(g, g.ColRows);
-        im2col(g.Items.Threads, g, image, col);
+        im2col.Launch(g.Items.Threads, g, image, col);
     }
+
+    readonly Kernel<Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>> im2col = new(load, Convolutions.Im2ColCpu);
 
     private protected override void LaunchCol2Im(ConvGeometry g, ArrayView<float> col, ArrayView<float> aux, ArrayView<float> image)
     {
         g = WithBands(g, g.Batch * g.ImagePixels);
-        col2im(g.Items.Threads, g, col, aux, image);
+        col2im.Launch(g.Items.Threads, g, col, aux, image);
     }
+
+    readonly Kernel<Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>, ArrayView<float>>> col2im = new(load, Convolutions.Col2ImCpu);
 
     private protected override void LaunchChannelSums(ConvGeometry g, ArrayView<float> values, ArrayView<float> sums)
     {
         g = WithBands(g, g.Channels);
-        channelSums(g.Items.Threads, g, values, sums);
+        channelSums.Launch(g.Items.Threads, g, values, sums);
     }
+
+    readonly Kernel<Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>> channelSums = new(load, Convolutions.ChannelSumsCpu);
 
     private protected override void LaunchMaskedConvForward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> context,
         ArrayView<float> contextWeight, ArrayView<float> bias, ArrayView<float> y)
     {
         p.Threads = BandThreads(p.Batch);
-        maskedConvForward(p.Threads, p, x, weight, context, contextWeight, bias, y);
+        maskedConvForward.Launch(p.Threads, p, x, weight, context, contextWeight, bias, y);
     }
+
+    readonly Kernel<Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> maskedConvForward =
+        new(load, MaskedConvolutions.ForwardCpu);
 
     /// <summary>One launch: each thread its share of the weight gradient's rows, then its band of images' sums and input gradient.</summary>
     private protected override void LaunchMaskedConvBackward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> dPre, ArrayView<float> weight,
         ArrayView<float> mask, ArrayView<float> dWeight, ArrayView<float> sums, ArrayView<float> dX)
     {
         p.Threads = BandThreads(Math.Max(p.Batch, p.LiveRows));
-        maskedConvBackward(p.Threads, p, x, dPre, weight, mask, dWeight, sums, dX);
-        Launched(nameof(MaskedConvBackward));
+        maskedConvBackward.Launch(p.Threads, p, x, dPre, weight, mask, dWeight, sums, dX);
     }
+
+    readonly Kernel<Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> maskedConvBackward =
+        new(load, MaskedConvolutions.BackwardCpu);
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput)
     {
         p.Threads = BandThreads(p.Rows);
-        likelihood(p.Threads, p, output, x, nllRows, dOutput);
+        likelihood.Launch(p.Threads, p, output, x, nllRows, dOutput);
     }
+
+    readonly Kernel<Action<Index1D, LikelihoodProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>>> likelihood =
+        new(load, Likelihoods.RowsCpu);
 
     private protected override void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
         ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads)
     {
         p.Threads = BandThreads(p.LaunchRows);
-        mmd(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
+        mmd.Launch(p.Threads, p, z, prior, heads, eps, rowTerms, dz, dHeads);
     }
 
-    private protected override Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel => Batches.GatherCpu;
-
-    private protected override Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel => CounterRng.FillNormalCpu;
-
-    private protected override Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel => Kernels.Reparameterize.ForwardCpu;
-
-    private protected override Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel => Estimators.ImportanceSamplesCpu;
-
-    private protected override Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel => Optimizers.AdamCpu;
+    readonly Kernel<Action<Index1D, MmdProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>>> mmd =
+        new(load, Divergences.MmdCpu);
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
         ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
-        lossTerms(1, w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
+        lossTerms.Launch(1, w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
+
+    readonly Kernel<Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>> lossTerms =
+        new(load, Reductions.LossTermsCpu);
 
     private protected override void LaunchFreeBits(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales)
     {
         p.Threads = BandThreads(p.Latent);
-        freeBits(p.Threads, p, klTerms, means, scales);
+        freeBits.Launch(p.Threads, p, klTerms, means, scales);
     }
 
+    readonly Kernel<Action<Index1D, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>>> freeBits = new(load, Kernels.FreeBits.DimensionsCpu);
+
     private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
-        logMeanExp(images, samples, logWeights, iwae, elbo);
+        logMeanExp.Launch(images, samples, logWeights, iwae, elbo);
+
+    readonly Kernel<Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>> logMeanExp = new(load, Estimators.LogMeanExpCpu);
 
     private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
     {
         int threads = BandThreads(count);
-        mutualInformation(threads, count, latent, threads, heads, z, terms);
+        mutualInformation.Launch(threads, count, latent, threads, heads, z, terms);
     }
+
+    readonly Kernel<Action<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>> mutualInformation =
+        new(load, Estimators.MutualInformationCpu);
 
     private protected override void LaunchDimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,
         ArrayView<double> muVariance, ArrayView<double> klMean) =>
-        dimensionStatistics(p.Latent, p, sums, squares, kl, muVariance, klMean);
+        dimensionStatistics.Launch(p.Latent, p, sums, squares, kl, muVariance, klMean);
+
+    readonly Kernel<Action<Index1D, DimensionProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>>> dimensionStatistics =
+        new(load, Estimators.DimensionStatisticsCpu);
 }

@@ -4,36 +4,10 @@ using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Compute;
 
-// The autoregressive models' kernels: masked layers and masked convs (on the product kernel, with the per-image
-// sums of a conv's context gradient per backend), flow steps, masks, sampling, and the evaluation of flow posteriors.
+// The autoregressive models' kernels: masked layers and conditional contexts (on the product kernel), flow steps,
+// masks, sampling, and the evaluation of flow posteriors. The masked convs are in KernelSet.MaskedConvolutions.cs.
 internal abstract partial class KernelSet
 {
-    // Assigned once, by the constructor's call of LoadAutoregressive.
-    Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> flowStep = null!;
-    Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> flowStepBackward = null!;
-    Action<Index1D, Partition, ArrayView<float>, ArrayView<float>> applyMask = null!;
-    Action<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>> samplePixel = null!;
-    Action<Index1D, Partition, int, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<double>> accumulateDraws = null!;
-    Action<Index1D, int, ArrayView<double>, ArrayView<double>> flowLogRatio = null!;
-    Action<Index1D, Partition, int, int, int, int, ArrayView<float>, ArrayView<float>> pairRows = null!;
-    Action<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>> inversionPass = null!;
-    Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<double>> addGaussian = null!;
-    Action<Index1D, int, int, ArrayView<float>, ArrayView<double>> addLogDeterminant = null!;
-
-    void LoadAutoregressive(Accelerator a)
-    {
-        flowStep = Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Flows.StepForward));
-        flowStepBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Flows.StepBackward));
-        applyMask = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ArrayView<float>, ArrayView<float>>(Flows.ApplyMask));
-        samplePixel = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>>(Flows.SamplePixel));
-        accumulateDraws = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<double>>(Estimators.AccumulateDraws));
-        flowLogRatio = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<double>, ArrayView<double>>(Estimators.FlowLogRatio));
-        pairRows = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, int, int, int, ArrayView<float>, ArrayView<float>>(FlowInversion.PairRows));
-        inversionPass = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(FlowInversion.Pass));
-        addGaussian = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>(FlowInversion.AddGaussian));
-        addLogDeterminant = Load(a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<double>>(FlowInversion.AddLogDeterminant));
-    }
-
     /// <summary>
     /// A masked layer's forward, y = act(x·Wᵀ + c·Vᵀ + b) (W's masked entries are zero already): the context's
     /// product with the bias into <paramref name="sum"/> [B, out], then x's, added before the activation.
@@ -94,9 +68,11 @@ internal abstract partial class KernelSet
         Require(z, (long)batch * latent, nameof(z)); Require(ms, 2L * batch * latent, nameof(ms));
         Require(next, (long)batch * latent, nameof(next)); Require(klTerms, (long)batch * latent, nameof(klTerms));
         var p = new FlowStepProblem { Latent = latent, Last = last ? 1 : 0, Items = Partition(batch * latent) };
-        flowStep(p.Items.Threads, p, z, ms, next, klTerms);
-        Launched();
+        flowStep.Launch(p.Items.Threads, p, z, ms, next, klTerms);
     }
+
+    readonly Kernel<Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>> flowStep =
+        new(load, Flows.StepForward);
 
     /// <summary>A flow step's backward: d[m | s] for its MADE and the direct part of ∂L/∂z_t (<see cref="Flows.StepBackward"/>).</summary>
     public void FlowStepBackward(int batch, int latent, bool last, float klGradScale,
@@ -106,18 +82,21 @@ internal abstract partial class KernelSet
         Require(next, (long)batch * latent, nameof(next)); Require(dNext, (long)batch * latent, nameof(dNext));
         Require(dMs, 2L * batch * latent, nameof(dMs)); Require(dz, (long)batch * latent, nameof(dz));
         var p = new FlowStepProblem { Latent = latent, Last = last ? 1 : 0, KlGradScale = klGradScale, Items = Partition(batch * latent) };
-        flowStepBackward(p.Items.Threads, p, z, ms, next, dNext, dMs, dz);
-        Launched();
+        flowStepBackward.Launch(p.Items.Threads, p, z, ms, next, dNext, dMs, dz);
     }
+
+    readonly Kernel<Action<Index1D, FlowStepProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> flowStepBackward =
+        new(load, Flows.StepBackward);
 
     /// <summary>values[i] = +0 where mask[i] is 0, for the first <paramref name="length"/> elements.</summary>
     public void ApplyMask(int length, ArrayView<float> mask, ArrayView<float> values)
     {
         Require(mask, length, nameof(mask)); Require(values, length, nameof(values));
         var items = Partition(length);
-        applyMask(items.Threads, items, mask, values);
-        Launched();
+        applyMask.Launch(items.Threads, items, mask, values);
     }
+
+    readonly Kernel<Action<Index1D, Partition, ArrayView<float>, ArrayView<float>>> applyMask = new(load, Flows.ApplyMask);
 
     /// <summary>Pixel <paramref name="pixel"/> of x [B, d] drawn from a MADE decoder's output (<see cref="Flows.SamplePixel"/>).</summary>
     public void SamplePixel(int batch, int dim, int pixel, Kernels.Likelihood likelihood, ulong key, ArrayView<float> output, ArrayView<float> x)
@@ -125,9 +104,10 @@ internal abstract partial class KernelSet
         Require(output, (long)batch * dim, nameof(output)); Require(x, (long)batch * dim, nameof(x));
         if (pixel < 0 || pixel >= dim) throw new InternalFaultException($"Pixel {pixel} of {dim} was asked to be sampled.");
         var rows = Partition(batch);
-        samplePixel(rows.Threads, rows, dim, pixel, likelihood == Kernels.Likelihood.Bernoulli ? 1 : 0, key, output, x);
-        Launched();
+        samplePixel.Launch(rows.Threads, rows, dim, pixel, likelihood == Kernels.Likelihood.Bernoulli ? 1 : 0, key, output, x);
     }
+
+    readonly Kernel<Action<Index1D, Partition, int, int, int, ulong, ArrayView<float>, ArrayView<float>>> samplePixel = new(load, Flows.SamplePixel);
 
     // ---- evaluating flow posteriors ------------------------------------------------------------------------
 
@@ -138,49 +118,56 @@ internal abstract partial class KernelSet
         Require(z, length, nameof(z)); Require(klTerms, length, nameof(klTerms));
         Require(sums, length, nameof(sums)); Require(squares, length, nameof(squares)); Require(kl, length, nameof(kl));
         var items = Partition(length);
-        accumulateDraws(items.Threads, items, draw, z, klTerms, sums, squares, kl);
-        Launched();
+        accumulateDraws.Launch(items.Threads, items, draw, z, klTerms, sums, squares, kl);
     }
+
+    readonly Kernel<Action<Index1D, Partition, int, ArrayView<float>, ArrayView<double>, ArrayView<float>, ArrayView<float>, ArrayView<double>>> accumulateDraws =
+        new(load, Estimators.AccumulateDraws);
 
     /// <summary>log p(z) − log q(z|x) per row from a flow posterior's KL elements (<see cref="Estimators.FlowLogRatio"/>).</summary>
     public void FlowLogRatio(int rows, int latent, ArrayView<double> klTerms, ArrayView<double> logRatio)
     {
         Require(klTerms, (long)rows * latent, nameof(klTerms)); Require(logRatio, rows, nameof(logRatio));
-        flowLogRatio(rows, latent, klTerms, logRatio);
-        Launched();
+        flowLogRatio.Launch(rows, latent, klTerms, logRatio);
     }
+
+    readonly Kernel<Action<Index1D, int, ArrayView<double>, ArrayView<double>>> flowLogRatio = new(load, Estimators.FlowLogRatio);
 
     /// <summary>Rows of (code, image) pairs from a table (<see cref="FlowInversion.PairRows"/>).</summary>
     public void PairRows(int firstPair, int rows, int n, int width, bool cycle, ArrayView<float> table, ArrayView<float> output)
     {
         Require(table, (long)n * width, nameof(table)); Require(output, (long)rows * width, nameof(output));
         var items = Partition(rows * width);
-        pairRows(items.Threads, items, firstPair, n, width, cycle ? 1 : 0, table, output);
-        Launched();
+        pairRows.Launch(items.Threads, items, firstPair, n, width, cycle ? 1 : 0, table, output);
     }
+
+    readonly Kernel<Action<Index1D, Partition, int, int, int, int, ArrayView<float>, ArrayView<float>>> pairRows = new(load, FlowInversion.PairRows);
 
     /// <summary>One pass of a flow step's inversion (<see cref="FlowInversion.Pass"/>).</summary>
     public void InversionPass(int rows, int latent, ArrayView<float> next, ArrayView<float> ms, ArrayView<float> z)
     {
         Require(next, (long)rows * latent, nameof(next)); Require(ms, 2L * rows * latent, nameof(ms)); Require(z, (long)rows * latent, nameof(z));
         var items = Partition(rows * latent);
-        inversionPass(items.Threads, items, latent, next, ms, z);
-        Launched();
+        inversionPass.Launch(items.Threads, items, latent, next, ms, z);
     }
+
+    readonly Kernel<Action<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>> inversionPass = new(load, FlowInversion.Pass);
 
     /// <summary>logQ[r] −= Σ log σ of an inverted step; <paramref name="first"/> starts the sums.</summary>
     public void AddLogDeterminant(int rows, int latent, bool first, ArrayView<float> ms, ArrayView<double> logQ)
     {
         Require(ms, 2L * rows * latent, nameof(ms)); Require(logQ, rows, nameof(logQ));
-        addLogDeterminant(rows, latent, first ? 1 : 0, ms, logQ);
-        Launched();
+        addLogDeterminant.Launch(rows, latent, first ? 1 : 0, ms, logQ);
     }
+
+    readonly Kernel<Action<Index1D, int, int, ArrayView<float>, ArrayView<double>>> addLogDeterminant = new(load, FlowInversion.AddLogDeterminant);
 
     /// <summary>logQ[r] += log N(z₀; μ, σ²) with the row's own heads [rows, 2k].</summary>
     public void AddGaussian(int rows, int latent, ArrayView<float> z0, ArrayView<float> heads, ArrayView<double> logQ)
     {
         Require(z0, (long)rows * latent, nameof(z0)); Require(heads, 2L * rows * latent, nameof(heads)); Require(logQ, rows, nameof(logQ));
-        addGaussian(rows, latent, z0, heads, logQ);
-        Launched();
+        addGaussian.Launch(rows, latent, z0, heads, logQ);
     }
+
+    readonly Kernel<Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<double>>> addGaussian = new(load, FlowInversion.AddGaussian);
 }

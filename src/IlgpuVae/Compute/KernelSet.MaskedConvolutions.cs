@@ -16,7 +16,6 @@ internal abstract partial class KernelSet
         Require(context, (long)p.Batch * p.ContextWidth, nameof(context)); Require(contextWeight, (long)p.OutChannels * p.ContextWidth, nameof(contextWeight));
         Require(bias, p.OutChannels, nameof(bias)); Require(y, p.OutputSize, nameof(y));
         LaunchMaskedConvForward(p, x, weight, context, contextWeight, bias, y);
-        Launched();
     }
 
     /// <summary>
@@ -54,7 +53,7 @@ internal abstract partial class KernelSet
     private protected abstract void LaunchMaskedConvForward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> context,
         ArrayView<float> contextWeight, ArrayView<float> bias, ArrayView<float> y);
 
-    /// <summary>Launches the backward, calling <see cref="Launched"/> once per launch; <paramref name="dX"/> is empty where p.InputGradient is 0.</summary>
+    /// <summary>Launches the backward (one launch or several); <paramref name="dX"/> is empty where p.InputGradient is 0.</summary>
     private protected abstract void LaunchMaskedConvBackward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> dPre, ArrayView<float> weight,
         ArrayView<float> mask, ArrayView<float> dWeight, ArrayView<float> sums, ArrayView<float> dX);
 }

@@ -9,77 +9,31 @@ namespace IlgpuVae.Compute;
 /// their arguments (a kernel cannot throw) and choose the launch size. The choice of backend is this one seam:
 /// <see cref="CpuKernels"/> (the CPU accelerator: vector products, a thread per row) or <see cref="GpuKernels"/>
 /// (shared-memory tiles and group reductions, for CUDA and OpenCL — and for any accelerator with
-/// <c>--kernels portable</c>), picked once when the device opens. This base class loads the kernels both sets share
-/// (the same code, launched with the backend's <see cref="Partition"/> for grid-stride launches) and asks each set
-/// for its own. The rule for kernel names, which a test holds: an entry point only <see cref="GpuKernels"/> loads
-/// ends in Gpu, one only <see cref="CpuKernels"/> loads ends in Cpu, and one both load has neither.
+/// <c>--kernels portable</c>), picked once when the device opens. A kernel is one declaration, a
+/// <see cref="Kernel{TLaunch}"/> field beside the method that launches it: this base class declares the kernels both
+/// sets run (one method, launched with the backend's <see cref="Partition"/> for grid-stride launches, or a variant
+/// per backend with the same parameters) and each set its own, behind an abstract launch method where the launch
+/// differs. Loading, and counting launches, are the field's. The rule for kernel names, which a test holds: an entry
+/// point only <see cref="GpuKernels"/> loads ends in Gpu, one only <see cref="CpuKernels"/> loads ends in Cpu, and one
+/// both load has neither.
 /// Parameter order follows the kernels: problems, sizes and scalars, then inputs, then outputs (a view that is read
 /// and written, such as dz for the MMD or C for an accumulating product, sits with the outputs). A product pair
 /// lists each product's problem and views together, the first product's before the second's.
 /// </summary>
-internal abstract partial class KernelSet
+internal abstract partial class KernelSet(ComputeDevice device, KernelLoader load)
 {
-    readonly List<Delegate> launchers = [];
-    readonly Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> adam;
-    readonly Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> gather;
-    readonly Action<Index1D, Partition, ulong, ArrayView<float>> fillNormal;
-    readonly Action<Index1D, Partition, ulong, float, float, ArrayView<float>> fillUniform;
-    readonly Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> reparameterize;
-    readonly Action<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackward;
-    readonly Action<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reparameterizeBackwardPerDimension;
-    readonly Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> sgd;
-    readonly Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> importanceSamples;
-    readonly Action<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>> importanceWeights;
-    readonly Action<Index1D, int> empty;
-
-    private protected KernelSet(ComputeDevice device)
-    {
-        Device = device;
-        var a = Accelerator;
-        adam = Load(a.LoadAutoGroupedStreamKernel(AdamKernel));
-        gather = Load(a.LoadAutoGroupedStreamKernel(GatherKernel));
-        fillNormal = Load(a.LoadAutoGroupedStreamKernel(FillNormalKernel));
-        fillUniform = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, ulong, float, float, ArrayView<float>>(CounterRng.FillUniform));
-        reparameterize = Load(a.LoadAutoGroupedStreamKernel(ReparameterizeKernel));
-        reparameterizeBackward = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.Backward));
-        reparameterizeBackwardPerDimension = Load(a.LoadAutoGroupedStreamKernel<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Reparameterize.BackwardPerDimension));
-        sgd = Load(a.LoadAutoGroupedStreamKernel<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>(Optimizers.SgdMomentum));
-        importanceSamples = Load(a.LoadAutoGroupedStreamKernel(ImportanceSamplesKernel));
-        importanceWeights = Load(a.LoadAutoGroupedStreamKernel<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>(Estimators.ImportanceWeights));
-        empty = Load(a.LoadAutoGroupedStreamKernel<Index1D, int>(EmptyKernel));
-        LoadAutoregressive(a);
-    }
-
-    public ComputeDevice Device { get; }
+    public ComputeDevice Device { get; } = device;
 
     protected Accelerator Accelerator => Device.Accelerator;
 
     /// <summary>Kernel launches so far on this set: <c>bench</c> reports their count per training step.</summary>
-    public long Launches { get; private set; }
+    public long Launches => load.Launches;
 
     /// <summary>The method of every kernel this set loaded, with whether it is explicitly grouped.</summary>
-    public IReadOnlyList<LoadedKernel> Loaded => launchers.Select(l =>
-    {
-        var compiled = l.GetCompiledKernel();
-        return new LoadedKernel(compiled.SourceMethod, compiled.IndexType == IndexType.KernelConfig);
-    }).ToList();
-
-    /// <summary>Keeps <paramref name="launcher"/> in <see cref="Loaded"/> and returns it.</summary>
-    private protected T Load<T>(T launcher) where T : Delegate
-    {
-        launchers.Add(launcher);
-        return launcher;
-    }
+    public IReadOnlyList<LoadedKernel> Loaded => load.Loaded;
 
     /// <summary>While set, every launch is waited for and timed (<see cref="KernelProfile"/>); null in training.</summary>
-    internal KernelProfile? Profile { get; set; }
-
-    /// <summary>Counts one launch (every launching method calls it once per launch), timed when profiling.</summary>
-    private protected void Launched([System.Runtime.CompilerServices.CallerMemberName] string kernel = "")
-    {
-        Launches++;
-        Profile?.Launched(kernel, Accelerator);
-    }
+    internal KernelProfile? Profile { get => load.Profile; set => load.Profile = value; }
 
     /// <summary>How a grid-stride launch over <paramref name="length"/> items deals them out on this backend.</summary>
     public abstract Partition Partition(int length);
@@ -92,7 +46,9 @@ internal abstract partial class KernelSet
     public virtual Partition RowPartition(int rows, int workPerRow) => Partition(rows);
 
     /// <summary>One launch of a kernel that does nothing, one thread: the fixed cost of a launch (not counted in <see cref="Launches"/>).</summary>
-    public void Empty() => empty(1, 0);
+    public void Empty() => empty.Launch(1, 0);
+
+    readonly Kernel<Action<Index1D, int>> empty = new(load, EmptyKernel, counted: false);
 
     static void EmptyKernel(Index1D index, int unused) { }
 
@@ -134,8 +90,8 @@ internal abstract partial class KernelSet
         RequireOperands(first, a1, b1, c1, aux1);
         if (rowSums1.Length > 0) Require(rowSums1, first.M, nameof(rowSums1));
         if (second is { } p2) RequireOperands(p2, a2, b2, c2, aux2);
+        if (Profile is not null) load.NextLabel = ProductName(first, second);
         LaunchPair(first, second ?? default, a1, b1, c1, aux1, rowSums1, a2, b2, c2, aux2);
-        Launched(Profile is null ? "" : ProductName(first, second));
     }
 
     static string ProductName(GemmProblem first, GemmProblem? second)
@@ -165,7 +121,6 @@ internal abstract partial class KernelSet
     {
         Require(image, g.ImageSize, nameof(image)); Require(col, (long)g.ColRows * g.ColWidth, nameof(col));
         LaunchIm2Col(g, image, col);
-        Launched();
     }
 
     /// <summary>
@@ -178,7 +133,6 @@ internal abstract partial class KernelSet
         if (g.AddBias != 0) Require(aux, g.Channels, nameof(aux));
         else if (g.Activation != (int)Activation.Identity) Require(aux, g.ImageSize, nameof(aux));
         LaunchCol2Im(g, col, aux, image);
-        Launched();
     }
 
     /// <summary>sums[c] = Σ over images and pixels of values at channel c (a transposed conv's bias gradient).</summary>
@@ -186,7 +140,6 @@ internal abstract partial class KernelSet
     {
         Require(values, g.ImageSize, nameof(values)); Require(sums, g.Channels, nameof(sums));
         LaunchChannelSums(g, values, sums);
-        Launched();
     }
 
     private protected abstract void LaunchIm2Col(ConvGeometry g, ArrayView<float> image, ArrayView<float> col);
@@ -201,12 +154,11 @@ internal abstract partial class KernelSet
         Require(output, length, nameof(output));
         if (length == 0) return;
         var s = Partition(length);
-        fillNormal(s.Threads, s, key, output);
-        Launched();
+        fillNormal.Launch(s.Threads, s, key, output);
     }
 
-    /// <summary>The normal draws the backend runs: the CPU accelerator's vector draws or the GPUs' scalar kernel (the same bits).</summary>
-    private protected abstract Action<Index1D, Partition, ulong, ArrayView<float>> FillNormalKernel { get; }
+    /// <summary>The CPU accelerator's vector draws or the GPUs' scalar kernel: the same bits.</summary>
+    readonly Kernel<Action<Index1D, Partition, ulong, ArrayView<float>>> fillNormal = new(load, gpu: CounterRng.FillNormalGpu, cpu: CounterRng.FillNormalCpu);
 
     /// <summary>output[i] = draw i of U(low, high) under <paramref name="key"/>, for i &lt; <paramref name="length"/>.</summary>
     public void FillUniform(ulong key, float low, float high, int length, ArrayView<float> output)
@@ -214,9 +166,10 @@ internal abstract partial class KernelSet
         Require(output, length, nameof(output));
         if (length == 0) return;
         var s = Partition(length);
-        fillUniform(s.Threads, s, key, low, high, output);
-        Launched();
+        fillUniform.Launch(s.Threads, s, key, low, high, output);
     }
+
+    readonly Kernel<Action<Index1D, Partition, ulong, float, float, ArrayView<float>>> fillUniform = new(load, CounterRng.FillUniform);
 
     // ---- reparameterization -------------------------------------------------------------------------------
 
@@ -235,12 +188,12 @@ internal abstract partial class KernelSet
             Latent = latent, DrawNoise = noiseKey is null ? 0 : 1, Key = noiseKey ?? 0, CounterOffset = counterOffset,
             FlowKl = flowKl ? 1 : 0, Items = Partition(batch * latent),
         };
-        reparameterize(p.Items.Threads, p, heads, eps, z, klTerms);
-        Launched();
+        reparameterize.Launch(p.Items.Threads, p, heads, eps, z, klTerms);
     }
 
-    /// <summary>The reparameterization the backend runs: with the CPU accelerator's vector draws or the GPUs' scalar kernel (the same bits).</summary>
-    private protected abstract Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>> ReparameterizeKernel { get; }
+    /// <summary>The CPU accelerator's vector draws or the GPUs' scalar kernel: the same bits.</summary>
+    readonly Kernel<Action<Index1D, ReparameterizeProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<double>>> reparameterize =
+        new(load, gpu: Kernels.Reparameterize.ForwardGpu, cpu: Kernels.Reparameterize.ForwardCpu);
 
     /// <summary>
     /// dHeads [B, 2k] from dz and the KL term's gradient weight (1 − α)/B (used where no MMD launch does it);
@@ -252,9 +205,11 @@ internal abstract partial class KernelSet
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
         Require(dz, (long)batch * latent, nameof(dz)); Require(dHeads, 2L * batch * latent, nameof(dHeads));
         var s = Partition(batch * latent);
-        reparameterizeBackward(s.Threads, s, latent, klGradScale, flowKl ? 1 : 0, heads, eps, dz, dHeads);
-        Launched();
+        reparameterizeBackward.Launch(s.Threads, s, latent, klGradScale, flowKl ? 1 : 0, heads, eps, dz, dHeads);
     }
+
+    readonly Kernel<Action<Index1D, Partition, int, float, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> reparameterizeBackward =
+        new(load, Kernels.Reparameterize.Backward);
 
     /// <summary>
     /// The Gaussian's dHeads [B, 2k] from dz with the KL term's gradient weight per dimension, <paramref name="klGradScales"/> [k]
@@ -267,9 +222,11 @@ internal abstract partial class KernelSet
         Require(heads, 2L * batch * latent, nameof(heads)); Require(eps, (long)batch * latent, nameof(eps));
         Require(dz, (long)batch * latent, nameof(dz)); Require(dHeads, 2L * batch * latent, nameof(dHeads));
         var s = Partition(batch * latent);
-        reparameterizeBackwardPerDimension(s.Threads, s, latent, klGradScales, heads, eps, dz, dHeads);
-        Launched();
+        reparameterizeBackwardPerDimension.Launch(s.Threads, s, latent, klGradScales, heads, eps, dz, dHeads);
     }
+
+    readonly Kernel<Action<Index1D, Partition, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> reparameterizeBackwardPerDimension =
+        new(load, Kernels.Reparameterize.BackwardPerDimension);
 
     /// <summary>
     /// Free bits' statistics of a batch's KL elements [B, k]: per dimension its batch mean into <paramref name="means"/> and its
@@ -280,7 +237,6 @@ internal abstract partial class KernelSet
         if (p.B <= 0 || p.Latent <= 0) throw new InternalFaultException($"Free bits over {p.B} rows of {p.Latent} dimensions.");
         Require(klTerms, (long)p.B * p.Latent, nameof(klTerms)); Require(means, p.Latent, nameof(means)); Require(scales, p.Latent, nameof(scales));
         LaunchFreeBits(p, klTerms, means, scales);
-        Launched();
     }
 
     private protected abstract void LaunchFreeBits(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales);
@@ -303,7 +259,6 @@ internal abstract partial class KernelSet
             Rows = batch, Dim = dim, Bernoulli = kind == Kernels.Likelihood.Bernoulli ? 1 : 0, LogVar = obsLogVar, GradScale = gradScale,
             XRepeat = xRepeat,
         }, output, x, nllRows, dOutput);
-        Launched();
     }
 
     private protected abstract void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
@@ -332,7 +287,6 @@ internal abstract partial class KernelSet
         if (!Divergences.CanEstimate(p.Unbiased != 0, p.B, p.M))
             throw new InternalFaultException($"The unbiased MMD was launched with {p.B} codes and {p.M} prior draws; it needs {Divergences.UnbiasedMinimum} of each.");
         LaunchMmd(p, z, prior, heads, eps, rowTerms, dz, dHeads);
-        Launched();
     }
 
     private protected abstract void LaunchMmd(MmdProblem p, ArrayView<float> z, ArrayView<float> prior, ArrayView<float> heads,
@@ -350,7 +304,6 @@ internal abstract partial class KernelSet
         Require(klMeans, w.ClampedDims, nameof(klMeans));
         Require(faults, 1, nameof(faults)); Require(terms, Term.Count, nameof(terms)); Require(totals, Term.Summed, nameof(totals));
         LaunchLossTerms(w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
-        Launched();
     }
 
     private protected abstract void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
@@ -365,12 +318,12 @@ internal abstract partial class KernelSet
         Require(gradients, length, nameof(gradients)); Require(m, length, nameof(m)); Require(v, length, nameof(v));
         Require(faults, 1, nameof(faults));
         s.Items = Partition(length);
-        adam(s.Items.Threads, s, parameters, gradients, m, v, faults);
-        Launched();
+        adam.Launch(s.Items.Threads, s, parameters, gradients, m, v, faults);
     }
 
-    /// <summary>The grid-stride Adam step the backend runs: the CPU accelerator's vector code or the GPUs' scalar kernel.</summary>
-    private protected abstract Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>> AdamKernel { get; }
+    /// <summary>The CPU accelerator's vector code or the GPUs' scalar kernel: the same bits.</summary>
+    readonly Kernel<Action<Index1D, AdamStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>> adam =
+        new(load, gpu: Optimizers.AdamGpu, cpu: Optimizers.AdamCpu);
 
     /// <summary>One SGD-with-momentum step; the non-finite gradients it sees are added into faults[0].</summary>
     public void SgdMomentum(SgdStep s, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity, ArrayView<int> faults)
@@ -379,9 +332,10 @@ internal abstract partial class KernelSet
         Require(gradients, length, nameof(gradients)); Require(velocity, length, nameof(velocity));
         Require(faults, 1, nameof(faults));
         s.Items = Partition(length);
-        sgd(s.Items.Threads, s, parameters, gradients, velocity, faults);
-        Launched();
+        sgd.Launch(s.Items.Threads, s, parameters, gradients, velocity, faults);
     }
+
+    readonly Kernel<Action<Index1D, SgdStep, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>>> sgd = new(load, Optimizers.SgdMomentum);
 
     /// <summary>batch[r] = data[order[start + r / repeat]] (optionally binarized), for <c>g.Rows</c> rows.</summary>
     public void Gather(GatherProblem g, ArrayView<float> data, ArrayView<int> order, ArrayView<float> batch)
@@ -389,12 +343,11 @@ internal abstract partial class KernelSet
         if (g.Repeat <= 0) g.Repeat = 1;
         Require(order, g.Start + (g.Rows + g.Repeat - 1) / g.Repeat, nameof(order)); Require(batch, (long)g.Rows * g.Dim, nameof(batch));
         g.Items = Partition(g.Rows * g.Dim);
-        gather(g.Items.Threads, g, data, order, batch);
-        Launched();
+        gather.Launch(g.Items.Threads, g, data, order, batch);
     }
 
-    /// <summary>The grid-stride gather the backend runs: the CPU accelerator's row copies or the GPUs' element-wise kernel.</summary>
-    private protected abstract Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>> GatherKernel { get; }
+    /// <summary>The CPU accelerator's row copies or the GPUs' element-wise kernel.</summary>
+    readonly Kernel<Action<Index1D, GatherProblem, ArrayView<float>, ArrayView<int>, ArrayView<float>>> gather = new(load, gpu: Batches.GatherGpu, cpu: Batches.GatherCpu);
 
     // ---- evaluation estimators ----------------------------------------------------------------------------
 
@@ -405,12 +358,12 @@ internal abstract partial class KernelSet
         Require(heads, 2L * p.Images * p.Latent, nameof(heads)); Require(z, (long)rows * p.Latent, nameof(z));
         Require(logRatio, rows, nameof(logRatio));
         p.Rows = RowPartition(rows, p.Latent);
-        importanceSamples(p.Rows.Threads, p, heads, z, logRatio);
-        Launched();
+        importanceSamples.Launch(p.Rows.Threads, p, heads, z, logRatio);
     }
 
-    /// <summary>The importance draws the backend runs: the CPU accelerator's vector draws or the GPUs' scalar kernel (the same bits).</summary>
-    private protected abstract Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>> ImportanceSamplesKernel { get; }
+    /// <summary>The CPU accelerator's vector draws or the GPUs' scalar kernel: the same bits.</summary>
+    readonly Kernel<Action<Index1D, ImportanceProblem, ArrayView<float>, ArrayView<float>, ArrayView<double>>> importanceSamples =
+        new(load, gpu: Estimators.ImportanceSamplesGpu, cpu: Estimators.ImportanceSamplesCpu);
 
     /// <summary>logW[b, FirstSample + s] = −nll + log p(z) − log q(z|x) for the chunk's rows.</summary>
     public void ImportanceWeights(ImportanceProblem p, ArrayView<double> nllRows, ArrayView<double> logRatio, ArrayView<double> logWeights)
@@ -419,9 +372,10 @@ internal abstract partial class KernelSet
         Require(nllRows, rows, nameof(nllRows)); Require(logRatio, rows, nameof(logRatio));
         Require(logWeights, (long)p.Images * p.TotalSamples, nameof(logWeights));
         p.Rows = RowPartition(rows, 1);
-        importanceWeights(p.Rows.Threads, p, nllRows, logRatio, logWeights);
-        Launched();
+        importanceWeights.Launch(p.Rows.Threads, p, nllRows, logRatio, logWeights);
     }
+
+    readonly Kernel<Action<Index1D, ImportanceProblem, ArrayView<double>, ArrayView<double>, ArrayView<double>>> importanceWeights = new(load, Estimators.ImportanceWeights);
 
     static int CheckRows(ImportanceProblem p)
     {
@@ -435,7 +389,6 @@ internal abstract partial class KernelSet
     {
         Require(logWeights, (long)images * samples, nameof(logWeights)); Require(iwae, images, nameof(iwae)); Require(elbo, images, nameof(elbo));
         LaunchLogMeanExp(images, samples, logWeights, iwae, elbo);
-        Launched();
     }
 
     private protected abstract void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo);
@@ -445,7 +398,6 @@ internal abstract partial class KernelSet
     {
         Require(heads, 2L * count * latent, nameof(heads)); Require(z, (long)count * latent, nameof(z)); Require(terms, count, nameof(terms));
         LaunchMutualInformation(count, latent, heads, z, terms);
-        Launched();
     }
 
     private protected abstract void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms);
@@ -462,7 +414,6 @@ internal abstract partial class KernelSet
         if (p.Draws > 1) Require(squares, (long)p.Count * p.Latent, nameof(squares));
         Require(muVariance, p.Latent, nameof(muVariance)); Require(klMean, p.Latent, nameof(klMean));
         LaunchDimensionStatistics(p, sums, squares, kl, muVariance, klMean);
-        Launched();
     }
 
     private protected abstract void LaunchDimensionStatistics(DimensionProblem p, ArrayView<float> sums, ArrayView<float> squares, ArrayView<double> kl,

@@ -56,6 +56,45 @@ public sealed class OptimizerTests
         Assert.Equal(3, optimizer.Steps);
     }
 
+    /// <summary>
+    /// The CPU accelerator's vector Adam (<c>Optimizers.AdamCpu</c>: vectors, then a scalar tail) and the GPU kernel
+    /// (<c>Optimizers.AdamGpu</c>, here on the CPU accelerator) share one element update, so they give the same bits,
+    /// for large and tiny gradients, and count the same non-finite ones.
+    /// </summary>
+    [Theory]
+    [InlineData("Adam")]
+    [InlineData("AdamW")]
+    public void VectorAndScalarAdamGiveTheSameBits(string kindName)
+    {
+        var kind = Enum.Parse<OptimizerKind>(kindName);
+        const int n = 4099; // several runs of a CPU launch, the last ending in a scalar tail
+        var random = new Random(11);
+        float Value() => (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-8, 4)));
+        var theta = Enumerable.Range(0, n).Select(_ => Value()).ToArray();
+        var grads = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, n).Select(_ => Value()).ToArray()).ToArray();
+        grads[1][5] = float.NaN;
+        grads[2][n - 2] = float.PositiveInfinity;
+        var spec = new OptimizerSpec(kind, LearningRate: 0.01, WeightDecay: 0.1);
+
+        (float[] Parameters, int Faults) Run(string device)
+        {
+            using var d = new DeviceArrays(TestDevices.Get(device));
+            using var optimizer = new Optimizer(d.Device, spec, n);
+            var parameters = d.Upload(theta);
+            var faults = d.Upload(new int[1]);
+            foreach (var g in grads) optimizer.Update(parameters, d.Upload(g), faults);
+            return (DeviceArrays.Download(parameters), DeviceArrays.Download(faults)[0]);
+        }
+
+        var (vector, vectorFaults) = Run(TestDevices.Cpu);
+        var (scalar, scalarFaults) = Run(TestDevices.PortableCpu);
+        Assert.Equal(2, vectorFaults);
+        Assert.Equal(scalarFaults, vectorFaults);
+        for (int i = 0; i < n; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(vector[i]) == BitConverter.SingleToInt32Bits(scalar[i]) || float.IsNaN(vector[i]) && float.IsNaN(scalar[i]),
+                $"parameter {i}: {vector[i]:R} from the vector code, {scalar[i]:R} from the scalar kernel");
+    }
+
     [Fact]
     public void InvalidSettingsAreRefused()
     {

@@ -4,8 +4,9 @@ using IlgpuVae.Tests.Infrastructure;
 namespace IlgpuVae.Tests.Kernels;
 
 /// <summary>
-/// Every grid-stride kernel walks its items through <see cref="Partition"/>: whatever the threads and run length,
-/// each item must be visited exactly once, and the CPU accelerator's shares must be whole cache lines.
+/// Every grid-stride kernel walks its items through <see cref="Partition"/> (item by item, or run by run): whatever
+/// the threads and run length, each item must be visited exactly once, in increasing order within a thread, and the
+/// CPU accelerator's shares must be whole cache lines.
 /// </summary>
 public sealed class PartitionTests
 {
@@ -21,11 +22,25 @@ public sealed class PartitionTests
     {
         var s = new Partition { Length = length, Threads = threads, Chunk = chunk };
         var visits = new int[length];
+        var runVisits = new int[length];
         for (int thread = 0; thread < threads; thread++)
-            for (int run = s.Start(thread); run < s.Length; run = s.Next(run))
-                for (int i = run; i < s.End(run); i++)
-                    visits[i]++;
+        {
+            int last = -1;
+            foreach (int i in s.Of(thread))
+            {
+                Assert.True(i > last, $"thread {thread} visits item {i} after {last}");
+                visits[i]++;
+                last = i;
+            }
+            foreach (var run in s.RunsOf(thread))
+            {
+                Assert.Equal(0, run.From % chunk);
+                Assert.InRange(run.To - run.From, 1, chunk);
+                for (int i = run.From; i < run.To; i++) runVisits[i]++;
+            }
+        }
         Assert.All(visits, v => Assert.Equal(1, v));
+        Assert.All(runVisits, v => Assert.Equal(1, v));
     }
 
     [Theory]
