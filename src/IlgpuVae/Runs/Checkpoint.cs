@@ -10,18 +10,53 @@ namespace IlgpuVae.Runs;
 /// [out, in] float32 layout (Python's safetensors.torch.load_file reads it); training_state.safetensors holds
 /// the optimizer's moment buffers and, as metadata, the completed epoch and step — the generator is
 /// counter-based, so (seed, epoch, step) is its whole state — and, for a run stopped inside an epoch, where it
-/// stopped. Both files carry the step, so a pair written by different saves is detected.
+/// stopped. Both files carry the step (the weights also the completed epoch, for readers such as eval), so a pair
+/// written by different saves is detected. A run's pair is committed as one (<see cref="Save"/>).
 /// </summary>
 internal static class Checkpoint
 {
-    public static void SaveWeights(string path, VaeModel model, long step) =>
-        SafeTensors.Write(path, ModelTensors.Read(model).Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(),
-            new Dictionary<string, string> { ["step"] = Text(step) });
+    /// <summary>
+    /// The weights and the training state after <paramref name="epoch"/> completed epochs (and <paramref name="partial"/>
+    /// of the next), committed as one pair into <paramref name="folder"/>; <paramref name="beforeCommit"/> runs once both
+    /// are written, before the commit.
+    /// </summary>
+    public static void Save(RunFolder folder, VaeModel model, Optimizer optimizer, int epoch, EpochProgress? partial, Action? beforeCommit = null) =>
+        CheckpointCommit.Save(folder, path => SaveWeights(path, model, optimizer.Steps, epoch), path => SaveState(path, optimizer, epoch, partial), beforeCommit);
 
-    /// <summary>Loads weights into <paramref name="model"/>; a file of another architecture is refused by name and shape.</summary>
+    public static void SaveWeights(string path, VaeModel model, long step, int? epoch = null)
+    {
+        var meta = new Dictionary<string, string> { ["step"] = Text(step) };
+        if (epoch is int e) meta["epoch"] = Text(e);
+        SafeTensors.Write(path, ModelTensors.Read(model).Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(), meta);
+    }
+
+    /// <summary>
+    /// The (completed epoch, optimizer step) the weights at <paramref name="weightsPath"/> were saved at: from their own
+    /// metadata, the epoch from the training state beside them when the weights lack it and the steps agree; null
+    /// where unknown (weights saved by Vae.Save record step 0 and no epoch).
+    /// </summary>
+    public static (int? Epoch, long? Step) Position(string weightsPath, string? statePath)
+    {
+        var meta = SafeTensors.ReadMetadata(weightsPath);
+        long? step = meta.TryGetValue("step", out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out long v) ? v : null;
+        int? epoch = meta.TryGetValue("epoch", out var e) && int.TryParse(e, CultureInfo.InvariantCulture, out int n) ? n : null;
+        if (epoch is null && step is not null && statePath is not null && File.Exists(statePath))
+        {
+            var state = SafeTensors.ReadMetadata(statePath);
+            if (state.TryGetValue("step", out var ss) && ss == s && state.TryGetValue("epoch", out var se) &&
+                int.TryParse(se, CultureInfo.InvariantCulture, out int m)) epoch = m;
+        }
+        return (epoch, step);
+    }
+
+    /// <summary>
+    /// Loads weights into <paramref name="model"/>; a file of another architecture is refused by name and shape, and
+    /// one holding a NaN or an infinity by the tensor's name.
+    /// </summary>
     public static void LoadWeights(string path, VaeModel model)
     {
         var tensors = SafeTensors.Read(path);
+        foreach (var t in tensors) RequireFinite(path, t.Name, t.Data);
         var named = new Dictionary<string, (int[] Shape, float[] Data)>();
         foreach (var t in tensors) named[t.Name] = (t.Shape, t.Data);
         ModelTensors.Load(model, named, path);
@@ -56,11 +91,14 @@ internal static class Checkpoint
         if (!meta.TryGetValue("epoch", out var epoch) || !meta.TryGetValue("step", out var step) ||
             !tensors.TryGetValue("optimizer.first", out var first) || !tensors.TryGetValue("optimizer.second", out var second))
             throw new SafeTensorsFormatException($"{path} is not a training state: it lacks the epoch, step or optimizer moments.");
+        RequireFinite(path, "optimizer.first", first);
+        RequireFinite(path, "optimizer.second", second);
         if (meta.TryGetValue("optimizer", out var kind) && kind != optimizer.Spec.Kind.ToString())
             throw new SafeTensorsFormatException($"{path} holds {kind} state, but the run's optimizer is {optimizer.Spec.Kind}.");
         if (SafeTensors.ReadMetadata(weightsPath).TryGetValue("step", out var weightsStep) && weightsStep != step)
             throw new SafeTensorsFormatException(
-                $"{weightsPath} was saved at step {weightsStep} but {path} at step {step}: the pair is inconsistent. Start a new run.");
+                $"{weightsPath} was saved at step {weightsStep} but {path} at step {step}: the pair is inconsistent, and no committed pair " +
+                "is left to recover (one file was replaced from elsewhere). Put back the file that matches, or start a new run.");
         optimizer.LoadState(long.Parse(step, CultureInfo.InvariantCulture), first, second);
         EpochProgress? partial = null;
         if (meta.TryGetValue("epoch_batch", out var batch))
@@ -68,6 +106,15 @@ internal static class Checkpoint
                 meta["epoch_sums"].Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray(),
                 double.Parse(meta["epoch_seconds"], CultureInfo.InvariantCulture));
         return (int.Parse(epoch, CultureInfo.InvariantCulture), partial);
+    }
+
+    /// <summary>No checkpoint holds a NaN or an infinity (training refuses to save one): such a value is a damaged file.</summary>
+    static void RequireFinite(string path, string tensor, float[] values)
+    {
+        int at = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (at >= 0)
+            throw new SafeTensorsFormatException($"{path}: tensor {tensor} holds {values[at].ToString(CultureInfo.InvariantCulture)} at element {at}; " +
+                                                 "a checkpoint holds finite numbers only, so the file is damaged. Use another checkpoint, or train again.");
     }
 
     static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
