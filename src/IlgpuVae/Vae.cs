@@ -148,8 +148,7 @@ public sealed class Vae : IDisposable
     /// </summary>
     public string Save(string folder)
     {
-        var run = RunFolder.CreateNew(folder);
-        using var writing = run.Lock;
+        var run = RunFolder.CreateNew(folder, locked: false);
         // The config first: a folder left with only it reads as a run to restart, never as a riddle.
         run.WriteConfig(Config);
         Checkpoint.SaveWeights(run.File(RunFolder.ModelFile), trained.Model, step: 0);

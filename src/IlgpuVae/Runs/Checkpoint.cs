@@ -31,15 +31,20 @@ internal static class Checkpoint
     }
 
     /// <summary>
-    /// The (completed epoch, optimizer step) the weights at <paramref name="weightsPath"/> were saved at: from their own
-    /// metadata, the epoch from the training state beside them when the weights lack it and the steps agree; null
-    /// where unknown (weights saved by Vae.Save record step 0 and no epoch).
+    /// The (completed epoch, optimizer step) the weights at <paramref name="weightsPath"/> were saved at; see the other overload.
     /// </summary>
-    public static (int? Epoch, long? Step) Position(string weightsPath, string? statePath)
+    public static (int? Epoch, long? Step) Position(string weightsPath, string? statePath) =>
+        Position(SafeTensors.ReadMetadata(weightsPath), statePath);
+
+    /// <summary>
+    /// The (completed epoch, optimizer step) of weights with metadata <paramref name="weights"/>: from that metadata, the
+    /// epoch from the training state at <paramref name="statePath"/> when the weights lack it (files of earlier versions)
+    /// and the steps agree; null where unknown (Vae.Save records step 0 and no epoch).
+    /// </summary>
+    public static (int? Epoch, long? Step) Position(IReadOnlyDictionary<string, string> weights, string? statePath)
     {
-        var meta = SafeTensors.ReadMetadata(weightsPath);
-        long? step = meta.TryGetValue("step", out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out long v) ? v : null;
-        int? epoch = meta.TryGetValue("epoch", out var e) && int.TryParse(e, CultureInfo.InvariantCulture, out int n) ? n : null;
+        long? step = weights.TryGetValue("step", out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out long v) ? v : null;
+        int? epoch = weights.TryGetValue("epoch", out var e) && int.TryParse(e, CultureInfo.InvariantCulture, out int n) ? n : null;
         if (epoch is null && step is not null && statePath is not null && File.Exists(statePath))
         {
             var state = SafeTensors.ReadMetadata(statePath);
@@ -50,16 +55,17 @@ internal static class Checkpoint
     }
 
     /// <summary>
-    /// Loads weights into <paramref name="model"/>; a file of another architecture is refused by name and shape, and
-    /// one holding a NaN or an infinity by the tensor's name.
+    /// Loads weights into <paramref name="model"/> and returns the file's metadata, read with them; a file of another
+    /// architecture is refused by name and shape, and one holding a NaN or an infinity by the tensor's name.
     /// </summary>
-    public static void LoadWeights(string path, VaeModel model)
+    public static IReadOnlyDictionary<string, string> LoadWeights(string path, VaeModel model)
     {
-        var tensors = SafeTensors.Read(path);
+        var (tensors, metadata) = SafeTensors.ReadWithMetadata(path);
         foreach (var t in tensors) RequireFinite(path, t.Name, t.Data);
         var named = new Dictionary<string, (int[] Shape, float[] Data)>();
         foreach (var t in tensors) named[t.Name] = (t.Shape, t.Data);
         ModelTensors.Load(model, named, path);
+        return metadata;
     }
 
     public static void SaveState(string path, Optimizer optimizer, int epoch, EpochProgress? partial)

@@ -28,14 +28,16 @@ public sealed class RunFolder
     /// A folder for a new run, locked for this process (<see cref="Lock"/>): <paramref name="requested"/>, or a new
     /// timestamped folder under runs/. A folder that already holds a run is refused, so nothing of it is overwritten;
     /// the check is repeated under the lock, so of two runs started on one folder together only one gets it.
+    /// Without <paramref name="locked"/> (a model saved once, whole, by Vae.Save) no lock is taken.
     /// </summary>
-    internal static RunFolder CreateNew(string? requested)
+    internal static RunFolder CreateNew(string? requested, bool locked = true)
     {
         string path = requested ?? NewDefaultPath();
         if (IssuedDefaults.ContainsKey(path)) path = ClaimDefault(path);
         CheckAvailable(path);
         Directory.CreateDirectory(path);
         var folder = new RunFolder(path);
+        if (!locked) return folder;
         folder.Lock = RunLock.Acquire(folder.Path);
         try
         {

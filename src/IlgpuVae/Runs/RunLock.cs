@@ -20,17 +20,7 @@ internal sealed class RunLock : IDisposable
     /// <summary>Takes the lock of <paramref name="folder"/> (which must exist), or throws <see cref="RunFolderException"/> naming its holder.</summary>
     public static RunLock Acquire(string folder)
     {
-        string path = Path.Combine(folder, FileName);
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException) && !Posix.IsDiskFull(e))
-        {
-            throw new RunFolderException($"'{folder}' is being trained by another process ({Holder(path)}); a run folder has one writer. " +
-                                         $"Let that run finish (or stop it: Ctrl+C saves where it is) before you train here again, or use another --out.");
-        }
+        var stream = Open(folder);
         try
         {
             stream.SetLength(0);
@@ -45,16 +35,29 @@ internal sealed class RunLock : IDisposable
         }
     }
 
+    /// <summary>Throws as <see cref="Acquire"/> does when another process holds <paramref name="folder"/>'s lock; takes nothing, writes nothing.</summary>
+    public static void RequireFree(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, FileName))) Open(folder).Dispose();
+    }
+
+    static FileStream Open(string folder)
+    {
+        string path = Path.Combine(folder, FileName);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException) && !Posix.IsDiskFull(e))
+        {
+            throw new RunFolderException($"'{folder}' is being trained by another process ({Holder(path)}); a run folder has one writer. " +
+                                         $"Let that run finish (or stop it: Ctrl+C saves where it is) before you train here again, or use another --out.");
+        }
+    }
+
     /// <summary>Who holds the lock at <paramref name="path"/>, as its file says; unknown where it cannot be read.</summary>
     static string Holder(string path) =>
         Posix.ReadUnlocked(path)?.Trim() is { Length: > 0 } text ? text : "process id and host unknown";
-
-    /// <summary>Throws as <see cref="Acquire"/> does when another process holds <paramref name="folder"/>'s lock; takes nothing.</summary>
-    public static void RequireFree(string folder)
-    {
-        if (!File.Exists(Path.Combine(folder, FileName))) return;
-        Acquire(folder).Dispose();
-    }
 
     /// <summary>Releases the lock; the file stays.</summary>
     public void Dispose() => stream.Dispose();
