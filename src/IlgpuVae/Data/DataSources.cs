@@ -57,6 +57,10 @@ public static class DataSources
              "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"]),
     ];
 
+    /// <summary>Whether <paramref name="spec"/> names a data set (sprites, fashion-mnist, mnist) rather than a path.</summary>
+    internal static bool IsName(string spec) =>
+        spec.Trim().Equals("sprites", StringComparison.OrdinalIgnoreCase) || KnownSets.Any(k => k.Name.Equals(spec.Trim(), StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Loads the data set named or pointed to by <paramref name="spec"/>; see the type's summary.</summary>
     public static (ImageSet Train, ImageSet Test) Load(string spec, DataOptions options)
     {

@@ -203,6 +203,8 @@ internal static class TrainingSession
             DecoderHidden = spec.DecoderHidden.ToArray(),
         };
         if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
+        // Recorded after the check: processes on other machines may see the same data under other absolute paths.
+        if (data is null) config = config with { DataPath = RunData.PathOf(RunData.Source(config, null)) };
         return (train, test, config);
     }
 

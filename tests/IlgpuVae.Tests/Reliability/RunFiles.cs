@@ -9,10 +9,14 @@ namespace IlgpuVae.Tests.Reliability;
 internal static class RunFiles
 {
     /// <summary>Starts the command line as a process of its own, with <paramref name="environment"/> added; output read as it comes.</summary>
-    public static (Process Process, Func<string> Output) Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static (Process Process, Func<string> Output) Start(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        StartIn(null, environment, args);
+
+    /// <summary><see cref="Start"/> in the working directory <paramref name="directory"/> (null: this process's).</summary>
+    public static (Process Process, Func<string> Output) StartIn(string? directory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var (dotnet, arguments) = CliRunner.ChildCommand(args);
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory ?? "" };
         foreach (var a in arguments) start.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
@@ -25,9 +29,13 @@ internal static class RunFiles
     }
 
     /// <summary>Runs the command line as a child process to its end; returns its exit code and output.</summary>
-    public static (int Exit, string Output) RunChild(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static (int Exit, string Output) RunChild(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunChildIn(null, environment, args);
+
+    /// <summary><see cref="RunChild"/> in the working directory <paramref name="directory"/>.</summary>
+    public static (int Exit, string Output) RunChildIn(string? directory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var (process, output) = Start(environment, args);
+        var (process, output) = StartIn(directory, environment, args);
         using (process)
         {
             Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), $"still running after two minutes:\n{output()}");
