@@ -372,6 +372,7 @@ public sealed record RunConfig
         try
         {
             var config = JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
+            ConfigErrors.RequireValues(config, source);
             using var document = JsonDocument.Parse(json);
             return RunSettings.CheckKeys(document.RootElement, config, source);
         }
