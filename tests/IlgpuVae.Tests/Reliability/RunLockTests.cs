@@ -54,6 +54,24 @@ public sealed class RunLockTests
     }
 
     [Fact]
+    public void TwoTrainsStartedTogetherOnOneFolderLeaveOneRunWithItsEpochsInOrder()
+    {
+        using var temp = new TempFolder();
+        string run = temp.File("run");
+        var first = RunFiles.Start(null, CliRunner.TrainArguments(run, "--epochs", "3"));
+        var second = RunFiles.Start(null, CliRunner.TrainArguments(run, "--epochs", "3"));
+        using (first.Process)
+        using (second.Process)
+        {
+            first.Process.WaitForExit();
+            second.Process.WaitForExit();
+            var exits = new[] { first.Process.ExitCode, second.Process.ExitCode }.Order().ToArray();
+            Assert.True(exits is [0, 1], $"exits {exits[0]}, {exits[1]}:\n{first.Output()}\n---\n{second.Output()}");
+        }
+        Assert.Equal([1, 2, 3], RunFiles.Epochs(run));
+    }
+
+    [Fact]
     public void OutOnAFolderWhoseRunEndedStillPointsToResume()
     {
         using var temp = new TempFolder();
