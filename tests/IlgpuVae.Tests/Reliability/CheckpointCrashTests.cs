@@ -52,9 +52,12 @@ public sealed class CheckpointCrashTests(ITestOutputHelper log)
             var (process, output) = RunFiles.Start(null, killed == 0 ? [.. args, "--out", run] : ["train", "--resume", run]);
             using (process)
             {
-                // Training (its first step done), then a moment of steps, checkpoints or the pictures.
+                // Training (its first step done), then 0 to 2 whole epochs and a moment of steps, a checkpoint or the
+                // pictures: counted in epochs, so a faster machine does not finish the run before the kills are done.
                 while (!process.HasExited && !output().Contains(" step 1/")) Thread.Sleep(5);
-                Thread.Sleep(random.Next(0, 300));
+                int epochs = random.Next(0, 3);
+                while (!process.HasExited && CompletedEpochs(output()) < epochs) Thread.Sleep(5);
+                Thread.Sleep(random.Next(0, 80));
                 if (process.HasExited)
                 {
                     process.WaitForExit();
@@ -75,4 +78,7 @@ public sealed class CheckpointCrashTests(ITestOutputHelper log)
         log.WriteLine($"resumed from {from.Distinct().Count()} different checkpoints: {string.Join("; ", from.Distinct())}");
         Assert.Equal(kills, killed);
     }
+
+    /// <summary>The epochs a child has reported complete (their line gives the test loss).</summary>
+    static int CompletedEpochs(string output) => output.Split('\n').Count(l => l.Contains(" test loss "));
 }
