@@ -36,7 +36,8 @@ sealed class ClosedOutput(TextWriter inner, TextWriter error) : TextWriter
             try
             {
                 // .NET reports a closed descriptor as "Access to the path is denied", which names no path: say what happened.
-                error.WriteLine("warning: standard output is closed or nothing reads it; the rest of the output is discarded.");
+                string why = IO.Posix.IsDiskFull(e) ? "its disk is full" : "it is closed or nothing reads it";
+                error.WriteLine($"warning: standard output cannot be written ({why}); the rest of the output is discarded.");
             }
             catch (Exception e2) when (e2 is IOException or UnauthorizedAccessException)
             {
