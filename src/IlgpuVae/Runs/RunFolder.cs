@@ -63,7 +63,8 @@ public sealed class RunFolder
     /// <summary>
     /// Throws <see cref="RunFolderException"/> when <paramref name="path"/> cannot take a new run. A folder with a
     /// config.json and no weights is a run stopped before its first checkpoint: the message says that
-    /// <c>--resume</c> restarts it from the start, which <see cref="OpenForResume"/> does.
+    /// <c>--resume</c> restarts it from the start, which <see cref="OpenForResume"/> does. A folder another process
+    /// trains is refused naming that process, unless <paramref name="lockHeld"/> says this process holds its lock.
     /// </summary>
     internal static void CheckAvailable(string? path, bool lockHeld = false)
     {
