@@ -10,8 +10,8 @@ namespace IlgpuVae.Runs;
 /// [out, in] float32 layout (Python's safetensors.torch.load_file reads it); training_state.safetensors holds
 /// the optimizer's moment buffers and, as metadata, the completed epoch and step — the generator is
 /// counter-based, so (seed, epoch, step) is its whole state — and, for a run stopped inside an epoch, where it
-/// stopped. Both files carry the step (the weights also the completed epoch, for readers such as eval), so a pair
-/// written by different saves is detected. A run's pair is committed as one (<see cref="Save"/>).
+/// stopped. Both files carry the step, so a pair written by different saves is detected, and a reader such as eval
+/// finds the epoch of the weights it read in the state of the same step. A run's pair is committed as one (<see cref="Save"/>).
 /// </summary>
 internal static class Checkpoint
 {
@@ -21,37 +21,42 @@ internal static class Checkpoint
     /// are written, before the commit.
     /// </summary>
     public static void Save(RunFolder folder, VaeModel model, Optimizer optimizer, int epoch, EpochProgress? partial, Action? beforeCommit = null) =>
-        CheckpointCommit.Save(folder, path => SaveWeights(path, model, optimizer.Steps, epoch), path => SaveState(path, optimizer, epoch, partial), beforeCommit);
+        CheckpointCommit.Save(folder, path => SaveWeights(path, model, optimizer.Steps), path => SaveState(path, optimizer, epoch, partial), beforeCommit);
 
-    public static void SaveWeights(string path, VaeModel model, long step, int? epoch = null)
-    {
-        var meta = new Dictionary<string, string> { ["step"] = Text(step) };
-        if (epoch is int e) meta["epoch"] = Text(e);
-        SafeTensors.Write(path, ModelTensors.Read(model).Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(), meta);
-    }
+    public static void SaveWeights(string path, VaeModel model, long step) =>
+        SafeTensors.Write(path, ModelTensors.Read(model).Select(t => new NamedTensor(t.Tensor.Name, t.Tensor.Shape, t.Data)).ToList(),
+            new Dictionary<string, string> { ["step"] = Text(step) });
 
     /// <summary>
     /// The (completed epoch, optimizer step) the weights at <paramref name="weightsPath"/> were saved at; see the other overload.
     /// </summary>
-    public static (int? Epoch, long? Step) Position(string weightsPath, string? statePath) =>
-        Position(SafeTensors.ReadMetadata(weightsPath), statePath);
+    public static (int? Epoch, long? Step) Position(string weightsPath) =>
+        Position(SafeTensors.ReadMetadata(weightsPath), weightsPath);
 
     /// <summary>
-    /// The (completed epoch, optimizer step) of weights with metadata <paramref name="weights"/>: from that metadata, the
-    /// epoch from the training state at <paramref name="statePath"/> when the weights lack it (files of earlier versions)
-    /// and the steps agree; null where unknown (Vae.Save records step 0 and no epoch).
+    /// The (completed epoch, optimizer step) of the weights at <paramref name="weightsPath"/>, whose metadata is
+    /// <paramref name="weights"/>: the step from it, the epoch from the training state of the same step — beside the
+    /// weights, or in the pending commit (<see cref="CheckpointCommit.PendingFolder"/>) while a commit moves the pair into
+    /// place. Null where unknown (Vae.Save records step 0 and no state).
     /// </summary>
-    public static (int? Epoch, long? Step) Position(IReadOnlyDictionary<string, string> weights, string? statePath)
+    public static (int? Epoch, long? Step) Position(IReadOnlyDictionary<string, string> weights, string weightsPath)
     {
-        long? step = weights.TryGetValue("step", out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out long v) ? v : null;
-        int? epoch = weights.TryGetValue("epoch", out var e) && int.TryParse(e, CultureInfo.InvariantCulture, out int n) ? n : null;
-        if (epoch is null && step is not null && statePath is not null && File.Exists(statePath))
+        if (!weights.TryGetValue("step", out var text) || !long.TryParse(text, CultureInfo.InvariantCulture, out long step)) return (null, null);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(weightsPath))!;
+        foreach (var state in new[] { Path.Combine(folder, RunFolder.StateFile), Path.Combine(folder, CheckpointCommit.PendingFolder, RunFolder.StateFile) })
         {
-            var state = SafeTensors.ReadMetadata(statePath);
-            if (state.TryGetValue("step", out var ss) && ss == s && state.TryGetValue("epoch", out var se) &&
-                int.TryParse(se, CultureInfo.InvariantCulture, out int m)) epoch = m;
+            try
+            {
+                var meta = SafeTensors.ReadMetadata(state);
+                if (meta.TryGetValue("step", out var s) && s == text && meta.TryGetValue("epoch", out var e) &&
+                    int.TryParse(e, CultureInfo.InvariantCulture, out int epoch)) return (epoch, step);
+            }
+            catch (SafeTensorsFormatException)
+            {
+                // Absent, or replaced while being read: the epoch stays unknown, the step is still right.
+            }
         }
-        return (epoch, step);
+        return (null, step);
     }
 
     /// <summary>

@@ -75,7 +75,7 @@ internal sealed class TrainedModel : IDisposable
             try
             {
                 var metadata = Checkpoint.LoadWeights(weights, model);
-                var savedAt = Checkpoint.Position(metadata, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(weights))!, RunFolder.StateFile));
+                var savedAt = Checkpoint.Position(metadata, weights);
                 return new TrainedModel(config, device, model, folder) { SavedAt = savedAt };
             }
             catch

@@ -161,7 +161,7 @@ internal static class TrainingSession
         string kept = "No checkpoint was saved yet.";
         try
         {
-            if (File.Exists(weights) && Checkpoint.Position(weights, Path.Combine(path, RunFolder.StateFile)) is { Step: long step } at)
+            if (File.Exists(weights) && Checkpoint.Position(weights) is { Step: long step } at)
                 kept = $"The checkpoint after epoch {at.Epoch?.ToString() ?? "?"} (optimizer step {step}) is kept.";
         }
         catch (IO.SafeTensorsFormatException)
