@@ -203,7 +203,7 @@ public sealed record RunConfig
     /// data_path) so every command finds the data from any working directory; null for the named sets and images in memory.
     /// Files written before the key lack it and find their data as typed.
     /// </summary>
-    [Recorded(2)]
+    [Recorded(3)]
     public string? DataPath { get; init; }
 
     /// <summary>The config.json format the file was written in (<see cref="RunSettings.FormatVersion"/>); 1 where the key is absent.</summary>
