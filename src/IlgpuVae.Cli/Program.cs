@@ -6,7 +6,7 @@ namespace IlgpuVae.Cli;
 /// <summary>The IlgpuVae command line: train, eval, sample, compare, export, devices, bench, golden, kernels.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args) => Run(args, ClosedOutput.ForConsole(), Console.Error);
 
     /// <summary>Parses and runs one command; tests call this with their own writers.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken stop = default)

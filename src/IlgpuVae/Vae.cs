@@ -11,36 +11,43 @@ namespace IlgpuVae;
 /// options, continue or load a run folder, then encode, decode, sample, evaluate, save and export it to ONNX.
 /// Images are float arrays of values in [0, 1], image after image, each C·H·W values channel-major (NCHW);
 /// codes are <see cref="LatentDim"/> values per image. Not thread-safe: use one instance from one thread at a
-/// time. Dispose it to free the device.
+/// time. Dispose it to free the device; after that every member throws <see cref="ObjectDisposedException"/>. Inputs are
+/// checked as the command line checks them: pixels in [0, 1], codes finite, whole images and codes.
 /// </summary>
 public sealed class Vae : IDisposable
 {
-    readonly TrainedModel trained;
+    readonly TrainedModel model;
+    bool disposed;
 
-    Vae(TrainedModel trained) => this.trained = trained;
+    Vae(TrainedModel trained) => model = trained;
+
+    /// <summary>The model, while it lives: checked before anything touches the device, whose freed buffers ILGPU would assert on.</summary>
+    TrainedModel Live => disposed
+        ? throw new ObjectDisposedException(nameof(Vae), "This Vae was disposed, which freed its model and accelerator; load or train another.")
+        : model;
 
     /// <summary>The run's settings, resolved: α, λ, the kernel parameter, the decoder's sizes and the image shape are filled in.</summary>
-    public RunConfig Config => trained.Config;
+    public RunConfig Config => Live.Config;
 
     /// <summary>The shape of one image.</summary>
-    public ImageShape Image => trained.Config.Image;
+    public ImageShape Image => Live.Config.Image;
 
     /// <summary>Values per code z.</summary>
-    public int LatentDim => trained.Model.Spec.LatentDim;
+    public int LatentDim => Live.Model.Spec.LatentDim;
 
     /// <summary>The run folder it was trained into or loaded from; null for a model trained in memory.</summary>
-    public string? Folder => trained.Folder?.Path;
+    public string? Folder => Live.Folder?.Path;
 
     /// <summary>
     /// Whether training ended early because <c>stop</c> was cancelled: the run folder (if any) holds the weights and
     /// training state of the step it stopped after, and <see cref="Resume"/> continues from there.
     /// </summary>
-    public bool Stopped => trained.Stopped;
+    public bool Stopped => Live.Stopped;
 
     /// <summary>The accelerator it runs on, in words.</summary>
-    public string Device => trained.Device.Describe();
+    public string Device => Live.Device.Describe();
 
-    internal TrainedModel Trained => trained;
+    internal TrainedModel Trained => Live;
 
     /// <summary>
     /// Trains a new model on <paramref name="train"/>, reporting its loss on <paramref name="test"/> after each
@@ -100,13 +107,13 @@ public sealed class Vae : IDisposable
     /// </summary>
     public (float[] Mu, float[] LogVar) Encode(ReadOnlySpan<float> images)
     {
-        var (mu, logVar, _) = VaeInference.Encode(trained.Model, images.ToArray(), Count(images.Length, Image.Size, "images", "C·H·W values"));
+        var (mu, logVar, _) = VaeInference.Encode(Live.Model, Pixels(images), Count(images.Length, Image.Size, "images", "C·H·W values"));
         return (mu, logVar);
     }
 
     /// <summary>Each image's code at ε = 0: μ, or with an IAF posterior μ carried through the flow; <see cref="LatentDim"/> values per image.</summary>
     public float[] Codes(ReadOnlySpan<float> images) =>
-        VaeInference.Encode(trained.Model, images.ToArray(), Count(images.Length, Image.Size, "images", "C·H·W values")).Codes;
+        VaeInference.Encode(Live.Model, Pixels(images), Count(images.Length, Image.Size, "images", "C·H·W values")).Codes;
 
     /// <summary>
     /// Images decoded from codes: pixel means in [0, 1] (σ of the logits, or the clamped Gaussian mean). An
@@ -114,18 +121,19 @@ public sealed class Vae : IDisposable
     /// <paramref name="seed"/> (default: the run's).
     /// </summary>
     public float[] Decode(ReadOnlySpan<float> codes, long? seed = null) =>
-        VaeInference.Decode(trained.Model, codes.ToArray(), Count(codes.Length, LatentDim, "codes", "LatentDim values"), (ulong)(seed ?? Config.Seed));
+        VaeInference.Decode(Live.Model, FiniteCodes(codes), Count(codes.Length, LatentDim, "codes", "LatentDim values"), (ulong)(seed ?? Config.Seed));
 
     /// <summary>The decoder's raw output for codes: logits (Bernoulli) or means (Gaussian), as the ONNX decoder gives.</summary>
     public float[] DecodeOutput(ReadOnlySpan<float> codes) =>
-        VaeInference.DecodeOutput(trained.Model, codes.ToArray(), Count(codes.Length, LatentDim, "codes", "LatentDim values"));
+        VaeInference.DecodeOutput(Live.Model, FiniteCodes(codes), Count(codes.Length, LatentDim, "codes", "LatentDim values"));
 
     /// <summary><paramref name="count"/> images decoded from z ~ N(0, I); the same seed gives the run's samples.png.</summary>
     public float[] Sample(int count, long? seed = null)
     {
+        var model = Live.Model;
         if (count <= 0) throw new ArgumentException($"The sample count must be positive; got {count}.");
         ulong key = (ulong)(seed ?? Config.Seed);
-        return VaeInference.Decode(trained.Model, RunPictures.HostNormal(key, count * LatentDim), count, key);
+        return VaeInference.Decode(model, RunPictures.HostNormal(key, count * LatentDim), count, key);
     }
 
     /// <summary>
@@ -134,9 +142,10 @@ public sealed class Vae : IDisposable
     /// </summary>
     public EvalResult Evaluate(ImageSet test, EvalOptions? options = null)
     {
+        var live = Live;
         ImageSet.Validate(test);
         Config.RequireTrainedShape(test, "The test images");
-        return EvalReport.Run(trained, test, (options ?? new EvalOptions()).Validate());
+        return EvalReport.Run(live, test, (options ?? new EvalOptions()).Validate());
     }
 
     /// <summary>
@@ -148,10 +157,11 @@ public sealed class Vae : IDisposable
     /// </summary>
     public string Save(string folder)
     {
-        var run = RunFolder.CreateNew(folder);
+        var live = Live;
+        var run = RunFolder.CreateNew(folder, locked: false);
         // The config first: a folder left with only it reads as a run to restart, never as a riddle.
         run.WriteConfig(Config);
-        Checkpoint.SaveWeights(run.File(RunFolder.ModelFile), trained.Model, step: 0);
+        Checkpoint.SaveWeights(run.File(RunFolder.ModelFile), live.Model, step: 0);
         return run.Path;
     }
 
@@ -163,10 +173,35 @@ public sealed class Vae : IDisposable
     /// logvar, context and eps and gives z and log_q = log q(z|x). Existing files are refused; each file is written
     /// whole or not at all.
     /// </summary>
-    public IReadOnlyList<string> ExportOnnx(string folder) => OnnxExport.Write(trained.Model, folder);
+    public IReadOnlyList<string> ExportOnnx(string folder) => OnnxExport.Write(Live.Model, folder);
 
-    /// <summary>Frees the model and its accelerator.</summary>
-    public void Dispose() => trained.Dispose();
+    /// <summary>Frees the model and its accelerator; a second call does nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        model.Dispose();
+    }
+
+    /// <summary>The images as an array, each value checked to lie in [0, 1] (NaN does not), as the data loaders check theirs.</summary>
+    float[] Pixels(ReadOnlySpan<float> images)
+    {
+        int size = Live.Config.Image.Size;
+        for (int i = 0; i < images.Length; i++)
+            if (!(images[i] >= 0f && images[i] <= 1f))
+                throw new ArgumentException($"Image {i / size} has value {i % size} = {images[i]}, outside [0, 1]. Pixels must be intensities scaled to [0, 1]; rescale them (e.g. divide bytes by 255).", nameof(images));
+        return images.ToArray();
+    }
+
+    /// <summary>The codes as an array, each value checked to be finite.</summary>
+    float[] FiniteCodes(ReadOnlySpan<float> codes)
+    {
+        int size = LatentDim;
+        for (int i = 0; i < codes.Length; i++)
+            if (!float.IsFinite(codes[i]))
+                throw new ArgumentException($"Code {i / size} has value {i % size} = {codes[i]}; codes must be finite numbers.", nameof(codes));
+        return codes.ToArray();
+    }
 
     static int Count(int length, int per, string what, string unit)
     {

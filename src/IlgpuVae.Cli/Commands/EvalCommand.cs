@@ -43,9 +43,9 @@ static class EvalCommand
             string folder = parse.GetValue(outFolder) ?? vae.Folder ?? ".";
             Directory.CreateDirectory(folder);
             string path = Path.Combine(folder, RunFolder.EvalFile), chart = Path.Combine(folder, EvalReport.KlChart);
-            EvalReport.Write(path, result);
+            EvalReport.Write(path, result, vae.Trained.SavedAt);
             EvalReport.WriteKlChart(chart, result);
-            foreach (var line in EvalReport.Table(result)) output.WriteLine(line);
+            foreach (var line in EvalReport.Table(result, vae.Trained.SavedAt)) output.WriteLine(line);
             if (timing is not null)
                 foreach (var line in KernelProfile.Table(timing.PerStep(1), "eval")) output.WriteLine(line);
             output.WriteLine($"Wrote {Path.GetFullPath(path)} and {Path.GetFullPath(chart)}");

@@ -14,9 +14,10 @@ static class SampleCommand
         var outDir = new Option<string?>("--out") { Description = "Folder for the PNGs (default: the run folder)" };
         var count = new Option<int>("--count") { Description = "Prior samples to draw", DefaultValueFactory = _ => 64 };
         var seed = new Option<long?>("--seed") { Description = "Seed of the prior draws (default: the run's)" };
+        var data = new Option<string?>("--data") { Description = "Take the test images to reconstruct from this data set (default: the run's, where training found it)" };
         var command = new Command("sample", "Write samples.png, reconstructions.png, interpolation.png and traversals.png.")
         {
-            run, config, device, outDir, count, seed,
+            run, config, device, outDir, count, seed, data,
         };
         command.SetAction(parse =>
         {
@@ -27,7 +28,7 @@ static class SampleCommand
             var model = vae.Trained.Model;
             string folder = parse.GetValue(outDir) ?? vae.Folder ?? ".";
             Directory.CreateDirectory(folder);
-            var test = EvalCommand.LoadTest(c, null, 64);
+            var test = EvalCommand.LoadTest(c, parse.GetValue(data), 64);
             ulong s = (ulong)(parse.GetValue(seed) ?? c.Seed);
             RunPictures.WriteSamples(Path.Combine(folder, RunPictures.Samples), model, c.Image, s, n);
             RunPictures.WriteReconstructions(Path.Combine(folder, RunPictures.Reconstructions), model, test, s);

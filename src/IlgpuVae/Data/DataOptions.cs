@@ -32,6 +32,21 @@ public sealed record DataOptions
     /// <summary>The fraction of a folder of image files held out as the test set, in (0, 1); other sources have their own split.</summary>
     public double TestFraction { get; init; } = 0.1;
 
+    /// <summary>
+    /// The most pixels (width × height, as the file's header declares them) an image file of a folder may have: a larger
+    /// one is refused by name before any pixel is decoded, as decoding it could take gigabytes (a decompression bomb
+    /// is a few kilobytes of PNG). Default <see cref="DefaultMaxImagePixels"/>, or the environment variable
+    /// <see cref="MaxImagePixelsVariable"/> where set.
+    /// </summary>
+    public long MaxImagePixels { get; init; } =
+        long.TryParse(Environment.GetEnvironmentVariable(MaxImagePixelsVariable), out long limit) && limit > 0 ? limit : DefaultMaxImagePixels;
+
+    /// <summary>The default of <see cref="MaxImagePixels"/>: 40 megapixels (160 MB decoded), more than any camera photo of 2026 needs.</summary>
+    public const long DefaultMaxImagePixels = 40_000_000;
+
+    /// <summary>The environment variable that sets <see cref="MaxImagePixels"/> for the command line.</summary>
+    public const string MaxImagePixelsVariable = "ILGPUVAE_MAX_IMAGE_PIXELS";
+
     /// <summary>Where to report what was loaded from where, and downloads; null for silence.</summary>
     public TextWriter? Log { get; init; }
 
@@ -50,6 +65,8 @@ public sealed record DataOptions
             throw new ArgumentException($"Images have 1 channel (grey-scale) or 3 (RGB); got {Channels}.", nameof(Channels));
         if (!(TestFraction > 0 && TestFraction < 1))
             throw new ArgumentException($"The test fraction must lie strictly between 0 and 1; got {TestFraction}.", nameof(TestFraction));
+        if (MaxImagePixels <= 0)
+            throw new ArgumentException($"The largest image must have a positive number of pixels; got {MaxImagePixels}.", nameof(MaxImagePixels));
         return this;
     }
 }

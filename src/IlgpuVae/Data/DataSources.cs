@@ -57,6 +57,10 @@ public static class DataSources
              "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c"]),
     ];
 
+    /// <summary>Whether <paramref name="spec"/> names a data set (sprites, fashion-mnist, mnist) rather than a path.</summary>
+    internal static bool IsName(string spec) =>
+        spec.Trim().Equals("sprites", StringComparison.OrdinalIgnoreCase) || KnownSets.Any(k => k.Name.Equals(spec.Trim(), StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Loads the data set named or pointed to by <paramref name="spec"/>; see the type's summary.</summary>
     public static (ImageSet Train, ImageSet Test) Load(string spec, DataOptions options)
     {
@@ -91,15 +95,16 @@ public static class DataSources
 
     static (ImageSet, ImageSet) LoadKnown(Known known, DataOptions options)
     {
-        string cache = CacheFolder(known.Name);
+        string? cache = CacheFolder(known.Name);
         IReadOnlyList<string> folders = options.SearchFolders
-            ?? [Path.Combine("data", known.Name), "data", cache, $"/usr/share/datasets/{known.Name}"];
+            ?? [Path.Combine("data", known.Name), "data", .. cache is null ? Array.Empty<string>() : [cache], $"/usr/share/datasets/{known.Name}"];
         foreach (string folder in folders)
             if (StandardFiles.All(f => Find(folder, f) is not null))
                 return LoadFolder(folder, known.Name, known.LabelNames, options.Log);
 
-        string download = "Downloading was not tried (disabled).";
-        if (options.AllowDownload)
+        string download = !options.AllowDownload ? "Downloading was not tried (disabled)."
+            : "Downloading was not tried: there is no cache folder to keep the files in (the home folder does not exist; set XDG_CACHE_HOME).";
+        if (options.AllowDownload && cache is not null)
         {
             try
             {
@@ -119,7 +124,7 @@ public static class DataSources
         throw new DataNotFoundException($"Data set '{known.Name}' was not found. Searched: " +
             $"{string.Join(", ", folders.Select(Path.GetFullPath))}. {download} Put the four files " +
             $"{string.Join(", ", StandardFiles)} (each plain or .gz) in one of those folders" +
-            $"{(folders.Contains(cache) ? $", e.g. {cache}," : "")} or give RunConfig.Data a folder.{apt}");
+            $"{(cache is not null && folders.Contains(cache) ? $", e.g. {cache}," : "")} or give RunConfig.Data a folder.{apt}");
     }
 
     /// <summary>Whether any of the four standard IDX files (plain or .gz) is in <paramref name="folder"/>.</summary>
@@ -167,13 +172,18 @@ public static class DataSources
     static string Require(string folder, string file) => Find(folder, file) ?? throw new DataNotFoundException(
         $"Neither {file} nor {file}.gz is in '{Path.GetFullPath(folder)}'. Put the file there, or point RunConfig.Data elsewhere.");
 
-    /// <summary><c>$XDG_CACHE_HOME/ilgpuvae/NAME</c> when that variable holds an absolute path (as XDG requires), else <c>~/.cache/ilgpuvae/NAME</c>.</summary>
-    static string CacheFolder(string name)
+    /// <summary>
+    /// <c>$XDG_CACHE_HOME/ilgpuvae/NAME</c> when that variable holds an absolute path (as XDG requires), else
+    /// <c>~/.cache/ilgpuvae/NAME</c>; null without a home folder (.NET gives an empty path for one that does not exist,
+    /// which would put the cache in the working directory).
+    /// </summary>
+    static string? CacheFolder(string name)
     {
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string root = Path.IsPathRooted(xdg)
-            ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(root, "ilgpuvae", name);
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string? root = Path.IsPathRooted(xdg) ? xdg
+            : Path.IsPathRooted(home) ? Path.Combine(home, ".cache")
+            : null;
+        return root is null ? null : Path.Combine(root, "ilgpuvae", name);
     }
 }

@@ -8,7 +8,10 @@ namespace IlgpuVae.Data;
 /// the folder's top level (no labels: -1), or in class subfolders, each subfolder one class and the files in it and
 /// below it its images: the label is the subfolder's index among those holding images, in ordinal order of their
 /// names, which are the <see cref="ImageSet.LabelNames"/>. Hidden files and folders (names starting with a dot) and
-/// files with other extensions are ignored.
+/// files with other extensions are ignored. Links to folders inside a class folder are not followed (so nothing is
+/// read twice, from outside the folder, or round a loop), and a name that is not valid UTF-8 (which .NET cannot open
+/// by name) is skipped; both are named in the log. A class folder that is itself a link is read, as a class the
+/// user chose. A file whose header declares more than <see cref="DataOptions.MaxImagePixels"/> pixels is refused.
 /// <para>
 /// Each image is decoded with SkiaSharp (its EXIF orientation applied, transparency composited on black),
 /// centre-cropped to a square and resized to S×S (<see cref="DataOptions.ImageSize"/>; by default the images' own
@@ -45,12 +48,6 @@ internal static class ImageFolder
         AttributesToSkip = FileAttributes.Hidden | FileAttributes.System, IgnoreInaccessible = false,
     };
 
-    static readonly EnumerationOptions Recursive = new()
-    {
-        AttributesToSkip = FileAttributes.Hidden | FileAttributes.System, IgnoreInaccessible = false,
-        RecurseSubdirectories = true,
-    };
-
     sealed record Entry(string Path, string Relative, int Label);
 
     /// <summary>Whether <paramref name="path"/> ends in one of <see cref="Extensions"/>.</summary>
@@ -66,17 +63,19 @@ internal static class ImageFolder
         options.Validate();
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         string name = Path.GetFileName(full);
-        var (files, classNames) = List(full);
+        var (files, classNames, skipped) = List(full);
+        foreach (var line in skipped) options.Log?.WriteLine($"warning: {line}");
         int n = files.Length;
+        long limit = options.MaxImagePixels;
 
-        int size = options.ImageSize ?? CommonSide(full, files);
+        int size = options.ImageSize ?? CommonSide(full, files, limit);
         CheckFits(full, n, options.Channels ?? 1, size);
         var rgb = new byte[n][];
         var grey = new bool[n];
         ForEachInOrder(n, i =>
         {
             rgb[i] = new byte[3 * size * size];
-            grey[i] = Render(files[i], size, rgb[i]);
+            grey[i] = Render(files[i], size, rgb[i], limit);
         });
 
         int firstColour = Array.IndexOf(grey, false);
@@ -122,16 +121,17 @@ internal static class ImageFolder
         ? r / 255f
         : Math.Min(1f, (LumaR * r + LumaG * g + LumaB * b) / 255f);
 
-    /// <summary>The image files and class names, sorted; throws when the layout cannot be used.</summary>
-    static (Entry[] Files, string[] ClassNames) List(string folder)
+    /// <summary>The image files and class names, sorted, and what was skipped; throws when the layout cannot be used.</summary>
+    static (Entry[] Files, string[] ClassNames, List<string> Skipped) List(string folder)
     {
         string[] top;
         (string Name, string[] Files)[] classes;
+        var skipped = new List<string>();
         try
         {
-            top = Directory.EnumerateFiles(folder, "*", TopLevel).Where(IsImageFile).ToArray();
-            classes = Directory.EnumerateDirectories(folder, "*", TopLevel)
-                .Select(d => (Name: Path.GetFileName(d), Files: Directory.EnumerateFiles(d, "*", Recursive).Where(IsImageFile).ToArray()))
+            top = Readable(Directory.EnumerateFiles(folder, "*", TopLevel), folder, skipped).Where(IsImageFile).ToArray();
+            classes = Readable(Directory.EnumerateDirectories(folder, "*", TopLevel), folder, skipped)
+                .Select(d => (Name: Path.GetFileName(d), Files: FilesBelow(d, folder, skipped).Where(IsImageFile).ToArray()))
                 .Where(c => c.Files.Length > 0)
                 .OrderBy(c => c.Name, StringComparer.Ordinal)
                 .ToArray();
@@ -161,18 +161,56 @@ internal static class ImageFolder
         if (files.Length < 2)
             throw new DataFormatException($"Folder '{folder}' holds only one image file ('{files[0].Relative}'); a data " +
                 "set needs at least 2, one to train on and one to test. Add more images.");
-        return (files, classes.Select(c => c.Name).ToArray());
+        return (files, classes.Select(c => c.Name).ToArray(), skipped);
+    }
+
+    /// <summary>
+    /// The files in <paramref name="classFolder"/> and its subfolders, sorted, without entering a link to a folder: such
+    /// a link could lead round a loop or out of the data set, and is named in <paramref name="skipped"/> instead.
+    /// </summary>
+    static List<string> FilesBelow(string classFolder, string root, List<string> skipped)
+    {
+        var files = new List<string>();
+        var pending = new Stack<string>([classFolder]);
+        while (pending.Count > 0)
+        {
+            string folder = pending.Pop();
+            files.AddRange(Readable(Directory.EnumerateFiles(folder, "*", TopLevel), root, skipped));
+            foreach (var sub in Readable(Directory.EnumerateDirectories(folder, "*", TopLevel), root, skipped))
+            {
+                if (new DirectoryInfo(sub).LinkTarget is string target)
+                    skipped.Add($"'{Path.GetRelativePath(root, sub)}' links to the folder '{target}'; links to folders inside a class folder are not followed.");
+                else
+                    pending.Push(sub);
+            }
+        }
+        return files;
+    }
+
+    /// <summary>
+    /// The entries that can be opened by their name: on Unix a name that is not valid UTF-8 comes back with U+FFFD in
+    /// place of its bad bytes, under which no file exists, so it is skipped and named in <paramref name="skipped"/>.
+    /// </summary>
+    static IEnumerable<string> Readable(IEnumerable<string> entries, string root, List<string> skipped)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Contains('\uFFFD') && !File.Exists(entry) && !Directory.Exists(entry))
+                skipped.Add($"'{Path.GetRelativePath(root, entry)}' is skipped: its name is not valid UTF-8, so it cannot be opened by name. Rename it to load it.");
+            else
+                yield return entry;
+        }
     }
 
     /// <summary>The shorter side of the images, when they all have the same width and height.</summary>
-    static int CommonSide(string folder, Entry[] files)
+    static int CommonSide(string folder, Entry[] files, long limit)
     {
         var sizes = new SKSizeI[files.Length];
         ForEachInOrder(files.Length, i =>
         {
             using var stream = OpenStream(files[i]);
             using var codec = SKCodec.Create(stream, out var result) ?? throw Undecodable(files[i], result);
-            sizes[i] = CheckSize(files[i], codec.Info.Size);
+            sizes[i] = CheckSize(files[i], codec.Info.Size, limit);
         });
         int other = Array.FindIndex(sizes, s => s != sizes[0]);
         if (other >= 0)
@@ -194,12 +232,12 @@ internal static class ImageFolder
     /// Decodes one file and writes its centred square, resized to size×size, into <paramref name="rgb"/> as three
     /// planes R, G, B; returns whether the decoded image is grey.
     /// </summary>
-    static bool Render(Entry file, int size, Span<byte> rgb)
+    static bool Render(Entry file, int size, Span<byte> rgb, long limit)
     {
         using var data = ReadData(file);
         using var stream = new SKMemoryStream(data);
         using var codec = SKCodec.Create(stream, out var result) ?? throw Undecodable(file, result);
-        var full = CheckSize(file, codec.Info.Size);
+        var full = CheckSize(file, codec.Info.Size, limit);
 
         // JPEG decodes at 1/8 … 8/8 of its size for little cost: take the smallest that keeps 2·size pixels a side.
         var dims = full;
@@ -317,9 +355,18 @@ internal static class ImageFolder
                 ExceptionDispatchInfo.Throw(error);
     }
 
-    static SKSizeI CheckSize(Entry file, SKSizeI size) => size.Width >= MinSide && size.Height >= MinSide ? size
-        : throw new DataFormatException($"Image file '{file.Path}' is {Describe(size)}; images must be at least " +
-            $"{MinSide}×{MinSide} pixels. Remove it from the folder.");
+    /// <summary>The size the header declares, checked before any pixel is decoded: at least <see cref="MinSide"/> a side, at most <paramref name="limit"/> pixels.</summary>
+    static SKSizeI CheckSize(Entry file, SKSizeI size, long limit)
+    {
+        if (size.Width < MinSide || size.Height < MinSide)
+            throw new DataFormatException($"Image file '{file.Path}' is {Describe(size)}; images must be at least " +
+                $"{MinSide}×{MinSide} pixels. Remove it from the folder.");
+        if ((long)size.Width * size.Height > limit)
+            throw new DataFormatException($"Image file '{file.Path}' declares {Describe(size)}, more than the limit of {limit:N0} pixels " +
+                $"(decoding it would take {4.0 * size.Width * size.Height / (1 << 20):N0} MB). Remove or shrink it, or raise the limit with " +
+                $"the environment variable {DataOptions.MaxImagePixelsVariable} (DataOptions.MaxImagePixels).");
+        return size;
+    }
 
     static string Describe(SKSizeI size) => $"{size.Width}×{size.Height} pixels (width×height)";
 

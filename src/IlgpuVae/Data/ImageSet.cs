@@ -24,6 +24,8 @@ public sealed class ImageSet
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
         factorNames ??= [];
         long dim = (long)channels * height * width;
+        if (pixels.Length == 0)
+            throw new ArgumentException($"Image set '{name}' has no values: it needs at least one image of {ShapeText(channels, height, width)} ({dim} values).", nameof(pixels));
         if (pixels.Length % dim != 0)
             throw new ArgumentException(
                 $"{pixels.Length} values do not make whole images of {ShapeText(channels, height, width)} ({dim} values each).", nameof(pixels));

@@ -2,9 +2,9 @@ namespace IlgpuVae.IO;
 
 /// <summary>
 /// Replaces a file all at once or not at all: the bytes go to <c>path + ".tmp-" + random</c> in the same folder,
-/// are flushed to disk, and only then renamed over the target. A rename within one folder is atomic, so readers
-/// (and a crash) see the old file or the new one, never a half-written one; on failure the temporary file is
-/// deleted and the old file is left as it was.
+/// are flushed to disk, and only then renamed over the target; then the folder is flushed too, so the rename itself
+/// survives a power loss. A rename within one folder is atomic, so readers (and a crash) see the old file or the new
+/// one, never a half-written one; on failure the temporary file is deleted and the old file is left as it was.
 /// </summary>
 internal static class AtomicWrite
 {
@@ -34,6 +34,7 @@ internal static class AtomicWrite
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, target, overwrite: true);
+            Posix.SyncFolder(Path.GetDirectoryName(target)!);
         }
         finally
         {

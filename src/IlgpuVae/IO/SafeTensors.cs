@@ -61,6 +61,14 @@ internal static class SafeTensors
         return header.Tensors.Select(t => t.ReadData(stream)).ToList();
     });
 
+    /// <summary>Every tensor of the file and its "__metadata__", from one reading, so both come from the same version of the file.</summary>
+    public static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) ReadWithMetadata(string path) =>
+        FromFile(path, stream => Guarded(path, () =>
+        {
+            var header = SafeTensorsHeader.Read(stream, path);
+            return ((IReadOnlyList<NamedTensor>)header.Tensors.Select(t => t.ReadData(stream)).ToList(), header.Metadata);
+        }));
+
     /// <summary>The file's "__metadata__" (empty when it has none), after checking the whole header.</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path) =>
         FromFile(path, stream => Guarded(path, () => SafeTensorsHeader.Read(stream, path).Metadata));

@@ -21,6 +21,21 @@ internal static class ConfigErrors
         return $"{line}it is not valid JSON ({detail}).";
     }
 
+    static readonly System.Reflection.PropertyInfo[] NotNullable = typeof(RunConfig).GetProperties()
+        .Where(p => !p.PropertyType.IsValueType && new System.Reflection.NullabilityInfoContext().Create(p).WriteState == System.Reflection.NullabilityState.NotNull)
+        .ToArray();
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming <paramref name="source"/> and the key when a setting that takes a
+    /// string or a list holds null (JSON's null deserializes into any reference, and would fail far from the file).
+    /// </summary>
+    public static void RequireValues(RunConfig config, string source)
+    {
+        if (NotNullable.FirstOrDefault(p => p.GetValue(config) is null) is { } property)
+            throw new ArgumentException($"{source} is not a valid run configuration: {RunConfig.Json.PropertyNamingPolicy!.ConvertName(property.Name)} " +
+                                        $"must be {Kind(property.PropertyType)}, not null. Fix it as train wrote it, or train again.");
+    }
+
     /// <summary>The kind of JSON value a property takes, in words.</summary>
     static string Kind(Type type) => Nullable.GetUnderlyingType(type) is { } inner ? $"{Kind(inner)} or null"
         : type == typeof(int) || type == typeof(long) ? "a whole number"

@@ -22,6 +22,8 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         var optimizerSpec = config.OptimizerSpec();
         using var optimizer = new Optimizer(model.Device, optimizerSpec, model.Layout.Count);
         var (folder, done, partial) = Start(existing, outFolder, optimizer);
+        // This process is the folder's one writer until the run ends, however it ends.
+        using var writing = folder?.Lock;
         var device = model.Device;
         using var trainData = new DeviceDataSet(device, train.Pixels, train.Count, train.Dim);
         using var testData = new DeviceDataSet(device, test.Pixels, test.Count, test.Dim);
@@ -96,8 +98,8 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
             existing.ReadMetrics(upToEpoch: done);
             existing.WriteConfig(config);
             observer.Info(partial is null
-                ? $"Resuming {existing.Path} after epoch {done} of {config.Epochs}."
-                : $"Resuming {existing.Path} in epoch {done + 1} of {config.Epochs}, after step {partial.Batch}.");
+                ? $"Resuming {existing.Path} after epoch {done} of {config.Epochs} (optimizer step {optimizer.Steps})."
+                : $"Resuming {existing.Path} in epoch {done + 1} of {config.Epochs}, after step {partial.Batch} (optimizer step {optimizer.Steps}).");
             return (existing, done, partial);
         }
         var folder = outFolder is null ? null : RunFolder.CreateNew(outFolder);
@@ -116,8 +118,7 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
             observer.Info($"{where}.");
             return null;
         }
-        Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
-        Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch - 1, trainer.Interrupted);
+        Checkpoint.Save(folder, model, optimizer, epoch - 1, trainer.Interrupted);
         observer.Info($"{where}; saved the weights and the training state in {folder.Path}. Continue with: train --resume {folder.Path}");
         return folder;
     }
@@ -140,9 +141,8 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         if (folder is not null)
         {
             if (evaluation is not null) EvalReport.WriteKlChart(folder.File(EvalReport.KlChart), evaluation);
-            Checkpoint.SaveWeights(folder.File(RunFolder.ModelFile), model, optimizer.Steps);
-            Checkpoint.SaveState(folder.File(RunFolder.StateFile), optimizer, epoch, null);
-            folder.AppendMetrics(metrics);
+            // The metrics line is written before the commit: a crash before it leaves a line that resume drops.
+            Checkpoint.Save(folder, model, optimizer, epoch, null, () => folder.AppendMetrics(metrics));
         }
         observer.EpochCompleted(report);
     }

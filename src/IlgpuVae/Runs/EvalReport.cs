@@ -26,8 +26,17 @@ internal static class EvalReport
         return result;
     }
 
-    public static void Write(string path, EvalResult result) =>
-        AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(result.ToJson(), new JsonSerializerOptions { WriteIndented = true }));
+    /// <summary>
+    /// eval.json: the result's keys, then checkpoint_epoch and checkpoint_step — which checkpoint was evaluated, as a run
+    /// may go on saving newer ones (null where the weights do not say).
+    /// </summary>
+    public static void Write(string path, EvalResult result, (int? Epoch, long? Step) checkpoint = default)
+    {
+        var json = result.ToJson();
+        json["checkpoint_epoch"] = checkpoint.Epoch;
+        json["checkpoint_step"] = checkpoint.Step;
+        AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+    }
 
     /// <summary>A bar per latent dimension: its mean KL(q(zⱼ|x) ‖ N(0, 1)) over the evaluated images.</summary>
     public static void WriteKlChart(string path, EvalResult result) =>
@@ -35,9 +44,11 @@ internal static class EvalReport
             $"KL per latent dimension ({result.ActiveUnits} of {result.KlPerDimension.Length} active)", "nats");
 
     /// <summary>The table <c>eval</c> prints.</summary>
-    public static IEnumerable<string> Table(EvalResult r)
+    public static IEnumerable<string> Table(EvalResult r, (int? Epoch, long? Step) checkpoint = default)
     {
         string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+        if (checkpoint.Step is long step)
+            yield return $"{"checkpoint",-26} {(checkpoint.Epoch is int e ? $"after epoch {e}, " : "")}optimizer step {step}";
         yield return $"{"images",-26} {r.Images}";
         yield return $"{"test −ELBO (nats)",-26} {F(r.NegativeElbo)}";
         yield return r.IwaeK > 0 ? $"{$"IWAE NLL, K = {r.IwaeK} (nats)",-26} {F(r.IwaeNll)}" : $"{"IWAE NLL",-26} skipped (--iwae-k 0)";

@@ -198,6 +198,13 @@ public sealed record RunConfig
     /// <summary>The image width the data had.</summary>
     [Recorded]
     public int ImageWidth { get; init; }
+    /// <summary>
+    /// The absolute path of <see cref="Data"/> when it names a file or folder, recorded by training (config.json's
+    /// data_path) so every command finds the data from any working directory; null for the named sets and images in memory.
+    /// Files written before the key lack it and find their data as typed.
+    /// </summary>
+    [Recorded(3)]
+    public string? DataPath { get; init; }
 
     /// <summary>The config.json format the file was written in (<see cref="RunSettings.FormatVersion"/>); 1 where the key is absent.</summary>
     [Recorded(1)]
@@ -365,6 +372,7 @@ public sealed record RunConfig
         try
         {
             var config = JsonSerializer.Deserialize<RunConfig>(json, Json) ?? throw new JsonException("empty document");
+            ConfigErrors.RequireValues(config, source);
             using var document = JsonDocument.Parse(json);
             return RunSettings.CheckKeys(document.RootElement, config, source);
         }

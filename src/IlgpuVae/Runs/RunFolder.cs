@@ -6,8 +6,9 @@ namespace IlgpuVae.Runs;
 /// <summary>
 /// A run's folder: config.json (all that reproduces the run), metrics.jsonl (one JSON object per epoch),
 /// model.safetensors (weights only, PyTorch names), training_state.safetensors (the optimizer's moments and kind,
-/// the step and completed epoch, and where a stopped epoch stopped; the seed is in config.json) and the pictures. Files are replaced atomically, so an interrupted run keeps its last
-/// complete checkpoint.
+/// the step and completed epoch, and where a stopped epoch stopped; the seed is in config.json), the pictures, and
+/// train.lock (<see cref="RunLock"/>: one writer at a time). Files are replaced atomically and a checkpoint's pair is
+/// committed as one (<see cref="CheckpointCommit"/>), so an interrupted run keeps its last complete checkpoint.
 /// </summary>
 public sealed class RunFolder
 {
@@ -24,32 +25,60 @@ public sealed class RunFolder
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>
-    /// A folder for a new run: <paramref name="requested"/>, or a new timestamped folder under runs/. A folder
-    /// that already holds a run is refused, so nothing of it is overwritten.
+    /// A folder for a new run, locked for this process (<see cref="Lock"/>): <paramref name="requested"/>, or a new
+    /// timestamped folder under runs/. A folder that already holds a run is refused, so nothing of it is overwritten;
+    /// the check is repeated under the lock, so of two runs started on one folder together only one gets it.
+    /// Without <paramref name="locked"/> (a model saved once, whole, by Vae.Save) no lock is taken.
     /// </summary>
-    internal static RunFolder CreateNew(string? requested)
+    internal static RunFolder CreateNew(string? requested, bool locked = true)
     {
         string path = requested ?? NewDefaultPath();
+        if (IssuedDefaults.ContainsKey(path)) path = ClaimDefault(path);
         CheckAvailable(path);
         Directory.CreateDirectory(path);
-        return new RunFolder(path);
+        var folder = new RunFolder(path);
+        if (!locked) return folder;
+        folder.Lock = RunLock.Acquire(folder.Path);
+        try
+        {
+            CheckAvailable(path, lockHeld: true);
+            return folder;
+        }
+        catch
+        {
+            folder.Lock.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// The lock this process holds on the folder as its one writer (<see cref="RunLock"/>); null for a folder only read.
+    /// Disposing it ends the writing.
+    /// </summary>
+    internal RunLock? Lock { get; private set; }
+
+    /// <summary>Takes the folder's lock for this process (a resumed run), or throws naming the process that holds it.</summary>
+    internal void TakeLock() => Lock ??= RunLock.Acquire(Path);
 
     /// <summary>
     /// Throws <see cref="RunFolderException"/> when <paramref name="path"/> cannot take a new run. A folder with a
     /// config.json and no weights is a run stopped before its first checkpoint: the message says that
-    /// <c>--resume</c> restarts it from the start, which <see cref="OpenForResume"/> does.
+    /// <c>--resume</c> restarts it from the start, which <see cref="OpenForResume"/> does. A folder another process
+    /// trains is refused naming that process, unless <paramref name="lockHeld"/> says this process holds its lock.
     /// </summary>
-    internal static void CheckAvailable(string? path)
+    internal static void CheckAvailable(string? path, bool lockHeld = false)
     {
-        if (path is null) return;
+        // A default path is claimed with a suffix when taken (CreateNew), never refused.
+        if (path is null || IssuedDefaults.ContainsKey(path)) return;
         if (System.IO.File.Exists(path))
             throw new RunFolderException($"The output path '{path}' is a file, not a folder. Give --out a folder.");
         if (!Directory.Exists(path)) return;
+        // A run in progress is named as such (its process and host), before what its files say.
+        if (!lockHeld) RunLock.RequireFree(path);
         bool config = System.IO.File.Exists(System.IO.Path.Combine(path, ConfigFile));
         if (System.IO.File.Exists(System.IO.Path.Combine(path, ModelFile)))
             throw new RunFolderException(config
-                ? $"The output folder '{path}' already holds a run. Use another --out, or continue it with --resume {path}."
+                ? $"The output folder '{path}' already holds a run. Use another --out, or continue it with --resume {path} once no process trains it."
                 : $"The output folder '{path}' holds a {ModelFile} without a {ConfigFile}, which nothing can continue. Use another --out, or move that file away.");
         if (config)
             throw new RunFolderException(
@@ -94,37 +123,91 @@ public sealed class RunFolder
     /// <summary>Whether the run has saved weights (it reached its first checkpoint).</summary>
     internal bool HasCheckpoint => System.IO.File.Exists(File(ModelFile));
 
-    /// <summary>A new timestamped folder under runs/ that does not exist yet.</summary>
-    internal static string NewDefaultPath()
+    /// <summary>
+    /// A new timestamped path under runs/ (<paramref name="parent"/>). It is claimed when the run's folder is made
+    /// (<see cref="CreateNew"/>): each folder is created only where none exists, atomically, with a suffix -2, -3, …
+    /// on collision, so runs started in the same second get folders of their own.
+    /// </summary>
+    internal static string NewDefaultPath(string parent = "runs")
     {
-        string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss");
-        string path = System.IO.Path.Combine("runs", stamp);
-        for (int i = 2; Directory.Exists(path); i++) path = System.IO.Path.Combine("runs", $"{stamp}-{i}");
+        string path = System.IO.Path.Combine(parent, DateTime.Now.ToString("yyyyMMdd-HHmmss"));
+        IssuedDefaults.TryAdd(path, 0);
         return path;
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> IssuedDefaults = new();
+
+    /// <summary>The first of <paramref name="path"/>, path-2, path-3, … that this call creates.</summary>
+    static string ClaimDefault(string path)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        if (Posix.TryCreateFolder(path)) return path;
+        for (int i = 2; ; i++)
+            if (Posix.TryCreateFolder($"{path}-{i}")) return $"{path}-{i}";
     }
 
     internal void WriteConfig(RunConfig config) => AtomicWrite.ReplaceText(File(ConfigFile), config.ToJson());
 
     internal RunConfig ReadConfig() => RunConfig.FromJson(System.IO.File.ReadAllText(File(ConfigFile)), File(ConfigFile));
 
-    /// <summary>Appends one epoch's metrics as a single JSON line.</summary>
-    internal void AppendMetrics(IReadOnlyDictionary<string, object?> metrics) =>
-        System.IO.File.AppendAllText(File(MetricsFile), JsonSerializer.Serialize(metrics) + "\n");
+    /// <summary>Appends one epoch's metrics as a single JSON line, flushed to disk (it belongs to the checkpoint committed next).</summary>
+    internal void AppendMetrics(IReadOnlyDictionary<string, object?> metrics)
+    {
+        using var stream = new FileStream(File(MetricsFile), FileMode.Append, FileAccess.Write);
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(metrics) + "\n"));
+        stream.Flush(flushToDisk: true);
+    }
 
-    /// <summary>The metrics lines, each parsed; lines of epochs after <paramref name="upToEpoch"/> are dropped from the file.</summary>
+    /// <summary>
+    /// The metrics lines, each parsed; lines of epochs after <paramref name="upToEpoch"/> are dropped from the file, as is
+    /// a last line cut short (no newline, not JSON: a process stopped while appending it). Any other line that is not a
+    /// metrics object is the user's edit and is refused naming the file and line.
+    /// </summary>
     internal List<Dictionary<string, JsonElement>> ReadMetrics(int? upToEpoch = null)
     {
         var path = File(MetricsFile);
         if (!System.IO.File.Exists(path)) return [];
-        var rows = System.IO.File.ReadAllLines(path).Where(l => l.Trim().Length > 0)
-            .Select(l => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l)!).ToList();
-        if (upToEpoch is int last && rows.Any(r => r["epoch"].GetInt32() > last))
+        string text = System.IO.File.ReadAllText(path);
+        var lines = text.Split('\n');
+        var rows = new List<Dictionary<string, JsonElement>>();
+        bool torn = false;
+        for (int i = 0; i < lines.Length; i++)
         {
-            rows = rows.Where(r => r["epoch"].GetInt32() <= last).ToList();
+            if (lines[i].Trim().Length == 0) continue;
+            var row = ParseMetricsLine(lines[i]);
+            if (row is null && i == lines.Length - 1 && !text.EndsWith('\n'))
+            {
+                torn = true;
+                continue;
+            }
+            rows.Add(row ?? throw new RunFolderException(
+                $"{path}, line {i + 1}, is not a metrics object with a whole-number \"epoch\": '{Shorten(lines[i])}'. " +
+                "Fix or delete that line (each line is one epoch's JSON object), then run the command again."));
+        }
+        if (torn || upToEpoch is int last && rows.Any(r => r["epoch"].GetInt32() > last))
+        {
+            rows = rows.Where(r => upToEpoch is not int l || r["epoch"].GetInt32() <= l).ToList();
             AtomicWrite.ReplaceText(path, string.Concat(rows.Select(r => JsonSerializer.Serialize(r) + "\n")));
         }
         return rows;
     }
+
+    /// <summary>One metrics line, or null when it is not a JSON object holding a whole-number "epoch".</summary>
+    static Dictionary<string, JsonElement>? ParseMetricsLine(string line)
+    {
+        try
+        {
+            var row = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line);
+            return row is not null && row.TryGetValue("epoch", out var epoch) && epoch.ValueKind == JsonValueKind.Number && epoch.TryGetInt32(out _)
+                ? row : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    static string Shorten(string line) => line.Length <= 60 ? line : line[..60] + "…";
 }
 
 /// <summary>A run folder that cannot be used as asked; the message says why and what to do.</summary>

@@ -14,6 +14,11 @@ internal sealed class TrainedModel : IDisposable
     public VaeModel Model { get; }
     /// <summary>The run folder, when opened from one.</summary>
     public RunFolder? Folder { get; }
+    /// <summary>
+    /// The completed epoch and optimizer step of the checkpoint the weights were loaded from (null where the file does not
+    /// say); both null for a model trained in this process.
+    /// </summary>
+    public (int? Epoch, long? Step) SavedAt { get; init; }
     /// <summary>Whether training ended early at a stop request (the folder, if any, holds where; resume continues there).</summary>
     public bool Stopped { get; init; }
 
@@ -69,8 +74,9 @@ internal sealed class TrainedModel : IDisposable
             var model = new VaeModel(device, spec, batch, objective.PriorCount(batch));
             try
             {
-                Checkpoint.LoadWeights(weights, model);
-                return new TrainedModel(config, device, model, folder);
+                var metadata = Checkpoint.LoadWeights(weights, model);
+                var savedAt = Checkpoint.Position(metadata, weights);
+                return new TrainedModel(config, device, model, folder) { SavedAt = savedAt };
             }
             catch
             {

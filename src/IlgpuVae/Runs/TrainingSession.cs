@@ -1,6 +1,7 @@
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
+using IlgpuVae.IO;
 using IlgpuVae.Model;
 using IlgpuVae.Runs.Settings;
 using IlgpuVae.Settings;
@@ -91,7 +92,14 @@ internal static class TrainingSession
         // Under MPI every process reads the run folder to resume (config.json), but only process 0 writes one.
         if (link.Rank != 0 && resumeFolder is null) outFolder = null;
         var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
-        if (link.Rank == 0) existing?.RemoveUnfinishedWrites();
+        // Process 0 writes the folder: it takes the lock before anything is tidied, so a run still going is left alone.
+        if (link.Rank == 0 && existing is not null)
+        {
+            existing.TakeLock();
+            existing.RemoveUnfinishedWrites();
+            if (CheckpointCommit.Recover(existing) is string recovered) observer.Info(recovered);
+        }
+        using var writing = existing?.Lock;
         if (existing is { HasCheckpoint: true } && !File.Exists(existing.File(RunFolder.StateFile)))
             throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile} (the optimizer's state, which Vae.Save does not write), " +
                                          "so it cannot be continued; eval, sample, export and Vae.Load still open it. Start a new run with --out.");
@@ -129,10 +137,11 @@ internal static class TrainingSession
             var (folder, stopped) = new EpochLoop(config, model, objective, link, observer).Run(existing, outFolder, others, train, test, stop);
             return new TrainedModel(config, device, model, folder) { Stopped = stopped };
         }
-        catch
+        catch (Exception e)
         {
             model?.Dispose();
             device.Dispose();
+            if (Posix.IsDiskFull(e) && (existing?.Path ?? outFolder) is string folder) throw DiskFull(folder, e);
             throw;
         }
         finally
@@ -140,6 +149,27 @@ internal static class TrainingSession
             // The other replicas' devices serve training only; the trained model lives on the first.
             foreach (var d in others) d.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A full disk, in one line naming the folder and the checkpoint kept there: the commit leaves the last one whole
+    /// and gives back the space of the one it could not finish.
+    /// </summary>
+    static RunFolderException DiskFull(string folder, Exception e)
+    {
+        string path = Path.GetFullPath(folder), weights = Path.Combine(path, RunFolder.ModelFile);
+        string kept = "No checkpoint was saved yet.";
+        try
+        {
+            if (File.Exists(weights) && Checkpoint.Position(weights) is { Step: long step } at)
+                kept = $"The checkpoint after epoch {at.Epoch?.ToString() ?? "?"} (optimizer step {step}) is kept.";
+        }
+        catch (IO.SafeTensorsFormatException)
+        {
+            // The message is about the disk; what the checkpoint holds is for resume to say.
+        }
+        return new RunFolderException($"The disk holding {path} is full ({e.Message.TrimEnd('.')}). {kept} " +
+                                      $"Free some space, then continue with train --resume {path}.");
     }
 
     /// <summary>What a model of this many parameters costs: each checkpoint holds them as float32.</summary>
@@ -173,6 +203,8 @@ internal static class TrainingSession
             DecoderHidden = spec.DecoderHidden.ToArray(),
         };
         if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
+        // Recorded after the check: processes on other machines may see the same data under other absolute paths.
+        if (data is null) config = config with { DataPath = RunData.PathOf(RunData.Source(config, null)) };
         return (train, test, config);
     }
 

@@ -39,7 +39,9 @@ public sealed class OptionsTableTests
         }
         page.AppendLine();
         page.AppendLine($"Also in config.json: `image_height`, `image_width` (the data's image size, recorded at the first epoch), `kl_term` (how the KL");
-        page.AppendLine($"term was computed, for the reader) and `format_version` ({RunSettings.FormatVersion}; a file of a later format is refused, one without the key is 1).");
+        page.AppendLine($"term was computed, for the reader), `data_path` (the absolute path of `--data` when it names a file or folder, so every");
+        page.AppendLine($"command finds the data from any working directory; since format 3) and `format_version` ({RunSettings.FormatVersion}; a file of a later");
+        page.AppendLine($"format is refused, one without the key is 1).");
         return page.ToString();
     }
 

@@ -12,7 +12,7 @@ namespace IlgpuVae.Runs.Settings;
 public static class RunSettings
 {
     /// <summary>The config.json format this version writes; a file of a later one is refused as such.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3; // 3: data_path
 
     /// <summary>The settings in the order RunConfig declares them.</summary>
     public static IReadOnlyList<Setting> All { get; } = SettingCatalog.Of<RunConfig>();
@@ -38,13 +38,14 @@ public static class RunSettings
     {
         if (root.ValueKind != JsonValueKind.Object)
             throw new ArgumentException($"{source} is not a valid run configuration: it must hold one JSON object of settings, as train writes it.");
+        // The format first: a newer file's new keys are unknown here, and "update" is the advice that helps.
+        if (read.FormatVersion > FormatVersion)
+            throw new ArgumentException($"{source} was written by a newer version of IlgpuVae (config format {read.FormatVersion}; this one " +
+                                        $"reads up to {FormatVersion}): update IlgpuVae to use this run.");
         foreach (var property in root.EnumerateObject())
             if (!KeysEveryVersionWrote.ContainsKey(property.Name))
                 throw new ArgumentException($"{source} holds the key '{property.Name}', which no version of IlgpuVae writes: " +
                                             $"correct or remove it (the keys are listed in the docs' options table).");
-        if (read.FormatVersion > FormatVersion)
-            throw new ArgumentException($"{source} was written by a newer version of IlgpuVae (config format {read.FormatVersion}; this one " +
-                                        $"reads up to {FormatVersion}): update IlgpuVae to use this run.");
         var missing = KeysEveryVersionWrote.Where(k => k.Value && !root.TryGetProperty(k.Key, out _)).Select(k => k.Key).ToList();
         if (missing.Count > 0)
             throw new ArgumentException($"{source} lacks {string.Join(", ", missing.Select(k => $"'{k}'"))}, which every version of IlgpuVae " +
