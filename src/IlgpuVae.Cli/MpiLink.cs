@@ -98,11 +98,11 @@ sealed class MpiLink : IProcessLink, IDisposable
         // Hydra forwards a process's output through its proxy as it comes; MPI_Abort tears the proxies down and
         // drops what they have not forwarded yet (seen under load: the whole message lost). Give it a moment.
         Thread.Sleep(TimeSpan.FromMilliseconds(300));
-        MPI_Abort(World, code);
+        _ = MPI_Abort(World, code); // should it return at all, the exit below ends this process with the same code
         Environment.Exit(code);
     }
 
-    public void Dispose() => MPI_Finalize();
+    public void Dispose() => _ = MPI_Finalize(); // the last call of the process: a failure has nothing left to affect
 
     static void Check(int result, string call)
     {

@@ -15,7 +15,7 @@ static class ParseErrors
         if (result.Errors.Count == 0) return null;
         var command = result.CommandResult.Command;
         string path = CommandPath(result.CommandResult);
-        if (result.UnmatchedTokens.FirstOrDefault() is string token)
+        if (result.UnmatchedTokens is [var token, ..])
         {
             if (token.StartsWith('-'))
             {

@@ -1,5 +1,5 @@
-using ILGPU.Runtime;
 using ILGPU;
+using ILGPU.Runtime;
 using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Compute;

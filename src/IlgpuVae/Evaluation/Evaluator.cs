@@ -1,5 +1,5 @@
-using ILGPU.Runtime;
 using ILGPU;
+using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Kernels;

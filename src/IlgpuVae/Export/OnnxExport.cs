@@ -1,5 +1,5 @@
-using IlgpuVae.Kernels;
 using IlgpuVae.IO;
+using IlgpuVae.Kernels;
 using IlgpuVae.Model;
 using IlgpuVae.Onnx;
 

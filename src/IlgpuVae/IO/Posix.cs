@@ -34,11 +34,11 @@ internal static class Posix
         if (fd < 0) return;
         try
         {
-            fsync(fd);
+            _ = fsync(fd); // some file systems cannot sync a folder (EINVAL): nothing more to do there
         }
         finally
         {
-            close(fd);
+            _ = close(fd); // a read-only descriptor: closing it loses nothing
         }
     }
 
@@ -71,14 +71,14 @@ internal static class Posix
         }
         finally
         {
-            close(fd);
+            _ = close(fd); // a read-only descriptor: closing it loses nothing
         }
     }
 
     /// <summary>Ends this process at once, as <c>kill -9</c> would: no finally block, no flush. For crash tests only.</summary>
     public static void KillThisProcess()
     {
-        if (Available) kill(Environment.ProcessId, 9);
+        if (Available) _ = kill(Environment.ProcessId, 9); // should it fail, FailFast below ends the process all the same
         Environment.FailFast("Killed by a crash-test hook.");
     }
 

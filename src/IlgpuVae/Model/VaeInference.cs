@@ -1,5 +1,5 @@
-using IlgpuVae.Kernels;
 using ILGPU.Runtime;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Model;
 

@@ -37,7 +37,8 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
             (done, partial) = ProcessChecks.ShareProgress(link, done, partial);
         }
         using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization, replicas,
-            config.KlWarmupEpochs) { Epoch = done };
+            config.KlWarmupEpochs)
+        { Epoch = done };
         int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
         // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
         int epoch = done + 1;

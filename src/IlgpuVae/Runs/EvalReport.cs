@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
-using IlgpuVae.IO;
 using IlgpuVae.Images;
+using IlgpuVae.IO;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
@@ -26,16 +26,19 @@ internal static class EvalReport
         return result;
     }
 
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     /// <summary>
     /// eval.json: the result's keys, then checkpoint_epoch and checkpoint_step — which checkpoint was evaluated, as a run
     /// may go on saving newer ones (null where the weights do not say).
     /// </summary>
+
     public static void Write(string path, EvalResult result, (int? Epoch, long? Step) checkpoint = default)
     {
         var json = result.ToJson();
         json["checkpoint_epoch"] = checkpoint.Epoch;
         json["checkpoint_step"] = checkpoint.Step;
-        AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(json, Indented));
     }
 
     /// <summary>A bar per latent dimension: its mean KL(q(zⱼ|x) ‖ N(0, 1)) over the evaluated images.</summary>

@@ -197,7 +197,8 @@ internal static class TrainingSession
         // Record the resolved weights and kernel parameter, so config.json states the objective in full.
         config = config with
         {
-            Alpha = objective.Alpha, Lambda = objective.Lambda,
+            Alpha = objective.Alpha,
+            Lambda = objective.Lambda,
             ImqC = objective.Kernel == Kernels.MmdKernel.Imq ? objective.KernelParameter : config.ImqC,
             Bandwidth = objective.Kernel == Kernels.MmdKernel.Rbf ? objective.KernelParameter : config.Bandwidth,
             DecoderHidden = spec.DecoderHidden.ToArray(),

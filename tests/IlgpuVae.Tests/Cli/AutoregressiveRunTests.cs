@@ -1,7 +1,7 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 using Microsoft.ML.OnnxRuntime;
 
 namespace IlgpuVae.Tests.Cli;

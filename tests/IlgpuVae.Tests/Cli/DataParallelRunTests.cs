@@ -1,8 +1,8 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Tests.Model;
 using Xunit.Abstractions;
 

@@ -1,8 +1,8 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.Images;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 

@@ -1,6 +1,6 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 using SkiaSharp;
 
 namespace IlgpuVae.Tests.Cli;

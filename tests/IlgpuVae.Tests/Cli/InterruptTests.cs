@@ -1,8 +1,8 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.IO;
 using IlgpuVae.Model;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 

@@ -1,7 +1,7 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Diagnostics;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Tests.Model;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 

@@ -1,10 +1,10 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using IlgpuVae.Cli;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 

@@ -1,9 +1,9 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Text.Json;
 using IlgpuVae.Images;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 

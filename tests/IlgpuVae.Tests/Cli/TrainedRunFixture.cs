@@ -1,5 +1,5 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 

@@ -1,7 +1,7 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Data;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.Cli;
 

@@ -1,5 +1,5 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Data;
+using IlgpuVae.Tests.Infrastructure;
 using static IlgpuVae.Data.DataSources;
 
 namespace IlgpuVae.Tests.Data;

@@ -1,6 +1,6 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.IO.Compression;
 using IlgpuVae.Data;
+using IlgpuVae.Tests.Infrastructure;
 using static IlgpuVae.Tests.Data.IdxFiles;
 
 namespace IlgpuVae.Tests.Data;

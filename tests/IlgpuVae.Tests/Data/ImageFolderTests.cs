@@ -1,5 +1,5 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Data;
+using IlgpuVae.Tests.Infrastructure;
 using SkiaSharp;
 using static IlgpuVae.Tests.Data.ImageFiles;
 

@@ -1,5 +1,5 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Data;
+using IlgpuVae.Tests.Infrastructure;
 using static IlgpuVae.Tests.Data.IdxFiles;
 
 namespace IlgpuVae.Tests.Data;

@@ -1,11 +1,11 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Diagnostics;
 using FsCheck;
 using FsCheck.Fluent;
-using Xunit.Abstractions;
 using IlgpuVae.Data;
 using IlgpuVae.IO;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace IlgpuVae.Tests.Fuzz;
 

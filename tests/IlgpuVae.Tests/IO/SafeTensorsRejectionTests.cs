@@ -1,7 +1,7 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Buffers.Binary;
 using IlgpuVae.IO;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.IO;
 

@@ -1,8 +1,8 @@
-using IlgpuVae.Tests.Infrastructure;
 using System.Buffers.Binary;
 using System.Text.Json;
 using IlgpuVae.IO;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 
 namespace IlgpuVae.Tests.IO;
 

@@ -1,6 +1,6 @@
-using MathNet.Numerics.LinearAlgebra;
 using IlgpuVae.Kernels;
 using IlgpuVae.Tests.Infrastructure;
+using MathNet.Numerics.LinearAlgebra;
 
 namespace IlgpuVae.Tests.Kernels;
 

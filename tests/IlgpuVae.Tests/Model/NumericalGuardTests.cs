@@ -1,8 +1,8 @@
-using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.IO;
 using IlgpuVae.Runs;
 using IlgpuVae.Tests.Cli;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Tests.Infrastructure;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Tests.Model;

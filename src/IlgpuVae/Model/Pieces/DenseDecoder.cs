@@ -1,9 +1,9 @@
+using System.Text.Json;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 using IlgpuVae.Onnx;
-using System.Text.Json;
 
 namespace IlgpuVae.Model;
 

@@ -1,10 +1,10 @@
+using System.Text.Json;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Kernels;
 using IlgpuVae.Onnx;
-using System.Text.Json;
 
 namespace IlgpuVae.Model;
 

@@ -1,5 +1,5 @@
-using IlgpuVae.Onnx;
 using System.Text.Json;
+using IlgpuVae.Onnx;
 
 namespace IlgpuVae.Model;
 
