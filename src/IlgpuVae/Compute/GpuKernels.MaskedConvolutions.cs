@@ -38,4 +38,10 @@ internal sealed partial class GpuKernels
 
     readonly Kernel<Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> maskedConvInputGradient =
         new(load, MaskedConvolutions.InputGradientGpu);
+
+    /// <summary>sums[b, n] = Σ_p values[b·pixels + p, n] of a channels-last map [images·pixels, width] (<see cref="Kernels.ImageSums"/>).</summary>
+    void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums) =>
+        imageSums.Launch(Groups(Kernels.ImageSums.Groups(p, Shape.ReductionGroup), Shape.ReductionGroup), p, values, sums);
+
+    readonly Kernel<Action<KernelConfig, ImageSumsProblem, ArrayView<float>, ArrayView<float>>> imageSums = new(load, Kernels.ImageSums.SumsGpu);
 }

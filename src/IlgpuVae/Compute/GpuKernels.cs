@@ -67,12 +67,6 @@ internal sealed partial class GpuKernels(ComputeDevice device, GpuLaunchShape sh
 
     readonly Kernel<Action<KernelConfig, ConvGeometry, ArrayView<float>, ArrayView<float>>> channelSums = new(load, Convolutions.ChannelSumsGpu);
 
-    /// <summary>sums[b, n] = Σ_p values[b·pixels + p, n] of a channels-last map [images·pixels, width] (<see cref="Kernels.ImageSums"/>).</summary>
-    void LaunchImageSums(ImageSumsProblem p, ArrayView<float> values, ArrayView<float> sums) =>
-        imageSums.Launch(Groups(Kernels.ImageSums.Groups(p, Shape.ReductionGroup), Shape.ReductionGroup), p, values, sums);
-
-    readonly Kernel<Action<KernelConfig, ImageSumsProblem, ArrayView<float>, ArrayView<float>>> imageSums = new(load, Kernels.ImageSums.SumsGpu);
-
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput) =>
         likelihood.Launch(Groups(p.Rows, Shape.ReductionGroup), p, output, x, nllRows, dOutput);
