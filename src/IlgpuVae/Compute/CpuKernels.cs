@@ -12,7 +12,7 @@ namespace IlgpuVae.Compute;
 /// step 1.7× slower. The kernels only this backend loads end in Cpu (<see cref="KernelSet"/>'s rule); many call
 /// <c>[External]</c> vector code, which a GPU backend refuses to compile.
 /// </summary>
-internal sealed class CpuKernels(ComputeDevice device, KernelLoader load) : KernelSet(device, load)
+internal sealed partial class CpuKernels(ComputeDevice device, KernelLoader load) : KernelSet(device, load)
 {
     internal CpuKernels(ComputeDevice device) : this(device, new KernelLoader(device.Accelerator, gpu: false)) { }
 
@@ -82,27 +82,6 @@ internal sealed class CpuKernels(ComputeDevice device, KernelLoader load) : Kern
     }
 
     readonly Kernel<Action<Index1D, ConvGeometry, ArrayView<float>, ArrayView<float>>> channelSums = new(load, Convolutions.ChannelSumsCpu);
-
-    private protected override void LaunchMaskedConvForward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> context,
-        ArrayView<float> contextWeight, ArrayView<float> bias, ArrayView<float> y)
-    {
-        p.Threads = BandThreads(p.Batch);
-        maskedConvForward.Launch(p.Threads, p, x, weight, context, contextWeight, bias, y);
-    }
-
-    readonly Kernel<Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> maskedConvForward =
-        new(load, MaskedConvolutions.ForwardCpu);
-
-    /// <summary>One launch: each thread its share of the weight gradient's rows, then its band of images' sums and input gradient.</summary>
-    private protected override void LaunchMaskedConvBackward(MaskedConvProblem p, ArrayView<float> x, ArrayView<float> dPre, ArrayView<float> weight,
-        ArrayView<float> mask, ArrayView<float> dWeight, ArrayView<float> sums, ArrayView<float> dX)
-    {
-        p.Threads = BandThreads(Math.Max(p.Batch, p.LiveRows));
-        maskedConvBackward.Launch(p.Threads, p, x, dPre, weight, mask, dWeight, sums, dX);
-    }
-
-    readonly Kernel<Action<Index1D, MaskedConvProblem, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> maskedConvBackward =
-        new(load, MaskedConvolutions.BackwardCpu);
 
     private protected override void LaunchLikelihood(LikelihoodProblem p, ArrayView<float> output, ArrayView<float> x,
         ArrayView<double> nllRows, ArrayView<float> dOutput)

@@ -25,21 +25,18 @@ sealed class OnnxParameters
         }
     }
 
-    /// <summary>A masked layer's weight W ⊙ M [out, in], its context's weight V [out, C] and its bias [out], as graph initializers.</summary>
-    public (string Weight, string ContextWeight, string Bias) MaskedWeights(OnnxGraph graph, MaskedLayer layer)
+    /// <summary>
+    /// A layer with a context (a MADE layer, a PixelCNN's masked conv): its weight W ⊙ M shaped <paramref name="weightShape"/>
+    /// (whose first dimension is the outputs), its context's weight V [outputs, <paramref name="contextWidth"/>] at
+    /// <paramref name="contextOffset"/>, and its bias [outputs], as graph initializers.
+    /// </summary>
+    public (string Weight, string ContextWeight, string Bias) WeightsWithContext(OnnxGraph graph, Layer layer, long[] weightShape,
+        int contextOffset, int contextWidth)
     {
-        var (weight, bias) = WeightAndBias(graph, layer, [layer.Outputs, layer.Inputs], layer.Outputs);
-        var (name, context) = Range(layer.ContextWeightOffset, layer.Outputs * layer.ContextWidth);
-        return (weight, graph.Floats(name + ".weight", [layer.Outputs, layer.ContextWidth], context), bias);
-    }
-
-    /// <summary>A masked conv's weight W ⊙ M [out, in, K, K], its context's weight V [out, Z] and its bias [out], as graph initializers.</summary>
-    public (string Weight, string ContextWeight, string Bias) MaskedConvWeights(OnnxGraph graph, MaskedConv2dLayer layer)
-    {
-        int o = layer.OutChannels, k = layer.Kernel;
-        var (weight, bias) = WeightAndBias(graph, layer, [o, layer.Input.Channels, k, k], o);
-        var (name, context) = Range(layer.ContextWeightOffset, o * layer.ContextWidth);
-        return (weight, graph.Floats(name + ".weight", [o, layer.ContextWidth], context), bias);
+        int outputs = (int)weightShape[0];
+        var (weight, bias) = WeightAndBias(graph, layer, weightShape, outputs);
+        var (name, context) = Range(contextOffset, outputs * contextWidth);
+        return (weight, graph.Floats(name + ".weight", [outputs, contextWidth], context), bias);
     }
 
     /// <summary>The layer's weight (shaped <paramref name="weightShape"/>) and bias as graph initializers.</summary>

@@ -20,11 +20,23 @@ public sealed class DeviceTheoryDiscoverer(IMessageSink diagnosticMessageSink) :
     protected override IEnumerable<IXunitTestCase> CreateTestCasesForDataRow(ITestFrameworkDiscoveryOptions discoveryOptions,
         ITestMethod testMethod, IAttributeInfo theoryAttribute, object[] dataRow)
     {
-        // Rows on an OpenCL device that is not here are left out; PrerequisiteTests says once how many, and why.
-        if (IsOpenClRow(dataRow) && Prerequisites.SkipReason(Prerequisite.OpenCl) is not null) return [];
+        // Rows on an OpenCL device that is not here are left out, and PrerequisiteTests says once how many and why — unless
+        // the theory has no other rows, which xunit would report as a theory without data: those are skipped one by one.
+        if (IsOpenClRow(dataRow) && Prerequisites.SkipReason(Prerequisite.OpenCl) is { } absent)
+            return HasOtherRows(testMethod) ? [] : CreateTestCasesForSkippedDataRow(discoveryOptions, testMethod, theoryAttribute, dataRow, absent);
         return SkippedRow.ReasonIn(dataRow) is { } reason
             ? CreateTestCasesForSkippedDataRow(discoveryOptions, testMethod, theoryAttribute, dataRow, reason)
             : base.CreateTestCasesForDataRow(discoveryOptions, testMethod, theoryAttribute, dataRow);
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<System.Reflection.MethodInfo, bool> OtherRows = new();
+
+    /// <summary>Whether the theory has a row that is not on the OpenCL device.</summary>
+    static bool HasOtherRows(ITestMethod testMethod)
+    {
+        var method = testMethod.Method.ToRuntimeMethod();
+        return OtherRows.GetOrAdd(method, m => m.GetCustomAttributes(typeof(DataAttribute), false).Cast<DataAttribute>()
+            .SelectMany(d => d.GetData(m)).Any(row => !IsOpenClRow(row)));
     }
 
     /// <summary>Whether a theory row names an OpenCL device.</summary>

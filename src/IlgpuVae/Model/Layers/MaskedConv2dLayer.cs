@@ -87,7 +87,7 @@ internal sealed class MaskedConv2dLayer : Layer
     public override OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue x, string? context)
     {
         if (context is null) throw new InternalFaultException($"A masked conv of {outChannels} channels was exported without its context.");
-        var (w, v, b) = parameters.MaskedConvWeights(graph, this);
+        var (w, v, b) = parameters.WeightsWithContext(graph, this, [OutChannels, Input.Channels, Kernel, Kernel], ContextWeightOffset, ContextWidth);
         string conv = graph.Node("Conv", [OnnxNodes.AsMap(graph, x, input), w], "masked_conv", OnnxNodes.Window(new ConvLayerSpec(outChannels, kernel, 1, kernel / 2)));
         string conditioned = graph.Node("Gemm", [context, v, b], "cond", OnnxNodes.TransB);
         string perImage = graph.Node("Reshape", [conditioned, graph.Int64s("cond_shape", -1, outChannels, 1, 1)], "cond_map");

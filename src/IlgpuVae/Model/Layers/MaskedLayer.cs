@@ -40,7 +40,7 @@ internal sealed class MaskedLayer(int inputs, int outputs, int contextWidth, Act
     public override OnnxValue Onnx(OnnxGraph graph, OnnxParameters parameters, OnnxValue input, string? context)
     {
         if (context is null) throw new InternalFaultException($"A masked layer of {Outputs} outputs was exported without its context.");
-        var (w, v, b) = parameters.MaskedWeights(graph, this);
+        var (w, v, b) = parameters.WeightsWithContext(graph, this, [Outputs, Inputs], ContextWeightOffset, ContextWidth);
         string conditioned = graph.Node("Gemm", [context, v, b], "cond", OnnxNodes.TransB);
         string y = graph.Node("Gemm", [OnnxNodes.Rows(graph, input), w, conditioned], "masked", OnnxNodes.TransB);
         return new OnnxValue(OnnxNodes.Activate(graph, y, Activation), null);

@@ -5,8 +5,7 @@ namespace IlgpuVae.Model;
 /// <summary>
 /// A kind of decoder, by the name config.json, the command line and the fixtures give it: how its piece is built,
 /// checked and described, and how its structure is read from a run's settings or a fixture's model. Each kind is
-/// declared beside its piece (<see cref="DenseDecoder"/>, <see cref="MadeDecoder"/>, <see cref="PixelCnnDecoder"/>);
-/// <see cref="All"/> is the one list a new kind joins.
+/// declared beside its piece, in the piece's file; <see cref="All"/> is the one list a new kind joins.
 /// </summary>
 internal abstract class DecoderKind
 {
@@ -55,5 +54,5 @@ internal abstract class DecoderKind
 /// <summary>A run's setting by its C# name (RunConfig.MadeHidden → "MadeHidden"): how a piece reads its settings without depending on the run.</summary>
 internal delegate object? SettingValue(string name);
 
-/// <summary>A decoder kind's own structure, beyond the dense widths every kind may have (<see cref="PixelCnnSpec"/>).</summary>
+/// <summary>A decoder kind's own structure, beyond the dense widths every kind may have (a PixelCNN's layers, say).</summary>
 internal abstract record DecoderOptions;
