@@ -1,4 +1,5 @@
 using IlgpuVae.Model;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Evaluation;
 
@@ -46,20 +47,20 @@ public sealed record EvalResult(
     /// </summary>
     public Dictionary<string, object?> ToJson() => new()
     {
-        ["test_neg_elbo"] = NegativeElbo,
-        ["iwae_nll"] = IwaeK > 0 ? IwaeNll : null,
-        ["iwae_k"] = IwaeK,
-        ["bits_per_dim"] = BitsPerDim,
-        ["mi"] = MutualInformation,
-        ["mi_images"] = MiImages,
-        ["active_units"] = ActiveUnits,
-        ["mmd_aggregate"] = MmdAggregate,
-        ["kl"] = Kl,
-        ["test_recon"] = Terms.Recon,
-        ["test_mmd"] = Terms.Mmd,
-        ["test_loss"] = Terms.Loss,
-        ["images"] = Images,
-        ["kl_per_dim"] = KlPerDimension,
-        ["mu_variance"] = MuVariance,
+        [MetricKey.TestNegElbo] = NegativeElbo,
+        [MetricKey.IwaeNll] = IwaeK > 0 ? IwaeNll : null,
+        [MetricKey.IwaeK] = IwaeK,
+        [MetricKey.BitsPerDim] = BitsPerDim,
+        [MetricKey.Mi] = MutualInformation,
+        [MetricKey.MiImages] = MiImages,
+        [MetricKey.ActiveUnits] = ActiveUnits,
+        [MetricKey.MmdAggregate] = MmdAggregate,
+        [MetricKey.Kl] = Kl,
+        [MetricKey.TestRecon] = Terms.Recon,
+        [MetricKey.TestMmd] = Terms.Mmd,
+        [MetricKey.TestLoss] = Terms.Loss,
+        [MetricKey.Images] = Images,
+        [MetricKey.KlPerDim] = KlPerDimension,
+        [MetricKey.MuVariance] = MuVariance,
     };
 }

@@ -3,6 +3,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
 using IlgpuVae.Model;
 using IlgpuVae.Training;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 
@@ -160,8 +161,8 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         {
             ImportanceSamples = config.EvalIwaeK, ElboSamples = 1, Seed = (ulong)config.Seed,
         }, config.DynamicBinarization);
-        foreach (var key in new[] { "iwae_nll", "iwae_k", "mi", "active_units", "mmd_aggregate", "kl" })
-            metrics[key] = r.ToJson()[key];
+        var evaluation = r.ToJson();
+        foreach (var key in MetricKey.EpochEvaluation) metrics[key] = evaluation[key];
         return r;
     }
 }

@@ -5,6 +5,7 @@ using IlgpuVae.Evaluation;
 using IlgpuVae.Images;
 using IlgpuVae.IO;
 using IlgpuVae.Training;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 
@@ -36,8 +37,8 @@ internal static class EvalReport
     public static void Write(string path, EvalResult result, (int? Epoch, long? Step) checkpoint = default)
     {
         var json = result.ToJson();
-        json["checkpoint_epoch"] = checkpoint.Epoch;
-        json["checkpoint_step"] = checkpoint.Step;
+        json[MetricKey.CheckpointEpoch] = checkpoint.Epoch;
+        json[MetricKey.CheckpointStep] = checkpoint.Step;
         AtomicWrite.ReplaceText(path, JsonSerializer.Serialize(json, Indented));
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IlgpuVae.Images;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 
@@ -26,7 +27,7 @@ public static class RunComparison
         foreach (var metric in metrics)
             if (!rows.Any(r => r.Any(e => e.ContainsKey(metric))))
             {
-                var keys = rows.SelectMany(r => r.SelectMany(e => e.Keys)).Distinct().Where(k => k != "epoch").Order();
+                var keys = rows.SelectMany(r => r.SelectMany(e => e.Keys)).Distinct().Where(k => k != MetricKey.Epoch).Order();
                 throw new ArgumentException($"No run recorded '{metric}'. Their metrics are: {string.Join(", ", keys)}. " +
                     "The evaluation's (iwae_nll, mi, active_units, mmd_aggregate, kl) appear only in runs trained with --eval-every.");
             }
@@ -37,7 +38,7 @@ public static class RunComparison
             var series = rows.Select((r, i) =>
             {
                 var points = r.Where(e => e.ContainsKey(metric)).ToList();
-                return (names[i], points.Select(e => e["epoch"]).ToArray(), points.Select(e => e[metric]).ToArray());
+                return (names[i], points.Select(e => e[MetricKey.Epoch]).ToArray(), points.Select(e => e[metric]).ToArray());
             }).ToList();
             string path = Path.Combine(folder, ChartName(metric));
             Plots.LossCurves(path, series, $"{metric} per epoch", "epoch", metric);
@@ -58,7 +59,7 @@ public static class RunComparison
                 .Select(l => JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l)!
                     .Where(kv => kv.Value.ValueKind == JsonValueKind.Number)
                     .ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble()))
-                .Where(e => e.ContainsKey("epoch")).ToList();
+                .Where(e => e.ContainsKey(MetricKey.Epoch)).ToList();
         }
         catch (JsonException e)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IlgpuVae.IO;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 
@@ -184,9 +185,9 @@ public sealed class RunFolder
                 $"{path}, line {i + 1}, is not a metrics object with a whole-number \"epoch\": '{Shorten(lines[i])}'. " +
                 "Fix or delete that line (each line is one epoch's JSON object), then run the command again."));
         }
-        if (torn || upToEpoch is int last && rows.Any(r => r["epoch"].GetInt32() > last))
+        if (torn || upToEpoch is int last && rows.Any(r => r[MetricKey.Epoch].GetInt32() > last))
         {
-            rows = rows.Where(r => upToEpoch is not int l || r["epoch"].GetInt32() <= l).ToList();
+            rows = rows.Where(r => upToEpoch is not int l || r[MetricKey.Epoch].GetInt32() <= l).ToList();
             AtomicWrite.ReplaceText(path, string.Concat(rows.Select(r => JsonSerializer.Serialize(r) + "\n")));
         }
         return rows;
@@ -198,7 +199,7 @@ public sealed class RunFolder
         try
         {
             var row = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line);
-            return row is not null && row.TryGetValue("epoch", out var epoch) && epoch.ValueKind == JsonValueKind.Number && epoch.TryGetInt32(out _)
+            return row is not null && row.TryGetValue(MetricKey.Epoch, out var epoch) && epoch.ValueKind == JsonValueKind.Number && epoch.TryGetInt32(out _)
                 ? row : null;
         }
         catch (JsonException)

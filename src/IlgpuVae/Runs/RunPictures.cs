@@ -2,6 +2,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Images;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 
@@ -83,9 +84,9 @@ internal static class RunPictures
     /// <summary>Train and test loss, and the test terms, per epoch.</summary>
     public static void WriteLossCurve(string path, IReadOnlyList<IReadOnlyDictionary<string, double>> epochs)
     {
-        var x = epochs.Select(e => e["epoch"]).ToArray();
+        var x = epochs.Select(e => e[MetricKey.Epoch]).ToArray();
         (string, double[], double[]) Series(string key) => (key, x, epochs.Select(e => e.TryGetValue(key, out var v) ? v : double.NaN).ToArray());
-        Plots.LossCurves(path, [Series("train_loss"), Series("test_loss"), Series("test_neg_elbo")],
+        Plots.LossCurves(path, [Series(MetricKey.TrainLoss), Series(MetricKey.TestLoss), Series(MetricKey.TestNegElbo)],
             "Loss per epoch", "epoch", "nats per image");
     }
 

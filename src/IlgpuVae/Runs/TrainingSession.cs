@@ -6,6 +6,7 @@ using IlgpuVae.Model;
 using IlgpuVae.Runs.Settings;
 using IlgpuVae.Settings;
 using IlgpuVae.Training;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 
@@ -27,15 +28,15 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
     /// <summary>The metrics.jsonl object: the keys other tools rely on (epoch … images_per_second), then extras.</summary>
     public Dictionary<string, object?> ToMetrics(long step) => new Dictionary<string, object?>
     {
-        ["epoch"] = Epoch,
-        ["train_loss"] = Train.Loss, ["train_recon"] = Train.Recon, ["train_kl"] = Train.Kl, ["train_mmd"] = Train.Mmd,
-        ["test_loss"] = Test.Loss, ["test_recon"] = Test.Recon, ["test_kl"] = Test.Kl, ["test_mmd"] = Test.Mmd,
-        ["test_neg_elbo"] = Test.NegativeElbo,
-        ["seconds"] = Math.Round(Seconds, 3), ["images_per_second"] = Math.Round(ImagesPerSecond, 1),
-        ["train_neg_elbo"] = Train.NegativeElbo, ["step"] = step, ["kl_weight"] = KlWeight,
+        [MetricKey.Epoch] = Epoch,
+        [MetricKey.TrainLoss] = Train.Loss, [MetricKey.TrainRecon] = Train.Recon, [MetricKey.TrainKl] = Train.Kl, [MetricKey.TrainMmd] = Train.Mmd,
+        [MetricKey.TestLoss] = Test.Loss, [MetricKey.TestRecon] = Test.Recon, [MetricKey.TestKl] = Test.Kl, [MetricKey.TestMmd] = Test.Mmd,
+        [MetricKey.TestNegElbo] = Test.NegativeElbo,
+        [MetricKey.Seconds] = Math.Round(Seconds, 3), [MetricKey.ImagesPerSecond] = Math.Round(ImagesPerSecond, 1),
+        [MetricKey.TrainNegElbo] = Train.NegativeElbo, [MetricKey.Step] = step, [MetricKey.KlWeight] = KlWeight,
         // Host memory after the epoch: flat over a long run, since a step allocates nothing that lives on.
-        ["rss_mb"] = Math.Round(Environment.WorkingSet / 1048576.0, 1),
-        ["managed_mb"] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),
+        [MetricKey.RssMb] = Math.Round(Environment.WorkingSet / 1048576.0, 1),
+        [MetricKey.ManagedMb] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),
     }.WithReplicas(Replicas, ExchangeSeconds);
 }
 
@@ -45,8 +46,8 @@ static class MetricsExtensions
     public static Dictionary<string, object?> WithReplicas(this Dictionary<string, object?> metrics, int replicas, double exchangeSeconds)
     {
         if (replicas <= 1) return metrics;
-        metrics["replicas"] = replicas;
-        metrics["exchange_seconds"] = Math.Round(exchangeSeconds, 3);
+        metrics[MetricKey.Replicas] = replicas;
+        metrics[MetricKey.ExchangeSeconds] = Math.Round(exchangeSeconds, 3);
         return metrics;
     }
 }

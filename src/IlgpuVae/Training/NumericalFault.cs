@@ -1,4 +1,5 @@
 using System.Globalization;
+using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Training;
 
@@ -14,18 +15,6 @@ public sealed class NumericalFaultException(string message) : Exception(message)
 /// </summary>
 internal static class NumericalGuard
 {
-    /// <summary>What each key measures, for the message; keys not listed are named as they are.</summary>
-    static readonly Dictionary<string, string> Meanings = new()
-    {
-        ["train_loss"] = "the training loss", ["train_recon"] = "the training reconstruction term",
-        ["train_kl"] = "the training KL term", ["train_mmd"] = "the training MMD²", ["train_neg_elbo"] = "the training −ELBO",
-        ["test_loss"] = "the test loss", ["test_recon"] = "the test reconstruction term", ["test_kl"] = "the test KL term",
-        ["test_mmd"] = "the test MMD²", ["test_neg_elbo"] = "the test −ELBO", ["iwae_nll"] = "the importance-weighted NLL",
-        ["bits_per_dim"] = "the bits per dimension", ["mi"] = "the mutual information", ["mmd_aggregate"] = "the aggregate MMD²",
-        ["kl"] = "the KL", ["kl_per_dim"] = "the KL per dimension", ["mu_variance"] = "the variance of the posterior means",
-        ["seconds"] = "the epoch's time", ["images_per_second"] = "the throughput",
-    };
-
     /// <summary>
     /// Throws, naming the first key whose value (or one of whose elements) is not finite, as "{context}: {meaning}
     /// ({key}) is NaN. {kept}".
@@ -42,7 +31,7 @@ internal static class NumericalGuard
                 _ => null,
             };
             if (bad is double b)
-                throw new NumericalFaultException($"{context}: {Meanings.GetValueOrDefault(key, key)} ({key}) is {Describe(b)}. {kept}".TrimEnd());
+                throw new NumericalFaultException($"{context}: {MetricKey.Meaning(key)} ({key}) is {Describe(b)}. {kept}".TrimEnd());
         }
     }
 
