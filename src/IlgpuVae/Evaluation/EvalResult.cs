@@ -1,5 +1,5 @@
-using IlgpuVae.Model;
 using IlgpuVae.Metrics;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Evaluation;
 

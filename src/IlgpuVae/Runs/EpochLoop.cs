@@ -1,9 +1,9 @@
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
+using IlgpuVae.Metrics;
 using IlgpuVae.Model;
 using IlgpuVae.Training;
-using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 

@@ -4,8 +4,8 @@ using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
 using IlgpuVae.Images;
 using IlgpuVae.IO;
-using IlgpuVae.Training;
 using IlgpuVae.Metrics;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Runs;
 

@@ -1,8 +1,8 @@
 using IlgpuVae.Data;
 using IlgpuVae.Images;
 using IlgpuVae.Kernels;
-using IlgpuVae.Model;
 using IlgpuVae.Metrics;
+using IlgpuVae.Model;
 
 namespace IlgpuVae.Runs;
 

@@ -2,11 +2,11 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Evaluation;
 using IlgpuVae.IO;
+using IlgpuVae.Metrics;
 using IlgpuVae.Model;
 using IlgpuVae.Runs.Settings;
 using IlgpuVae.Settings;
 using IlgpuVae.Training;
-using IlgpuVae.Metrics;
 
 namespace IlgpuVae.Runs;
 
