@@ -58,14 +58,14 @@ public sealed class Vae : IDisposable
     /// </summary>
     public static Vae Train(ImageSet train, ImageSet test, RunConfig options, string? runFolder = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken stop = default) =>
-        new(TrainingSession.Train(options with { Data = train.Name }, (train, test), runFolder, null, null, new ProgressObserver(progress), stop));
+        new(TrainingSession.Train(new(new ProgressObserver(progress), stop) { Config = options with { Data = train.Name }, Data = (train, test), OutFolder = runFolder }));
 
     /// <summary>
     /// Trains a new model on the data set <paramref name="options"/> names (<see cref="RunConfig.Data"/>: sprites,
     /// fashion-mnist, mnist, a folder of IDX files or of images), as <c>train --data</c> does.
     /// </summary>
     public static Vae Train(RunConfig options, string? runFolder = null, IProgress<TrainingProgress>? progress = null, CancellationToken stop = default) =>
-        new(TrainingSession.Train(options, null, runFolder, null, null, new ProgressObserver(progress), stop));
+        new(TrainingSession.Train(new(new ProgressObserver(progress), stop) { Config = options, OutFolder = runFolder }));
 
     /// <summary>
     /// Continues the run in <paramref name="runFolder"/> to <paramref name="epochs"/> in total (default: its own),
@@ -74,11 +74,11 @@ public sealed class Vae : IDisposable
     /// </summary>
     public static Vae Resume(string runFolder, int? epochs = null, IProgress<TrainingProgress>? progress = null,
         CancellationToken stop = default, (ImageSet Train, ImageSet Test)? data = null) =>
-        new(TrainingSession.Train(new RunConfig(), data, null, runFolder, epochs, new ProgressObserver(progress), stop));
+        new(TrainingSession.Train(new(new ProgressObserver(progress), stop) { Data = data, ResumeFolder = runFolder, Epochs = epochs }));
 
     /// <summary><see cref="Train(RunConfig, string?, IProgress{TrainingProgress}?, CancellationToken)"/> as one process of a data-parallel job (<paramref name="processes"/>: MPI, or one process alone).</summary>
     internal static Vae TrainAsProcess(RunConfig options, string? runFolder, IProgress<TrainingProgress>? progress, CancellationToken stop, Training.IProcessLink processes) =>
-        new(TrainingSession.Train(options, null, runFolder, null, null, new ProgressObserver(progress), stop, processes));
+        new(TrainingSession.Train(new(new ProgressObserver(progress), stop) { Config = options, OutFolder = runFolder, Processes = processes }));
 
     /// <summary>
     /// <see cref="Resume"/> as one process of a data-parallel job: every process reads the run folder's config.json and
@@ -86,7 +86,7 @@ public sealed class Vae : IDisposable
     /// </summary>
     internal static Vae ResumeAsProcess(string runFolder, Func<RunConfig, RunConfig> adjust, IProgress<TrainingProgress>? progress, CancellationToken stop,
         Training.IProcessLink processes) =>
-        new(TrainingSession.Train(new RunConfig(), null, null, runFolder, null, new ProgressObserver(progress), stop, processes, adjust));
+        new(TrainingSession.Train(new(new ProgressObserver(progress), stop) { ResumeFolder = runFolder, Processes = processes, AdjustResumed = adjust }));
 
     /// <summary>
     /// Opens a trained model: a run folder, or a .safetensors checkpoint with the config.json that describes it.

@@ -40,7 +40,7 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization, replicas,
             config.KlWarmupEpochs)
         { Epoch = done };
-        int batches = (train.Count + config.BatchSize - 1) / config.BatchSize;
+        int batches = trainer.Batches(train.Count);
         // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
         int epoch = done + 1;
         try
@@ -71,7 +71,7 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         }
 
         if (folder is null) return (null, false);
-        var pictures = TrainingSession.WritePictures(folder, model, test, (ulong)config.Seed, observer);
+        var pictures = RunPictures.WriteAll(folder, model, test, (ulong)config.Seed, observer);
         observer.Info($"Wrote {folder.Path}: {RunFolder.ConfigFile}, {RunFolder.MetricsFile}, {RunFolder.ModelFile}, " +
                       $"{RunFolder.StateFile}, {string.Join(", ", pictures)}.");
         return (folder, false);

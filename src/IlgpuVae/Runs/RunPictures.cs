@@ -18,6 +18,28 @@ internal static class RunPictures
 
     const int Columns = 8;
 
+    /// <summary>
+    /// The end-of-training pictures of the run folder (not the KL chart, written with each evaluation, nor
+    /// <c>sample</c>'s traversals), from the model as it is now; returns the names of those written.
+    /// </summary>
+    public static IReadOnlyList<string> WriteAll(RunFolder folder, VaeModel model, ImageSet test, ulong seed, ITrainingObserver? observer = null)
+    {
+        var written = new List<string> { Samples, Reconstructions };
+        WriteSamples(folder.File(Samples), model, new ImageShape(test.Channels, test.Height, test.Width), seed);
+        WriteReconstructions(folder.File(Reconstructions), model, test, seed);
+        if (WriteInterpolation(folder.File(Interpolation), model, test, seed))
+            written.Add(Interpolation);
+        else
+            observer?.Info(NoInterpolation(test.Count));
+        WriteLatentScatter(folder.File(LatentScatter), model, test);
+        written.AddRange([LatentScatter, LossCurve]);
+        var metrics = folder.ReadMetrics().Select(r => (IReadOnlyDictionary<string, double>)r
+            .Where(kv => kv.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
+            .ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble())).ToList();
+        WriteLossCurve(folder.File(LossCurve), metrics);
+        return written;
+    }
+
     /// <summary>64 images decoded from z ~ N(0, I).</summary>
     public static void WriteSamples(string path, VaeModel model, ImageShape image, ulong seed, int count = 64)
     {

@@ -73,23 +73,22 @@ internal static class TrainingSession
     public static RunFolder Run(RunConfig requested, string? outFolder, string? resumeFolder, int? epochs,
         ITrainingObserver observer, CancellationToken stop)
     {
-        using var trained = Train(requested, null, resumeFolder is null ? outFolder ?? RunFolder.NewDefaultPath() : null,
-            resumeFolder, epochs, observer, stop);
+        using var trained = Train(new(observer, stop)
+        {
+            Config = requested, OutFolder = resumeFolder is null ? outFolder ?? RunFolder.NewDefaultPath() : null,
+            ResumeFolder = resumeFolder, Epochs = epochs,
+        });
         return trained.Folder ?? throw new InternalFaultException("A run trained into a folder came back without it.");
     }
 
     /// <summary>The process link of a data-parallel job; one process by default. Only process 0 writes the run folder.</summary>
     static IProcessLink Link(IProcessLink? link) => link ?? SingleProcess.Instance;
 
-    /// <summary>
-    /// Trains and returns the model, alive on its device. <paramref name="data"/> replaces the config's data set;
-    /// with neither <paramref name="outFolder"/> nor <paramref name="resumeFolder"/> the run has no folder.
-    /// <paramref name="adjustResumed"/> turns a resumed run's saved settings into those it runs with.
-    /// </summary>
-    public static TrainedModel Train(RunConfig requested, (ImageSet Train, ImageSet Test)? data, string? outFolder, string? resumeFolder,
-        int? epochs, ITrainingObserver observer, CancellationToken stop, IProcessLink? processes = null, Func<RunConfig, RunConfig>? adjustResumed = null)
+    /// <summary>Trains and returns the model, alive on its device, as <paramref name="request"/> asks.</summary>
+    public static TrainedModel Train(TrainingRequest request)
     {
-        var link = Link(processes);
+        var (observer, stop, data, outFolder, resumeFolder) = (request.Observer, request.Stop, request.Data, request.OutFolder, request.ResumeFolder);
+        var link = Link(request.Processes);
         // Under MPI every process reads the run folder to resume (config.json), but only process 0 writes one.
         if (link.Rank != 0 && resumeFolder is null) outFolder = null;
         var existing = resumeFolder is null ? null : RunFolder.OpenForResume(resumeFolder);
@@ -104,8 +103,8 @@ internal static class TrainingSession
         if (existing is { HasCheckpoint: true } && !File.Exists(existing.File(RunFolder.StateFile)))
             throw new RunFolderException($"'{existing.Path}' holds weights but no {RunFolder.StateFile} (the optimizer's state, which Vae.Save does not write), " +
                                          "so it cannot be continued; eval, sample, export and Vae.Load still open it. Start a new run with --out.");
-        var config = existing is null ? requested : (adjustResumed ?? (c => c))(existing.ReadConfig());
-        config = (config with { Epochs = epochs ?? config.Epochs }).Validate();
+        var config = existing is null ? request.Config : (request.AdjustResumed ?? (c => c))(existing.ReadConfig());
+        config = (config with { Epochs = request.Epochs ?? config.Epochs }).Validate();
         if (existing is null) RunSettings.RequireChosenPieces(config);
         // The settings first, then the folder: a bad setting is the real error, whatever the folder holds.
         if (existing is null) RunFolder.CheckAvailable(outFolder);
@@ -236,28 +235,6 @@ internal static class TrainingSession
             throw new ArgumentException($"The test images are {data.Test.Shape} but the training images are {data.Train.Shape}; give both sets the same shape.");
         config.RequireTrainedShape(data.Train, "The images");
         return data;
-    }
-
-    /// <summary>
-    /// The end-of-training pictures of the run folder (not the KL chart, written with each evaluation, nor
-    /// <c>sample</c>'s traversals), from the model as it is now; returns the names of those written.
-    /// </summary>
-    public static IReadOnlyList<string> WritePictures(RunFolder folder, VaeModel model, ImageSet test, ulong seed, ITrainingObserver? observer = null)
-    {
-        var written = new List<string> { RunPictures.Samples, RunPictures.Reconstructions };
-        RunPictures.WriteSamples(folder.File(RunPictures.Samples), model, new ImageShape(test.Channels, test.Height, test.Width), seed);
-        RunPictures.WriteReconstructions(folder.File(RunPictures.Reconstructions), model, test, seed);
-        if (RunPictures.WriteInterpolation(folder.File(RunPictures.Interpolation), model, test, seed))
-            written.Add(RunPictures.Interpolation);
-        else
-            observer?.Info(RunPictures.NoInterpolation(test.Count));
-        RunPictures.WriteLatentScatter(folder.File(RunPictures.LatentScatter), model, test);
-        written.AddRange([RunPictures.LatentScatter, RunPictures.LossCurve]);
-        var metrics = folder.ReadMetrics().Select(r => (IReadOnlyDictionary<string, double>)r
-            .Where(kv => kv.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
-            .ToDictionary(kv => kv.Key, kv => kv.Value.GetDouble())).ToList();
-        RunPictures.WriteLossCurve(folder.File(RunPictures.LossCurve), metrics);
-        return written;
     }
 
     /// <summary>Passes the data loader's log lines to the observer.</summary>

@@ -210,7 +210,8 @@ internal sealed class Trainer : IDisposable
     /// </summary>
     public LossTerms Evaluate(DeviceDataSet data) => DataSetTerms.Mean(model, data, objective, seed, binarize, klWeight: warmup is null ? null : KlWeight);
 
-    int Batches(int count) => (count + batchSize - 1) / batchSize;
+    /// <summary>The batches an epoch over <paramref name="count"/> images is cut into, a short last one included.</summary>
+    public int Batches(int count) => (count + batchSize - 1) / batchSize;
 
     static LossTerms Mean(double[] sums, int count) => LossTerms.Mean(sums, count);
 
