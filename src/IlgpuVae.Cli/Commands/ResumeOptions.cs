@@ -30,8 +30,8 @@ static class ResumeOptions
         foreach (var setting in explicitly.Where(s => !s.Declaration.MayChangeOnResume))
         {
             var (now, was) = (setting.Get(given), setting.Get(saved));
-            if (!RunSettings.SameValue(now, was))
-                conflicts.Add((setting.Option, string.Join(" ", parse.GetResult(options.OptionOf(setting.Name))!.Tokens.Select(t => t.Value)), RunSettings.Text(was)));
+            if (!SettingCatalog.SameValue(now, was))
+                conflicts.Add((setting.Option, string.Join(" ", parse.GetResult(options.OptionOf(setting.Name))!.Tokens.Select(t => t.Value)), SettingCatalog.Text(was)));
         }
         if (conflicts.Count > 0)
             throw new ArgumentException(

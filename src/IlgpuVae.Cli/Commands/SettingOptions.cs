@@ -27,9 +27,6 @@ sealed class SettingOptions<T> where T : class, new()
     /// <summary>The option of the setting named <paramref name="property"/>.</summary>
     public Option OptionOf(string property) => options.Single(o => o.Setting.Name == property).Option;
 
-    /// <summary>The setting behind <paramref name="option"/>, or null for an option of the command's own.</summary>
-    public Setting? SettingOf(Option option) => options.FirstOrDefault(o => o.Option == option).Setting;
-
     /// <summary>A new record of every option's value, given or default; a setting whose default varies is left to the record (given only).</summary>
     public T Bind(ParseResult parse)
     {

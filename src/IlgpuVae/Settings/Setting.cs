@@ -30,9 +30,6 @@ public sealed class Setting
     /// <summary>The option, as the command line spells it (--kl-warmup).</summary>
     public string Option => Declaration.Option;
 
-    /// <summary>Its key in a JSON file (config.json): the name in snake_case (kl_warmup_epochs).</summary>
-    public string Key => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(Name);
-
     /// <summary>The property's type.</summary>
     public Type Type => Property.PropertyType;
 

@@ -34,10 +34,12 @@ public sealed class DeviceTheoryDiscoverer(IMessageSink diagnosticMessageSink) :
     /// <summary>Whether the theory has a row that is not on the OpenCL device.</summary>
     static bool HasOtherRows(ITestMethod testMethod)
     {
-        var method = testMethod.Method.ToRuntimeMethod();
-        return OtherRows.GetOrAdd(method, m => m.GetCustomAttributes(typeof(DataAttribute), false).Cast<DataAttribute>()
-            .SelectMany(d => d.GetData(m)).Any(row => !IsOpenClRow(row)));
+        return OtherRows.GetOrAdd(testMethod.Method.ToRuntimeMethod(), m => Rows(m).Any(row => !IsOpenClRow(row)));
     }
+
+    /// <summary>The rows of theory <paramref name="method"/>, from its data attributes.</summary>
+    internal static IEnumerable<object?[]> Rows(System.Reflection.MethodInfo method) =>
+        method.GetCustomAttributes(typeof(DataAttribute), false).Cast<DataAttribute>().SelectMany(d => d.GetData(method));
 
     /// <summary>Whether a theory row names an OpenCL device.</summary>
     internal static bool IsOpenClRow(object?[] row) => row.Any(v => v is string s && TestDevices.IsOpenCl(s));

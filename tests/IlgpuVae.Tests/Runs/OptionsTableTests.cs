@@ -32,9 +32,9 @@ public sealed class OptionsTableTests
         foreach (var s in RunSettings.All)
         {
             string piece = s.Declaration.AppliesTo == Piece.Any ? "" : AsOptions(RunSettings.Choice(s.Declaration.AppliesTo));
-            string @default = s.Declaration.DefaultVaries ? "(see help)" : s.Default is null ? "none" : RunSettings.Text(s.Default);
+            string @default = s.Declaration.DefaultVaries ? "(see help)" : s.Default is null ? "none" : SettingCatalog.Text(s.Default);
             string help = s.Declaration.Help + (s.Declaration.Excludes is { } other ? $"; not with {RunSettings.Of(other).Option}" : "");
-            page.AppendLine($"| `{s.Option}` | `{s.Key}` | `{@default}` | {piece} | {(s.Declaration.MayChangeOnResume ? "resume" : "")} | " +
+            page.AppendLine($"| `{s.Option}` | `{RunSettings.Key(s.Name)}` | `{@default}` | {piece} | {(s.Declaration.MayChangeOnResume ? "resume" : "")} | " +
                             $"{(s.Declaration.Since == 0 ? "always" : "")} | {help.Replace("|", "\\|")} |");
         }
         page.AppendLine();

@@ -71,11 +71,11 @@ public static class RunSettings
         foreach (var setting in All.Where(IsGiven))
         {
             if (setting.Declaration.AppliesTo is var piece and not Piece.Any && !IsChosen(piece, config))
-                throw new ArgumentException($"RunConfig.{setting.Name} = {Text(setting.Get(config))} belongs to {Choice(piece)}, and this run has " +
-                                            $"{string.Join(" and ", ChoosersOf(piece).Select(c => $"RunConfig.{c.Property} = {Text(Of(c.Property).Get(config))}").Distinct())}: " +
+                throw new ArgumentException($"RunConfig.{setting.Name} = {SettingCatalog.Text(setting.Get(config))} belongs to {Choice(piece)}, and this run has " +
+                                            $"{string.Join(" and ", ChoosersOf(piece).Select(c => $"RunConfig.{c.Property} = {SettingCatalog.Text(Of(c.Property).Get(config))}").Distinct())}: " +
                                             $"it would be ignored. Leave it out, or choose {Choice(piece)}.");
             if (setting.Declaration.Excludes is { } other && IsGiven(Of(other)))
-                throw new ArgumentException($"RunConfig.{setting.Name} = {Text(setting.Get(config))} and RunConfig.{other} = {Text(Of(other).Get(config))} " +
+                throw new ArgumentException($"RunConfig.{setting.Name} = {SettingCatalog.Text(setting.Get(config))} and RunConfig.{other} = {SettingCatalog.Text(Of(other).Get(config))} " +
                                             "exclude each other: give one of them.");
         }
     }
@@ -87,14 +87,8 @@ public static class RunSettings
 
     /// <summary>How a run chooses <paramref name="piece"/>, in the C# API's words ("RunConfig.Arch = conv").</summary>
     public static string Choice(Piece piece) => string.Join(" or ", ChoosersOf(piece).Select(c =>
-        c.Values.Count == 0 ? $"a RunConfig.{c.Property} other than {Text(Of(c.Property).Default)}" : $"RunConfig.{c.Property} = {string.Join("|", c.Values)}"));
+        c.Values.Count == 0 ? $"a RunConfig.{c.Property} other than {SettingCatalog.Text(Of(c.Property).Default)}" : $"RunConfig.{c.Property} = {string.Join("|", c.Values)}"));
 
     static IEnumerable<ChosenByAttribute> ChoosersOf(Piece piece) =>
         typeof(Piece).GetField(piece.ToString())!.GetCustomAttributes<ChosenByAttribute>();
-
-    /// <inheritdoc cref="SettingCatalog.Text"/>
-    public static string Text(object? value) => SettingCatalog.Text(value);
-
-    /// <inheritdoc cref="SettingCatalog.SameValue"/>
-    internal static bool SameValue(object? a, object? b) => SettingCatalog.SameValue(a, b);
 }
