@@ -39,7 +39,7 @@ public sealed class CheckpointCrashTests(ITestOutputHelper log)
     {
         const int kills = 30;
         string[] args = ["train", "--train-limit", "64", "--test-limit", "32", "--batch-size", "32", "--hidden", "8", "--latent", "2",
-            "--device", "cpu", "--epochs", "250"];
+            "--device", "cpu", "--epochs", "1000"];
         using var temp = new TempFolder();
         string straight = temp.File("straight"), run = temp.File("run");
         Assert.Equal(0, CliRunner.Run([.. args, "--out", straight]).Exit);
@@ -53,11 +53,13 @@ public sealed class CheckpointCrashTests(ITestOutputHelper log)
             using (process)
             {
                 // Training (its first step done), then 0 to 2 whole epochs and a moment of steps, a checkpoint or the
-                // pictures: counted in epochs, so a faster machine does not finish the run before the kills are done.
-                while (!process.HasExited && !output().Contains(" step 1/")) Thread.Sleep(5);
+                // pictures: counted in epochs, so a faster machine does not finish the run before the kills are done. An
+                // epoch here takes a millisecond or less on a quiet machine, so the waits are short: the polls and the
+                // moment together pass at most some tens of epochs, 30 kills well under the run's 1,000.
+                while (!process.HasExited && !output().Contains(" step 1/")) Thread.Sleep(1);
                 int epochs = random.Next(0, 3);
-                while (!process.HasExited && CompletedEpochs(output()) < epochs) Thread.Sleep(5);
-                Thread.Sleep(random.Next(0, 80));
+                while (!process.HasExited && CompletedEpochs(output()) < epochs) Thread.Sleep(1);
+                Thread.Sleep(random.Next(0, 20));
                 if (process.HasExited)
                 {
                     process.WaitForExit();
