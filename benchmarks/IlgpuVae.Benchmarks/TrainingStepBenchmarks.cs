@@ -23,7 +23,8 @@ public class TrainingStepBenchmarks
 
     ComputeDevice device = null!;
     StepRig rig = null!;
-    int start;
+    EpochPass pass = null!;
+    int batch;
 
     [Params("cpu")] public string Device { get; set; } = "cpu";
     [Params(128)] public int Batch { get; set; }
@@ -34,14 +35,15 @@ public class TrainingStepBenchmarks
     {
         device = ComputeDevice.Open(Device);
         rig = new StepRig(device, ModelSpec.PyTorchExample(), Preset, Batch, rows: 4096);
+        pass = rig.Trainer.BeginEpoch(rig.Data);
     }
 
     /// <summary>One step; the terms it returns are the previous step's, read while this one runs (as in training).</summary>
     [Benchmark]
     public LossTerms? Step()
     {
-        var terms = rig.Trainer.Step(rig.Data, start, Batch);
-        start = (start + Batch) % (rig.Data.Count - Batch);
+        var terms = rig.Trainer.Step(pass, batch);
+        batch = (batch + 1) % pass.Batches;
         return terms?.Terms;
     }
 

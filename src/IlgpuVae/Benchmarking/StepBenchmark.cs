@@ -33,14 +33,14 @@ internal static class StepBenchmark
         if (batchSize <= 0 || steps <= 0) throw new ArgumentException($"The batch size and step count must be positive; got {batchSize} and {steps}.");
         var clock = Stopwatch.StartNew();
         using var rig = new StepRig(device, spec, preset, batchSize, rows: batchSize * 2);
-        var (trainer, data) = (rig.Trainer, rig.Data);
-        trainer.Step(data, 0, batchSize);
-        trainer.Finish();
+        var (trainer, pass) = (rig.Trainer, rig.Trainer.BeginEpoch(rig.Data));
+        trainer.Step(pass, 0);
+        trainer.FinishSteps(pass);
         double first = clock.Elapsed.TotalSeconds;
         clock.Restart();
         for (int s = 0; s == 0 || clock.Elapsed < warmUp; s++)
-            trainer.Step(data, s % 2 * batchSize, batchSize);
-        trainer.Finish();
+            trainer.Step(pass, s % 2);
+        trainer.FinishSteps(pass);
 
         long? freeBefore = FreeBytes(device);
         long launches = device.Kernels.Launches;
@@ -48,10 +48,10 @@ internal static class StepBenchmark
         for (int s = 0; s < steps; s++)
         {
             clock.Restart();
-            trainer.Step(data, s % 2 * batchSize, batchSize);
+            trainer.Step(pass, s % 2);
             times[s] = clock.Elapsed.TotalMilliseconds;
         }
-        trainer.Finish();
+        trainer.FinishSteps(pass);
         double perStep = (double)(device.Kernels.Launches - launches) / steps;
         long? freeAfter = FreeBytes(device);
 
@@ -75,13 +75,13 @@ internal static class StepBenchmark
     public static IReadOnlyList<KernelShare> Profile(ComputeDevice device, ModelSpec spec, string preset, int batchSize, int steps)
     {
         using var rig = new StepRig(device, spec, preset, batchSize, rows: batchSize * 2);
-        var (trainer, data) = (rig.Trainer, rig.Data);
-        for (int s = 0; s < 3; s++) trainer.Step(data, s % 2 * batchSize, batchSize);  // compiled and warm
-        trainer.Finish();
+        var (trainer, pass) = (rig.Trainer, rig.Trainer.BeginEpoch(rig.Data));
+        for (int s = 0; s < 3; s++) trainer.Step(pass, s % 2);  // compiled and warm
+        trainer.FinishSteps(pass);
         return KernelProfile.During(device, () =>
         {
-            for (int s = 0; s < steps; s++) trainer.Step(data, s % 2 * batchSize, batchSize);
-            trainer.Finish();
+            for (int s = 0; s < steps; s++) trainer.Step(pass, s % 2);
+            trainer.FinishSteps(pass);
         }).PerStep(steps);
     }
 

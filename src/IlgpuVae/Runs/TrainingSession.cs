@@ -134,7 +134,7 @@ internal static class TrainingSession
             model = new VaeModel(device, spec, config.BatchSize, objective.PriorCount(config.BatchSize));
             observer.Info($"{where}{(device.RunsGpuKernels ? ", GPU kernels" : "")}; data: {train.Name} {train.Count} train / {test.Count} test, " +
                           $"{train.Height}×{train.Width}; model {spec}, {Size(model.Layout.Count)}.");
-            var (folder, stopped) = new EpochLoop(config, model, objective, link, observer).Run(existing, outFolder, others, train, test, stop);
+            var (folder, stopped) = new TrainingLoop(config, model, objective, link, observer).Run(existing, outFolder, others, train, test, stop);
             return new TrainedModel(config, device, model, folder) { Stopped = stopped };
         }
         catch (Exception e)

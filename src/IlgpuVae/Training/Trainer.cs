@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using IlgpuVae.Data;
 using IlgpuVae.Kernels;
 using IlgpuVae.Model;
@@ -18,9 +17,10 @@ internal sealed record EpochSummary(int Epoch, LossTerms Terms, double Seconds, 
 internal sealed record EpochProgress(int Batch, int Seen, double[] Sums, double Seconds);
 
 /// <summary>
-/// The training loop: per batch, gather (and binarize) on the device, draw the prior samples on the device (ε
+/// The training step and the epoch around it (the loop that sequences them is <c>Runs.TrainingLoop</c>): an epoch's
+/// pass begun (<see cref="BeginEpoch"/>), then per batch (<see cref="Step"/>) gather (and binarize) on the device, draw the prior samples on the device (ε
 /// is drawn inside the sampling), forward and backward, one optimizer launch, the loss terms reduced on the device
-/// and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device. The randomness is
+/// and read back one step late (<see cref="TermsReadback"/>), so the host never stalls the device, and the pass ended (<see cref="EndEpoch"/>) or interrupted. The randomness is
 /// a function of (seed, epoch, step), so a run repeats exactly on the same accelerator, and so is the KL weight of a
 /// warm-up (<see cref="KlWarmup"/>: a function of the step count), passed to the kernels as an argument. The step runs on
 /// <see cref="IStepReplicas"/>: this model alone, or a <see cref="ReplicaGroup"/> (whose first replica is this model,
@@ -76,7 +76,7 @@ internal sealed class Trainer : IDisposable
 
     /// <summary>
     /// Steps an epoch of <paramref name="count"/> images takes: its batches, less a last one too small for the MMD
-    /// estimator (<see cref="TrainEpoch"/> skips it) — the S of the warm-up.
+    /// estimator (<see cref="Step"/> skips it) — the S of the warm-up.
     /// </summary>
     public int StepsPerEpoch(int count) => count / batchSize + (IsTrained(count % batchSize) ? 1 : 0);
 
@@ -84,20 +84,35 @@ internal sealed class Trainer : IDisposable
     bool IsTrained(int rows) => rows >= objective.MinimumBatch;
 
     /// <summary>
-    /// One gradient step on rows [start, start + rows) of <paramref name="data"/>'s order (with a replica group, of
-    /// every replica's copy of it): each replica's codes of its shard — encoder, sampling, decoder, likelihood and their
-    /// backward — then the codes exchanged, each replica's divergences and the rest of its backward, the gradients
-    /// summed, the update, the row terms gathered. Returns the terms of the step before it (null for the first since
-    /// the last <see cref="Finish"/>, and in every process but the first), checked: a non-finite term or gradient
-    /// throws <see cref="NumericalFaultException"/> naming that step.
+    /// Begins epoch <see cref="Epoch"/> + 1: its shuffled order (every replica's copy alike), the term sums and the
+    /// clock — from the start, or from where <paramref name="from"/> says an interrupted pass stopped.
     /// </summary>
-    public StepTerms? Step(DeviceDataSet data, int start, int rows)
+    public EpochPass BeginEpoch(DeviceDataSet data, EpochProgress? from = null)
     {
         alone?.Use(data);
+        UseWarmupFor(data.Count);
+        for (int i = 0; i < replicas.LocalCount; i++) replicas[i].Data.Shuffle(seed, Epoch);
+        replicas.TakeExchangeSeconds();
+        model.StartTotals(from?.Sums);
+        return new EpochPass(data, Epoch + 1, Batches(data.Count), from);
+    }
+
+    /// <summary>
+    /// One gradient step on batch <paramref name="batch"/> of the pass (with a replica group, of every replica's copy of
+    /// it): each replica's codes of its shard — encoder, sampling, decoder, likelihood and their backward — then the
+    /// codes exchanged, each replica's divergences and the rest of its backward, the gradients summed, the update, the
+    /// row terms gathered. A short last batch too small for the MMD estimator is not trained on. Returns the terms of
+    /// the step before it (null for the first of the pass, for a batch not trained on, and in every process but the
+    /// first), checked: a non-finite term or gradient throws <see cref="NumericalFaultException"/> naming that step.
+    /// </summary>
+    public BatchTerms? Step(EpochPass pass, int batch)
+    {
+        int start = batch * batchSize, rows = Math.Min(batchSize, pass.Data.Count - start);
+        if (!IsTrained(rows)) return null;
+        alone?.Use(pass.Data);
         (stepStart, stepRows, withMmd) = (start, rows, objective.CanEstimateMmd(rows));
         binarizeKey = CounterRng.Key(seed, RandomStreams.Binarization, (ulong)Epoch);
         noiseStep = (ulong)optimizer.Steps;
-        UseWarmupFor(data.Count);
         stepKlWeight = warmup is null ? null : KlWeightOf(optimizer.Steps + 1);
         replicas.ForEach(computeCodes);
         replicas.ExchangeCodes(rows, withMmd);
@@ -105,9 +120,11 @@ internal sealed class Trainer : IDisposable
         replicas.ExchangeGradients(rows);
         replicas.ForEach(update);
         replicas.GatherRowTerms(rows, withMmd);
+        int previous = pass.Launched;
+        pass.Stepped(batch, rows);
         if (!replicas.HoldsFirstReplica) return null;
         model.ReduceTerms();
-        return Checked(readback.Push(model.Terms, Epoch + 1, optimizer.Steps));
+        return Checked(readback.Push(model.Terms, Epoch + 1, optimizer.Steps)) is { } read ? new BatchTerms(previous, read.Terms) : null;
     }
 
     void ComputeCodes(int i)
@@ -131,8 +148,32 @@ internal sealed class Trainer : IDisposable
         r.Optimizer.Update(r.Model.Parameters, r.Model.Gradients, r.Model.Faults);
     }
 
-    /// <summary>Waits for the last step and returns its terms, checked as <see cref="Step"/> does.</summary>
-    public StepTerms? Finish() => Checked(readback.Flush());
+    /// <summary>Waits for the pass's last step and returns its terms, checked as <see cref="Step"/> does (null in every process but the first).</summary>
+    public BatchTerms? FinishSteps(EpochPass pass) => Checked(readback.Flush()) is { } last ? new BatchTerms(pass.Launched, last.Terms) : null;
+
+    /// <summary>
+    /// Whether every process goes on after this step: process 0's <paramref name="goOn"/> decides, so every process of a
+    /// data-parallel job stops after the same step.
+    /// </summary>
+    public bool AgreeToContinue(bool goOn) => replicas.AgreeToContinue(goOn);
+
+    /// <summary>
+    /// Ends a pass stopped before batch <paramref name="next"/>: its last step waited for and checked, and where it stopped,
+    /// for a checkpoint that a resumed run continues from (<see cref="BeginEpoch"/>).
+    /// </summary>
+    public EpochProgress Interrupt(EpochPass pass, int next)
+    {
+        FinishSteps(pass);
+        return new EpochProgress(next, pass.Seen, model.TakeTotals(), pass.Seconds);
+    }
+
+    /// <summary>Ends a pass whose steps are finished (<see cref="FinishSteps"/>): the epoch is counted, and its mean terms, time and throughput returned.</summary>
+    public EpochSummary EndEpoch(EpochPass pass)
+    {
+        double seconds = pass.Seconds;
+        Epoch++;
+        return new EpochSummary(Epoch, Mean(model.TakeTotals(), pass.Seen), seconds, pass.Seen / seconds, replicas.TakeExchangeSeconds(), KlWeight);
+    }
 
     StepTerms? Checked(StepTerms? s)
     {
@@ -150,53 +191,6 @@ internal sealed class Trainer : IDisposable
     }
 
     public void Dispose() => readback.Dispose();
-
-    /// <summary>Where the last <see cref="TrainEpoch"/> stopped when it was asked to; null after a complete epoch.</summary>
-    public EpochProgress? Interrupted { get; private set; }
-
-    /// <summary>
-    /// One pass over <paramref name="data"/> in the epoch's shuffled order, from the start or from where
-    /// <paramref name="from"/> says an earlier pass stopped. After each step <paramref name="progress"/> gets
-    /// (the batch whose terms were read last — a step behind, 0 before the first — batches, those terms) and
-    /// answers whether to go on, and once more with the last batch's terms at the end; on false the pass stops
-    /// after that step, <see cref="Interrupted"/> records where, and null is returned.
-    /// </summary>
-    public EpochSummary? TrainEpoch(DeviceDataSet data, Func<int, int, LossTerms, bool>? progress = null, EpochProgress? from = null)
-    {
-        alone?.Use(data);
-        UseWarmupFor(data.Count);
-        for (int i = 0; i < replicas.LocalCount; i++) replicas[i].Data.Shuffle(seed, Epoch);
-        replicas.TakeExchangeSeconds();
-        model.StartTotals(from?.Sums);
-        Interrupted = null;
-        var clock = Stopwatch.StartNew();
-        int batches = Batches(data.Count), seen = from?.Seen ?? 0;
-        double Seconds() => clock.Elapsed.TotalSeconds + (from?.Seconds ?? 0);
-        LossTerms latest = default;
-        int latestBatch = 0, launched = 0;
-        for (int b = from?.Batch ?? 0; b < batches; b++)
-        {
-            int start = b * batchSize, rows = Math.Min(batchSize, data.Count - start);
-            if (!IsTrained(rows)) continue;
-            if (Step(data, start, rows) is { } previous) (latest, latestBatch) = (previous.Terms, launched);
-            launched = b + 1;
-            seen += rows;
-            bool goOn = progress?.Invoke(latestBatch, batches, latest) ?? true;
-            // Every process of a data-parallel job stops after the same step: process 0's answer decides.
-            goOn = replicas.AgreeToContinue(goOn);
-            if (!goOn && b + 1 < batches)
-            {
-                Finish();
-                Interrupted = new EpochProgress(b + 1, seen, model.TakeTotals(), Seconds());
-                return null;
-            }
-        }
-        // The last step's terms come back here; report them like the others (the answer cannot stop a finished pass).
-        if (Finish() is { } last) progress?.Invoke(launched, batches, last.Terms);
-        double seconds = Seconds();
-        Epoch++;
-        return new EpochSummary(Epoch, Mean(model.TakeTotals(), seen), seconds, seen / seconds, replicas.TakeExchangeSeconds(), KlWeight);
-    }
 
     /// <summary>The warm-up over epochs of <paramref name="count"/> training images (set once: every epoch has the same steps).</summary>
     void UseWarmupFor(int count)

@@ -36,8 +36,14 @@ internal sealed class TrainingRig : IDisposable
     public ReplicaGroup? Group { get; }
     public Trainer Trainer { get; }
 
-    /// <summary>One epoch over the rig's images; its summary.</summary>
-    public EpochSummary Epoch() => Trainer.TrainEpoch(Data) ?? throw new InvalidOperationException("The epoch was stopped.");
+    /// <summary>One epoch over the rig's images, as the training loop steps it; its summary.</summary>
+    public EpochSummary Epoch()
+    {
+        var pass = Trainer.BeginEpoch(Data);
+        for (int b = 0; b < pass.Batches; b++) Trainer.Step(pass, b);
+        Trainer.FinishSteps(pass);
+        return Trainer.EndEpoch(pass);
+    }
 
     /// <summary><paramref name="epochs"/> epochs; the last one's summary.</summary>
     public EpochSummary Epochs(int epochs)

@@ -8,15 +8,16 @@ using IlgpuVae.Training;
 namespace IlgpuVae.Runs;
 
 /// <summary>
-/// A run's epochs on a model that is ready on its device: where they start (<see cref="Start"/>: from scratch, over
-/// again, or from a checkpoint), each epoch trained and finished (<see cref="FinishEpoch"/>: the test set's terms, the
-/// evaluation when due, the guard against non-finite numbers, then the checkpoint and the metrics line), a stop request
-/// saved where it came (<see cref="SaveStopped"/>), and the pictures at the end. Only the process holding the first
-/// replica writes; a run without a folder (training from code) writes nothing.
+/// A run's training on a model that is ready on its device. <see cref="Run"/> sets it up — the optimizer, where the
+/// epochs start (<see cref="Start"/>: from scratch, over again, or from a checkpoint), the data on the device, the
+/// replicas, the trainer — and <see cref="Epochs"/> is the algorithm: epochs of steps, a stop request saved where it
+/// came, each epoch finished (<see cref="FinishEpoch"/>: the test set's terms, the evaluation when due, the guard
+/// against non-finite numbers, then the checkpoint and the metrics line), the pictures at the end. Only the process
+/// holding the first replica writes; a run without a folder (training from code) writes nothing.
 /// </summary>
-internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec objective, IProcessLink link, ITrainingObserver observer)
+internal sealed class TrainingLoop(RunConfig config, VaeModel model, ObjectiveSpec objective, IProcessLink link, ITrainingObserver observer)
 {
-    /// <summary>The epochs; returns the run folder, if any, and whether a stop request ended the run early (saved where it stopped, without the pictures).</summary>
+    /// <summary>Trains; returns the run folder, if any, and whether a stop request ended the run early (saved where it stopped, without the pictures).</summary>
     public (RunFolder? Folder, bool Stopped) Run(RunFolder? existing, string? outFolder, IReadOnlyList<ComputeDevice> others,
         ImageSet train, ImageSet test, CancellationToken stop)
     {
@@ -40,23 +41,9 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         using var trainer = new Trainer(model, optimizer, objective, config.BatchSize, (ulong)config.Seed, config.DynamicBinarization, replicas,
             config.KlWarmupEpochs)
         { Epoch = done };
-        int batches = trainer.Batches(train.Count);
-        // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
-        int epoch = done + 1;
         try
         {
-            for (; epoch <= config.Epochs; epoch++)
-            {
-                observer.EpochStarted(epoch, config.Epochs, batches, config.BatchSize);
-                var summary = trainer.TrainEpoch(trainData, (b, n, terms) =>
-                {
-                    // The terms are read a step late: b is the batch they belong to, 0 before the first is read.
-                    if (b > 0) observer.StepCompleted(b, n, terms);
-                    return !stop.IsCancellationRequested;
-                }, epoch == done + 1 ? partial : null);
-                if (summary is null) return (SaveStopped(folder, trainer, optimizer, epoch, batches), true);
-                if (link.Rank == 0) FinishEpoch(folder, trainer, optimizer, summary, testData, replicas?.Count ?? 1);
-            }
+            return Epochs(folder, trainer, partial, trainData, testData, test, replicas?.Count ?? 1, stop);
         }
         catch (NumericalFaultException e)
         {
@@ -64,12 +51,37 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         }
         catch (ILGPU.Runtime.AcceleratorException e)
         {
+            // A device that fails mid-run (a failed launch, a lost GPU) ends the run with the last checkpoint intact.
             string advice = folder is null
                 ? "Use a smaller RunConfig.BatchSize or another RunConfig.Device."
                 : $"The last checkpoint in {folder.Path} is kept; continue with train --resume on this or another RunConfig.Device, or use a smaller RunConfig.BatchSize.";
-            throw new DeviceFaultException($"{(replicas?.FailedDevice ?? device).Describe()} failed in epoch {epoch} ({e.Message.TrimEnd('.')}). {advice}", e);
+            throw new DeviceFaultException($"{(replicas?.FailedDevice ?? device).Describe()} failed in epoch {trainer.Epoch + 1} ({e.Message.TrimEnd('.')}). {advice}", e);
         }
+    }
 
+    /// <summary>
+    /// The algorithm, from epoch <see cref="Trainer.Epoch"/> + 1 (and within it from <paramref name="partial"/>, where a
+    /// stopped run stopped) to the last: each epoch's steps, then its end; the pictures once all are done.
+    /// </summary>
+    (RunFolder? Folder, bool Stopped) Epochs(RunFolder? folder, Trainer trainer, EpochProgress? partial, DeviceDataSet trainData,
+        DeviceDataSet testData, ImageSet test, int replicas, CancellationToken stop)
+    {
+        while (trainer.Epoch < config.Epochs)
+        {
+            var pass = trainer.BeginEpoch(trainData, partial);
+            partial = null;
+            observer.EpochStarted(pass.Epoch, config.Epochs, pass.Batches, config.BatchSize);
+            for (int b = pass.FirstBatch; b < pass.Batches; b++)
+            {
+                // The terms are read a step late: they belong to the batch before this one.
+                if (trainer.Step(pass, b) is { } read) observer.StepCompleted(read.Batch, pass.Batches, read.Terms);
+                bool stopping = !trainer.AgreeToContinue(!stop.IsCancellationRequested);
+                if (stopping && b + 1 < pass.Batches) return (SaveStopped(folder, trainer, pass, next: b + 1), true);
+            }
+            if (trainer.FinishSteps(pass) is { } last) observer.StepCompleted(last.Batch, pass.Batches, last.Terms);
+            var summary = trainer.EndEpoch(pass);
+            if (link.Rank == 0) FinishEpoch(folder, trainer, summary, testData, replicas);
+        }
         if (folder is null) return (null, false);
         var pictures = RunPictures.WriteAll(folder, model, test, (ulong)config.Seed, observer);
         observer.Info($"Wrote {folder.Path}: {RunFolder.ConfigFile}, {RunFolder.MetricsFile}, {RunFolder.ModelFile}, " +
@@ -111,16 +123,17 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
         return (folder, 0, null);
     }
 
-    /// <summary>The weights and the training state saved where a stop request ended epoch <paramref name="epoch"/>, with how to go on.</summary>
-    RunFolder? SaveStopped(RunFolder? folder, Trainer trainer, Optimizer optimizer, int epoch, int batches)
+    /// <summary>The weights and the training state saved where a stop request ended <paramref name="pass"/> (before batch <paramref name="next"/>), with how to go on.</summary>
+    RunFolder? SaveStopped(RunFolder? folder, Trainer trainer, EpochPass pass, int next)
     {
-        string where = $"Stopped in epoch {epoch} after step {trainer.Interrupted!.Batch} of {batches}";
+        var stopped = trainer.Interrupt(pass, next);
+        string where = $"Stopped in epoch {pass.Epoch} after step {stopped.Batch} of {pass.Batches}";
         if (folder is null)
         {
             observer.Info($"{where}.");
             return null;
         }
-        Checkpoint.Save(folder, model, optimizer, epoch - 1, trainer.Interrupted);
+        Checkpoint.Save(folder, model, trainer.Optimizer, pass.Epoch - 1, stopped);
         observer.Info($"{where}; saved the weights and the training state in {folder.Path}. Continue with: train --resume {folder.Path}");
         return folder;
     }
@@ -129,8 +142,9 @@ internal sealed class EpochLoop(RunConfig config, VaeModel model, ObjectiveSpec 
     /// An epoch's end: the test set's terms, the evaluation when due, and — only when every number is finite, so a
     /// fault leaves the folder with the epochs before — the KL chart, the checkpoint and the metrics line.
     /// </summary>
-    void FinishEpoch(RunFolder? folder, Trainer trainer, Optimizer optimizer, EpochSummary summary, DeviceDataSet testData, int replicas)
+    void FinishEpoch(RunFolder? folder, Trainer trainer, EpochSummary summary, DeviceDataSet testData, int replicas)
     {
+        var optimizer = trainer.Optimizer;
         int epoch = summary.Epoch;
         var report = new EpochReport(epoch, config.Epochs, summary.Terms, trainer.Evaluate(testData), summary.Seconds, summary.ImagesPerSecond)
         {
