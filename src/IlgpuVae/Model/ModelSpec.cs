@@ -2,15 +2,6 @@ using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Model;
 
-/// <summary>The approximate posterior q(z|x).</summary>
-internal enum PosteriorKind
-{
-    /// <summary>A diagonal Gaussian N(μ, σ²) (mean field: no z_j depends on another); the KL term is analytic.</summary>
-    Gaussian,
-    /// <summary>The Gaussian followed by an inverse autoregressive flow (<see cref="FlowSpec"/>); the KL term is a single-sample estimate.</summary>
-    Iaf,
-}
-
 /// <summary>
 /// An inverse autoregressive flow after the Gaussian posterior (Kingma et al., 2016): <paramref name="Steps"/> MADEs
 /// over z of the given hidden widths, each also reading a context vector of <paramref name="ContextDim"/> that the

@@ -22,9 +22,6 @@ internal static class SettingNames
     public static MmdEstimator MmdEstimator(string name) => Pick(name, "MMD estimator",
         ("unbiased", Model.MmdEstimator.Unbiased), ("biased", Model.MmdEstimator.Biased));
 
-    public static PosteriorKind Posterior(string name) => Pick(name, "posterior",
-        ("gaussian", PosteriorKind.Gaussian), ("iaf", PosteriorKind.Iaf));
-
     public static MadeDegrees MadeDegrees(string name) => Pick(name, "MADE degree rule (RunConfig.MadeDegrees)",
         ("spread", Model.MadeDegrees.Spread), ("cyclic", Model.MadeDegrees.Cyclic));
 

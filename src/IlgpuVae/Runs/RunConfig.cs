@@ -124,7 +124,7 @@ public sealed record RunConfig
     public const string LegacyMadeDegrees = "cyclic";
     /// <summary>How the KL term is computed: analytically for the Gaussian posterior, as a single-sample estimate for a flow (written for the reader).</summary>
     [Recorded(1)]
-    public string KlTerm => IsIaf ? IafPosterior.KlTermName : GaussianPosterior.KlTermName;
+    public string KlTerm => PosteriorKind.Named(Posterior).KlTerm;
     /// <summary>After every hidden layer: relu, leaky_relu, tanh or softplus.</summary>
     [Setting("--activation", "relu, leaky_relu, tanh or softplus")]
     public string Activation { get; init; } = "relu";
@@ -217,7 +217,7 @@ public sealed record RunConfig
 
     /// <summary>Whether <see cref="Posterior"/> is iaf.</summary>
     [JsonIgnore]
-    public bool IsIaf => SettingNames.Posterior(Posterior) == PosteriorKind.Iaf;
+    public bool IsIaf => PosteriorKind.Named(Posterior) == PosteriorKind.Iaf;
 
     /// <summary>Whether <see cref="Arch"/> is conv.</summary>
     [JsonIgnore]
@@ -255,13 +255,13 @@ public sealed record RunConfig
     internal ModelSpec ModelSpec(ImageShape image)
     {
         var decoder = DecoderKind.Named(Decoder);
-        var (decoderHidden, decoderOptions) = decoder.FromSettings(name => RunSettings.Of(name).Get(this), image);
-        return new ModelSpec(
+        SettingValue setting = name => RunSettings.Of(name).Get(this);
+        var (decoderHidden, decoderOptions) = decoder.FromSettings(setting, image);
+        return PosteriorKind.Named(Posterior).WithSettings(new ModelSpec(
             image.Size, Hidden, Latent, decoderHidden,
             SettingNames.Activation(Activation), SettingNames.Likelihood(Likelihood), ObsLogVar,
-            IsConv ? new ConvSpec(image, ConvLayers()) : null, decoder,
-            IsIaf ? new FlowSpec(FlowSteps, FlowHidden, ContextDim) : null,
-            decoderOptions, SettingNames.MadeDegrees(MadeDegrees)).Validate();
+            IsConv ? new ConvSpec(image, ConvLayers()) : null, decoder, null,
+            decoderOptions, SettingNames.MadeDegrees(MadeDegrees)), setting).Validate();
     }
 
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
@@ -320,6 +320,7 @@ public sealed record RunConfig
         if (IsConv) ConvLayers();
         else ModelSpec(new ImageShape(1, 1, 2));
         if (MadeHidden.Any(h => h <= 0)) throw new ArgumentException($"Every RunConfig.MadeHidden width must be positive; got {string.Join(",", MadeHidden)}.");
+        // A conv model's spec needs the image, so its flow (its posterior's structure) is checked here on its own.
         if (IsIaf) new FlowSpec(FlowSteps, FlowHidden, ContextDim).Validate(Latent);
         SettingNames.MadeDegrees(MadeDegrees);
         if (BatchSize < Objective().MinimumBatch)
@@ -342,11 +343,11 @@ public sealed record RunConfig
             throw new ArgumentException($"RunConfig.KlWarmupEpochs must be 0 (no warm-up) or a positive number of epochs; got {KlWarmupEpochs}.");
         if (!double.IsFinite(FreeBits) || FreeBits < 0)
             throw new ArgumentException($"RunConfig.FreeBits must be 0 (none) or a positive number of nats per latent dimension; got {FreeBits}.");
-        if (FreeBits > 0 && IsIaf)
+        if (FreeBits > 0 && !PosteriorKind.Named(Posterior).HasKlPerDimension)
             throw new ArgumentException(
-                $"RunConfig.FreeBits = {FreeBits} does not combine with RunConfig.Posterior = iaf: free bits clamp each latent dimension's analytic KL, " +
-                "and a flow posterior's KL term is a single-sample estimate of the whole code with no share per dimension. " +
-                "Use RunConfig.Posterior = gaussian, or leave out RunConfig.FreeBits.");
+                $"RunConfig.FreeBits = {FreeBits} does not combine with RunConfig.Posterior = {Posterior}: free bits clamp each latent dimension's analytic KL, " +
+                $"and this posterior's KL term ({KlTerm}) has no share per dimension. " +
+                $"Use RunConfig.Posterior = {PosteriorKind.Gaussian.Name}, or leave out RunConfig.FreeBits.");
         if (FreeBits > 0 && Replicas is not null)
             throw new ArgumentException(
                 $"RunConfig.FreeBits = {FreeBits} does not combine with RunConfig.Replicas = {Replicas}: the clamp needs each dimension's KL averaged over the " +

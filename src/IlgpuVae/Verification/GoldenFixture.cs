@@ -44,10 +44,11 @@ internal sealed class GoldenFixture
             var prior = Matrix(root.GetProperty("prior_z"));
             var decoder = model.TryGetProperty("decoder", out var kind) ? DecoderKind.Named(kind.GetString()!) : DecoderKind.Mlp;
             var (decoderHidden, decoderOptions) = decoder.FromFixture(model, () => Image(model));
+            var posterior = model.TryGetProperty("posterior", out var q) ? PosteriorKind.Named(q.GetString()!) : PosteriorKind.Gaussian;
             return new GoldenFixture
             {
                 Name = name,
-                Model = new ModelSpec(
+                Model = posterior.WithFixture(new ModelSpec(
                     model.GetProperty("input_dim").GetInt32(),
                     Ints(model.GetProperty("encoder_hidden")),
                     model.GetProperty("latent_dim").GetInt32(),
@@ -55,8 +56,8 @@ internal sealed class GoldenFixture
                     SettingNames.Activation(model.GetProperty("activation").GetString()!),
                     SettingNames.Likelihood(model.GetProperty("likelihood").GetString()!),
                     model.TryGetProperty("obs_log_var", out var s) ? s.GetSingle() : 0f,
-                    Conv(model, decoder), decoder, Flow(model), decoderOptions,
-                    model.TryGetProperty("made_degrees", out var rule) ? SettingNames.MadeDegrees(rule.GetString()!) : MadeDegrees.Cyclic).Validate(),
+                    Conv(model, decoder), decoder, null, decoderOptions,
+                    model.TryGetProperty("made_degrees", out var rule) ? SettingNames.MadeDegrees(rule.GetString()!) : MadeDegrees.Cyclic), model).Validate(),
                 Objective = new ObjectiveSpec(
                     obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
                     kernel == MmdKernel.Rbf ? kp.GetProperty("bandwidth").GetDouble() : kp.GetProperty("c").GetDouble(),
@@ -77,15 +78,6 @@ internal sealed class GoldenFixture
         {
             throw new InvalidDataException($"Fixture {name}: {e.Message}", e);
         }
-    }
-
-    /// <summary>An IAF posterior's flow, or null for the plain Gaussian (no <c>posterior</c> key).</summary>
-    static FlowSpec? Flow(JsonElement model)
-    {
-        if (!model.TryGetProperty("posterior", out var posterior)) return null;
-        if (SettingNames.Posterior(posterior.GetString()!) == PosteriorKind.Gaussian) return null;
-        return new FlowSpec(model.GetProperty("flow_steps").GetInt32(), Ints(model.GetProperty("flow_hidden")),
-            model.GetProperty("context_dim").GetInt32());
     }
 
     /// <summary>The fixture's <c>image</c>, [C, H, W].</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
@@ -68,4 +69,22 @@ internal sealed class GaussianPosterior(int latent) : IPosterior
     public IReadOnlyList<OnnxFile> OnnxFiles(VaeModel model) => [];
 
     public void Dispose() { }
+}
+
+/// <summary>The mean-field Gaussian, the default posterior: no structure of its own, an analytic KL per dimension.</summary>
+internal sealed class GaussianPosteriorKind : PosteriorKind
+{
+    public override string Name => "gaussian";
+
+    public override string KlTerm => GaussianPosterior.KlTermName;
+
+    public override bool HasKlPerDimension => true;
+
+    public override bool Describes(ModelSpec spec) => spec.Flow is null;
+
+    public override IPosterior Build(ModelSpec spec, ParameterLayout layout, Encoder encoder) => new GaussianPosterior(spec.LatentDim);
+
+    public override ModelSpec WithSettings(ModelSpec spec, SettingValue setting) => spec with { Flow = null };
+
+    public override ModelSpec WithFixture(ModelSpec spec, JsonElement model) => spec with { Flow = null };
 }

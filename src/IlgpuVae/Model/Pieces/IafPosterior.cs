@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
@@ -246,4 +247,28 @@ internal sealed class IafPosterior : IPosterior
         foreach (var b in new[] { contextOut, contextGrad }.Concat(stepZ).Concat(stepDz)) b?.Dispose();
         foreach (var s in steps) s.Dispose();
     }
+}
+
+/// <summary>The Gaussian followed by an inverse autoregressive flow, whose structure is the spec's <see cref="ModelSpec.Flow"/>.</summary>
+internal sealed class IafPosteriorKind : PosteriorKind
+{
+    public override string Name => "iaf";
+
+    public override string KlTerm => IafPosterior.KlTermName;
+
+    public override bool HasKlPerDimension => false;
+
+    public override bool Describes(ModelSpec spec) => spec.Flow is not null;
+
+    public override IPosterior Build(ModelSpec spec, ParameterLayout layout, Encoder encoder) =>
+        new IafPosterior(spec, spec.Flow ?? throw new ArgumentException("An IAF posterior needs a flow."), layout, encoder);
+
+    public override ModelSpec WithSettings(ModelSpec spec, SettingValue setting) =>
+        spec with { Flow = new FlowSpec((int)setting("FlowSteps")!, (int[])setting("FlowHidden")!, (int)setting("ContextDim")!) };
+
+    public override ModelSpec WithFixture(ModelSpec spec, JsonElement model) => spec with
+    {
+        Flow = new FlowSpec(model.GetProperty("flow_steps").GetInt32(), model.GetProperty("flow_hidden").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+            model.GetProperty("context_dim").GetInt32()),
+    };
 }

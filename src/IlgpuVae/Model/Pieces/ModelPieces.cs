@@ -2,9 +2,9 @@ namespace IlgpuVae.Model;
 
 /// <summary>
 /// A model's three pieces and the parameter layout they registered, in the model's order — encoder, posterior,
-/// decoder — before anything is allocated on a device: the place where a spec's pieces are built. A kind of decoder
-/// is its own file (the piece and its <see cref="DecoderKind"/>) and one line in <see cref="DecoderKind.All"/>, besides
-/// its settings on RunConfig; a kind of posterior is still chosen here.
+/// decoder — before anything is allocated on a device: the place where a spec's pieces are built. A kind of decoder or
+/// posterior is its own file (the piece and its <see cref="DecoderKind"/> or <see cref="PosteriorKind"/>) and one line in
+/// <see cref="DecoderKind.All"/> or <see cref="PosteriorKind.All"/>, besides its settings on RunConfig.
 /// </summary>
 internal sealed record ModelPieces(ParameterLayout Layout, Encoder Encoder, IPosterior Posterior, IDecoder Decoder)
 {
@@ -12,7 +12,7 @@ internal sealed record ModelPieces(ParameterLayout Layout, Encoder Encoder, IPos
     {
         var layout = new ParameterLayout();
         var encoder = new Encoder(spec, layout);
-        IPosterior posterior = spec.Flow is { } flow ? new IafPosterior(spec, flow, layout, encoder) : new GaussianPosterior(spec.LatentDim);
+        var posterior = PosteriorKind.Of(spec).Build(spec, layout, encoder);
         return new ModelPieces(layout, encoder, posterior, spec.DecoderKind.Build(spec, layout));
     }
 
