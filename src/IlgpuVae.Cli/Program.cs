@@ -11,18 +11,7 @@ public static class Program
     /// <summary>Parses and runs one command; tests call this with their own writers.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken stop = default)
     {
-        var root = new RootCommand("Train and evaluate VAEs, β-VAEs, InfoVAEs and MMD-VAEs with ILGPU kernels (CUDA, OpenCL or CPU).")
-        {
-            TrainCommand.Create(output, stop),
-            EvalCommand.Create(output),
-            SampleCommand.Create(output),
-            CompareCommand.Create(output),
-            ExportCommand.Create(output),
-            DevicesCommand.Create(output),
-            BenchCommand.Create(output),
-            GoldenCommand.Create(output),
-            KernelsCommand.Create(output),
-        };
+        var root = Commands(output, stop);
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
@@ -51,4 +40,19 @@ public static class Program
             return Errors.InternalError;
         }
     }
+
+    /// <summary>Every command with its options and arguments, writing to <paramref name="output"/>; nothing runs until one is invoked.</summary>
+    public static RootCommand Commands(TextWriter output, CancellationToken stop = default) =>
+        new("Train and evaluate VAEs, β-VAEs, InfoVAEs and MMD-VAEs with ILGPU kernels (CUDA, OpenCL or CPU).")
+        {
+            TrainCommand.Create(output, stop),
+            EvalCommand.Create(output),
+            SampleCommand.Create(output),
+            CompareCommand.Create(output),
+            ExportCommand.Create(output),
+            DevicesCommand.Create(output),
+            BenchCommand.Create(output),
+            GoldenCommand.Create(output),
+            KernelsCommand.Create(output),
+        };
 }

@@ -16,12 +16,15 @@ public enum Prerequisite
 
     /// <summary>An OpenCL device that ILGPU accepts (scripts/opencl-root.sh, scripts/opencl-tests.sh).</summary>
     OpenCl,
+
+    /// <summary>Fashion-MNIST's IDX files where the data loader looks (Debian's dataset-fashion-mnist), which the docs' runnable commands train on.</summary>
+    FashionMnist,
 }
 
 /// <summary>
 /// Where a case's prerequisite is missing, the case is skipped, with one line saying what enables it — so that
 /// `dotnet test` passes on a machine that has only the SDK. CI installs every prerequisite and names them in
-/// ILGPUVAE_REQUIRE (a comma-separated list of ptxas, clang, mpiexec, opencl, or "all"): a required one is never
+/// ILGPUVAE_REQUIRE (a comma-separated list of ptxas, clang, mpiexec, opencl, fashionmnist, or "all"): a required one is never
 /// skipped, so its absence fails the cases that need it instead of passing unseen.
 /// </summary>
 public static class Prerequisites
@@ -42,6 +45,7 @@ public static class Prerequisites
         Prerequisite.Mpiexec => Mpiexec is null
             ? "mpiexec is not on PATH: run scripts/install-mpich.sh (as root) to enable the cases across processes." : null,
         Prerequisite.OpenCl => TestDevices.OpenClSkipReason,
+        Prerequisite.FashionMnist => FashionMnistMissing(),
         _ => throw new ArgumentOutOfRangeException(nameof(prerequisite), prerequisite, null),
     };
 
@@ -49,6 +53,14 @@ public static class Prerequisites
     public static bool Required(Prerequisite prerequisite) =>
         (Environment.GetEnvironmentVariable(Variable) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Any(name => name.Equals("all", StringComparison.OrdinalIgnoreCase) || name.Equals(prerequisite.ToString(), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Why the docs' commands on Fashion-MNIST cannot run here, or null when they can.</summary>
+    static string? FashionMnistMissing() =>
+        IlgpuVae.Data.DataSources.StandardFiles.All(f => File.Exists(Path.Combine(FashionMnistFolder, f)) || File.Exists(Path.Combine(FashionMnistFolder, f + ".gz")))
+            ? null : $"Fashion-MNIST is not in {FashionMnistFolder}: apt-get install dataset-fashion-mnist (as root) to run the docs' commands.";
+
+    /// <summary>Where Debian's dataset-fashion-mnist puts the files, one of the places the data loader looks.</summary>
+    const string FashionMnistFolder = "/usr/share/datasets/fashion-mnist";
 
     /// <summary>MPICH's mpiexec on PATH, or null.</summary>
     public static string? Mpiexec { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
@@ -90,6 +102,7 @@ public sealed class PrerequisiteTests
         Prerequisite.Ptxas => "ptxas: scripts/install-gpu-compilers.sh",
         Prerequisite.Clang => "clang: scripts/install-gpu-compilers.sh",
         Prerequisite.Mpiexec => "mpiexec: scripts/install-mpich.sh",
+        Prerequisite.FashionMnist => "docs' commands: dataset-fashion-mnist",
         _ => $"{OpenClRows()} OpenCL cases need an OpenCL device",
     };
 
