@@ -64,7 +64,7 @@ public sealed class DocPage
         var lines = Text.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
-            var fence = Regex.Match(lines[i], @"^\s*```(\w*)\s*(\w*)");
+            var fence = Regex.Match(lines[i], @"^\s*```(?!`)(\w*)\s*(\w*)");
             if (!fence.Success)
             {
                 // A command in an indented block cannot be told from other text by a mark, so it is never checked: fence it.
@@ -73,7 +73,7 @@ public sealed class DocPage
                 continue;
             }
             int start = i;
-            for (i++; i < lines.Length && !lines[i].TrimStart().StartsWith("```", StringComparison.Ordinal); i++) { }
+            for (i++; i < lines.Length && !IsFence(lines[i]); i++) { }
             if (!ShellLanguages.Contains(fence.Groups[1].Value)) continue;
             if (!Enum.TryParse<BlockCheck>(fence.Groups[2].Value, ignoreCase: true, out var check) || fence.Groups[2].Value.Length == 0)
             {
@@ -84,6 +84,9 @@ public sealed class DocPage
         }
         return (commands, problems);
     }
+
+    /// <summary>Whether <paramref name="line"/> opens or closes a fenced block (three backticks, not four: ```` ```sh ```` in a line is text).</summary>
+    static bool IsFence(string line) => Regex.IsMatch(line, @"^\s*```(?!`)");
 
     /// <summary>The block's commands: comments dropped, continuation lines joined, the words of each.</summary>
     IEnumerable<DocCommand> Split(string[] block, int firstLine, BlockCheck check)
@@ -150,7 +153,7 @@ public sealed class DocPage
         bool fenced = false;
         for (int i = 0; i < lines.Length; i++)
         {
-            if (lines[i].TrimStart().StartsWith("```", StringComparison.Ordinal)) fenced = !fenced;
+            if (IsFence(lines[i])) fenced = !fenced;
             if (fenced || lines[i].StartsWith("    ", StringComparison.Ordinal)) continue;
             foreach (Match m in Regex.Matches(lines[i], @"!?\[[^\]]*\]\(([^)\s]+)(?:\s+""[^""]*"")?\)"))
             {

@@ -5,6 +5,7 @@ public sealed class DocPageTests
 {
     const string Page = """
         Intro with a [link](docs/x.md) and a [site](https://example.org) and an [anchor](#top).
+          ```` ```sh run ```` in a line is text.
 
         ```sh limited
         IlgpuVae.Cli train --epochs 9 \
@@ -34,10 +35,10 @@ public sealed class DocPageTests
         Assert.Equal(["train --epochs 9 --latent 3", "", "train --device cuda"],
             commands.Select(c => string.Join(" ", c.CliArguments ?? [])));
         Assert.Equal([BlockCheck.Limited, BlockCheck.Limited, BlockCheck.Parse], commands.Select(c => c.Check));
-        Assert.Equal([4, 6, 10], commands.Select(c => c.Line));
+        Assert.Equal([5, 7, 11], commands.Select(c => c.Line));
         Assert.Equal(2, problems.Count);
-        Assert.StartsWith("page.md:13: a shell block must say how it is checked", problems[0]);
-        Assert.StartsWith("page.md:17: a command in an indented block", problems[1]);
+        Assert.StartsWith("page.md:14: a shell block must say how it is checked", problems[0]);
+        Assert.StartsWith("page.md:18: a command in an indented block", problems[1]);
     }
 
     [Fact]
