@@ -54,7 +54,9 @@ public static class TcTiles
         }
 
         bool grad = p.Gradient;
-        double jointWeight = p.JointWeight, marginalWeight = p.MarginalWeight;
+        // Every barrier sits in the straight-line code of a loop's body, none after a conditional continue: PoCL builds a
+        // work-group's loops around the barriers; the first version of this kernel, whose second sweep skipped the last
+        // two barriers with a continue, crashed the test process on PoCL (the CPU accelerator ran it correctly).
         for (int sweep = 0; sweep < (grad ? 2 : 1); sweep++)
         {
             for (int c0 = 0; c0 < p.B; c0 += block)
@@ -65,51 +67,24 @@ public static class TcTiles
                 Group.Barrier();
                 JointSums(block, count, tileCount, k, rows, mu, inverse, offset, joint, rowsFirst: true);
                 Group.Barrier();
-                for (int e = tid; e < count * k; e += threads)
-                {
-                    int r = e / k, t = e - r * k;
-                    if (sweep == 0)
-                    {
-                        double max = maxima[e], sum = sums[e];
-                        for (int c = 0; c < tileCount; c++)
-                            TotalCorrelation.Accumulate(TotalCorrelation.LogDensity(rows[e], mu[c * k + t], inverse[c * k + t], offset[c * k + t]), ref max, ref sum);
-                        maxima[e] = max;
-                        sums[e] = sum;
-                        continue;
-                    }
-                    double g = 0;
-                    for (int c = 0; c < tileCount; c++)
-                    {
-                        double l = TotalCorrelation.LogDensity(rows[e], mu[c * k + t], inverse[c * k + t], offset[c * k + t]);
-                        double weight = jointWeight * DeviceMath.Exp(joint[r * block + c] - jointMax[r])
-                            + marginalWeight * DeviceMath.Exp(l - maxima[e]) + (first + r == c0 + c ? p.MiWeight : 0.0);
-                        g -= weight * (rows[e] - mu[c * k + t]) * inverse[c * k + t];
-                    }
-                    gradient[e] += g;
-                }
-                for (int r = tid; sweep == 0 && r < count; r += threads)
-                {
-                    double max = jointMax[r], sum = jointSum[r];
-                    for (int c = 0; c < tileCount; c++) TotalCorrelation.Accumulate(joint[r * block + c], ref max, ref sum);
-                    jointMax[r] = max;
-                    jointSum[r] = sum;
-                }
+                if (sweep == 0) AccumulateTile(block, count, tileCount, k, rows, mu, inverse, offset, joint, maxima, sums, jointMax, jointSum);
+                else
+                    GradientTile(p, block, first, c0, count, tileCount, k, rows, mu, inverse, offset, joint, maxima, jointMax, gradient);
             }
-            if (sweep > 0) continue;
             Group.Barrier();
             // The running (max, sum) become log-sum-exps in place; the gradient's walk reads them.
-            for (int e = tid; e < count * k; e += threads)
+            for (int e = tid; sweep == 0 && e < count * k; e += threads)
             {
                 maxima[e] += DeviceMath.Log(sums[e]);
                 lse[(first + e / k) * (k + 1) + 1 + e % k] = maxima[e];
             }
-            for (int r = tid; r < count; r += threads)
+            for (int r = tid; sweep == 0 && r < count; r += threads)
             {
                 jointMax[r] += DeviceMath.Log(jointSum[r]);
                 lse[(first + r) * (k + 1)] = jointMax[r];
             }
             Group.Barrier();
-            for (int r = tid; r < count; r += threads)
+            for (int r = tid; sweep == 0 && r < count; r += threads)
             {
                 double marginal = 0;
                 for (int t = 0; t < k; t++) marginal += maxima[r * k + t];
@@ -188,6 +163,48 @@ public static class TcTiles
             int c = e / k, t = e - c * k, at = (first + c) * 2 * k + t;
             dHeads[at] += (float)gradMu[e];
             dHeads[at + k] += (float)gradLogVar[e];
+        }
+    }
+
+    /// <summary>The first sweep over a tile: each (row, dimension)'s and each row's joint running log-sum-exp.</summary>
+    static void AccumulateTile(int block, int count, int tileCount, int k, ArrayView<double> rows, ArrayView<double> mu, ArrayView<double> inverse,
+        ArrayView<double> offset, ArrayView<double> joint, ArrayView<double> maxima, ArrayView<double> sums, ArrayView<double> jointMax, ArrayView<double> jointSum)
+    {
+        for (int e = Group.IdxX; e < count * k; e += Group.DimX)
+        {
+            int t = e % k;
+            double max = maxima[e], sum = sums[e];
+            for (int c = 0; c < tileCount; c++)
+                TotalCorrelation.Accumulate(TotalCorrelation.LogDensity(rows[e], mu[c * k + t], inverse[c * k + t], offset[c * k + t]), ref max, ref sum);
+            maxima[e] = max;
+            sums[e] = sum;
+        }
+        for (int r = Group.IdxX; r < count; r += Group.DimX)
+        {
+            double max = jointMax[r], sum = jointSum[r];
+            for (int c = 0; c < tileCount; c++) TotalCorrelation.Accumulate(joint[r * block + c], ref max, ref sum);
+            jointMax[r] = max;
+            jointSum[r] = sum;
+        }
+    }
+
+    /// <summary>The second sweep over a tile: each (row, dimension)'s share of ∂/∂z, from the finished log-sum-exps.</summary>
+    static void GradientTile(TcProblem p, int block, int first, int c0, int count, int tileCount, int k, ArrayView<double> rows, ArrayView<double> mu,
+        ArrayView<double> inverse, ArrayView<double> offset, ArrayView<double> joint, ArrayView<double> lse, ArrayView<double> jointLse, ArrayView<double> gradient)
+    {
+        double jointWeight = p.JointWeight, marginalWeight = p.MarginalWeight;
+        for (int e = Group.IdxX; e < count * k; e += Group.DimX)
+        {
+            int r = e / k, t = e - r * k;
+            double g = 0;
+            for (int c = 0; c < tileCount; c++)
+            {
+                double l = TotalCorrelation.LogDensity(rows[e], mu[c * k + t], inverse[c * k + t], offset[c * k + t]);
+                double weight = jointWeight * DeviceMath.Exp(joint[r * block + c] - jointLse[r])
+                    + marginalWeight * DeviceMath.Exp(l - lse[e]) + (first + r == c0 + c ? p.MiWeight : 0.0);
+                g -= weight * (rows[e] - mu[c * k + t]) * inverse[c * k + t];
+            }
+            gradient[e] += g;
         }
     }
 
