@@ -9,8 +9,10 @@ public static class Term
     public const int Recon = 0, Kl = 1, Mmd = 2, Loss = 3;
     /// <summary>Non-finite gradients the optimizer saw in the step (0 without an optimizer step).</summary>
     public const int Faults = 4;
-    /// <summary>Entries of the terms buffer; the totals buffer holds the first <see cref="Summed"/>.</summary>
-    public const int Count = 5, Summed = 4;
+    /// <summary>β-TC-VAE's decomposition of the KL (<see cref="TotalCorrelation"/>), per-image means; 0 for other objectives.</summary>
+    public const int Mi = 5, Tc = 6, Dwkl = 7;
+    /// <summary>Entries of the terms buffer; the totals buffer holds as many, every one but <see cref="Faults"/> summed.</summary>
+    public const int Count = 8, Summed = 8;
 }
 
 /// <summary>The weights that turn the three terms into the loss, and how many partials each term has.</summary>
@@ -31,6 +33,13 @@ public struct LossWeights
     public int ClampedDims;
     /// <summary>λ of free bits, in nats per dimension.</summary>
     public double FreeBits;
+    /// <summary>
+    /// β-TC-VAE: the rows of the total correlation's row terms (B; 0 for other objectives, whose terms[Mi … Dwkl] are 0), and
+    /// the loss's weights of the index-code MI, the total correlation and the dimension-wise KL.
+    /// </summary>
+    public int TcRows;
+    /// <summary>The weights of the three terms of <see cref="TcRows"/>: 1, β, 1 for β-TC-VAE.</summary>
+    public float MiWeight, TcWeight, DwklWeight;
 }
 
 /// <summary>
@@ -38,7 +47,8 @@ public struct LossWeights
 /// (per row of [z; p]) become terms[Recon, Kl, Mmd, Loss] = Σnll/B, Σkl/B, Σmmd and the weighted loss — whose KL
 /// term under free bits is Σⱼ max(λ, mⱼ) of the per-dimension means <see cref="FreeBits"/> left, terms[Kl] unclamped —,
 /// terms[Faults] takes the optimizer's count of non-finite gradients (and resets it for the next step), and
-/// the four terms are added into totals (per-epoch sums, each weighted by B). In double and in one fixed
+/// the terms are added into totals (per-epoch sums, each weighted by B). β-TC-VAE's row terms (MI, TC, DWKL per row)
+/// become terms[Mi, Tc, Dwkl], and their weighted sum joins the loss. In double and in one fixed
 /// order, so the result does not depend on the launch shape and repeats bit for bit — unlike float atomics.
 /// The CPU accelerator sums in one thread (<see cref="LossTermsCpu"/>); GPUs in one group, each thread a
 /// strided share and then a fixed tree (<see cref="LossTermsGpu"/>).
@@ -47,24 +57,32 @@ public static class Reductions
 {
     /// <summary>The CPU accelerator's reduction: one thread sums everything in order.</summary>
     public static void LossTermsCpu(Index1D unused, LossWeights w,
-        ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans, ArrayView<double> mmdRows, ArrayView<int> faults,
-        ArrayView<double> terms, ArrayView<double> totals) =>
-        Finish(w, Sum(nllRows, w.B), Sum(klTerms, w.KlTerms), Sum(mmdRows, w.MmdRows), klMeans, faults, terms, totals);
+        ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans, ArrayView<double> mmdRows, ArrayView<double> tcRows,
+        ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
+        Finish(w, Sum(nllRows, w.B), Sum(klTerms, w.KlTerms), Sum(mmdRows, w.MmdRows),
+            SumEvery(tcRows, w.TcRows, 0), SumEvery(tcRows, w.TcRows, 1), SumEvery(tcRows, w.TcRows, 2), klMeans, faults, terms, totals);
 
     /// <summary>The GPUs' reduction: one group, a strided share per thread, then a fixed tree.</summary>
     public static void LossTermsGpu(LossWeights w,
-        ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans, ArrayView<double> mmdRows, ArrayView<int> faults,
-        ArrayView<double> terms, ArrayView<double> totals)
+        ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans, ArrayView<double> mmdRows, ArrayView<double> tcRows,
+        ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals)
     {
         var scratch = SharedScratch.ForReduction();
         double nll = GroupReductions.Sum(StridedPart(nllRows, w.B), scratch);
         double kl = GroupReductions.Sum(StridedPart(klTerms, w.KlTerms), scratch);
         double mmd = GroupReductions.Sum(StridedPart(mmdRows, w.MmdRows), scratch);
-        if (Group.IdxX == 0) Finish(w, nll, kl, mmd, klMeans, faults, terms, totals);
+        double mi = 0, tc = 0, dwkl = 0;
+        if (w.TcRows > 0)
+        {
+            mi = GroupReductions.Sum(StridedRowPart(tcRows, w.TcRows, 0), scratch);
+            tc = GroupReductions.Sum(StridedRowPart(tcRows, w.TcRows, 1), scratch);
+            dwkl = GroupReductions.Sum(StridedRowPart(tcRows, w.TcRows, 2), scratch);
+        }
+        if (Group.IdxX == 0) Finish(w, nll, kl, mmd, mi, tc, dwkl, klMeans, faults, terms, totals);
     }
 
-    static void Finish(LossWeights w, double nll, double kl, double mmd, ArrayView<double> klMeans, ArrayView<int> faults,
-        ArrayView<double> terms, ArrayView<double> totals)
+    static void Finish(LossWeights w, double nll, double kl, double mmd, double mi, double tc, double dwkl, ArrayView<double> klMeans,
+        ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals)
     {
         double recon = nll / w.B, klMean = kl / w.B;
         double klObjective = w.ClampedDims > 0 ? FreeBits.ClampedSum(klMeans, w.ClampedDims, w.FreeBits) : klMean;
@@ -72,10 +90,15 @@ public static class Reductions
         terms[Term.Kl] = klMean;
         terms[Term.Mmd] = mmd;
         terms[Term.Loss] = recon + w.Kl * klObjective + w.Mmd * mmd;
+        terms[Term.Mi] = mi / w.B;
+        terms[Term.Tc] = tc / w.B;
+        terms[Term.Dwkl] = dwkl / w.B;
+        // Only β-TC-VAE's loss has the terms, so every other objective's loss keeps its bits.
+        if (w.TcRows > 0) terms[Term.Loss] += w.MiWeight * terms[Term.Mi] + w.TcWeight * terms[Term.Tc] + w.DwklWeight * terms[Term.Dwkl];
         terms[Term.Faults] = faults[0];
         faults[0] = 0;
         for (int t = 0; t < Term.Summed; t++)
-            totals[t] += terms[t] * w.B;
+            if (t != Term.Faults) totals[t] += terms[t] * w.B;
     }
 
     /// <summary>This thread's share of values[0..n): elements t, t + T, … in order.</summary>
@@ -83,6 +106,22 @@ public static class Reductions
     {
         double s = 0;
         for (int i = Group.IdxX; i < n; i += Group.DimX) s += values[i];
+        return s;
+    }
+
+    /// <summary>This thread's share of term <paramref name="term"/> of rows[0..n) of three: rows t, t + T, … in order.</summary>
+    static double StridedRowPart(ArrayView<double> values, int n, int term)
+    {
+        double s = 0;
+        for (int i = Group.IdxX; i < n; i += Group.DimX) s += values[i * TotalCorrelation.TermsPerRow + term];
+        return s;
+    }
+
+    /// <summary>Σ of term <paramref name="term"/> over rows[0..n) of three, in row order.</summary>
+    static double SumEvery(ArrayView<double> values, int n, int term)
+    {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += values[i * TotalCorrelation.TermsPerRow + term];
         return s;
     }
 

@@ -3,7 +3,7 @@
 
 Run with Debian's interpreter (python3-torch 1.13, no pip packages):
 
-    /usr/bin/python3 tests/golden/make_fixtures.py            # (re)write tests/golden/{dense,conv,made,iaf}_*.json, then verify them
+    /usr/bin/python3 tests/golden/make_fixtures.py            # (re)write tests/golden/{dense,conv,made,iaf,tcvae}_*.json, then verify them
     /usr/bin/python3 tests/golden/make_fixtures.py --check    # regenerate into a temp dir, compare byte for byte
     /usr/bin/python3 tests/golden/make_fixtures.py --verify [FILE ...]   # independent re-check of the JSON files
     /usr/bin/python3 tests/golden/make_fixtures.py --pixelcnn  # (re)write tests/golden/pixelcnn_*.json, then verify them
@@ -25,6 +25,29 @@ Dense fixtures (dense_*.json) are exactly the form of ../shared/golden/README.md
 `decoder` or `posterior` key is the dense MLP of the README (the autoregressive fixtures, below, always carry
 `decoder`). Their shapes sit on and past the GPU kernels' edges: 64-row product tiles, 256-thread reduction
 groups, 32-row MMD blocks, M != B, latent sizes beyond a block's shared memory, no hidden layers.
+
+# beta-TC-VAE fixtures: tcvae_*.json (dense models)
+
+The dense model and form above, with the KL term replaced by its decomposition (Chen, Li, Grosse & Duvenaud 2018,
+"Isolating Sources of Disentanglement in VAEs"), estimated on the batch by minibatch-weighted sampling:
+
+    loss = recon + mi + tc_beta * tc + dwkl        (the paper's alpha = gamma = 1)
+
+## New keys of `objective` (present only in tcvae fixtures)
+- `tc_beta`: beta, the total correlation's weight.
+- `dataset_size`: N, the data set's size in the estimator. With B the batch and
+  L[i, j, d] = log q(z_i,d | x_j) = -1/2 (log 2 pi + logvar[j, d] + (z[i, d] - mu[j, d])^2 / exp(logvar[j, d])):
+      log q(z_i)       = logsumexp_j sum_d L[i, j, d] - log(N * B)
+      log q(z_i,d)     = logsumexp_j L[i, j, d]       - log(N * B)
+      log q(z_i | x_i) = sum_d L[i, i, d],   log p(z_i) = -1/2 sum_d (log 2 pi + z[i, d]^2)
+  `alpha` is 1 and `lambda` 0 (the preset's: neither the analytic KL nor the MMD is in the loss); `kl` and `mmd` are
+  still written, as for every fixture, with those weights.
+## New keys of `expected` (present only in tcvae fixtures), each the mean over the batch's rows i
+- `index_code_mi` = log q(z_i | x_i) - log q(z_i)
+- `total_correlation` = log q(z_i) - sum_d log q(z_i,d)
+- `dimension_wise_kl` = sum_d log q(z_i,d) - log p(z_i)
+  (the three sum to the single-sample KL estimate log q(z|x) - log p(z)); `grads` is d loss / d params as always,
+  the gradient reaching mu and logvar both directly and through z = mu + exp(logvar/2) * eps.
 
 ## New keys of `model` (present only in conv fixtures)
 - `arch`: "conv".
@@ -188,7 +211,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOG_2PI = math.log(2.0 * math.pi)
 TOLERANCE = 1e-12
-PREFIXES = ("dense_", "conv_", "made_", "iaf_")  # the files this script owns (--check flags any it does not generate)
+PREFIXES = ("dense_", "conv_", "made_", "iaf_", "tcvae_")  # the files this script owns (--check flags any it does not generate)
 PIXELCNN_FOLDER = HERE  # written by --pixelcnn
 PIXELCNN_PREFIX = "pixelcnn_"
 
@@ -291,6 +314,23 @@ DENSE_CASES = [
 # Autoregressive cases (made_*.json, iaf_*.json). `d` is the dense input size (or `image` + `conv` for the
 # one conv-encoder case); `decoder` "made" uses `made_hidden`, "mlp" uses `decoder_hidden`; `flow` is None
 # (Gaussian posterior) or (steps, hidden, context_dim) for the IAF.
+# beta-TC-VAE (tcvae_*.json): dense models; beta above and below 1 (the log q(z) and the marginals' weights change sign);
+# batches past the GPU tiles' blocks (4 in the small test shape, 16 at k = 21 in 48 KB, 32 at k = 4).
+TC_CASES = [
+    dict(name="tcvae_bernoulli_relu_d20_h12_k4_h12_b37_n500", seed=2601,
+         description="beta-TC-VAE beta=6, N=500, d=20, encoder dense 12, k=4, decoder dense 12, batch 37 (past a 32-row block), "
+                     "Bernoulli, ReLU; MMD (IMQ c=8 unbiased) reported with weight 0",
+         d=20, encoder_hidden=[12], latent_dim=4, decoder_hidden=[12],
+         activation="relu", likelihood="bernoulli", batch=37, prior=37,
+         alpha=1.0, lam=0.0, kernel="imq", kernel_params={"c": 8.0}, estimator="unbiased", tc_beta=6.0, dataset_size=500),
+    dict(name="tcvae_gaussian_tanh_d30_h16_k21_h16_b70_n2000", seed=2602,
+         description="beta-TC-VAE beta=0.5, N=2000, d=30, encoder dense 16, k=21 (blocks of 16), decoder dense 16, batch 70, "
+                     "Gaussian obs_log_var=-0.2, tanh; MMD (RBF h=1 biased) reported with weight 0",
+         d=30, encoder_hidden=[16], latent_dim=21, decoder_hidden=[16],
+         activation="tanh", likelihood="gaussian", obs_log_var=-0.2, batch=70, prior=70,
+         alpha=1.0, lam=0.0, kernel="rbf", kernel_params={"bandwidth": 1.0}, estimator="biased", tc_beta=0.5, dataset_size=2000),
+]
+
 AR_CASES = [
     # MADE decoder, one hidden layer wider than d - 1 (every degree 1..7 present, some twice), plain VAE.
     dict(name="made_vae_bernoulli_relu_d8_h10", seed=1101,
@@ -478,6 +518,18 @@ def mmd2(a, b, kernel, kernel_params, estimator):
     return kaa.sum() / (n * n) + kbb.sum() / (m * m) - 2.0 * kab.sum() / (n * m)
 
 
+def tc_decomposition(mu, logvar, z, objective):
+    """beta-TC-VAE's minibatch-weighted estimates (index-code MI, total correlation, dimension-wise KL), batch means."""
+    b = z.shape[0]
+    log_norm = math.log(objective["dataset_size"] * b)
+    log_q = -0.5 * (LOG_2PI + logvar[None, :, :] + (z[:, None, :] - mu[None, :, :]) ** 2 * torch.exp(-logvar[None, :, :]))
+    log_qz = torch.logsumexp(log_q.sum(2), dim=1) - log_norm
+    log_qz_product = (torch.logsumexp(log_q, dim=1) - log_norm).sum(1)
+    log_qz_x = torch.diagonal(log_q, dim1=0, dim2=1).sum(0)
+    log_pz = (-0.5 * (LOG_2PI + z ** 2)).sum(1)
+    return ((log_qz_x - log_qz).mean(), (log_qz - log_qz_product).mean(), (log_qz_product - log_pz).mean())
+
+
 def objective_terms(x, mu, logvar, z, out, model, objective, prior_z):
     if model["likelihood"] == "bernoulli":
         log_p = (x * out - softplus_exact(out)).sum(1)
@@ -646,8 +698,11 @@ def make_inputs(case, d, gen):
 
 
 def case_objective(case):
-    return {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
-            "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+    objective = {"alpha": case["alpha"], "lambda": case["lam"], "kernel": case["kernel"],
+                 "kernel_params": dict(case["kernel_params"]), "estimator": case["estimator"]}
+    if "tc_beta" in case:
+        objective.update(tc_beta=case["tc_beta"], dataset_size=case["dataset_size"])
+    return objective
 
 
 def masked_gradients(loss, named, masks):
@@ -670,6 +725,11 @@ def build_fixture(case):
     objective = case_objective(case)
     mu, logvar, z, out = net(x, eps)
     recon, kl, mmd, loss = objective_terms(x, mu, logvar, z, out, model, objective, prior_z)
+    tc_terms = {}
+    if "tc_beta" in objective:
+        mi, tc, dwkl = tc_decomposition(mu, logvar, z, objective)
+        loss = recon + mi + objective["tc_beta"] * tc + dwkl
+        tc_terms = {"index_code_mi": mi.item(), "total_correlation": tc.item(), "dimension_wise_kl": dwkl.item()}
     named = net.named_fixture_params()
     grads = torch.autograd.grad(loss, [p for _, p in named])
     return {
@@ -679,6 +739,7 @@ def build_fixture(case):
         "expected": {"mu": mu.detach().tolist(), "logvar": logvar.detach().tolist(),
                      "z": z.detach().tolist(), "decoder_out": out.detach().tolist(),
                      "recon": recon.item(), "kl": kl.item(), "mmd": mmd.item(), "loss": loss.item(),
+                     **tc_terms,
                      "grads": {n: g.tolist() for (n, _), g in zip(named, grads)}},
     }
 
@@ -926,7 +987,7 @@ def build_ar_fixture(case):
 
 def write_all(folder):
     paths = []
-    for build, case in ([(build_fixture, c) for c in DENSE_CASES + CASES]
+    for build, case in ([(build_fixture, c) for c in DENSE_CASES + TC_CASES + CASES]
                         + [(build_ar_fixture, c) for c in AR_CASES]):
         path = os.path.join(folder, case["name"] + ".json")
         with open(path, "w") as f:
@@ -1239,13 +1300,35 @@ def verify_file(path):
     kl = 0.5 * (mu ** 2 + var - 1 - logvar).sum() / mu.shape[0]
     mmd = ref_mmd2(z, prior, objective)
     loss = recon + (1 - objective["alpha"]) * kl + (objective["alpha"] + objective["lambda"] - 1) * mmd
+    tc_terms = {}
+    if "tc_beta" in objective:
+        assert objective["alpha"] == 1 and objective["lambda"] == 0, "a tcvae fixture weighs neither the KL nor the MMD"
+        tc_terms = dict(zip(("index_code_mi", "total_correlation", "dimension_wise_kl"), ref_tc_decomposition(mu, logvar, z, objective)))
+        loss = recon + tc_terms["index_code_mi"] + objective["tc_beta"] * tc_terms["total_correlation"] + tc_terms["dimension_wise_kl"]
     names = list(fx["params"])
     assert set(names) == set(exp["grads"])
     grads = torch.autograd.grad(loss, [P[n] for n in names])
     got = {"mu": mu, "logvar": logvar, "z": z, "decoder_out": out, "recon": recon, "kl": kl, "mmd": mmd,
-           "loss": loss}
+           "loss": loss, **tc_terms}
     got.update({"grads." + n: g for n, g in zip(names, grads)})
     return compare_expected(path, got, exp)
+
+
+def ref_tc_decomposition(mu, logvar, z, objective):
+    """The decomposition again, row by row with torch.distributions (not the generator's broadcast formula)."""
+    b, k = z.shape
+    normal = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    log_norm = math.log(objective["dataset_size"]) + math.log(b)
+    mi, tc, dwkl = [], [], []
+    for i in range(b):
+        log_q = normal.log_prob(z[i].expand(b, k))  # [j, d]: log q(z_i,d | x_j)
+        joint = torch.logsumexp(log_q.sum(1), 0) - log_norm
+        product = sum(torch.logsumexp(log_q[:, d], 0) - log_norm for d in range(k))
+        prior = torch.distributions.Normal(0.0, 1.0).log_prob(z[i]).sum()
+        mi.append(log_q[i].sum() - joint)
+        tc.append(joint - product)
+        dwkl.append(product - prior)
+    return torch.stack(mi).mean(), torch.stack(tc).mean(), torch.stack(dwkl).mean()
 
 
 def compare_expected(path, got, exp):

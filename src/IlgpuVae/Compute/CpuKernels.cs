@@ -104,10 +104,10 @@ internal sealed partial class CpuKernels(ComputeDevice device, KernelLoader load
         new(load, Divergences.MmdCpu);
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
-        ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
-        lossTerms.Launch(1, w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
+        ArrayView<double> mmdRows, ArrayView<double> tcRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
+        lossTerms.Launch(1, w, nllRows, klTerms, klMeans, mmdRows, tcRows, faults, terms, totals);
 
-    readonly Kernel<Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>> lossTerms =
+    readonly Kernel<Action<Index1D, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>> lossTerms =
         new(load, Reductions.LossTermsCpu);
 
     private protected override void LaunchFreeBits(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales)

@@ -86,10 +86,10 @@ internal sealed partial class GpuKernels(ComputeDevice device, GpuLaunchShape sh
         new(load, MmdTiles.RunGpu);
 
     private protected override void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
-        ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
-        lossTerms.Launch(Groups(1, Shape.ReductionGroup), w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
+        ArrayView<double> mmdRows, ArrayView<double> tcRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals) =>
+        lossTerms.Launch(Groups(1, Shape.ReductionGroup), w, nllRows, klTerms, klMeans, mmdRows, tcRows, faults, terms, totals);
 
-    readonly Kernel<Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>> lossTerms =
+    readonly Kernel<Action<KernelConfig, LossWeights, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<int>, ArrayView<double>, ArrayView<double>>> lossTerms =
         new(load, Reductions.LossTermsGpu);
 
     private protected override void LaunchFreeBits(FreeBitsProblem p, ArrayView<double> klTerms, ArrayView<double> means, ArrayView<float> scales) =>

@@ -293,21 +293,22 @@ internal abstract partial class KernelSet(ComputeDevice device, KernelLoader loa
         ArrayView<float> eps, ArrayView<double> rowTerms, ArrayView<float> dz, ArrayView<float> dHeads);
 
     /// <summary>
-    /// The loss terms from the partials into terms[0..<see cref="Term.Count"/>), the first four also added into
+    /// The loss terms from the partials into terms[0..<see cref="Term.Count"/>), all but the fault count also added into
     /// totals; terms[Faults] takes faults[0], which is reset. Under free bits (w.ClampedDims &gt; 0) the loss's KL term
-    /// is the clamped sum of <paramref name="klMeans"/> (<see cref="FreeBitsDimensions"/>'s), which is read only then.
+    /// is the clamped sum of <paramref name="klMeans"/> (<see cref="FreeBitsDimensions"/>'s), which is read only then;
+    /// <paramref name="tcRows"/> [w.TcRows, 3] (β-TC-VAE's row terms, <see cref="TotalCorrelationRows"/>) likewise.
     /// </summary>
     public void LossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans, ArrayView<double> mmdRows,
-        ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals)
+        ArrayView<double> tcRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals)
     {
         Require(nllRows, w.B, nameof(nllRows)); Require(klTerms, w.KlTerms, nameof(klTerms)); Require(mmdRows, w.MmdRows, nameof(mmdRows));
-        Require(klMeans, w.ClampedDims, nameof(klMeans));
+        Require(klMeans, w.ClampedDims, nameof(klMeans)); Require(tcRows, (long)w.TcRows * TotalCorrelation.TermsPerRow, nameof(tcRows));
         Require(faults, 1, nameof(faults)); Require(terms, Term.Count, nameof(terms)); Require(totals, Term.Summed, nameof(totals));
-        LaunchLossTerms(w, nllRows, klTerms, klMeans, mmdRows, faults, terms, totals);
+        LaunchLossTerms(w, nllRows, klTerms, klMeans, mmdRows, tcRows, faults, terms, totals);
     }
 
     private protected abstract void LaunchLossTerms(LossWeights w, ArrayView<double> nllRows, ArrayView<double> klTerms, ArrayView<double> klMeans,
-        ArrayView<double> mmdRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals);
+        ArrayView<double> mmdRows, ArrayView<double> tcRows, ArrayView<int> faults, ArrayView<double> terms, ArrayView<double> totals);
 
     // ---- optimizers and batches ---------------------------------------------------------------------
 

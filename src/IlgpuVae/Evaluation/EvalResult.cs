@@ -24,6 +24,12 @@ public sealed record EvalResult(
     /// <summary>The images the mutual information was estimated on (all but for an IAF posterior, whose estimate is quadratic).</summary>
     public int MiImages { get; init; } = Images;
 
+    /// <summary>
+    /// β-TC-VAE's decomposition of the KL over all <see cref="Images"/> (their posteriors' mixture as q(z)), for any model with
+    /// a Gaussian posterior; null for an IAF, whose q(z|x) has no closed-form marginal per dimension.
+    /// </summary>
+    public KlDecomposition? KlDecomposition { get; init; }
+
     /// <summary>KL(q(z|x) ‖ p(z)) in nats, averaged over the images: the sum of <see cref="KlPerDimension"/>.</summary>
     public double Kl => KlPerDimension.Sum();
     /// <summary>The IWAE NLL (the −ELBO when it was skipped) in bits per value of an image.</summary>
@@ -62,5 +68,8 @@ public sealed record EvalResult(
         [MetricKey.Images] = Images,
         [MetricKey.KlPerDim] = KlPerDimension,
         [MetricKey.MuVariance] = MuVariance,
+        [MetricKey.IndexCodeMi] = KlDecomposition?.IndexCodeMi,
+        [MetricKey.TotalCorrelation] = KlDecomposition?.TotalCorrelation,
+        [MetricKey.DimensionWiseKl] = KlDecomposition?.DimensionWiseKl,
     };
 }

@@ -74,13 +74,14 @@ internal static class Evaluator
         model.Posterior.DimensionStatistics(model, set, heads.View, kl.View, muVariance.View, klMean.View);
         var variance = muVariance.GetAsArray1D();
         var (mi, miImages) = model.Posterior.MutualInformation(model, set, heads.View, contexts.View, codes.View);
+        var decomposition = model.Posterior.KlDecomposition(model, set, heads.View, codes.View);
 
         double iwae = options.ImportanceSamples > 0 ? ImportanceWeightedNll(model, data, options, binarize) : double.NaN;
         return new EvalResult(terms, terms.NegativeElbo, iwae, options.ImportanceSamples, mi,
             variance.Count(v => v > options.ActiveUnitThreshold), variance, klMean.GetAsArray1D(),
             AggregateMmd(model, objective, codes.View, Math.Min(n, options.MmdSamples), options.Seed), n, data.Dim)
         {
-            MiImages = miImages,
+            MiImages = miImages, KlDecomposition = decomposition,
         };
     }
 

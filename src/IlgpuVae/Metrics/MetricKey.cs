@@ -14,6 +14,11 @@ internal static class MetricKey
     public const string IwaeNll = "iwae_nll", IwaeK = "iwae_k", BitsPerDim = "bits_per_dim", Mi = "mi", MiImages = "mi_images";
     public const string ActiveUnits = "active_units", MmdAggregate = "mmd_aggregate", Kl = "kl", Images = "images";
     public const string KlPerDim = "kl_per_dim", MuVariance = "mu_variance", CheckpointEpoch = "checkpoint_epoch", CheckpointStep = "checkpoint_step";
+    // β-TC-VAE's decomposition of the KL: in metrics.jsonl for that objective (minibatch-weighted, as its loss takes them) …
+    public const string TrainIndexCodeMi = "train_index_code_mi", TrainTotalCorrelation = "train_total_correlation", TrainDimensionWiseKl = "train_dimension_wise_kl";
+    public const string TestIndexCodeMi = "test_index_code_mi", TestTotalCorrelation = "test_total_correlation", TestDimensionWiseKl = "test_dimension_wise_kl";
+    // … and in eval.json for any model with a Gaussian posterior (the evaluated set as the mixture).
+    public const string IndexCodeMi = "index_code_mi", TotalCorrelation = "total_correlation", DimensionWiseKl = "dimension_wise_kl";
 
     /// <summary>The evaluation's keys that <c>--eval-every</c> adds to an epoch's metrics.</summary>
     public static readonly IReadOnlyList<string> EpochEvaluation = [IwaeNll, IwaeK, Mi, ActiveUnits, MmdAggregate, Kl];
@@ -27,6 +32,10 @@ internal static class MetricKey
         [BitsPerDim] = "the bits per dimension", [Mi] = "the mutual information", [MmdAggregate] = "the aggregate MMD²",
         [Kl] = "the KL", [KlPerDim] = "the KL per dimension", [MuVariance] = "the variance of the posterior means",
         [Seconds] = "the epoch's time", [ImagesPerSecond] = "the throughput",
+        [TrainIndexCodeMi] = "the training index-code MI", [TrainTotalCorrelation] = "the training total correlation",
+        [TrainDimensionWiseKl] = "the training dimension-wise KL", [TestIndexCodeMi] = "the test index-code MI",
+        [TestTotalCorrelation] = "the test total correlation", [TestDimensionWiseKl] = "the test dimension-wise KL",
+        [IndexCodeMi] = "the index-code MI", [TotalCorrelation] = "the total correlation", [DimensionWiseKl] = "the dimension-wise KL",
     };
 
     /// <summary>What <paramref name="key"/> measures, in words ("the test −ELBO"); the key itself where none is declared.</summary>

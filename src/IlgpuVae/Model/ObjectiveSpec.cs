@@ -9,7 +9,8 @@ internal enum MmdEstimator { Unbiased, Biased }
 /// The InfoVAE objective: loss = recon + (1 − α)·KL(q(z|x) ‖ p(z)) + (α + λ − 1)·MMD²(q(z), p(z)).
 /// Valid weights: α ≤ 1, λ ≥ 0, α + λ − 1 ≥ 0. <see cref="PriorSamples"/> = M, the number of N(0, I) draws the
 /// MMD compares the batch's codes with (0: as many as the batch). With <see cref="FreeBits"/> the KL term is
-/// Σⱼ max(free bits, batch mean of KLⱼ) (<see cref="Kernels.FreeBits"/>).
+/// Σⱼ max(free bits, batch mean of KLⱼ) (<see cref="Kernels.FreeBits"/>). With <see cref="TotalCorrelation"/> (β-TC-VAE)
+/// the loss adds its decomposition of the KL, recon + … + MI + β·TC + DWKL; its preset weighs the analytic KL and the MMD by 0.
 /// </summary>
 internal sealed record ObjectiveSpec(
     double Alpha,
@@ -19,20 +20,25 @@ internal sealed record ObjectiveSpec(
     MmdEstimator Estimator = MmdEstimator.Unbiased,
     int PriorSamples = 0)
 {
-    public static readonly string[] PresetNames = ["vae", "beta-vae", "infovae", "mmd-vae"];
+    public static readonly string[] PresetNames = ["vae", "beta-vae", "infovae", "mmd-vae", "beta-tcvae"];
 
     /// <summary>Free bits: the nats per latent dimension below which its batch-mean KL is clamped (and gets no gradient); 0: none.</summary>
     public double FreeBits { get; init; }
+
+    /// <summary>β-TC-VAE's decomposition of the KL in the loss; null for the other objectives.</summary>
+    public TotalCorrelationSpec? TotalCorrelation { get; init; }
 
     public double KlWeight => 1 - Alpha;
     public double MmdWeight => Alpha + Lambda - 1;
 
     /// <summary>
     /// A named preset: vae (α = 0, λ = 1), beta-vae (α = 1 − β, λ = β), mmd-vae (α = 1, λ = 1000),
-    /// infovae (α = 0, λ = 1000); kernel IMQ with c = 2·latent (as in the WAE paper), unbiased.
+    /// infovae (α = 0, λ = 1000), beta-tcvae (α = 1, λ = 0: neither the analytic KL nor the MMD in the loss, which takes
+    /// MI + β·TC + DWKL instead, with N = <paramref name="dataSize"/>); kernel IMQ with c = 2·latent (as in the WAE paper), unbiased.
     /// </summary>
-    public static ObjectiveSpec Preset(string name, int latentDim, double beta = 4) => name.ToLowerInvariant() switch
+    public static ObjectiveSpec Preset(string name, int latentDim, double beta = 4, int dataSize = 0) => name.ToLowerInvariant() switch
     {
+        "beta-tcvae" => new ObjectiveSpec(1, 0, MmdKernel.Imq, 2.0 * latentDim) { TotalCorrelation = new(beta, dataSize) },
         "vae" => new(0, 1, MmdKernel.Imq, 2.0 * latentDim),
         "beta-vae" => new(1 - beta, beta, MmdKernel.Imq, 2.0 * latentDim),
         "mmd-vae" => new(1, 1000, MmdKernel.Imq, 2.0 * latentDim),
@@ -54,6 +60,7 @@ internal sealed record ObjectiveSpec(
                 $"The {(Kernel == MmdKernel.Rbf ? "RBF bandwidth" : "IMQ constant c")} must be positive; got {KernelParameter}.");
         if (!double.IsFinite(FreeBits) || FreeBits < 0)
             throw new ArgumentException($"Free bits must be 0 (none) or a positive number of nats per latent dimension; got {FreeBits}.");
+        TotalCorrelation?.Validate();
         if (PriorSamples < 0)
             throw new ArgumentException($"The number of prior samples must be 0 (as many as the batch) or more; got {PriorSamples}.");
         return this;

@@ -20,7 +20,7 @@ internal sealed class VaeModel : IDisposable
 {
     readonly ModelPieces pieces;
     readonly MemoryBuffer1D<float, Stride1D.Dense> parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes, klScales;
-    readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, klMeans, mmdRows, terms, totals;
+    readonly MemoryBuffer1D<double, Stride1D.Dense> nllRows, klTerms, klMeans, mmdRows, tcLse, tcRows, terms, totals;
     readonly MemoryBuffer1D<int, Stride1D.Dense> faults;
     readonly double[] hostTerms = new double[Term.Count];
     // The key the next Encode draws ε with (null: ε is in place already), and its first row's counter.
@@ -70,6 +70,9 @@ internal sealed class VaeModel : IDisposable
         klMeans = memory.Doubles(k);
         klScales = memory.Floats(k);
         mmdRows = memory.Doubles(maxBatch + MaxPrior);
+        // β-TC-VAE's log-sum-exps and row terms: a few doubles a row, allocated for every model so a step never allocates.
+        tcLse = memory.Doubles((long)maxBatch * (k + 1));
+        tcRows = memory.Doubles((long)maxBatch * TotalCorrelation.TermsPerRow);
         terms = memory.Doubles(Term.Count);
         totals = memory.Doubles(Term.Summed);
         faults = memory.Ints(1);
@@ -117,6 +120,8 @@ internal sealed class VaeModel : IDisposable
     public ArrayView<float> AllCodes => allCodes.View;
     /// <summary>The MMD's row terms [B + M] (each code row's, then each prior row's share of MMD²) after a step.</summary>
     public ArrayView<double> MmdRows => mmdRows.View;
+    /// <summary>β-TC-VAE's row terms [B, 3] (each code's MI, TC and DWKL) after a step of that objective.</summary>
+    public ArrayView<double> TcRows => tcRows.View;
     /// <summary>The posterior's context [MaxBatch, C] after <see cref="Encode"/> (an IAF's; empty for the Gaussian).</summary>
     public ArrayView<float> Context => Posterior.Context;
     /// <summary>The KL term's elements [MaxBatch, k] after <see cref="Encode"/>, in double (<see cref="IPosterior.KlTerm"/> says what they sum to).</summary>
@@ -237,7 +242,9 @@ internal sealed class VaeModel : IDisposable
     /// given, a warm-up's weight of the step; <see cref="ReduceTerms"/> then reduces a global batch's row terms (a replica
     /// group gathers them into its first replica first). With free bits, a launch first takes each dimension's batch mean
     /// of the KL elements and its gradient weight (w, or 0 at or below the threshold), and the posterior's own backward
-    /// applies them rather than the MMD's launch.
+    /// applies them rather than the MMD's launch. β-TC-VAE's decomposition (<see cref="ObjectiveSpec.TotalCorrelation"/>) runs on
+    /// the whole batch on one device: its rows' launch adds ∂/∂z before the MMD's launch reads dz, and its columns' launch adds
+    /// the direct ∂/∂μ and ∂/∂log σ² after the posterior's backward wrote the heads' gradient.
     /// </summary>
     public void ComputeDivergences(ObjectiveSpec objective, Shard shard, bool backward, ArrayView<float> codes, double? klWeight = null)
     {
@@ -254,6 +261,13 @@ internal sealed class VaeModel : IDisposable
             Kernels.FreeBitsDimensions(new FreeBitsProblem { B = global, Latent = k, Threshold = objective.FreeBits, KlGradScale = klGradScale },
                 klTerms.View, klMeans.View, klScales.View);
         }
+        var tc = objective.TotalCorrelation?.Problem(global, k, backward);
+        if (tc is { } decomposition)
+        {
+            if (batch != global || Posterior is not GaussianPosterior)
+                throw new InternalFaultException($"β-TC-VAE needs the whole batch's Gaussian posteriors on one device; got {batch} of {global} rows, {Posterior.KlTerm}.");
+            Kernels.TotalCorrelationRows(decomposition, Z, Heads, tcLse.View, tcRows.View, dz.View);
+        }
         if (mmd)
             Kernels.Mmd(new MmdProblem
             {
@@ -266,12 +280,14 @@ internal sealed class VaeModel : IDisposable
         {
             var klGradient = clamp ? KlGradient.PerDimensionOf(klScales.View) : KlGradient.Uniform(klGradScale);
             bool headsInputWritten = Posterior.Backward(this, batch, klGradient, finishedByMmd);
+            if (tc is { } columns) Kernels.TotalCorrelationColumns(columns, Z, Heads, tcLse.View, Encoder.HeadsGradient);
             Encoder.Backward(Buffers, batch, Input, headsInputWritten);
         }
         lastWeights = new LossWeights
         {
             B = global, KlTerms = global * k, MmdRows = mmd ? global + m : 0, Kl = (float)kl, Mmd = (float)objective.MmdWeight,
             ClampedDims = clamp ? k : 0, FreeBits = objective.FreeBits,
+            TcRows = tc is null ? 0 : global, MiWeight = 1f, TcWeight = (float)(objective.TotalCorrelation?.Beta ?? 0), DwklWeight = 1f,
         };
     }
 
@@ -282,7 +298,7 @@ internal sealed class VaeModel : IDisposable
     public void ReduceTerms()
     {
         var w = lastWeights ?? throw new InternalFaultException("ReduceTerms ran before any Compute.");
-        Kernels.LossTerms(w, nllRows.View, klTerms.View, klMeans.View, mmdRows.View, Faults, Terms, Totals);
+        Kernels.LossTerms(w, nllRows.View, klTerms.View, klMeans.View, mmdRows.View, tcRows.View, Faults, Terms, Totals);
     }
 
     /// <summary>
@@ -312,7 +328,8 @@ internal sealed class VaeModel : IDisposable
     public void StartTotals(double[]? sums)
     {
         if (sums is null) totals.MemSetToZero();
-        else totals.View.CopyFromCPU(sums);
+        // A checkpoint from before the β-TC-VAE terms holds the first four sums; the others were 0.
+        else totals.View.CopyFromCPU([.. sums, .. new double[Math.Max(0, Term.Summed - sums.Length)]]);
     }
 
     void CheckBatch(int batch, int priorCount)
@@ -326,7 +343,7 @@ internal sealed class VaeModel : IDisposable
     public void Dispose()
     {
         foreach (var b in new[] { parameters, gradients, masks, workspace, input, eps, prior, z, dz, allCodes, klScales }) b.Dispose();
-        foreach (var b in new[] { nllRows, klTerms, klMeans, mmdRows, terms, totals }) b.Dispose();
+        foreach (var b in new[] { nllRows, klTerms, klMeans, mmdRows, tcLse, tcRows, terms, totals }) b.Dispose();
         faults.Dispose();
         Encoder.Dispose();
         Posterior.Dispose();

@@ -60,6 +60,9 @@ internal static class EvalReport
         yield return $"{"KL (nats)",-26} {F(r.Kl)}";
         yield return $"{"mutual information (nats)",-26} {F(r.MutualInformation)}  (at most log N = {F(Math.Log(r.MiImages))}" +
             (r.MiImages < r.Images ? $"; on the first {r.MiImages} images, as the flow is inverted for every pair: --mi-limit)" : ")");
+        yield return r.KlDecomposition is { } d
+            ? $"{"MI / TC / dimension-wise KL",-26} {F(d.IndexCodeMi)} / {F(d.TotalCorrelation)} / {F(d.DimensionWiseKl)}  (β-TC-VAE's decomposition of the KL)"
+            : $"{"MI / TC / dimension-wise KL",-26} not estimated (an IAF's q(z|x) has no closed-form marginal per dimension)";
         yield return $"{"active units",-26} {r.ActiveUnits} of {r.KlPerDimension.Length}";
         yield return $"{"MMD² aggregate vs prior",-26} {r.MmdAggregate.ToString("G4", CultureInfo.InvariantCulture)}";
         yield return $"{"test recon / loss",-26} {F(r.Terms.Recon)} / {F(r.Terms.Loss)}";

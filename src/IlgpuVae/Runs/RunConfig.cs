@@ -19,8 +19,8 @@ public sealed record RunConfig
     /// <summary>The data set (--data): sprites, fashion-mnist, mnist, an IDX folder or file, or a folder of images; for images given in memory, their set's name.</summary>
     [Setting("--data", "sprites, fashion-mnist, mnist, a folder of PNG/JPEG files (flat or one subfolder per class), or a folder / IDX file (gzipped or not)")]
     public string Data { get; init; } = "sprites";
-    /// <summary>vae, beta-vae, infovae or mmd-vae: the starting point for α and λ.</summary>
-    [Setting("--model", "Objective preset: vae, beta-vae, infovae, mmd-vae")]
+    /// <summary>vae, beta-vae, infovae, mmd-vae (the starting point for α and λ) or beta-tcvae (the KL's decomposition).</summary>
+    [Setting("--model", "Objective preset: vae, beta-vae, infovae, mmd-vae, or beta-tcvae (recon + MI + β·TC + DWKL, minibatch-weighted sampling)")]
     public string Model { get; init; } = "infovae";
     /// <summary>α: the KL weight is 1 − α; null takes the preset's.</summary>
     [Setting("--alpha", "α: the KL weight is 1 − α (overrides the preset)")]
@@ -28,9 +28,13 @@ public sealed record RunConfig
     /// <summary>λ: the MMD weight is α + λ − 1; null takes the preset's.</summary>
     [Setting("--lambda", "λ: the MMD weight is α + λ − 1 (overrides the preset)")]
     public double? Lambda { get; init; }
-    /// <summary>β of the beta-vae preset (α = 1 − β, λ = β).</summary>
-    [Setting("--beta", "β of the beta-vae preset", AppliesTo = Piece.BetaVaePreset)]
+    /// <summary>β of the beta-vae preset (α = 1 − β, λ = β), or of beta-tcvae (the total correlation's weight).</summary>
+    [Setting("--beta", "β of the beta-vae preset, or of beta-tcvae (the total correlation's weight)", AppliesTo = Piece.BetaVaePreset)]
     public double Beta { get; init; } = 4;
+    /// <summary>beta-tcvae: N, the data set's size in log q(z) ≈ LSE log q(z|xⱼ) − log(N·M); 0 takes the training set's, recorded once known.</summary>
+    [Setting("--dataset-size", "beta-tcvae: N in the minibatch-weighted estimate log q(z) ≈ logsumexp_j log q(z|x_j) − log(N·M); 0: the training set's size (recorded)",
+        AppliesTo = Piece.BetaTcVaePreset, Since = 4)]
+    public int DatasetSize { get; init; }
     /// <summary>The MMD kernel: imq (inverse multiquadric) or rbf.</summary>
     [Setting("--kernel", "MMD kernel: imq or rbf")]
     public string Kernel { get; init; } = "imq";
@@ -215,6 +219,10 @@ public sealed record RunConfig
     [JsonIgnore]
     public ImageShape Image => new(ImageChannels ?? 1, ImageHeight, ImageWidth);
 
+    /// <summary>Whether <see cref="Model"/> is beta-tcvae.</summary>
+    [JsonIgnore]
+    public bool IsBetaTcVae => Model.Equals("beta-tcvae", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Whether <see cref="Posterior"/> is iaf.</summary>
     [JsonIgnore]
     public bool IsIaf => PosteriorKind.Named(Posterior) == PosteriorKind.Iaf;
@@ -267,11 +275,14 @@ public sealed record RunConfig
     /// <summary>The preset's α and λ, overridden by any given; kernel parameter defaults: c = 2·latent, h = 1.</summary>
     internal ObjectiveSpec Objective()
     {
-        var preset = ObjectiveSpec.Preset(Model, Latent, Beta);
+        var preset = ObjectiveSpec.Preset(Model, Latent, Beta, DatasetSize);
         var kernel = SettingNames.MmdKernel(Kernel);
         var estimator = SettingNames.MmdEstimator(Estimator);
         double parameter = kernel == MmdKernel.Imq ? ImqC ?? 2.0 * Latent : Bandwidth ?? 1.0;
-        return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples) { FreeBits = FreeBits }.Validate();
+        return new ObjectiveSpec(Alpha ?? preset.Alpha, Lambda ?? preset.Lambda, kernel, parameter, estimator, PriorSamples)
+        {
+            FreeBits = FreeBits, TotalCorrelation = preset.TotalCorrelation,
+        }.Validate();
     }
 
     internal OptimizerSpec OptimizerSpec() =>
@@ -313,6 +324,7 @@ public sealed record RunConfig
         if (EvalEvery < 0 || EvalIwaeK < 0) throw new ArgumentException($"RunConfig.EvalEvery and RunConfig.EvalIwaeK must be 0 or more; got {EvalEvery} and {EvalIwaeK}.");
         if (Beta < 0) throw new ArgumentException($"RunConfig.Beta must be 0 or more; got {Beta}.");
         ValidateKlSchedule();
+        ValidateBetaTcVae();
         if (ImageSize < MinimumImageSize)
             throw new ArgumentException($"RunConfig.ImageSize must be at least {MinimumImageSize}: smaller images hold no picture to learn or draw; got {ImageSize}.");
         if (ImageChannels is not (null or 1 or 3)) throw new ArgumentException($"RunConfig.ImageChannels must be 1 (grey-scale) or 3 (RGB); got {ImageChannels}.");
@@ -357,6 +369,29 @@ public sealed record RunConfig
                 $"{(FreeBits > 0 ? $"RunConfig.FreeBits = {FreeBits}" : $"RunConfig.KlWarmupEpochs = {KlWarmupEpochs}")} would do nothing: the KL weight 1 − α is 0 " +
                 $"(RunConfig.Model = {Model}{(Alpha is double a ? $", RunConfig.Alpha = {a}" : "")}), so there is no KL term to {(FreeBits > 0 ? "clamp" : "warm up")}. " +
                 "Leave it out, or weight the KL (a model other than mmd-vae, or RunConfig.Alpha below 1).");
+    }
+
+    /// <summary>
+    /// beta-tcvae: N not negative; its preset's weights as they are (the loss has no analytic KL or MMD term for α and λ to
+    /// weigh); neither an IAF posterior nor replicas (see the messages).
+    /// </summary>
+    void ValidateBetaTcVae()
+    {
+        if (DatasetSize < 0) throw new ArgumentException($"RunConfig.DatasetSize must be 0 (the training set's size) or more; got {DatasetSize}.");
+        if (!IsBetaTcVae) return;
+        if (IsIaf)
+            throw new ArgumentException(
+                "RunConfig.Model = beta-tcvae does not combine with RunConfig.Posterior = iaf: its estimator needs log q(zᵢ|xⱼ) for every pair of the " +
+                "batch, which under a flow means inverting it for every pair at every step, and a flow's q(z|x) has no closed-form marginal per " +
+                "dimension for the dimension-wise KL. Use RunConfig.Posterior = gaussian.");
+        if (Replicas is not null)
+            throw new ArgumentException(
+                $"RunConfig.Model = beta-tcvae does not combine with RunConfig.Replicas = {Replicas}: the estimator's gradient for each posterior's μ and " +
+                "log σ² sums over every code of the batch, which replicas hold in shards. Train on one device (RunConfig.Device).");
+        if (Alpha is double a && a != 1 || Lambda is double l && l != 0)
+            throw new ArgumentException(
+                $"RunConfig.Model = beta-tcvae takes no RunConfig.Alpha or RunConfig.Lambda (got {Alpha?.ToString() ?? "none"} and {Lambda?.ToString() ?? "none"}): " +
+                "its loss replaces the KL term by MI + β·TC + DWKL and has no MMD term. Set RunConfig.Beta, or choose another model.");
     }
 
     /// <summary>The config.json text, in this version's format.</summary>

@@ -149,6 +149,7 @@ internal sealed class TrainingLoop(RunConfig config, VaeModel model, ObjectiveSp
         var report = new EpochReport(epoch, config.Epochs, summary.Terms, trainer.Evaluate(testData), summary.Seconds, summary.ImagesPerSecond)
         {
             Replicas = replicas, ExchangeSeconds = summary.ExchangeSeconds, KlWeight = summary.KlWeight,
+            TotalCorrelation = objective.TotalCorrelation is not null,
         };
         var metrics = report.ToMetrics(optimizer.Steps);
         var evaluation = config.EvalEvery > 0 && (epoch % config.EvalEvery == 0 || epoch == config.Epochs)

@@ -19,6 +19,9 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
     /// </summary>
     public double KlWeight { get; init; }
 
+    /// <summary>Whether the objective is β-TC-VAE's, whose decomposition of the KL the metrics then add (train and test).</summary>
+    public bool TotalCorrelation { get; init; }
+
     /// <summary>Data-parallel replicas that trained the epoch (1: one device).</summary>
     public int Replicas { get; init; } = 1;
 
@@ -37,7 +40,7 @@ public sealed record EpochReport(int Epoch, int Epochs, LossTerms Train, LossTer
         // Host memory after the epoch: flat over a long run, since a step allocates nothing that lives on.
         [MetricKey.RssMb] = Math.Round(Environment.WorkingSet / 1048576.0, 1),
         [MetricKey.ManagedMb] = Math.Round(GC.GetTotalMemory(false) / 1048576.0, 1),
-    }.WithReplicas(Replicas, ExchangeSeconds);
+    }.WithReplicas(Replicas, ExchangeSeconds).WithTotalCorrelation(TotalCorrelation, Train, Test);
 }
 
 static class MetricsExtensions
@@ -48,6 +51,19 @@ static class MetricsExtensions
         if (replicas <= 1) return metrics;
         metrics[MetricKey.Replicas] = replicas;
         metrics[MetricKey.ExchangeSeconds] = Math.Round(exchangeSeconds, 3);
+        return metrics;
+    }
+
+    /// <summary>β-TC-VAE's extra keys: the three terms of its loss on both sets; none for other objectives.</summary>
+    public static Dictionary<string, object?> WithTotalCorrelation(this Dictionary<string, object?> metrics, bool totalCorrelation, LossTerms train, LossTerms test)
+    {
+        if (!totalCorrelation) return metrics;
+        metrics[MetricKey.TrainIndexCodeMi] = train.IndexCodeMi;
+        metrics[MetricKey.TrainTotalCorrelation] = train.TotalCorrelation;
+        metrics[MetricKey.TrainDimensionWiseKl] = train.DimensionWiseKl;
+        metrics[MetricKey.TestIndexCodeMi] = test.IndexCodeMi;
+        metrics[MetricKey.TestTotalCorrelation] = test.TotalCorrelation;
+        metrics[MetricKey.TestDimensionWiseKl] = test.DimensionWiseKl;
         return metrics;
     }
 }
@@ -110,6 +126,9 @@ internal static class TrainingSession
         if (existing is null) RunFolder.CheckAvailable(outFolder);
         if (link.Size > 1 && config.Replicas is not null)
             throw new ArgumentException($"RunConfig.Replicas = {config.Replicas} cannot be combined with mpiexec: start one process per device instead (RunConfig.Device = cuda gives each process the GPU of its rank on its machine).");
+        if (link.Size > 1 && config.IsBetaTcVae)
+            throw new ArgumentException("RunConfig.Model = beta-tcvae cannot be combined with mpiexec: the estimator's gradient for each posterior's μ and log σ² " +
+                                        "sums over every code of the batch, which the processes hold in shards. Train in one process.");
         if (link.Size > 1 && config.FreeBits > 0)
             throw new ArgumentException($"RunConfig.FreeBits = {config.FreeBits} cannot be combined with mpiexec: the clamp needs each dimension's KL averaged over the whole batch, " +
                                         "and the processes hold it in shards. Train in one process, or leave out RunConfig.FreeBits.");
@@ -202,6 +221,7 @@ internal static class TrainingSession
             ImqC = objective.Kernel == Kernels.MmdKernel.Imq ? objective.KernelParameter : config.ImqC,
             Bandwidth = objective.Kernel == Kernels.MmdKernel.Rbf ? objective.KernelParameter : config.Bandwidth,
             DecoderHidden = spec.DecoderHidden.ToArray(),
+            DatasetSize = config.IsBetaTcVae && config.DatasetSize == 0 ? train.Count : config.DatasetSize,
         };
         if (link.Size > 1) ProcessChecks.CheckSameRun(link, config, train, test);
         // Recorded after the check: processes on other machines may see the same data under other absolute paths.

@@ -44,9 +44,14 @@ public enum Piece
     [ChosenBy(nameof(RunConfig.Kernel), "imq")]
     ImqKernel,
 
-    /// <summary>The β-VAE preset.</summary>
+    /// <summary>The presets with a β: β-VAE and β-TC-VAE.</summary>
     [ChosenBy(nameof(RunConfig.Model), "beta-vae")]
+    [ChosenBy(nameof(RunConfig.Model), "beta-tcvae")]
     BetaVaePreset,
+
+    /// <summary>The β-TC-VAE preset.</summary>
+    [ChosenBy(nameof(RunConfig.Model), "beta-tcvae")]
+    BetaTcVaePreset,
 
     /// <summary>The Gaussian likelihood.</summary>
     [ChosenBy(nameof(RunConfig.Likelihood), "gaussian")]

@@ -217,5 +217,7 @@ internal sealed class Trainer : IDisposable
     }
 
     static string FirstBadTerm(LossTerms t) =>
-        !double.IsFinite(t.Recon) ? "recon" : !double.IsFinite(t.Kl) ? "kl" : !double.IsFinite(t.Mmd) ? "mmd" : "loss";
+        !double.IsFinite(t.Recon) ? "recon" : !double.IsFinite(t.Kl) ? "kl" : !double.IsFinite(t.Mmd) ? "mmd"
+        : !double.IsFinite(t.IndexCodeMi) ? "index-code MI" : !double.IsFinite(t.TotalCorrelation) ? "total correlation"
+        : !double.IsFinite(t.DimensionWiseKl) ? "dimension-wise KL" : "loss";
 }

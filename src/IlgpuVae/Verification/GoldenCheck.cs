@@ -45,7 +45,10 @@ internal static class GoldenCheck
             result.Add(new("z0", Error(Read(model.Z0, batch * k), Want(e, "z0"))));
             result.Add(new("log_q", Error(LogQ(kl, z, batch, k), Want(e, "log_q"))));
         }
-        foreach (var (name, got) in new[] { ("recon", terms.Recon), ("kl", terms.Kl), ("mmd", terms.Mmd), ("loss", terms.Loss) })
+        var scalars = new List<(string, double)> { ("recon", terms.Recon), ("kl", terms.Kl), ("mmd", terms.Mmd), ("loss", terms.Loss) };
+        if (f.Objective.TotalCorrelation is not null)
+            scalars.AddRange([("index_code_mi", terms.IndexCodeMi), ("total_correlation", terms.TotalCorrelation), ("dimension_wise_kl", terms.DimensionWiseKl)]);
+        foreach (var (name, got) in scalars)
         {
             double want = e.GetProperty(name).GetDouble();
             result.Add(new(name, Math.Abs(got - want) / Math.Max(Math.Abs(want), 1e-6)));

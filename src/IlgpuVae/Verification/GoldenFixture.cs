@@ -62,7 +62,13 @@ internal sealed class GoldenFixture
                     obj.GetProperty("alpha").GetDouble(), obj.GetProperty("lambda").GetDouble(), kernel,
                     kernel == MmdKernel.Rbf ? kp.GetProperty("bandwidth").GetDouble() : kp.GetProperty("c").GetDouble(),
                     SettingNames.MmdEstimator(obj.GetProperty("estimator").GetString()!),
-                    prior.Rows),
+                    prior.Rows)
+                {
+                    // β-TC-VAE fixtures (tcvae_*): the KL's decomposition in the loss, with its β and the estimator's N.
+                    TotalCorrelation = obj.TryGetProperty("tc_beta", out var beta)
+                        ? new TotalCorrelationSpec(beta.GetDouble(), obj.GetProperty("dataset_size").GetInt32())
+                        : null,
+                },
                 Parameters = root.GetProperty("params").EnumerateObject().ToDictionary(p => p.Name, p => Tensor(p.Value)),
                 X = x,
                 Eps = Matrix(root.GetProperty("eps")).Data,

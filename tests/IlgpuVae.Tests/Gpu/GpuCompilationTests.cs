@@ -45,7 +45,7 @@ public sealed class GpuCompilationTests
         var names = Kernels.Value.Select(k => k.Name).ToHashSet();
         foreach (var name in new[] { "Products.PairGpu", "Convolutions.Im2ColGpu", "Convolutions.Col2ImGpu", "Likelihoods.RowsGpu", "MmdTiles.RunGpu",
                      "Reductions.LossTermsGpu", "Reparameterize.ForwardGpu", "Optimizers.AdamGpu", "Batches.GatherGpu",
-                     "FreeBits.DimensionsGpu", "Reparameterize.BackwardPerDimension" })
+                     "FreeBits.DimensionsGpu", "Reparameterize.BackwardPerDimension", "TcTiles.RowsGpu", "TcTiles.ColumnsGpu" })
             Assert.Contains(name, names);
     }
 

@@ -87,7 +87,7 @@ public sealed class FreeBitsTests
         var klView = d.Upload(kl);
         k.FreeBitsDimensions(new FreeBitsProblem { B = B, Latent = K, Threshold = Threshold, KlGradScale = klWeight / B }, klView, means, scales);
         k.LossTerms(new LossWeights { B = B, KlTerms = B * K, MmdRows = 2 * B, Kl = klWeight, Mmd = mmdWeight, ClampedDims = K, FreeBits = Threshold },
-            d.Upload(nll), klView, means, d.Upload(mmdRows), d.Upload(new int[1]), terms, totals);
+            d.Upload(nll), klView, means, d.Upload(mmdRows), default, d.Upload(new int[1]), terms, totals);
         var got = DeviceArrays.Download(terms);
 
         double recon = nll.Sum() / B, klMean = kl.Sum() / B, mmd = mmdRows.Sum();
@@ -143,7 +143,7 @@ public sealed class FreeBitsTests
         {
             k.Reparameterize(B, K, null, false, d.Upload(h), epsView, z, kl);
             k.FreeBitsDimensions(problem, kl, means, scales);
-            k.LossTerms(weights, nll, kl, means, mmdRows, faults, terms, totals);
+            k.LossTerms(weights, nll, kl, means, mmdRows, default, faults, terms, totals);
             return DeviceArrays.Download(z).Zip(r, (a, b) => (double)a * b).Sum() + DeviceArrays.Download(terms)[Term.Loss];
         }
         Loss(heads);

@@ -64,6 +64,19 @@ internal sealed class GaussianPosterior(int latent) : IPosterior
         return (terms.GetAsArray1D().Average(), n);
     }
 
+    public KlDecomposition? KlDecomposition(VaeModel model, PosteriorEvaluation evaluation, ArrayView<float> heads, ArrayView<float> codes)
+    {
+        int n = evaluation.Count;
+        var memory = new DeviceMemory(model.Device, $"the KL's decomposition over {n} images");
+        using var lse = memory.Doubles((long)n * (latent + 1));
+        using var rows = memory.Doubles((long)n * TotalCorrelation.TermsPerRow);
+        // The evaluated set is the whole mixture: log q(z) = LSE − log N, no minibatch weighting.
+        model.Kernels.TotalCorrelationRows(new TcProblem { B = n, Latent = latent, LogNormalizer = Math.Log(n) }, codes, heads, lse.View, rows.View, default);
+        var terms = rows.GetAsArray1D();
+        double Mean(int term) => Enumerable.Range(0, n).Average(i => terms[i * TotalCorrelation.TermsPerRow + term]);
+        return new KlDecomposition(Mean(0), Mean(1), Mean(2));
+    }
+
     public string? OnnxEncoderOutputs(OnnxGraph graph, OnnxParameters parameters, OnnxValue headsInput) => null;
 
     public IReadOnlyList<OnnxFile> OnnxFiles(VaeModel model) => [];

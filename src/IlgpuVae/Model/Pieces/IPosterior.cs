@@ -68,6 +68,13 @@ internal interface IPosterior : IDisposable
     (double Mi, int Images) MutualInformation(VaeModel model, PosteriorEvaluation evaluation, ArrayView<float> heads,
         ArrayView<float> contexts, ArrayView<float> codes);
 
+    /// <summary>
+    /// β-TC-VAE's decomposition of the KL over the evaluated images, one code each, with their posteriors' mixture as q(z)
+    /// (log q(z) = LSEⱼ log q(z|xⱼ) − log N, and per dimension likewise); null where q(z|x) has no closed-form marginal
+    /// per dimension.
+    /// </summary>
+    KlDecomposition? KlDecomposition(VaeModel model, PosteriorEvaluation evaluation, ArrayView<float> heads, ArrayView<float> codes);
+
     /// <summary>Outputs it adds to the encoder's ONNX graph from what the heads read; returns what they mean, or null for none.</summary>
     string? OnnxEncoderOutputs(OnnxGraph graph, OnnxParameters parameters, OnnxValue headsInput);
 

@@ -179,6 +179,9 @@ internal sealed class IafPosterior : IPosterior
         return (FlowMutualInformation.Estimate(model, this, m, heads, contexts, codes), m);
     }
 
+    /// <summary>None: a flow mixes the dimensions, so q(z_d|x) has no closed form for the dimension-wise terms.</summary>
+    public KlDecomposition? KlDecomposition(VaeModel model, PosteriorEvaluation evaluation, ArrayView<float> heads, ArrayView<float> codes) => null;
+
     public string? OnnxEncoderOutputs(OnnxGraph graph, OnnxParameters parameters, OnnxValue headsInput)
     {
         var value = context.Onnx(graph, parameters, headsInput, null);

@@ -12,7 +12,7 @@ namespace IlgpuVae.Runs.Settings;
 public static class RunSettings
 {
     /// <summary>The config.json format this version writes; a file of a later one is refused as such.</summary>
-    public const int FormatVersion = 3; // 3: data_path
+    public const int FormatVersion = 4; // 3: data_path; 4: dataset_size
 
     /// <summary>The settings in the order RunConfig declares them.</summary>
     public static IReadOnlyList<Setting> All { get; } = SettingCatalog.Of<RunConfig>();
