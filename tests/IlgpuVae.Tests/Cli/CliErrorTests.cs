@@ -150,8 +150,8 @@ public sealed class CliErrorTests
     }
 
     [Theory]
-    [InlineData("\"latent\": 3", "\"latent\": \"three\"", "line 28: latent must be a whole number.")]
-    [InlineData("\"latent\": 3", "\"latent\": 3,,", "line 28: it is not valid JSON (',' is an invalid start of a property name")]
+    [InlineData("\"latent\": 3", "\"latent\": \"three\"", "line 29: latent must be a whole number.")]
+    [InlineData("\"latent\": 3", "\"latent\": 3,,", "line 29: it is not valid JSON (',' is an invalid start of a property name")]
     [InlineData("\"image_height\": 28", "\"image_height\": -5", "records image_height -5 and image_width 28: an image's size is positive.")]
     public void ABrokenConfigIsDescribedInTheFilesTerms(string saved, string broken, string message)
     {
