@@ -24,6 +24,9 @@ public sealed record EvalResult(
     /// <summary>The images the mutual information was estimated on (all but for an IAF posterior, whose estimate is quadratic).</summary>
     public int MiImages { get; init; } = Images;
 
+    /// <summary>The approximation and amortization gaps with their errors, when measured (<see cref="EvalOptions.GapImages"/>); else null.</summary>
+    public InferenceGapResult? Gaps { get; init; }
+
     /// <summary>KL(q(z|x) ‖ p(z)) in nats, averaged over the images: the sum of <see cref="KlPerDimension"/>.</summary>
     public double Kl => KlPerDimension.Sum();
     /// <summary>The IWAE NLL (the −ELBO when it was skipped) in bits per value of an image.</summary>
@@ -43,7 +46,7 @@ public sealed record EvalResult(
 
     /// <summary>
     /// The eval.json object: the keys other tools rely on first (test_neg_elbo … kl), then the extras; iwae_nll is
-    /// null when it was skipped (<see cref="IwaeK"/> 0).
+    /// null when it was skipped (<see cref="IwaeK"/> 0), the inference gaps' keys when they were not measured.
     /// </summary>
     public Dictionary<string, object?> ToJson() => new()
     {
@@ -62,5 +65,17 @@ public sealed record EvalResult(
         [MetricKey.Images] = Images,
         [MetricKey.KlPerDim] = KlPerDimension,
         [MetricKey.MuVariance] = MuVariance,
+        [MetricKey.ApproximationGap] = Gaps?.ApproximationGap,
+        [MetricKey.ApproximationGapSe] = Gaps?.ApproximationGapError,
+        [MetricKey.AmortizationGap] = Gaps?.AmortizationGap,
+        [MetricKey.AmortizationGapSe] = Gaps?.AmortizationGapError,
+        [MetricKey.ElboAmortized] = Gaps?.AmortizedElbo,
+        [MetricKey.ElboAmortizedSe] = Gaps?.AmortizedElboError,
+        [MetricKey.ElboOptimized] = Gaps?.OptimizedElbo,
+        [MetricKey.ElboOptimizedSe] = Gaps?.OptimizedElboError,
+        [MetricKey.GapLogPx] = Gaps?.LogLikelihood,
+        [MetricKey.GapLogPxSe] = Gaps?.LogLikelihoodError,
+        [MetricKey.GapImages] = Gaps?.Images,
+        [MetricKey.GapSteps] = Gaps?.Steps,
     };
 }
