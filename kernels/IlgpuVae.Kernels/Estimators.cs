@@ -83,10 +83,12 @@ public static class Estimators
 
     /// <summary>
     /// CPU: per image b, iwae[b] = logsumexp_k(logW[b, k]) − log K, computed as max + log Σ exp(w − max) so no
-    /// term overflows; elbo[b] = mean_k logW[b, k], the single-sample ELBO averaged over the same draws.
+    /// term overflows; elbo[b] = mean_k logW[b, k], the single-sample ELBO averaged over the same draws. Where
+    /// <paramref name="variance"/> is given, the delta method's variance of iwae[b]: Var(w)/(K·w̄²) = Σ_k w̃_k² − 1/K with
+    /// w̃ the normalized weights (1/ESS − 1/K).
     /// </summary>
     public static void LogMeanExpCpu(Index1D b, int samples,
-        ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
+        ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo, ArrayView<double> variance)
     {
         long row = (long)(int)b * samples;
         double max = double.NegativeInfinity, mean = 0;
@@ -96,16 +98,29 @@ public static class Estimators
             max = w > max ? w : max;
             mean += w;
         }
-        double sum = 0;
+        double sum = 0, squares = 0;
+        bool spread = variance.Length > 0;
         for (int s = 0; s < samples; s++)
-            sum += DeviceMath.Exp(logWeights[row + s] - max);
+        {
+            double w = DeviceMath.Exp(logWeights[row + s] - max);
+            sum += w;
+            if (spread) squares += w * w;
+        }
         iwae[b] = max + DeviceMath.Log(sum) - DeviceMath.Log((double)samples);
         elbo[b] = mean / samples;
+        if (spread) variance[b] = Spread(squares, sum, samples);
+    }
+
+    /// <summary>Σ w̃² − 1/K from Σw² and Σw, at least 0 (rounding can take an even spread of weights just below).</summary>
+    static double Spread(double squares, double sum, int samples)
+    {
+        double v = squares / (sum * sum) - 1.0 / samples;
+        return v > 0 ? v : 0;
     }
 
     /// <summary>GPU: <see cref="LogMeanExpCpu"/> with a group per image.</summary>
     public static void LogMeanExpGpu(int samples,
-        ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
+        ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo, ArrayView<double> variance)
     {
         int b = Grid.IdxX;
         long row = (long)b * samples;
@@ -119,13 +134,20 @@ public static class Estimators
         }
         max = GroupReductions.Max(max, scratch);
         mean = GroupReductions.Sum(mean, scratch);
-        double sum = 0;
+        double sum = 0, squares = 0;
+        bool spread = variance.Length > 0;
         for (int s = Group.IdxX; s < samples; s += Group.DimX)
-            sum += DeviceMath.Exp(logWeights[row + s] - max);
+        {
+            double w = DeviceMath.Exp(logWeights[row + s] - max);
+            sum += w;
+            if (spread) squares += w * w;
+        }
         sum = GroupReductions.Sum(sum, scratch);
+        if (spread) squares = GroupReductions.Sum(squares, scratch);
         if (Group.IdxX != 0) return;
         iwae[b] = max + DeviceMath.Log(sum) - DeviceMath.Log((double)samples);
         elbo[b] = mean / samples;
+        if (spread) variance[b] = Spread(squares, sum, samples);
     }
 
     /// <summary>

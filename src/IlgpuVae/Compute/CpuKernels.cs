@@ -118,10 +118,11 @@ internal sealed partial class CpuKernels(ComputeDevice device, KernelLoader load
 
     readonly Kernel<Action<Index1D, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>>> freeBits = new(load, Kernels.FreeBits.DimensionsCpu);
 
-    private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
-        logMeanExp.Launch(images, samples, logWeights, iwae, elbo);
+    private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo,
+        ArrayView<double> variance) =>
+        logMeanExp.Launch(images, samples, logWeights, iwae, elbo, variance);
 
-    readonly Kernel<Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>> logMeanExp = new(load, Estimators.LogMeanExpCpu);
+    readonly Kernel<Action<Index1D, int, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>> logMeanExp = new(load, Estimators.LogMeanExpCpu);
 
     private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)
     {

@@ -98,10 +98,11 @@ internal sealed partial class GpuKernels(ComputeDevice device, GpuLaunchShape sh
     readonly Kernel<Action<KernelConfig, FreeBitsProblem, ArrayView<double>, ArrayView<double>, ArrayView<float>>> freeBits =
         new(load, Kernels.FreeBits.DimensionsGpu);
 
-    private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo) =>
-        logMeanExp.Launch(Groups(images, Shape.ReductionGroup), samples, logWeights, iwae, elbo);
+    private protected override void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo,
+        ArrayView<double> variance) =>
+        logMeanExp.Launch(Groups(images, Shape.ReductionGroup), samples, logWeights, iwae, elbo, variance);
 
-    readonly Kernel<Action<KernelConfig, int, ArrayView<double>, ArrayView<double>, ArrayView<double>>> logMeanExp = new(load, Estimators.LogMeanExpGpu);
+    readonly Kernel<Action<KernelConfig, int, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>>> logMeanExp = new(load, Estimators.LogMeanExpGpu);
 
     private protected override void LaunchMutualInformation(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms) =>
         mutualInformation.Launch(Groups(count, Shape.ReductionGroup), count, latent, heads, z, terms);

@@ -385,14 +385,20 @@ internal abstract partial class KernelSet(ComputeDevice device, KernelLoader loa
         return p.Images * p.RowStride;
     }
 
-    /// <summary>Per image: log-mean-exp of its K log-weights (the IWAE bound) and their mean (the ELBO).</summary>
-    public void LogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo)
+    /// <summary>
+    /// Per image: log-mean-exp of its K log-weights (the IWAE bound) and their mean (the ELBO); where
+    /// <paramref name="variance"/> is given, the delta method's variance of the first (Σ w̃² − 1/K).
+    /// </summary>
+    public void LogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo,
+        ArrayView<double> variance = default)
     {
         Require(logWeights, (long)images * samples, nameof(logWeights)); Require(iwae, images, nameof(iwae)); Require(elbo, images, nameof(elbo));
-        LaunchLogMeanExp(images, samples, logWeights, iwae, elbo);
+        if (variance.Length > 0) Require(variance, images, nameof(variance));
+        LaunchLogMeanExp(images, samples, logWeights, iwae, elbo, variance);
     }
 
-    private protected abstract void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo);
+    private protected abstract void LaunchLogMeanExp(int images, int samples, ArrayView<double> logWeights, ArrayView<double> iwae, ArrayView<double> elbo,
+        ArrayView<double> variance);
 
     /// <summary>Each code's term of the mutual information against the mixture of all <paramref name="count"/> posteriors.</summary>
     public void MutualInformationTerms(int count, int latent, ArrayView<float> heads, ArrayView<float> z, ArrayView<double> terms)

@@ -16,7 +16,7 @@ internal static class RandomStreams
 
     /// <summary>
     /// Sub-streams of <see cref="Evaluation"/>: the loss terms' noise, the posterior codes, the importance draws, and
-    /// a flow posterior's Monte Carlo means.
+    /// a flow posterior's Monte Carlo means, the inference gaps' optimization draws and their ELBOs' draws.
     /// </summary>
-    public const ulong EvaluationTerms = 0, EvaluationCodes = 1, EvaluationImportance = 2, EvaluationMeans = 3;
+    public const ulong EvaluationTerms = 0, EvaluationCodes = 1, EvaluationImportance = 2, EvaluationMeans = 3, EvaluationGapSteps = 4, EvaluationGapElbo = 5;
 }

@@ -29,6 +29,8 @@ public sealed record EvalResult(
     /// a Gaussian posterior; null for an IAF, whose q(z|x) has no closed-form marginal per dimension.
     /// </summary>
     public KlDecomposition? KlDecomposition { get; init; }
+    /// <summary>The approximation and amortization gaps with their errors, when measured (<see cref="EvalOptions.GapImages"/>); else null.</summary>
+    public InferenceGapResult? Gaps { get; init; }
 
     /// <summary>KL(q(z|x) ‖ p(z)) in nats, averaged over the images: the sum of <see cref="KlPerDimension"/>.</summary>
     public double Kl => KlPerDimension.Sum();
@@ -49,7 +51,7 @@ public sealed record EvalResult(
 
     /// <summary>
     /// The eval.json object: the keys other tools rely on first (test_neg_elbo … kl), then the extras; iwae_nll is
-    /// null when it was skipped (<see cref="IwaeK"/> 0).
+    /// null when it was skipped (<see cref="IwaeK"/> 0), the inference gaps' keys when they were not measured.
     /// </summary>
     public Dictionary<string, object?> ToJson() => new()
     {
@@ -71,5 +73,17 @@ public sealed record EvalResult(
         [MetricKey.IndexCodeMi] = KlDecomposition?.IndexCodeMi,
         [MetricKey.TotalCorrelation] = KlDecomposition?.TotalCorrelation,
         [MetricKey.DimensionWiseKl] = KlDecomposition?.DimensionWiseKl,
+        [MetricKey.ApproximationGap] = Gaps?.ApproximationGap,
+        [MetricKey.ApproximationGapSe] = Gaps?.ApproximationGapError,
+        [MetricKey.AmortizationGap] = Gaps?.AmortizationGap,
+        [MetricKey.AmortizationGapSe] = Gaps?.AmortizationGapError,
+        [MetricKey.ElboAmortized] = Gaps?.AmortizedElbo,
+        [MetricKey.ElboAmortizedSe] = Gaps?.AmortizedElboError,
+        [MetricKey.ElboOptimized] = Gaps?.OptimizedElbo,
+        [MetricKey.ElboOptimizedSe] = Gaps?.OptimizedElboError,
+        [MetricKey.GapLogPx] = Gaps?.LogLikelihood,
+        [MetricKey.GapLogPxSe] = Gaps?.LogLikelihoodError,
+        [MetricKey.GapImages] = Gaps?.Images,
+        [MetricKey.GapSteps] = Gaps?.Steps,
     };
 }

@@ -76,12 +76,24 @@ internal static class Evaluator
         var (mi, miImages) = model.Posterior.MutualInformation(model, set, heads.View, contexts.View, codes.View);
         var decomposition = model.Posterior.KlDecomposition(model, set, heads.View, codes.View);
 
-        double iwae = options.ImportanceSamples > 0 ? ImportanceWeightedNll(model, data, options, binarize) : double.NaN;
+        (double[] LogLikelihood, double[]? Variance)? importance = options.ImportanceSamples > 0 ? ImportanceWeighted(model, data, options, binarize, options.GapImages > 0) : null;
+        double iwae = double.NaN;
+        if (importance is { } weighted)
+        {
+            double total = 0;
+            foreach (double v in weighted.LogLikelihood) total += v;
+            iwae = -total / n;
+        }
+        var gaps = options.GapImages > 0
+            ? InferenceGapEstimator.Measure(model, (start, rows) => data.Gather(start, rows, binarize, binarizeKey, model.Input), Math.Min(n, options.GapImages),
+                pass, options, importance!.Value.LogLikelihood, importance.Value.Variance)
+            : null;
         return new EvalResult(terms, terms.NegativeElbo, iwae, options.ImportanceSamples, mi,
             variance.Count(v => v > options.ActiveUnitThreshold), variance, klMean.GetAsArray1D(),
             AggregateMmd(model, objective, codes.View, Math.Min(n, options.MmdSamples), options.Seed), n, data.Dim)
         {
             MiImages = miImages, KlDecomposition = decomposition,
+            Gaps = gaps,
         };
     }
 
@@ -108,9 +120,9 @@ internal static class Evaluator
     /// likelihood reading its image's one row of x; each image's estimate stays on the device until the end. A decoder
     /// that reads x, or a posterior that encodes each draw's row itself (<see cref="IPosterior.EncodesEachDraw"/>: a
     /// flow, weighing each draw by its exact log q(z|x)), needs x per draw: then the rows of x are gathered once per draw
-    /// (on the device).
+    /// (on the device). Returns each image's log p̂(x) and, with <paramref name="variances"/>, its delta-method variance.
     /// </summary>
-    static double ImportanceWeightedNll(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize)
+    static (double[] LogLikelihood, double[]? Variance) ImportanceWeighted(VaeModel model, DeviceDataSet data, EvalOptions options, bool binarize, bool variances)
     {
         int kSamples = options.ImportanceSamples, rowsMax = model.MaxBatch;
         int perChunk = Math.Min(kSamples, rowsMax), images = Math.Max(1, rowsMax / perChunk);
@@ -121,6 +133,7 @@ internal static class Evaluator
         using var logWeights = memory.Doubles((long)images * kSamples);
         using var iwae = memory.Doubles(data.Count);
         using var elbo = memory.Doubles(images);
+        using var variance = memory.Doubles(variances ? data.Count : 1);
         ulong binarizeKey = DataSetTerms.BinarizationKey(options.Seed);
         ulong drawKey = CounterRng.Key(options.Seed, RandomStreams.Evaluation, RandomStreams.EvaluationImportance);
         for (int first = 0; first < data.Count; first += images)
@@ -143,11 +156,10 @@ internal static class Evaluator
                 model.ReconstructionNll(count * perChunk, repeatRows ? 1 : perChunk);
                 kernels.ImportanceWeights(p, model.NllRows, logRatio.View, logWeights.View);
             }
-            kernels.LogMeanExp(count, kSamples, logWeights.View, iwae.View.SubView(first, count), elbo.View);
+            kernels.LogMeanExp(count, kSamples, logWeights.View, iwae.View.SubView(first, count), elbo.View,
+                variances ? variance.View.SubView(first, count) : default);
         }
-        double total = 0;
-        foreach (double v in iwae.GetAsArray1D()) total += v;
-        return -total / data.Count;
+        return (iwae.GetAsArray1D(), variances ? variance.GetAsArray1D() : null);
     }
 
     /// <summary>MMD² between the first <paramref name="count"/> codes and as many fresh prior draws, with the run's kernel.</summary>

@@ -20,6 +20,15 @@ internal static class MetricKey
     // … and in eval.json for any model with a Gaussian posterior (the evaluated set as the mixture).
     public const string IndexCodeMi = "index_code_mi", TotalCorrelation = "total_correlation", DimensionWiseKl = "dimension_wise_kl";
 
+    /// <summary>The inference gaps (<c>eval --gaps</c>), each with its Monte Carlo standard error (…_se); null when not measured.</summary>
+    public const string ApproximationGap = "approximation_gap", ApproximationGapSe = "approximation_gap_se";
+    /// <summary>ELBO(q*) − ELBO(q), and its standard error.</summary>
+    public const string AmortizationGap = "amortization_gap", AmortizationGapSe = "amortization_gap_se";
+    /// <summary>The ELBOs of the encoder's q and the optimized q*, and log p̂(x), on the gaps' images.</summary>
+    public const string ElboAmortized = "elbo_amortized", ElboAmortizedSe = "elbo_amortized_se", ElboOptimized = "elbo_optimized", ElboOptimizedSe = "elbo_optimized_se";
+    /// <summary>log p̂(x) on the gaps' images, their count and the optimization's steps.</summary>
+    public const string GapLogPx = "gap_log_px", GapLogPxSe = "gap_log_px_se", GapImages = "gap_images", GapSteps = "gap_steps";
+
     /// <summary>The evaluation's keys that <c>--eval-every</c> adds to an epoch's metrics.</summary>
     public static readonly IReadOnlyList<string> EpochEvaluation = [IwaeNll, IwaeK, Mi, ActiveUnits, MmdAggregate, Kl];
 
@@ -31,6 +40,8 @@ internal static class MetricKey
         [TestMmd] = "the test MMD²", [TestNegElbo] = "the test −ELBO", [IwaeNll] = "the importance-weighted NLL",
         [BitsPerDim] = "the bits per dimension", [Mi] = "the mutual information", [MmdAggregate] = "the aggregate MMD²",
         [Kl] = "the KL", [KlPerDim] = "the KL per dimension", [MuVariance] = "the variance of the posterior means",
+        [ApproximationGap] = "the approximation gap", [AmortizationGap] = "the amortization gap",
+        [ElboAmortized] = "the amortized posterior's ELBO", [ElboOptimized] = "the optimized posterior's ELBO", [GapLogPx] = "the gaps' log p(x)",
         [Seconds] = "the epoch's time", [ImagesPerSecond] = "the throughput",
         [TrainIndexCodeMi] = "the training index-code MI", [TrainTotalCorrelation] = "the training total correlation",
         [TrainDimensionWiseKl] = "the training dimension-wise KL", [TestIndexCodeMi] = "the test index-code MI",

@@ -184,6 +184,31 @@ internal sealed class VaeModel : IDisposable
         (noiseKey, noiseOffset) = (null, 0);
     }
 
+    /// <summary>
+    /// z ~ q(z|x) and the KL elements for the first <paramref name="batch"/> rows from the variational parameters in place —
+    /// <see cref="Heads"/> and the posterior's <see cref="Context"/> — without running the encoder, ε drawn as for <see cref="Encode"/>.
+    /// </summary>
+    public void SampleGiven(int batch)
+    {
+        CheckBatch(batch, 0);
+        Posterior.SampleGiven(this, batch, noiseKey, noiseOffset);
+        (noiseKey, noiseOffset) = (null, 0);
+    }
+
+    /// <summary>
+    /// After <see cref="SampleGiven"/> and <see cref="Decode"/>: each row's −log p(x|z) into <see cref="NllRows"/>, and the
+    /// gradient of its own −ELBO (not a batch mean: each row's variational parameters are its own) with respect to its
+    /// heads (<see cref="Encoder.HeadsGradient"/>) and the posterior's context (<see cref="IPosterior.ContextGradient"/>).
+    /// The decoder's backward also writes its weights' gradients, which nothing reads.
+    /// </summary>
+    public void VariationalGradient(int batch)
+    {
+        CheckBatch(batch, 0);
+        Kernels.Likelihood(Spec.Likelihood, Spec.ObsLogVar, batch, Spec.InputDim, 1f, DecoderOutput, Input, nllRows.View, Decoder.OutputGradient);
+        Decoder.Backward(this, batch);
+        Posterior.BackwardToVariational(this, batch, 1f);
+    }
+
     /// <summary>The decoder's output for the codes in <see cref="Z"/> (and, for an autoregressive decoder, the images in <see cref="Input"/>).</summary>
     public void Decode(int batch)
     {

@@ -66,5 +66,13 @@ internal static class EvalReport
         yield return $"{"active units",-26} {r.ActiveUnits} of {r.KlPerDimension.Length}";
         yield return $"{"MMD² aggregate vs prior",-26} {r.MmdAggregate.ToString("G4", CultureInfo.InvariantCulture)}";
         yield return $"{"test recon / loss",-26} {F(r.Terms.Recon)} / {F(r.Terms.Loss)}";
+        if (r.Gaps is not { } g) yield break;
+        string E(double v, double error) => $"{F(v)} ± {F(error)}";
+        yield return $"{$"inference gaps, {g.Images} images",-26} q* after {g.Steps} Adam steps; ± one Monte Carlo standard error";
+        yield return $"{"  log p(x), IWAE (nats)",-26} {E(g.LogLikelihood, g.LogLikelihoodError)}";
+        yield return $"{"  ELBO(q*) optimized",-26} {E(g.OptimizedElbo, g.OptimizedElboError)}";
+        yield return $"{"  ELBO(q) amortized",-26} {E(g.AmortizedElbo, g.AmortizedElboError)}";
+        yield return $"{"  approximation gap",-26} {E(g.ApproximationGap, g.ApproximationGapError)}  (log p̂(x) − ELBO(q*))";
+        yield return $"{"  amortization gap",-26} {E(g.AmortizationGap, g.AmortizationGapError)}  (ELBO(q*) − ELBO(q))";
     }
 }

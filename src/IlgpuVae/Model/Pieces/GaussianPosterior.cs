@@ -33,6 +33,13 @@ internal sealed class GaussianPosterior(int latent) : IPosterior
     public void Sample(VaeModel model, int batch, ulong? noiseKey, long counterOffset) =>
         model.Kernels.Reparameterize(batch, latent, noiseKey, flowKl: false, model.Heads, model.Epsilon, model.Z, model.KlTerms, counterOffset);
 
+    public void SampleGiven(VaeModel model, int batch, ulong? noiseKey, long counterOffset) => Sample(model, batch, noiseKey, counterOffset);
+
+    public ArrayView<float> ContextGradient => default;
+
+    public void BackwardToVariational(VaeModel model, int batch, float klScale) =>
+        model.Kernels.ReparameterizeBackward(batch, latent, klScale, flowKl: false, model.Heads, model.Epsilon, model.Dz, model.Encoder.HeadsGradient);
+
     public bool MmdFinishesBackward => true;
 
     public bool Backward(VaeModel model, int batch, KlGradient kl, bool finishedByMmd)

@@ -35,6 +35,22 @@ internal interface IPosterior : IDisposable
     /// </summary>
     void Sample(VaeModel model, int batch, ulong? noiseKey, long counterOffset);
 
+    /// <summary>
+    /// <see cref="Sample"/> from the variational parameters already in place — the heads and the <see cref="Context"/> —
+    /// without computing the context from x: the inference gap's optimization sets them per image itself.
+    /// </summary>
+    void SampleGiven(VaeModel model, int batch, ulong? noiseKey, long counterOffset);
+
+    /// <summary>∂L/∂context [MaxBatch, <see cref="ContextWidth"/>] after <see cref="BackwardToVariational"/> (empty without a context).</summary>
+    ArrayView<float> ContextGradient { get; }
+
+    /// <summary>
+    /// From ∂L/∂z (<see cref="VaeModel.Dz"/>, complete) to the gradients of the variational parameters — the heads'
+    /// (<see cref="Encoder.HeadsGradient"/>) and the context's — with the KL elements weighed by <paramref name="klScale"/>,
+    /// and not on into the encoder.
+    /// </summary>
+    void BackwardToVariational(VaeModel model, int batch, float klScale);
+
     /// <summary>Whether the MMD's launch may finish the backward, turning each row's complete ∂L/∂z into its heads' gradient.</summary>
     bool MmdFinishesBackward { get; }
 

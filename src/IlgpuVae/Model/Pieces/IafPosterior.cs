@@ -93,9 +93,14 @@ internal sealed class IafPosterior : IPosterior
 
     public void Sample(VaeModel model, int batch, ulong? noiseKey, long counterOffset)
     {
+        context.Forward(model.Buffers, batch, encoder.HeadsInput(model.Input), Context);
+        SampleGiven(model, batch, noiseKey, counterOffset);
+    }
+
+    public void SampleGiven(VaeModel model, int batch, ulong? noiseKey, long counterOffset)
+    {
         var kernels = model.Kernels;
         kernels.Reparameterize(batch, latent, noiseKey, flowKl: true, model.Heads, model.Epsilon, stepZ[0].View, model.KlTerms, counterOffset);
-        context.Forward(model.Buffers, batch, encoder.HeadsInput(model.Input), Context);
         var buffers = model.Buffers with { Context = Context };
         for (int t = 0; t < steps.Length; t++)
         {
@@ -116,7 +121,16 @@ internal sealed class IafPosterior : IPosterior
     {
         // The flow's KL term is one estimate for the whole code: there is no per-dimension weight to give it (free bits are refused with it).
         if (kl.IsPerDimension) throw new InternalFaultException("A flow posterior was given a KL weight per dimension.");
-        float klGradScale = kl.Scale;
+        BackwardToVariational(model, batch, kl.Scale);
+        context.Backward(model.Buffers, batch, encoder.HeadsInput(model.Input), contextGrad!.View, Activation.Identity, encoder.HeadsInputGradient);
+        return true;
+    }
+
+    public ArrayView<float> ContextGradient => contextGrad!.View;
+
+    /// <summary>Through the steps to the heads' gradient and the context's (<see cref="Backward"/> without the context layer's).</summary>
+    public void BackwardToVariational(VaeModel model, int batch, float klGradScale)
+    {
         var kernels = model.Kernels;
         var buffers = model.Buffers with { Context = Context, ContextGradient = contextGrad!.View };
         bool contextWritten = false;
@@ -128,8 +142,6 @@ internal sealed class IafPosterior : IPosterior
             contextWritten = steps[t].Backward(buffers, batch, stepZ[t].View, stepDz[t].View, contextWritten, accumulateInputOf: 0);
         }
         kernels.ReparameterizeBackward(batch, latent, klGradScale, flowKl: true, model.Heads, model.Epsilon, stepDz[0].View, encoder.HeadsGradient);
-        context.Backward(model.Buffers, batch, encoder.HeadsInput(model.Input), contextGrad.View, Activation.Identity, encoder.HeadsInputGradient);
-        return true;
     }
 
     public bool EncodesEachDraw => true;
