@@ -15,6 +15,19 @@ internal static class MetricKey
     public const string ActiveUnits = "active_units", MmdAggregate = "mmd_aggregate", Kl = "kl", Images = "images";
     public const string KlPerDim = "kl_per_dim", MuVariance = "mu_variance", CheckpointEpoch = "checkpoint_epoch", CheckpointStep = "checkpoint_step";
 
+    public const string BetaVaeTrain = "beta_vae_train", BetaVaeEval = "beta_vae_eval", FactorVaeTrain = "factor_vae_train", FactorVaeEval = "factor_vae_eval";
+    public const string FactorVaeActiveDims = "factor_vae_active_dims", Mig = "mig", DciDisentanglement = "dci_disentanglement", DciCompleteness = "dci_completeness";
+    public const string DciInformativenessTrain = "dci_informativeness_train", DciInformativenessTest = "dci_informativeness_test", Sap = "sap";
+    public const string Modularity = "modularity", ExplicitnessTrain = "explicitness_train", ExplicitnessTest = "explicitness_test";
+    public const string DisentanglementSeconds = "disentanglement_seconds";
+
+    /// <summary>The disentanglement metrics of <c>eval --disentanglement</c>, in the order eval.json and the table give them.</summary>
+    public static readonly IReadOnlyList<string> Disentanglement =
+    [
+        BetaVaeTrain, BetaVaeEval, FactorVaeTrain, FactorVaeEval, FactorVaeActiveDims, Mig, DciDisentanglement, DciCompleteness,
+        DciInformativenessTrain, DciInformativenessTest, Sap, Modularity, ExplicitnessTrain, ExplicitnessTest, DisentanglementSeconds,
+    ];
+
     /// <summary>The evaluation's keys that <c>--eval-every</c> adds to an epoch's metrics.</summary>
     public static readonly IReadOnlyList<string> EpochEvaluation = [IwaeNll, IwaeK, Mi, ActiveUnits, MmdAggregate, Kl];
 
@@ -27,6 +40,11 @@ internal static class MetricKey
         [BitsPerDim] = "the bits per dimension", [Mi] = "the mutual information", [MmdAggregate] = "the aggregate MMD²",
         [Kl] = "the KL", [KlPerDim] = "the KL per dimension", [MuVariance] = "the variance of the posterior means",
         [Seconds] = "the epoch's time", [ImagesPerSecond] = "the throughput",
+        [BetaVaeTrain] = "BetaVAE score (train)", [BetaVaeEval] = "BetaVAE score (eval)", [FactorVaeTrain] = "FactorVAE score (train)",
+        [FactorVaeEval] = "FactorVAE score (eval)", [FactorVaeActiveDims] = "FactorVAE active dimensions", [Mig] = "MIG",
+        [DciDisentanglement] = "DCI disentanglement", [DciCompleteness] = "DCI completeness", [DciInformativenessTrain] = "DCI informativeness (train)",
+        [DciInformativenessTest] = "DCI informativeness (test)", [Sap] = "SAP", [Modularity] = "modularity",
+        [ExplicitnessTrain] = "explicitness (train)", [ExplicitnessTest] = "explicitness (test)", [DisentanglementSeconds] = "disentanglement metrics' time (s)",
     };
 
     /// <summary>What <paramref name="key"/> measures, in words ("the test −ELBO"); the key itself where none is declared.</summary>
