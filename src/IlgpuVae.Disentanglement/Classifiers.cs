@@ -11,12 +11,13 @@ namespace IlgpuVae.Disentanglement;
 /// <list type="bullet">
 /// <item>Logistic regression (BetaVAE score, explicitness): multinomial, L-BFGS, L2 with scikit-learn's C = 1 — ML.NET
 /// minimizes the mean loss + λ/2 ‖w‖², scikit-learn C·Σ loss + ½ ‖w‖², the same optimum for λ = 1 / (C·n).</item>
-/// <item>Gradient-boosted trees (DCI): scikit-learn's GradientBoostingClassifier defaults — 100 trees of depth 3 (8
-/// leaves), learning rate 0.1, a leaf of one point allowed — as FastTree, one binary ensemble per class (one-vs-rest)
-/// where scikit-learn fits a softmax ensemble; the prediction is the class of the largest score, the importances the
-/// ensembles' split gains summed and normalized to 1.</item>
+/// <item>Gradient-boosted trees (DCI): scikit-learn's GradientBoostingClassifier defaults — 100 trees of 8 leaves
+/// (depth 3), learning rate 0.1, a leaf of one point allowed — as FastTree, one binary ensemble per class (one-vs-rest)
+/// where scikit-learn fits a softmax ensemble; the prediction is the class of the largest score, the importances each
+/// ensemble's split gains normalized to 1, summed over the classes and normalized to 1.</item>
 /// <item>Linear SVM (SAP): hinge loss with C, classes weighted to balance (n / (classes · nₖ)), as SDCA, one binary
-/// SVM per class (liblinear's one-vs-rest), with λ = 1 / (C·n) as above.</item>
+/// SVM per class (liblinear's one-vs-rest), with λ = 1 / (C·n) as above. scikit-learn's LinearSVC differs in two ways
+/// ML.NET has no option for: its default loss is the squared hinge, and liblinear penalizes the intercept as a weight.</item>
 /// </list>
 /// A class absent from the training points is never predicted (scikit-learn learns only the classes it sees).
 /// </summary>
@@ -92,8 +93,11 @@ internal sealed class Classifiers(int seed)
             var model = trainer.Fit(data);
             VBuffer<float> weights = default;
             model.Model.SubModel.GetFeatureWeights(ref weights);
-            var dense = weights.DenseValues().ToArray();
-            for (int i = 0; i < dim; i++) importance[i] += i < dense.Length ? Math.Abs(dense[i]) : 0;
+            // ML.NET reports √(summed split gain), scaled so the largest is 1: squared back to gains, each class's
+            // ensemble normalized to 1 as scikit-learn normalizes each boosting stage, then summed over the classes.
+            var gains = weights.DenseValues().Select(v => (double)v * v).ToArray();
+            double classTotal = gains.Sum();
+            for (int i = 0; i < dim && classTotal > 0; i++) importance[i] += i < gains.Length ? gains[i] / classTotal : 0;
             models.Add(model);
         }
         double total = importance.Sum();
@@ -110,6 +114,7 @@ internal sealed class Classifiers(int seed)
         foreach (int v in y) counts[v]++;
         var weights = y.Select(v => (float)(n / ((double)present.Length * counts[v]))).ToArray();
         var models = new List<ITransformer>();
+        // One class alone is predicted without a model (a binary trainer refuses labels of one kind).
         if (present.Length == 1) return new OneVersusRest(this, models, dim, present, []);
         foreach (int k in present)
         {
