@@ -6,7 +6,7 @@ using Microsoft.ML.Trainers.FastTree;
 namespace IlgpuVae.Disentanglement;
 
 /// <summary>
-/// The classifiers the metrics need, from ML.NET, each on one thread and seeded, with scikit-learn's settings where
+/// The classifiers the metrics need, from ML.NET, each model fitted on one thread and seeded, with scikit-learn's settings where
 /// disentanglement_lib uses scikit-learn's defaults. Points are row-major (n × dim), labels class indices.
 /// <list type="bullet">
 /// <item>Logistic regression (BetaVAE score, explicitness): multinomial, L-BFGS, L2 with scikit-learn's C = 1 — ML.NET
@@ -27,6 +27,12 @@ internal sealed class Classifiers(int seed)
     const string ClassKey = "Class";
 
     readonly MLContext context = new(seed) { GpuDeviceId = null, FallbackToCpu = true };
+
+    /// <summary>
+    /// The one-vs-rest models of a classifier are fitted side by side, one per core: each on one thread, in a context of
+    /// its own with the same seed, so the result does not depend on how they are scheduled.
+    /// </summary>
+    static readonly ParallelOptions Threads = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
     /// <summary>A trained classifier.</summary>
     internal interface IModel
@@ -81,10 +87,15 @@ internal sealed class Classifiers(int seed)
         var importance = new double[dim];
         // One class alone is predicted without a model (a binary trainer refuses labels of one kind).
         if (present.Length == 1) return new OneVersusRest(this, models, dim, present, importance);
-        foreach (int c in present)
+        var trained = new ITransformer[present.Length];
+        var gains = new double[present.Length][];
+        Parallel.For(0, present.Length, Threads, m =>
         {
-            var data = Load(x, dim, null, y.Select(v => v == c).ToArray());
-            var trainer = context.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            // A context per model: each fit runs on one thread with the same seed, whichever thread and order.
+            var local = new Classifiers(seed);
+            int c = present[m];
+            var data = local.Load(x, dim, null, y.Select(v => v == c).ToArray());
+            var trainer = local.context.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
                 LabelColumnName = nameof(Row.Label), FeatureColumnName = nameof(Row.Features),
                 NumberOfTrees = 100, NumberOfLeaves = 8, LearningRate = 0.1, MinimumExampleCountPerLeaf = 1,
@@ -93,13 +104,17 @@ internal sealed class Classifiers(int seed)
             var model = trainer.Fit(data);
             VBuffer<float> weights = default;
             model.Model.SubModel.GetFeatureWeights(ref weights);
-            // ML.NET reports √(summed split gain), scaled so the largest is 1: squared back to gains, each class's
-            // ensemble normalized to 1 as scikit-learn normalizes each boosting stage, then summed over the classes.
-            var gains = weights.DenseValues().Select(v => (double)v * v).ToArray();
-            double classTotal = gains.Sum();
-            for (int i = 0; i < dim && classTotal > 0; i++) importance[i] += i < gains.Length ? gains[i] / classTotal : 0;
-            models.Add(model);
+            // ML.NET reports √(summed split gain), scaled so the largest is 1: squared back to gains.
+            gains[m] = weights.DenseValues().Select(v => (double)v * v).ToArray();
+            trained[m] = model;
+        });
+        // Each class's ensemble normalized to 1, as scikit-learn normalizes each boosting stage, then summed in class order.
+        foreach (var g in gains)
+        {
+            double classTotal = g.Sum();
+            for (int i = 0; i < dim && classTotal > 0; i++) importance[i] += i < g.Length ? g[i] / classTotal : 0;
         }
+        models.AddRange(trained);
         double total = importance.Sum();
         if (total > 0) for (int i = 0; i < dim; i++) importance[i] /= total;
         return new OneVersusRest(this, models, dim, present, importance);
@@ -116,17 +131,21 @@ internal sealed class Classifiers(int seed)
         var models = new List<ITransformer>();
         // One class alone is predicted without a model (a binary trainer refuses labels of one kind).
         if (present.Length == 1) return new OneVersusRest(this, models, dim, present, []);
-        foreach (int k in present)
+        var trained = new ITransformer[present.Length];
+        Parallel.For(0, present.Length, Threads, m =>
         {
-            var data = Load(x, dim, null, y.Select(v => v == k).ToArray(), weights);
-            var trainer = context.BinaryClassification.Trainers.SdcaNonCalibrated(new SdcaNonCalibratedBinaryTrainer.Options
+            var local = new Classifiers(seed);
+            int k = present[m];
+            var data = local.Load(x, dim, null, y.Select(v => v == k).ToArray(), weights);
+            var trainer = local.context.BinaryClassification.Trainers.SdcaNonCalibrated(new SdcaNonCalibratedBinaryTrainer.Options
             {
                 LabelColumnName = nameof(Row.Label), FeatureColumnName = nameof(Row.Features), ExampleWeightColumnName = nameof(Row.Weight),
                 LossFunction = new HingeLoss(), L2Regularization = (float)(1.0 / (c * n)), L1Regularization = 0,
                 NumberOfThreads = 1, MaximumNumberOfIterations = 100, ConvergenceTolerance = 1e-4f, Shuffle = true,
             });
-            models.Add(trainer.Fit(data));
-        }
+            trained[m] = trainer.Fit(data);
+        });
+        models.AddRange(trained);
         return new OneVersusRest(this, models, dim, present, []);
     }
 
