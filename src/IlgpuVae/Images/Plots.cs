@@ -88,8 +88,9 @@ internal static class Plots
         {
             var map = plot.Add.Heatmap(values);
             map.Colormap = new ScottPlot.Colormaps.Viridis();
-            // Cell (r, c) centred on x = c, y = rows − 1 − r: the first row on top, as the matrix is printed.
-            map.Extent = new CoordinateRect(-0.5, columns - 0.5, -0.5, rows - 0.5);
+            // ScottPlot spreads the cells' centres over the extent (checked on the picture): cell (r, c) centred on x = c,
+            // y = rows − 1 − r, the first row on top, as the matrix is printed.
+            map.Extent = new CoordinateRect(0, Math.Max(columns - 1, 0.5), 0, Math.Max(rows - 1, 0.5));
             plot.Add.ColorBar(map).Label = colourLabel;
             plot.Axes.Bottom.SetTicks(Enumerable.Range(0, columns).Select(c => (double)c).ToArray(), columnNames);
             plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(r => (double)(rows - 1 - r)).ToArray(), rowNames);
