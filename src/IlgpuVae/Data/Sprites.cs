@@ -58,6 +58,34 @@ internal static class Sprites
         return new ImageSet("sprites", size, size, pixels, labels, [.. ShapeNames], factors, [.. FactorNamesList]);
     }
 
+    /// <summary>The number of values on each factor's grid, in the order of the factors' rows.</summary>
+    public static IReadOnlyList<int> FactorClassCounts { get; } = [ShapeCount, ScaleCount, OrientationCount, PositionCount, PositionCount];
+
+    /// <summary>
+    /// The images of the given factors, <paramref name="classes"/> holding five grid indices per image (shape, scale,
+    /// orientation, x, y: each in [0, <see cref="FactorClassCounts"/>)), rendered as <see cref="Generate"/> renders them.
+    /// </summary>
+    public static float[] Render(ReadOnlySpan<int> classes, int size = 28)
+    {
+        int f = FactorNamesList.Length, count = classes.Length / f, dim = size * size;
+        if (classes.Length % f != 0) throw new ArgumentException($"{classes.Length} factor indices do not make rows of {f}.", nameof(classes));
+        for (int i = 0; i < classes.Length; i++)
+            if ((uint)classes[i] >= (uint)FactorClassCounts[i % f])
+                throw new ArgumentOutOfRangeException(nameof(classes), $"Factor {FactorNamesList[i % f]} of image {i / f} is {classes[i]}, not in [0, {FactorClassCounts[i % f]}).");
+        var pixels = new float[count * dim];
+        var rows = classes.ToArray();
+        Parallel.For(0, count, i =>
+        {
+            var c = rows.AsSpan(i * f, f);
+            Render(pixels.AsSpan(i * dim, dim), size, c[0], 0.5f + 0.1f * c[1], 2 * MathF.PI * c[2] / OrientationCount,
+                c[3] / (PositionCount - 1f), c[4] / (PositionCount - 1f));
+        });
+        return pixels;
+    }
+
+    /// <summary>The names of the five factors, in the order of a factor row.</summary>
+    public static IReadOnlyList<string> FactorNames => FactorNamesList;
+
     static void Render(Span<float> image, int size, int shape, float scale, float angle, float posX, float posY)
     {
         float r = scale * RadiusFraction * size;

@@ -31,6 +31,11 @@ public sealed record EvalResult(
     public KlDecomposition? KlDecomposition { get; init; }
     /// <summary>The approximation and amortization gaps with their errors, when measured (<see cref="EvalOptions.GapImages"/>); else null.</summary>
     public InferenceGapResult? Gaps { get; init; }
+    /// <summary>
+    /// The disentanglement metrics by their eval.json keys (beta_vae_train … explicitness_test), when they were measured
+    /// (<c>eval --disentanglement</c>, the IlgpuVae.Disentanglement package); null otherwise.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? Disentanglement { get; init; }
 
     /// <summary>KL(q(z|x) ‖ p(z)) in nats, averaged over the images: the sum of <see cref="KlPerDimension"/>.</summary>
     public double Kl => KlPerDimension.Sum();
@@ -50,10 +55,18 @@ public sealed record EvalResult(
     };
 
     /// <summary>
-    /// The eval.json object: the keys other tools rely on first (test_neg_elbo … kl), then the extras; iwae_nll is
-    /// null when it was skipped (<see cref="IwaeK"/> 0), the inference gaps' keys when they were not measured.
+    /// The eval.json object: the keys other tools rely on first (test_neg_elbo … kl), then the extras, then the
+    /// disentanglement metrics when measured; iwae_nll is null when it was skipped (<see cref="IwaeK"/> 0), the
+    /// inference gaps' keys when they were not measured.
     /// </summary>
-    public Dictionary<string, object?> ToJson() => new()
+    public Dictionary<string, object?> ToJson()
+    {
+        var json = Keys();
+        foreach (var (key, value) in Disentanglement ?? new Dictionary<string, double>()) json[key] = value;
+        return json;
+    }
+
+    Dictionary<string, object?> Keys() => new()
     {
         [MetricKey.TestNegElbo] = NegativeElbo,
         [MetricKey.IwaeNll] = IwaeK > 0 ? IwaeNll : null,

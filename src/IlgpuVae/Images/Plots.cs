@@ -75,6 +75,44 @@ internal static class Plots
         Save(plot, path, title, "", yLabel, width, height);
     }
 
+    /// <summary>
+    /// A heat map of <paramref name="values"/> [rows, columns], row 0 at the top, with a colour bar; the rows' and columns'
+    /// ticks named by <paramref name="rowNames"/> and <paramref name="columnNames"/>.
+    /// </summary>
+    public static void Heatmap(string path, double[,] values, string[] rowNames, string[] columnNames, string title, string colourLabel,
+        int width = 700, int height = 600)
+    {
+        using var plot = new Plot();
+        int rows = values.GetLength(0), columns = values.GetLength(1);
+        if (rows > 0 && columns > 0)
+        {
+            var map = plot.Add.Heatmap(values);
+            map.Colormap = new ScottPlot.Colormaps.Viridis();
+            // ScottPlot spreads the cells' centres over the extent (checked on the picture): cell (r, c) centred on x = c,
+            // y = rows − 1 − r, the first row on top, as the matrix is printed.
+            map.Extent = new CoordinateRect(0, Math.Max(columns - 1, 0.5), 0, Math.Max(rows - 1, 0.5));
+            plot.Add.ColorBar(map).Label = colourLabel;
+            plot.Axes.Bottom.SetTicks(Enumerable.Range(0, columns).Select(c => (double)c).ToArray(), columnNames);
+            plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(r => (double)(rows - 1 - r)).ToArray(), rowNames);
+        }
+        Save(plot, path, title, "", "", width, height);
+    }
+
+    /// <summary>Grey-scale pixels [height, width] in [0, 1] (0 black) as a picture with a title and no axes: a labelled strip of images.</summary>
+    public static void GreyImage(string path, double[,] pixels, string title, int scale = 4)
+    {
+        using var plot = new Plot();
+        var map = plot.Add.Heatmap(pixels);
+        map.Colormap = new ScottPlot.Colormaps.Grayscale();
+        map.ManualRange = new ScottPlot.Range(0, 1);
+        plot.Axes.Frameless();
+        plot.HideGrid();
+        plot.Title(title);
+        int width = pixels.GetLength(1) * scale, height = pixels.GetLength(0) * scale + 40;
+        byte[] png = plot.GetImageBytes(width, height, ImageFormat.Png);
+        AtomicWrite.Replace(path, stream => stream.Write(png));
+    }
+
     /// <summary>The title, the axes' labels, the legend (when a series has a name) or "no data".</summary>
     internal static void Label(Plot plot, string title, string xLabel, string yLabel)
     {

@@ -29,6 +29,19 @@ internal static class MetricKey
     /// <summary>log p̂(x) on the gaps' images, their count and the optimization's steps.</summary>
     public const string GapLogPx = "gap_log_px", GapLogPxSe = "gap_log_px_se", GapImages = "gap_images", GapSteps = "gap_steps";
 
+    public const string BetaVaeTrain = "beta_vae_train", BetaVaeEval = "beta_vae_eval", FactorVaeTrain = "factor_vae_train", FactorVaeEval = "factor_vae_eval";
+    public const string FactorVaeActiveDims = "factor_vae_active_dims", Mig = "mig", DciDisentanglement = "dci_disentanglement", DciCompleteness = "dci_completeness";
+    public const string DciInformativenessTrain = "dci_informativeness_train", DciInformativenessTest = "dci_informativeness_test", Sap = "sap";
+    public const string Modularity = "modularity", ExplicitnessTrain = "explicitness_train", ExplicitnessTest = "explicitness_test";
+    public const string DisentanglementSeconds = "disentanglement_seconds";
+
+    /// <summary>The disentanglement metrics of <c>eval --disentanglement</c>, in the order eval.json and the table give them.</summary>
+    public static readonly IReadOnlyList<string> Disentanglement =
+    [
+        BetaVaeTrain, BetaVaeEval, FactorVaeTrain, FactorVaeEval, FactorVaeActiveDims, Mig, DciDisentanglement, DciCompleteness,
+        DciInformativenessTrain, DciInformativenessTest, Sap, Modularity, ExplicitnessTrain, ExplicitnessTest, DisentanglementSeconds,
+    ];
+
     /// <summary>The evaluation's keys that <c>--eval-every</c> adds to an epoch's metrics.</summary>
     public static readonly IReadOnlyList<string> EpochEvaluation = [IwaeNll, IwaeK, Mi, ActiveUnits, MmdAggregate, Kl];
 
@@ -47,6 +60,11 @@ internal static class MetricKey
         [TrainDimensionWiseKl] = "the training dimension-wise KL", [TestIndexCodeMi] = "the test index-code MI",
         [TestTotalCorrelation] = "the test total correlation", [TestDimensionWiseKl] = "the test dimension-wise KL",
         [IndexCodeMi] = "the index-code MI", [TotalCorrelation] = "the total correlation", [DimensionWiseKl] = "the dimension-wise KL",
+        [BetaVaeTrain] = "BetaVAE score (train)", [BetaVaeEval] = "BetaVAE score (eval)", [FactorVaeTrain] = "FactorVAE score (train)",
+        [FactorVaeEval] = "FactorVAE score (eval)", [FactorVaeActiveDims] = "FactorVAE active dimensions", [Mig] = "MIG",
+        [DciDisentanglement] = "DCI disentanglement", [DciCompleteness] = "DCI completeness", [DciInformativenessTrain] = "DCI informativeness (train)",
+        [DciInformativenessTest] = "DCI informativeness (test)", [Sap] = "SAP", [Modularity] = "modularity",
+        [ExplicitnessTrain] = "explicitness (train)", [ExplicitnessTest] = "explicitness (test)", [DisentanglementSeconds] = "disentanglement metrics' time (s)",
     };
 
     /// <summary>What <paramref name="key"/> measures, in words ("the test −ELBO"); the key itself where none is declared.</summary>

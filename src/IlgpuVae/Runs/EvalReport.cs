@@ -66,6 +66,10 @@ internal static class EvalReport
         yield return $"{"active units",-26} {r.ActiveUnits} of {r.KlPerDimension.Length}";
         yield return $"{"MMD² aggregate vs prior",-26} {r.MmdAggregate.ToString("G4", CultureInfo.InvariantCulture)}";
         yield return $"{"test recon / loss",-26} {F(r.Terms.Recon)} / {F(r.Terms.Loss)}";
+        if (r.Disentanglement is { } scores)
+            foreach (var key in MetricKey.Disentanglement)
+                if (scores.TryGetValue(key, out double v))
+                    yield return $"{MetricKey.Meaning(key),-26} {(key is MetricKey.FactorVaeActiveDims ? v.ToString(CultureInfo.InvariantCulture) : F(v))}";
         if (r.Gaps is not { } g) yield break;
         string E(double v, double error) => $"{F(v)} ± {F(error)}";
         yield return $"{$"inference gaps, {g.Images} images",-26} q* after {g.Steps} Adam steps; ± one Monte Carlo standard error";

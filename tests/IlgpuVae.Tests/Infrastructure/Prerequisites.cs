@@ -19,12 +19,15 @@ public enum Prerequisite
 
     /// <summary>Fashion-MNIST's IDX files where the data loader looks (Debian's dataset-fashion-mnist), which the docs' runnable commands train on.</summary>
     FashionMnist,
+
+    /// <summary>Debian's /usr/bin/python3 with numpy and scikit-learn (apt-get install python3-numpy python3-sklearn).</summary>
+    Sklearn,
 }
 
 /// <summary>
 /// Where a case's prerequisite is missing, the case is skipped, with one line saying what enables it — so that
 /// `dotnet test` passes on a machine that has only the SDK. CI installs every prerequisite and names them in
-/// ILGPUVAE_REQUIRE (a comma-separated list of ptxas, clang, mpiexec, opencl, fashionmnist, or "all"): a required one is never
+/// ILGPUVAE_REQUIRE (a comma-separated list of ptxas, clang, mpiexec, opencl, fashionmnist, sklearn, or "all"): a required one is never
 /// skipped, so its absence fails the cases that need it instead of passing unseen.
 /// </summary>
 public static class Prerequisites
@@ -46,6 +49,8 @@ public static class Prerequisites
             ? "mpiexec is not on PATH: run scripts/install-mpich.sh (as root) to enable the cases across processes." : null,
         Prerequisite.OpenCl => TestDevices.OpenClSkipReason,
         Prerequisite.FashionMnist => FashionMnistMissing(),
+        Prerequisite.Sklearn => HasSklearn.Value ? null
+            : "/usr/bin/python3 with numpy and scikit-learn is not installed: apt-get install python3-numpy python3-sklearn to enable the cross-check against Python.",
         _ => throw new ArgumentOutOfRangeException(nameof(prerequisite), prerequisite, null),
     };
 
@@ -61,6 +66,27 @@ public static class Prerequisites
 
     /// <summary>Where Debian's dataset-fashion-mnist puts the files, one of the places the data loader looks.</summary>
     const string FashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+    /// <summary>The Python the disentanglement cross-check runs (Debian's, with its numpy and scikit-learn).</summary>
+    public const string Python = "/usr/bin/python3";
+
+    /// <summary>Whether <see cref="Python"/> imports numpy, scipy and scikit-learn.</summary>
+    static readonly Lazy<bool> HasSklearn = new(() =>
+    {
+        if (!File.Exists(Python)) return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Python, ["-c", "import numpy, scipy, sklearn"])
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true,
+            })!;
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
 
     /// <summary>MPICH's mpiexec on PATH, or null.</summary>
     public static string? Mpiexec { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
@@ -103,6 +129,7 @@ public sealed class PrerequisiteTests
         Prerequisite.Clang => "clang: scripts/install-gpu-compilers.sh",
         Prerequisite.Mpiexec => "mpiexec: scripts/install-mpich.sh",
         Prerequisite.FashionMnist => "docs' commands: dataset-fashion-mnist",
+        Prerequisite.Sklearn => "sklearn: apt-get install python3-sklearn",
         _ => $"{OpenClRows()} OpenCL cases need an OpenCL device",
     };
 

@@ -55,15 +55,17 @@ public sealed class OptionsTableTests
         var page = new StringBuilder();
         page.AppendLine("# `eval` options");
         page.AppendLine();
-        page.AppendLine("Generated from the declarations (`[Setting]` on `EvalOptions`' properties) by");
+        page.AppendLine("Generated from the declarations (`[Setting]` on `EvalOptions`' and `DisentanglementOptions`' properties) by");
         page.AppendLine("`UPDATE_DOCS=1 dotnet test -c Release --filter OptionsTableTests`. Each option is the C# property named in the");
-        page.AppendLine("second column of `EvalOptions`, which `Vae.Evaluate` takes. `eval` also takes `RUN`, `--config`, `--device`,");
-        page.AppendLine("`--kernels`, `--data`, `--limit`, `--out` and `--profile` (its `--help` says what each does).");
+        page.AppendLine("second column: of `EvalOptions`, which `Vae.Evaluate` takes, or of `DisentanglementOptions` (the sample sizes of");
+        page.AppendLine("`--disentanglement`), which `DisentanglementMetrics.Measure` takes. `eval` also takes `RUN`, `--config`, `--device`,");
+        page.AppendLine("`--kernels`, `--data`, `--limit`, `--out`, `--profile`, `--disentanglement`, `--factors` and `--codes` (its `--help`");
+        page.AppendLine("says what each does).");
         page.AppendLine();
-        page.AppendLine("| option | EvalOptions | default | what it does |");
+        page.AppendLine("| option | property | default | what it does |");
         page.AppendLine("|---|---|---|---|");
-        foreach (var s in SettingCatalog.Of<IlgpuVae.Evaluation.EvalOptions>())
-            page.AppendLine($"| `{s.Option}` | `{s.Name}` | `{SettingCatalog.Text(s.Default)}` | {s.Declaration.Help.Replace("|", "\\|")} |");
+        foreach (var s in SettingCatalog.Of<IlgpuVae.Evaluation.EvalOptions>().Concat(SettingCatalog.Of<IlgpuVae.Disentanglement.DisentanglementOptions>()))
+            page.AppendLine($"| `{s.Option}` | `{s.Owner.Name}.{s.Name}` | `{SettingCatalog.Text(s.Default)}` | {s.Declaration.Help.Replace("|", "\\|")} |");
         return page.ToString();
     }
 
