@@ -42,6 +42,13 @@ internal static class MetricKey
         DciInformativenessTrain, DciInformativenessTest, Sap, Modularity, ExplicitnessTrain, ExplicitnessTest, DisentanglementSeconds,
     ];
 
+    /// <summary>The inference gaps' keys (<c>eval --gaps</c>), null in eval.json when the gaps were not measured.</summary>
+    public static readonly IReadOnlyList<string> InferenceGaps =
+    [
+        ApproximationGap, ApproximationGapSe, AmortizationGap, AmortizationGapSe, ElboAmortized, ElboAmortizedSe,
+        ElboOptimized, ElboOptimizedSe, GapLogPx, GapLogPxSe, GapImages, GapSteps,
+    ];
+
     /// <summary>The evaluation's keys that <c>--eval-every</c> adds to an epoch's metrics.</summary>
     public static readonly IReadOnlyList<string> EpochEvaluation = [IwaeNll, IwaeK, Mi, ActiveUnits, MmdAggregate, Kl];
 
