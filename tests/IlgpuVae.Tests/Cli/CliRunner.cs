@@ -37,15 +37,26 @@ internal static class CliRunner
     /// kernels through a driver that caches them by their source (PoCL), this is what a user's run costs: ILGPU numbers
     /// its types per process, so a second device in one process writes other OpenCL C and is compiled from scratch.
     /// </summary>
-    public static (int Exit, string Output, string Error) RunProcess(params string[] args)
+    public static (int Exit, string Output, string Error) RunProcess(params string[] args) => RunProcessIn(null, null, args);
+
+    /// <summary>
+    /// <see cref="RunProcess"/> in <paramref name="folder"/> (null: this process's), killed after <paramref name="timeout"/>
+    /// (null: none), which is then reported as exit −1 with the reason on standard error.
+    /// </summary>
+    public static (int Exit, string Output, string Error) RunProcessIn(string? folder, TimeSpan? timeout, params string[] args)
     {
         var (dotnet, arguments) = ChildCommand(args);
         var start = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (folder is not null) start.WorkingDirectory = folder;
         foreach (var a in arguments) start.ArgumentList.Add(a);
         using var process = System.Diagnostics.Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        if (!process.WaitForExit(timeout ?? Timeout.InfiniteTimeSpan))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, output, $"timed out after {timeout}.");
+        }
         return (process.ExitCode, output, error.Result);
     }
 

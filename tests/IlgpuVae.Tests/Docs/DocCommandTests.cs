@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using IlgpuVae.Cli;
 using IlgpuVae.Tests.Cli;
@@ -62,7 +61,8 @@ public sealed class DocCommandTests
         foreach (var command in commands.Where(c => c.Check != BlockCheck.Parse && c.CliArguments is not null))
         {
             var args = command.Check == BlockCheck.Limited ? Limit(command.CliArguments!) : command.CliArguments!;
-            var (exit, output, error) = RunIn(folder.Path, args);
+            // A block that takes longer than this is too big for the check: limit its sizes further, or mark it parse.
+            var (exit, output, error) = CliRunner.RunProcessIn(folder.Path, TimeSpan.FromMinutes(5), args);
             Assert.True(exit == 0, $"{command}\n    ran as: {string.Join(" ", args)}\n    exit {exit}\n{error}\n{Tail(output)}");
         }
     }
@@ -118,22 +118,6 @@ public sealed class DocCommandTests
         if (unknown.Count > 0) return $"{command.Name} has no option {string.Join(", ", unknown)}.";
         bool placeholder = args.Any(a => a.Contains('$') || a.Contains("path/to") || Regex.IsMatch(a, "^[A-Z][A-Z_]+$"));
         return placeholder ? null : ParseErrors.Describe(root.Parse(args));
-    }
-
-    static (int Exit, string Output, string Error) RunIn(string folder, string[] args)
-    {
-        var (dotnet, arguments) = CliRunner.ChildCommand(args);
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, output, "timed out after 5 minutes: limit the block's sizes further, or mark it parse.");
-        }
-        return (process.ExitCode, output, error.Result);
     }
 
     static string Tail(string text) => string.Join("\n", text.Split('\n').TakeLast(8));
